@@ -1,0 +1,81 @@
+/**
+ * The messages agent.cjs exchanges with the harness. The agent is plain JavaScript (it runs inside
+ * other people's services), so these types are the one place the shape is written down.
+ */
+import * as path from 'node:path';
+
+/** Absolute path of the agent file to preload with `--require`. */
+export const AGENT_PATH: string = path.join(__dirname, 'agent.cjs');
+
+/** Environment variables that carry the private channel to the agent. */
+export const AGENT_ENV = { socket: 'LEAKCHECK_AGENT_SOCKET', token: 'LEAKCHECK_AGENT_TOKEN' } as const;
+
+/** Address a server inside the target started listening on (`net.Server#address()`). */
+export type ListenAddress = { address: string; family: string; port: number } | string | null;
+
+/** First message of every agent: who it is, proven by the run's token. */
+export interface HelloEvent {
+  event: 'hello';
+  token: string;
+  pid: number;
+  ppid: number;
+  argv: string[];
+  node: string;
+  heapLimit: number;
+}
+
+/** Sent whenever a server inside the target starts listening. */
+export interface ListenEvent {
+  event: 'listen';
+  address: ListenAddress;
+  http: boolean;
+}
+
+/** Any unsolicited message from the agent. */
+export type AgentEvent = HelloEvent | ListenEvent;
+
+/** Reply to a command. */
+export type AgentReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
+
+/** One post-GC measurement taken inside one process of the target. */
+export interface AgentSample {
+  pid: number;
+  /** Completed HTTP responses served by this process so far. */
+  requests: number;
+  uptimeMs: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  rss: number;
+  /** Used bytes per V8 heap space. */
+  spaces: Record<string, number>;
+  /** Active resources by type (`process.getActiveResourcesInfo()`), the agent's own channel excluded. */
+  resources: Record<string, number>;
+  handles: number;
+  sockets: number;
+  /** Open file descriptors, or null where /proc is unavailable. */
+  fds: number | null;
+  /** Pause of the forced GC taken for this sample. */
+  forcedGcMs: number;
+  /** The service's own GC pauses and counts since the previous sample (forced ones excluded). */
+  gcPauseMs: number;
+  gcCount: number;
+  majorGcCount: number;
+  loopDelayMs: { mean: number; p99: number; max: number };
+  heapLimit: number;
+}
+
+/** Type guard for the agent's events, which arrive as untrusted JSON. */
+export function isAgentEvent(value: unknown): value is AgentEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const event = (value as { event?: unknown }).event;
+  return event === 'hello' || event === 'listen';
+}
+
+/** Type guard for replies. */
+export function isAgentReply(value: unknown): value is AgentReply {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as { id?: unknown; ok?: unknown };
+  return typeof v.id === 'number' && typeof v.ok === 'boolean';
+}

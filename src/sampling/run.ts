@@ -1,0 +1,272 @@
+/**
+ * The run loop: start the target with the agent, wait for it to listen, drive traffic through
+ * warm-up, measurement (a post-GC sample every K requests) and cool-down, then stop the whole
+ * tree. Returns everything measured, including when the run ends early (the partial report).
+ */
+import * as path from 'node:path';
+import { AgentChannel, type AgentConnection } from '../target/channel';
+import { TargetProcess, type ExitInfo } from '../target/process';
+import { waitForReady, ReadyError } from '../target/ready';
+import { TrafficDriver, type TrafficStats } from '../traffic/driver';
+import type { RateSpec } from '../traffic/pacer';
+import type { RequestSource } from '../traffic/scenario';
+import type { AgentSample } from '../agent/protocol';
+import type { Phase, Sample } from './samples';
+
+/** Everything the run loop needs; built from the config by the caller. */
+export interface RunOptions {
+  command: string[] | string;
+  cwd: string;
+  env: Record<string, string>;
+  /** Base URL to drive; discovered from the agent when unset. */
+  url?: string;
+  /** Health path that must answer 2xx before load starts. */
+  readyPath?: string;
+  readyTimeoutMs: number;
+  /** Bound on the whole run, start-up included. */
+  deadlineMs: number;
+  source: RequestSource;
+  connections: number;
+  rate?: RateSpec;
+  warmup: { seconds: number; requests?: number };
+  measure: { seconds: number; requests?: number };
+  /** Samples in the measured window (the baseline included). */
+  samples: number;
+  /** File receiving the target's output. */
+  logFile: string;
+  /** Grace period between SIGTERM and SIGKILL when stopping the target. */
+  stopGraceMs: number;
+  onProgress?: (p: RunProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** Live progress, for progress bars. */
+export interface RunProgress {
+  phase: Phase | 'starting';
+  completed: number;
+  /** Requests the measured window will take, when known. */
+  target?: number;
+  heapUsed?: number;
+  samples: number;
+}
+
+/** How the run ended. */
+export type RunStatus = 'completed' | 'target-exited' | 'not-ready' | 'timeout' | 'aborted' | 'failed';
+
+/** One process of the target, as its agent described it. */
+export interface TargetProcessInfo {
+  pid: number;
+  ppid: number;
+  argv: string[];
+  node: string;
+  heapLimit: number;
+  listens: Array<{ address: unknown; http: boolean }>;
+}
+
+/** What a run measured. */
+export interface RunResult {
+  status: RunStatus;
+  /** Why the run ended early, in one line, and the target's last output lines. */
+  failure?: { message: string; logTail: string[] };
+  url?: string;
+  exit?: ExitInfo | null;
+  processes: TargetProcessInfo[];
+  samples: Sample[];
+  traffic: TrafficStats & { mix: Array<{ endpoint: string; share: number }> };
+  /** Requests between samples in the measured window. */
+  sampleEvery: number;
+  timings: { readyMs?: number; warmupEndMs?: number; measureEndMs?: number; totalMs: number };
+}
+
+class RunEnded extends Error {
+  constructor(
+    readonly status: RunStatus,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Runs one leak measurement end to end. Never throws for target trouble: see `status`. */
+export async function runMeasurement(options: RunOptions): Promise<RunResult> {
+  const started = performance.now();
+  const elapsed = (): number => performance.now() - started;
+  const samples: Sample[] = [];
+  const result: RunResult = {
+    status: 'completed',
+    processes: [],
+    samples,
+    traffic: { completed: 0, errors: 0, timeouts: 0, statusCounts: {}, endpoints: {}, seconds: 0, mix: options.source.mix() },
+    sampleEvery: 0,
+    timings: { totalMs: 0 },
+  };
+  const channel = await AgentChannel.open();
+  let target: TargetProcess | undefined;
+  let driver: TrafficDriver | undefined;
+  const killOnExit = (): void => target?.killNow();
+  process.once('exit', killOnExit);
+
+  // Every wait in the run races the target's exit, the deadline and the user's Ctrl-C.
+  let rejectEnded: (e: RunEnded) => void = () => undefined;
+  const ended = new Promise<never>((_, reject) => {
+    rejectEnded = reject;
+  });
+  ended.catch(() => undefined);
+  const deadline = setTimeout(
+    () => rejectEnded(new RunEnded('timeout', `the run did not finish within ${options.deadlineMs / 1000} s`)),
+    options.deadlineMs,
+  );
+  const onAbort = (): void => rejectEnded(new RunEnded('aborted', 'interrupted'));
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const race = <T>(p: Promise<T>): Promise<T> => Promise.race([p, ended]);
+
+  let phase: Phase = 'warmup';
+  let lastHeap: number | undefined;
+  const progress = (): void =>
+    options.onProgress?.({
+      phase,
+      completed: driver?.stats.completed ?? 0,
+      heapUsed: lastHeap,
+      samples: samples.filter((s) => s.phase === 'measure').length,
+    });
+
+  const sampleAll = async (p: Phase): Promise<void> => {
+    const live = channel.live();
+    const loadCompleted = driver?.stats.completed ?? 0;
+    const got = await race(
+      Promise.all(live.map((a: AgentConnection) => a.call('sample').then((s) => s as AgentSample, () => null))),
+    );
+    const t = Math.round(elapsed());
+    for (const s of got) if (s) samples.push({ ...s, phase: p, t, loadCompleted });
+    const busiest = got.filter((s): s is AgentSample => s !== null).sort((a, b) => b.requests - a.requests)[0];
+    if (busiest) lastHeap = busiest.heapUsed;
+    progress();
+  };
+
+  try {
+    if (options.signal?.aborted) throw new RunEnded('aborted', 'interrupted');
+    target = TargetProcess.launch({
+      command: options.command,
+      cwd: options.cwd,
+      env: { ...options.env, ...channel.env() },
+      logFile: options.logFile,
+    });
+    const t = target;
+    void t.exited.then((exit) => {
+      const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+      rejectEnded(new RunEnded('target-exited', `the target ${how} during the ${phase === 'warmup' && !result.url ? 'start-up' : phase}`));
+    });
+    options.onProgress?.({ phase: 'starting', completed: 0, samples: 0 });
+    try {
+      result.url = await race(
+        waitForReady({ channel, url: options.url, readyPath: options.readyPath, timeoutMs: options.readyTimeoutMs }),
+      );
+    } catch (err) {
+      if (err instanceof ReadyError) throw new RunEnded('not-ready', err.message);
+      throw err;
+    }
+    result.timings.readyMs = Math.round(elapsed());
+
+    driver = new TrafficDriver({
+      url: result.url,
+      source: options.source,
+      connections: options.connections,
+      rate: options.rate,
+      maxSeconds: Math.ceil(options.deadlineMs / 1000),
+    });
+    const d = driver;
+    const ticker = setInterval(progress, 250);
+    try {
+      // Warm-up: JIT, lazy initialisation and connection setup settle; nothing here is fitted.
+      const warmStart = performance.now();
+      const warmRequests = options.warmup.requests;
+      await race(warmRequests ? d.whenCompleted(warmRequests) : delay(options.warmup.seconds * 1000));
+      await sampleAll('warmup');
+      const warmSeconds = (performance.now() - warmStart) / 1000;
+      result.timings.warmupEndMs = Math.round(elapsed());
+
+      // Measurement: a sample every K requests. K comes from the request bound, or from the
+      // warm-up's throughput spread over the measured seconds.
+      phase = 'measure';
+      const startCount = d.stats.completed;
+      const planned = options.measure.requests ?? (d.stats.completed / Math.max(0.001, warmSeconds)) * options.measure.seconds;
+      const every = Math.max(1, Math.round(planned / (options.samples - 1)));
+      result.sampleEvery = every;
+      const measureStart = performance.now();
+      // Time-bounded windows stop at 1.5x their length if throughput fell after the warm-up.
+      const hardStop = options.measure.requests ? Infinity : options.measure.seconds * 1500;
+      await sampleAll('measure');
+      for (let i = 1; i < options.samples; i++) {
+        const left = hardStop - (performance.now() - measureStart);
+        if (left <= 0) break;
+        await race(
+          Promise.race([
+            d.whenCompleted(startCount + i * every),
+            delay(Math.min(left, 2 ** 31 - 1)),
+          ]),
+        );
+        await sampleAll('measure');
+      }
+      result.timings.measureEndMs = Math.round(elapsed());
+    } finally {
+      clearInterval(ticker);
+    }
+
+    // Cool-down: load stops, in-flight requests finish, one last post-GC sample (reported, not fitted:
+    // with nothing in flight it sits lower than the loaded samples).
+    phase = 'cooldown';
+    await race(d.stop());
+    await sampleAll('cooldown');
+  } catch (err) {
+    if (err instanceof RunEnded) {
+      result.status = err.status;
+      result.failure = { message: err.message, logTail: [] };
+    } else {
+      result.status = 'failed';
+      result.failure = { message: err instanceof Error ? err.message : String(err), logTail: [] };
+    }
+  } finally {
+    clearTimeout(deadline);
+    options.signal?.removeEventListener('abort', onAbort);
+    if (driver) result.traffic = { ...(await stopQuietly(driver)), mix: result.traffic.mix };
+    result.processes = [...channel.agents.values()].map((a) => ({
+      pid: a.pid,
+      ppid: a.hello.ppid,
+      argv: a.hello.argv,
+      node: a.hello.node,
+      heapLimit: a.hello.heapLimit,
+      listens: a.listens.map((l) => ({ address: l.address, http: l.http })),
+    }));
+    if (target) {
+      await target.stop(options.stopGraceMs, [...channel.agents.keys()]);
+      result.exit = target.exit;
+      if (result.failure) result.failure.logTail = target.lastLines();
+    }
+    process.removeListener('exit', killOnExit);
+    await channel.close();
+    result.timings.totalMs = Math.round(elapsed());
+  }
+  return result;
+}
+
+async function stopQuietly(driver: TrafficDriver): Promise<TrafficStats> {
+  let timer: NodeJS.Timeout | undefined;
+  const fallback = new Promise<TrafficStats>((r) => {
+    timer = setTimeout(() => r(driver.stats), 5000);
+  });
+  try {
+    return await Promise.race([driver.stop(), fallback]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A wait that never keeps the process alive on its own. */
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+/** Where the run writes the target's output inside the report directory. */
+export function logFileIn(outDir: string): string {
+  return path.join(outDir, 'target.log');
+}

@@ -1,0 +1,154 @@
+/**
+ * Drives a {@link RequestSource} at the target through autocannon's programmatic API, keeping
+ * status counts overall and per endpoint, optionally paced by a smooth {@link Pacer}.
+ */
+import autocannon from 'autocannon';
+import { Pacer, rateFunction, type RateSpec } from './pacer';
+import type { RequestSource } from './scenario';
+
+/** Settings of one load. */
+export interface DriverOptions {
+  /** Base URL of the target, e.g. http://127.0.0.1:3000 */
+  url: string;
+  source: RequestSource;
+  connections: number;
+  /** Smooth arrival rate; unset means as fast as the connections allow. */
+  rate?: RateSpec;
+  /** Hard bound on the load's length, whatever else happens. */
+  maxSeconds: number;
+  /** Per-request timeout. */
+  timeoutSeconds?: number;
+}
+
+/** Counts kept while the load runs. */
+export interface TrafficStats {
+  /** Completed responses (any status). */
+  completed: number;
+  /** Connection errors and timeouts. */
+  errors: number;
+  timeouts: number;
+  /** Responses by status code. */
+  statusCounts: Record<string, number>;
+  /** Responses by endpoint, with their status codes. */
+  endpoints: Record<string, { count: number; statusCounts: Record<string, number> }>;
+  /** Wall time the load ran, in seconds. */
+  seconds: number;
+}
+
+interface EndpointContext {
+  endpoint?: string;
+}
+
+// autocannon's client schedules each request through _doRequest; the pacer wraps it. This is
+// autocannon internals, so the driver checks it is there and fails loudly if a release moves it.
+interface PaceableClient {
+  _doRequest: (...args: unknown[]) => void;
+}
+
+/** A running load. */
+export class TrafficDriver {
+  readonly stats: TrafficStats = { completed: 0, errors: 0, timeouts: 0, statusCounts: {}, endpoints: {}, seconds: 0 };
+  /** Resolves when the load has ended (stopped, bounded out, or failed). */
+  readonly done: Promise<TrafficStats>;
+  private readonly instance: autocannon.Instance;
+  private readonly pacer: Pacer | null;
+  private readonly waiters: Array<{ count: number; resolve: () => void }> = [];
+  private finished = false;
+  private readonly startedAt = performance.now();
+
+  /** Starts the load at once. */
+  constructor(options: DriverOptions) {
+    const { source } = options;
+    this.pacer = options.rate ? new Pacer(rateFunction(options.rate)) : null;
+    const pacer = this.pacer;
+    const stats = this.stats;
+    const onResponse = (status: number, _body: string, context: object): void => {
+      const endpoint = (context as EndpointContext).endpoint ?? '?';
+      const code = String(status);
+      stats.completed++;
+      stats.statusCounts[code] = (stats.statusCounts[code] ?? 0) + 1;
+      const e = (stats.endpoints[endpoint] ??= { count: 0, statusCounts: {} });
+      e.count++;
+      e.statusCounts[code] = (e.statusCounts[code] ?? 0) + 1;
+      this.wake();
+    };
+    this.instance = autocannon(
+      {
+        url: options.url,
+        connections: options.connections,
+        pipelining: 1,
+        duration: options.maxSeconds,
+        timeout: options.timeoutSeconds ?? 10,
+        // autocannon notices stop() on its sampling tick; a short tick makes stopping prompt.
+        sampleInt: 100,
+        requests: [
+          {
+            setupRequest: (request, context) => {
+              const r = source.next();
+              (context as EndpointContext).endpoint = r.endpoint;
+              request.method = r.method as typeof request.method;
+              request.path = r.path;
+              request.headers = r.headers;
+              request.body = r.body;
+              return request;
+            },
+            onResponse,
+          },
+        ],
+        setupClient: pacer
+          ? (client) => {
+              const c = client as unknown as PaceableClient;
+              if (typeof c._doRequest !== 'function') {
+                throw new Error('this autocannon version cannot be paced (no Client#_doRequest)');
+              }
+              const original = c._doRequest.bind(client);
+              c._doRequest = (...args: unknown[]) => pacer.acquire(() => original(...args));
+            }
+          : undefined,
+      },
+      () => undefined,
+    );
+    this.instance.on('reqError', () => {
+      stats.errors++;
+    });
+    (this.instance as NodeJS.EventEmitter).on('timeout', () => {
+      stats.timeouts++;
+    });
+    this.done = new Promise((resolve) => {
+      this.instance.once('done', () => {
+        this.finish();
+        resolve(stats);
+      });
+    });
+  }
+
+  /** Resolves once `count` responses have completed, or when the load ends first. */
+  whenCompleted(count: number): Promise<void> {
+    if (this.finished || this.stats.completed >= count) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ count, resolve }));
+  }
+
+  /** Stops sending and resolves when autocannon has closed its connections. */
+  async stop(): Promise<TrafficStats> {
+    this.pacer?.stop();
+    this.instance.stop();
+    return this.done;
+  }
+
+  private wake(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const w = this.waiters[i] as { count: number; resolve: () => void };
+      if (this.stats.completed >= w.count) {
+        this.waiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+
+  private finish(): void {
+    this.finished = true;
+    this.stats.seconds = (performance.now() - this.startedAt) / 1000;
+    this.pacer?.stop();
+    for (const w of this.waiters.splice(0)) w.resolve();
+  }
+}
