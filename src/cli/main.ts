@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/** The leakcheck command line. Each command lives in its own file; this one only wires them. */
+import { Command, CommanderError } from 'commander';
+import { registerRun } from './run';
+import { toolVersion } from './version';
+import { EXIT } from '../pipeline';
+
+/** Builds the program (exported for tests). */
+export function buildProgram(): Command {
+  const program = new Command('leakcheck')
+    .description('Catch memory and resource leaks in Node.js services before they ship.')
+    .version(toolVersion())
+    .exitOverride()
+    .showHelpAfterError(false);
+  registerRun(program);
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and --version end here with code 0; every usage error with 2 (commander printed it).
+      process.exitCode = err.exitCode === 0 ? 0 : EXIT.usage;
+      return;
+    }
+    process.stderr.write(`leakcheck: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = EXIT.infrastructure;
+  }
+}
+
+if (require.main === module) void main(process.argv);

@@ -1,0 +1,137 @@
+/** `leakcheck run [options] -- <command...>`: start the service, drive load, decide, exit. */
+import * as path from 'node:path';
+import { Command, Option } from 'commander';
+import { loadConfig } from '../config/load';
+import { checkForLeaks, EXIT } from '../pipeline';
+import { renderTerminal } from '../report/terminal';
+import { createProgress } from './progress';
+import { reportUsageError } from './errors';
+import { integer, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './options';
+import { toolVersion } from './version';
+
+interface RunFlags {
+  config?: string;
+  url?: string;
+  ready?: string;
+  connections?: number;
+  rate?: number;
+  users?: number;
+  seed?: number;
+  warmup?: number;
+  duration?: number;
+  requests?: number;
+  samples?: number;
+  threshold?: number;
+  minGrowth?: number;
+  confidence?: number;
+  rps?: number;
+  timeout?: number;
+  readyTimeout?: number;
+  out?: string;
+  json?: boolean;
+  progress: boolean;
+  failOn: 'leak' | 'inconclusive' | 'never';
+}
+
+/** Maps flags onto the config's shape; flags win over the file. */
+export function overridesFromFlags(flags: RunFlags): Record<string, unknown> {
+  const thresholds =
+    flags.threshold !== undefined || flags.minGrowth !== undefined
+      ? Object.fromEntries(
+          ['heapUsed', 'external'].map((m) => [m, { perRequest: flags.threshold, minGrowth: flags.minGrowth }]),
+        )
+      : undefined;
+  return {
+    url: flags.url,
+    ready: flags.ready,
+    timeoutSeconds: flags.timeout,
+    readyTimeoutSeconds: flags.readyTimeout,
+    out: flags.out,
+    traffic: { connections: flags.connections, rate: flags.rate, users: flags.users, seed: flags.seed },
+    run: { warmupSeconds: flags.warmup, durationSeconds: flags.duration, requests: flags.requests, samples: flags.samples },
+    analysis: { confidence: flags.confidence, thresholds },
+    projection: { requestsPerSecond: flags.rps },
+  };
+}
+
+/** Registers the `run` command. */
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('start a service with the agent preloaded, drive traffic, and report whether it leaks')
+    .argument('[command...]', 'the command that starts the service (after --), e.g. -- node server.js')
+    .option('-c, --config <file>', 'config file (default: leakcheck.config.* or package.json "leakcheck")')
+    .option('--url <url>', 'drive this URL instead of the address the agent reports')
+    .option('--ready <path>', 'health path that must answer 2xx before load starts')
+    .option('--connections <n>', 'concurrent connections', positiveInt)
+    .option('--rate <rps>', 'arrival rate, requests per second, smoothly paced', positiveNumber)
+    .option('--users <n>', 'distinct identities {{user}} draws from', positiveInt)
+    .option('--seed <n>', 'seed for the traffic generator', integer)
+    .option('--warmup <seconds>', 'warm-up before measuring', nonNegativeNumber)
+    .option('--duration <seconds>', 'measured window', positiveNumber)
+    .option('--requests <n>', 'bound the measured window by requests instead of seconds', positiveInt)
+    .option('--samples <n>', 'post-GC samples in the measured window', positiveInt)
+    .option('--threshold <bytes>', 'heap and external growth per request that counts as a leak', nonNegativeNumber)
+    .option('--min-growth <bytes>', 'total growth over the window below which nothing is a leak', nonNegativeNumber)
+    .option('--confidence <p>', 'confidence level of the statistics', positiveNumber)
+    .option('--rps <n>', 'request rate for the time-to-heap-limit projection', positiveNumber)
+    .option('--timeout <seconds>', 'bound on the whole run', positiveNumber)
+    .option('--ready-timeout <seconds>', 'bound on the start-up, until the service listens', positiveNumber)
+    .option('--out <dir>', 'report directory (default .leakcheck)')
+    .option('--json', 'print report.json to stdout instead of the summary')
+    .option('--no-progress', 'no progress bar')
+    .addOption(
+      new Option('--fail-on <verdict>', 'exit 1 on: leak, inconclusive (leak or inconclusive), never')
+        .default('leak')
+        .argParser(oneOf('leak', 'inconclusive', 'never')),
+    )
+    .action(async (command: string[], flags: RunFlags) => {
+      try {
+        await runCommand(command, flags);
+      } catch (err) {
+        reportUsageError(err);
+      }
+    });
+}
+
+async function runCommand(command: string[], flags: RunFlags): Promise<void> {
+  const loaded = await loadConfig({ cwd: process.cwd(), explicitFile: flags.config, overrides: overridesFromFlags(flags) });
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write('\nleakcheck: stopping the target and writing the partial report (Ctrl-C again to force)\n');
+      controller.abort();
+    } else {
+      process.exit(EXIT.interrupted);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const progress = createProgress(flags.progress && !flags.json && Boolean(process.stderr.isTTY), loaded.config.run.samples);
+  try {
+    const { report, reportFile } = await checkForLeaks(loaded.config, {
+      baseDir: loaded.baseDir,
+      command: command.length > 0 ? command : undefined,
+      failOn: flags.failOn,
+      onProgress: (p) => progress.update(p),
+      signal: controller.signal,
+      version: toolVersion(),
+    });
+    progress.stop();
+    if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    else process.stdout.write(renderTerminal(report, { reportFile: displayPath(reportFile), color: Boolean(process.stdout.isTTY) }));
+    process.exitCode = report.exitCode;
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** A path relative to the working directory when it lies below it, absolute otherwise. */
+function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel.startsWith('..') ? file : rel;
+}

@@ -1,0 +1,89 @@
+/**
+ * The configuration: one schema, one place for defaults. Files (leakcheck.config.json|yaml|mjs, or
+ * a "leakcheck" key in package.json) and CLI flags are both validated against it.
+ */
+import { z } from 'zod';
+
+const METRICS = ['heapUsed', 'external', 'arrayBuffers', 'rss', 'handles', 'sockets', 'fds'] as const;
+
+const endpointSchema = z
+  .object({
+    name: z.string().min(1).optional(),
+    method: z.string().regex(/^[A-Za-z]+$/, 'expected an HTTP method such as GET').default('GET'),
+    path: z.string().startsWith('/', 'expected a path starting with /'),
+    headers: z.record(z.string(), z.string()).optional(),
+    body: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional(),
+    weight: z.number().positive('expected a weight above 0').default(1),
+  })
+  .strict();
+
+const positive = (what: string): z.ZodNumber => z.number().positive(`expected ${what} above 0`);
+const count = (what: string): z.ZodNumber => z.number().int().positive(`expected ${what}, a whole number above 0`);
+
+const rateSchema = z.union([
+  positive('requests per second'),
+  z.object({ kind: z.literal('constant'), rps: positive('requests per second') }).strict(),
+  z
+    .object({ kind: z.literal('ramp'), from: z.number().nonnegative(), to: z.number().nonnegative(), seconds: positive('seconds') })
+    .strict(),
+  z
+    .object({ kind: z.literal('shape'), rps: z.array(z.number().nonnegative()).min(1), secondsPerStep: positive('seconds') })
+    .strict(),
+]);
+
+const thresholdSchema = z
+  .object({ perRequest: z.number().nonnegative().optional(), minGrowth: z.number().nonnegative().optional() })
+  .strict();
+
+/** The configuration file's schema (every field optional; defaults filled in). */
+export const configSchema = z
+  .object({
+    command: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional(),
+    cwd: z.string().optional(),
+    env: z.record(z.string(), z.string()).default({}),
+    url: z.url({ message: 'expected an http:// URL' }).optional(),
+    ready: z.string().startsWith('/', 'expected a path starting with /').optional(),
+    readyTimeoutSeconds: positive('seconds').default(30),
+    timeoutSeconds: positive('seconds').default(600),
+    stopGraceSeconds: z.number().nonnegative().default(3),
+    traffic: z
+      .object({
+        connections: count('a connection count').default(10),
+        users: count('a number of distinct users').default(15_000),
+        seed: z.number().int().default(1),
+        rate: rateSchema.optional(),
+        requests: z.array(endpointSchema).min(1, 'expected at least one request').optional(),
+      })
+      .strict()
+      .default({ connections: 10, users: 15_000, seed: 1 }),
+    run: z
+      .object({
+        warmupSeconds: z.number().nonnegative().default(3),
+        warmupRequests: count('a request count').optional(),
+        durationSeconds: positive('seconds').default(12),
+        requests: count('a request count').optional(),
+        samples: z.number().int().min(8, 'expected at least 8 samples').max(10_000).default(30),
+      })
+      .strict()
+      .default({ warmupSeconds: 3, durationSeconds: 12, samples: 30 }),
+    analysis: z
+      .object({
+        confidence: z.number().gt(0.5, 'expected a confidence between 0.5 and 1').lt(1).default(0.95),
+        minSamples: z.number().int().min(3).optional(),
+        thresholds: z.partialRecord(z.enum(METRICS), thresholdSchema).optional(),
+        gating: z.partialRecord(z.enum(METRICS), z.boolean()).optional(),
+      })
+      .strict()
+      .default({ confidence: 0.95 }),
+    projection: z
+      .object({ requestsPerSecond: positive('requests per second').optional() })
+      .strict()
+      .default({}),
+    out: z.string().default('.leakcheck'),
+  })
+  .strict();
+
+/** A configuration with defaults filled in. */
+export type Config = z.infer<typeof configSchema>;
+/** A configuration as written (before defaults). */
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,92 @@
+/** Runs the built CLI against fixtures, as a user would, and reads back what it wrote. */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Report } from '../../src/report/report';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+
+/** What one CLI invocation produced. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  outDir: string;
+  report: Report | null;
+}
+
+/** Runs `node dist/cli/main.js <args>` with a fresh --out directory; bounded by `timeoutMs`. */
+export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-test-'));
+  const full = args[0] === 'run' ? [...args.slice(0, 1), '--out', outDir, '--no-progress', ...args.slice(1)] : args;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...full], {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`leakcheck ${full.join(' ')} did not finish within ${options.timeoutMs ?? 90_000} ms\n${stderr}`));
+    }, options.timeoutMs ?? 90_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const file = path.join(outDir, 'report.json');
+      const report = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Report) : null;
+      resolve({ code, stdout, stderr, outDir, report });
+    });
+  });
+}
+
+/** The fixture's config file. */
+export function fixtureConfig(name: string): string {
+  return path.join(ROOT, 'fixtures', name, 'leakcheck.config.json');
+}
+
+/** The fixture's known answer. */
+export function expected(name: string): {
+  verdict: 'leak' | 'pass';
+  metric: string | null;
+  bytesPerRequest: number | null;
+  unitPerRequest?: number;
+} {
+  return JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', name, 'expected.json'), 'utf8'));
+}
+
+/** Pids from the report that are still alive (must be none once leakcheck has exited). */
+export function survivors(report: Report | null): number[] {
+  const pids = new Set<number>();
+  for (const p of report?.processes ?? []) pids.add(p.pid);
+  return [...pids].filter((pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Processes started by any leakcheck run that are still alive: every process the harness starts
+ * inherits LEAKCHECK_AGENT_SOCKET, wrappers and shells included (Linux /proc).
+ */
+export function leftoverTargets(): number[] {
+  const out: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const env = fs.readFileSync(`/proc/${name}/environ`, 'latin1');
+      if (env.includes('LEAKCHECK_AGENT_SOCKET=')) out.push(Number(name));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}
