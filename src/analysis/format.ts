@@ -1,0 +1,172 @@
+/**
+ * Number formatting for the human-readable reasons the analysis writes ("312 B", "4.1 MB",
+ * "2 h 15 min", "p<0.001"). Decimal units (1 KB = 1000 B) so a reader can multiply in their head.
+ */
+import type { MetricUnit } from './metrics';
+
+const BYTE_UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'] as const;
+
+/**
+ * Formats a number with thousands separators and at most `decimals` decimals, trailing zeros
+ * dropped unless `keepZeros` ("13,200", "0.25", "4.0"). Independent of the host locale.
+ *
+ * @param value - number to format
+ * @param decimals - maximum decimals to keep (default 0)
+ * @param keepZeros - keep trailing zeros so numbers side by side line up (default false)
+ * @returns the text
+ */
+export function formatNumber(value: number, decimals = 0, keepZeros = false): string {
+  if (!Number.isFinite(value)) return String(value);
+  const fixed = Math.abs(value).toFixed(decimals);
+  const [whole = '0', fraction = ''] = fixed.split('.');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const trimmed = keepZeros ? fraction : fraction.replace(/0+$/, '');
+  const text = trimmed.length > 0 ? `${grouped}.${trimmed}` : grouped;
+  return value < 0 && Number(fixed) !== 0 ? `-${text}` : text;
+}
+
+/**
+ * Formats a number for a reason: no decimals from 100, one from 1, two significant digits below
+ * 1, trailing zeros dropped ("312", "4.5", "0.2", "0.0021").
+ *
+ * @param value - number to format
+ * @returns the text
+ */
+export function formatSignificant(value: number): string {
+  return formatNumber(value, magnitudeDecimals(Math.abs(value)));
+}
+
+/** Index into BYTE_UNITS for a magnitude, chosen so the scaled value is below 1000 once rounded. */
+function byteScale(abs: number): number {
+  let k = 0;
+  while (k < BYTE_UNITS.length - 1 && Math.round((abs / 1000 ** k) * 10) / 10 >= 1000) k++;
+  return k;
+}
+
+/** Decimals for a magnitude: none from 100, one from 1, two significant digits below 1. */
+function magnitudeDecimals(abs: number): number {
+  if (abs >= 100 || abs === 0) return 0;
+  if (abs >= 1) return 1;
+  return Math.min(12, 1 - Math.floor(Math.log10(abs)));
+}
+
+/**
+ * Formats a byte count with a decimal unit: "312 B", "0.2 B", "24.6 KB", "4.1 MB", "262 KB".
+ *
+ * @param bytes - byte count (may be negative or fractional, e.g. a per-request rate)
+ * @returns the text
+ */
+export function formatBytes(bytes: number): string {
+  const k = byteScale(Math.abs(bytes));
+  const scaled = bytes / 1000 ** k;
+  return `${formatNumber(scaled, magnitudeDecimals(Math.abs(scaled)))} ${BYTE_UNITS[k] ?? 'B'}`;
+}
+
+/**
+ * Formats a duration in seconds with its two largest units: "45 s", "12 min 30 s", "2 h 15 min",
+ * "3 d 4 h".
+ *
+ * @param seconds - duration, ≥ 0
+ * @returns the text
+ */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return 'unknown';
+  if (seconds < 1) return 'less than 1 s';
+  const pair = (big: number, bigUnit: string, small: number, smallUnit: string): string =>
+    small > 0 ? `${big} ${bigUnit} ${small} ${smallUnit}` : `${big} ${bigUnit}`;
+  if (seconds < 59.5) return `${Math.round(seconds)} s`;
+  if (seconds < 3600 - 0.5) {
+    const s = Math.round(seconds);
+    return pair(Math.floor(s / 60), 'min', s % 60, 's');
+  }
+  if (seconds < 86400 - 30) {
+    const m = Math.round(seconds / 60);
+    return pair(Math.floor(m / 60), 'h', m % 60, 'min');
+  }
+  const h = Math.round(seconds / 3600);
+  return pair(Math.floor(h / 24), 'd', h % 24, 'h');
+}
+
+/**
+ * Formats a p-value the way the reasons quote it: "p<0.001", "p=0.023", "p=0.41".
+ *
+ * @param p - probability in [0, 1]
+ * @returns the text
+ */
+export function formatPValue(p: number): string {
+  if (p < 0.001) return 'p<0.001';
+  if (p < 0.1) return `p=${p.toFixed(3)}`;
+  return `p=${p.toFixed(2)}`;
+}
+
+/**
+ * Formats a confidence level as a percentage: 0.95 → "95%", 0.995 → "99.5%".
+ *
+ * @param confidence - level in (0, 1)
+ * @returns the text
+ */
+export function formatConfidence(confidence: number): string {
+  return `${formatNumber(confidence * 100, 1)}%`;
+}
+
+/**
+ * Formats an amount of a metric: bytes with a unit ("4.1 MB"), counts as a number ("210").
+ *
+ * @param value - amount
+ * @param unit - the metric's unit
+ * @returns the text
+ */
+export function formatAmount(value: number, unit: MetricUnit): string {
+  return unit === 'bytes' ? formatBytes(value) : formatSignificant(value);
+}
+
+/**
+ * Formats a per-request rate: "312 B/request" for bytes; counts per 1,000 requests, since a
+ * handle leak is a small fraction per request ("2 per 1,000 requests").
+ *
+ * @param perRequest - growth per request
+ * @param unit - the metric's unit
+ * @returns the text
+ */
+export function formatRate(perRequest: number, unit: MetricUnit): string {
+  if (unit === 'bytes') return `${formatBytes(perRequest)}/request`;
+  return `${formatSignificant(perRequest * 1000)} per 1,000 requests`;
+}
+
+/**
+ * Formats a rate with its confidence interval, all three numbers in one scale and with one number
+ * of decimals: "312.9 B/request (95% CI 312.6–313.3)", "12 B/request (95% CI -30 to 54)",
+ * "2.0 per 1,000 requests (95% CI 1.9–2.1)".
+ *
+ * @param estimate - point estimate per request
+ * @param low - lower bound per request
+ * @param high - upper bound per request
+ * @param unit - the metric's unit
+ * @param confidence - confidence level of the interval
+ * @returns the text
+ */
+export function formatRateWithInterval(
+  estimate: number,
+  low: number,
+  high: number,
+  unit: MetricUnit,
+  confidence: number,
+): string {
+  // Counts are quoted per 1,000 requests; bytes in the unit of the largest of the three numbers.
+  const maxAbs = Math.max(Math.abs(estimate), Math.abs(low), Math.abs(high));
+  const k = unit === 'bytes' ? byteScale(maxAbs) : 0;
+  const factor = unit === 'bytes' ? 1 / 1000 ** k : 1000;
+  // As many decimals as the interval supports (the first significant digit of its half-width), so
+  // a tight interval shows "313.3 (313.0–313.6)" and a wide one "12 (-30 to 54)". The 1e-9 keeps
+  // a half-width of 0.1 that arrives as 0.0999… at one decimal.
+  const halfWidth = ((high - low) * factor) / 2;
+  const decimals =
+    halfWidth > 0
+      ? Math.min(12, Math.max(0, -Math.floor(Math.log10(halfWidth) + 1e-9)))
+      : magnitudeDecimals(maxAbs * factor);
+  const text = (v: number): string => formatNumber(v * factor, decimals, true);
+  const suffix = unit === 'bytes' ? ` ${BYTE_UNITS[k] ?? 'B'}/request` : ' per 1,000 requests';
+  const range = low < 0 || high < 0 ? `${text(low)} to ${text(high)}` : `${text(low)}–${text(high)}`;
+  // An en dash next to a minus sign misreads, hence "to" when a bound is negative.
+  return `${text(estimate)}${suffix} (${formatConfidence(confidence)} CI ${range})`;
+}

@@ -1,0 +1,94 @@
+/** Catalogue of the metrics leakcheck fits: units, default thresholds, which ones gate. */
+
+/** A metric the agent reports in every sample. */
+export type MetricName = 'heapUsed' | 'external' | 'arrayBuffers' | 'rss' | 'handles' | 'sockets' | 'fds';
+
+/** What a metric counts. */
+export type MetricUnit = 'bytes' | 'count';
+
+/** When growth in a metric counts as a leak. Both must be exceeded. */
+export interface MetricThreshold {
+  /** Growth per request served above which the slope is a leak (bytes or items per request). */
+  perRequest: number;
+  /** Fitted growth over the measured window below which nothing is called a leak. */
+  minGrowth: number;
+}
+
+/** Static facts about one metric. */
+export interface MetricInfo {
+  /** Metric name as the agent reports it. */
+  name: MetricName;
+  /** Unit of the values. */
+  unit: MetricUnit;
+  /** Short words for human text ("heap", "file descriptors"). */
+  label: string;
+  /** Whether a leak in this metric fails the run unless the options say otherwise. */
+  gatingByDefault: boolean;
+  /** Default thresholds. */
+  threshold: MetricThreshold;
+}
+
+const MiB = 1024 * 1024;
+
+// heapUsed/external: 2 B/request is well under one small object per request, and 256 KiB keeps
+// one-off allocations (compiled code, a warmed cache line) from being called a leak.
+const memoryGate: MetricThreshold = Object.freeze({ perRequest: 2, minGrowth: 256 * 1024 });
+// rss and arrayBuffers move in allocator-sized chunks and with GC timing; shown, not gated.
+const memoryInfo: MetricThreshold = Object.freeze({ perRequest: 8, minGrowth: 4 * MiB });
+// One handle per 10,000 requests, and at least 10 more than at the start.
+const countGate: MetricThreshold = Object.freeze({ perRequest: 0.0001, minGrowth: 10 });
+
+/** Every metric, in the order reports list them. */
+export const METRICS: Readonly<Record<MetricName, Readonly<MetricInfo>>> = {
+  heapUsed: { name: 'heapUsed', unit: 'bytes', label: 'heap', gatingByDefault: true, threshold: memoryGate },
+  external: {
+    name: 'external',
+    unit: 'bytes',
+    label: 'external memory',
+    gatingByDefault: true,
+    threshold: memoryGate,
+  },
+  arrayBuffers: {
+    name: 'arrayBuffers',
+    unit: 'bytes',
+    label: 'ArrayBuffer memory',
+    gatingByDefault: false,
+    threshold: memoryInfo,
+  },
+  rss: { name: 'rss', unit: 'bytes', label: 'RSS', gatingByDefault: false, threshold: memoryInfo },
+  handles: { name: 'handles', unit: 'count', label: 'handles', gatingByDefault: true, threshold: countGate },
+  sockets: { name: 'sockets', unit: 'count', label: 'sockets', gatingByDefault: true, threshold: countGate },
+  fds: { name: 'fds', unit: 'count', label: 'file descriptors', gatingByDefault: true, threshold: countGate },
+};
+
+/** All metric names in catalogue order. */
+export const METRIC_NAMES: readonly MetricName[] = [
+  'heapUsed',
+  'external',
+  'arrayBuffers',
+  'rss',
+  'handles',
+  'sockets',
+  'fds',
+];
+
+/**
+ * Whether a string names a metric in the catalogue.
+ *
+ * @param name - candidate name (from config or a sample)
+ * @returns true for one of {@link METRIC_NAMES}
+ */
+export function isMetricName(name: string): name is MetricName {
+  return (METRIC_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * Catalogue entry of a metric.
+ *
+ * @param name - metric name
+ * @returns its unit, label, default gating and thresholds (a copy; safe to modify)
+ */
+export function metricInfo(name: MetricName): MetricInfo {
+  const info = METRICS[name];
+  return { ...info, threshold: { ...info.threshold } };
+}

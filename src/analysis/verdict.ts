@@ -1,0 +1,208 @@
+/** Fits every metric, applies the rules, and combines per-metric verdicts into the run's verdict. */
+import { METRICS, type MetricName, type MetricThreshold, type MetricUnit } from './metrics';
+import {
+  defaultAnalysisOptions,
+  isGating,
+  thresholdFor,
+  validateAnalysisOptions,
+  type AnalysisOptions,
+} from './options';
+import { plateauFit, type PlateauFit } from './plateau';
+import { olsFit, type OlsFit } from './regression';
+import { mannKendall, theilSen, type MannKendall, type TheilSenFit } from './robust';
+import { decide, type RuleName, type Verdict } from './rules';
+import { at, cleanSeries } from './series';
+
+/** Everything the analysis found about one metric; all numbers finite (JSON-safe). */
+export interface MetricAnalysis {
+  /** Metric name. */
+  metric: MetricName;
+  /** Unit of the values and of growth. */
+  unit: MetricUnit;
+  /** Whether this metric's verdict counts towards the run's verdict. */
+  gating: boolean;
+  /** Samples fitted (after dropping non-finite ones). */
+  samples: number;
+  /** Samples dropped because a value was missing or not a finite number. */
+  skipped: number;
+  /** Requests served at the first fitted sample. */
+  firstRequests: number;
+  /** Requests served at the last fitted sample. */
+  lastRequests: number;
+  /** Thresholds the verdict was judged against. */
+  threshold: MetricThreshold;
+  /** Least-squares fit of value against requests served. */
+  ols: OlsFit;
+  /** Theil-Sen fit with Sen's interval. */
+  theilSen: TheilSenFit;
+  /** Mann-Kendall trend test. */
+  mannKendall: MannKendall;
+  /** Early-versus-late growth rates. */
+  plateau: PlateauFit;
+  /** Fitted growth over the window: robust slope × (last − first requests). */
+  growth: number;
+  /** Last sample minus first sample. */
+  observedGrowth: number;
+  /** Growth per request: the robust (Theil-Sen) slope. */
+  perRequest: number;
+  /** This metric's verdict. */
+  verdict: Verdict;
+  /** The rule that decided it. */
+  rule: RuleName;
+  /** Why, in words with numbers. */
+  reason: string;
+}
+
+/** One metric's samples: x = requests served when sampled, y = the metric's value. */
+export interface MetricSeries {
+  /** Metric name. */
+  metric: MetricName;
+  /** Requests served at each sample. */
+  x: readonly number[];
+  /** Metric value at each sample. */
+  y: readonly number[];
+}
+
+/** Rule names a run-level decision can cite: a metric's rule, or the lack of any gating metric. */
+export type RunRuleName = RuleName | 'no-gating-metrics';
+
+/** The run's verdict and the metric and rule it came from. */
+export interface RunAnalysis {
+  /** Leak if any gating metric leaks, else inconclusive if any is, else pass. */
+  verdict: Verdict;
+  /** The metric and rule that decided the run (metric null only when nothing gated). */
+  decidedBy: { metric: MetricName | null; rule: RunRuleName; reason: string };
+  /** Every metric's analysis, in input order. */
+  metrics: MetricAnalysis[];
+}
+
+/**
+ * Analyses one metric: drops non-finite samples (counting them), sorts by requests served, fits
+ * least squares, Theil-Sen, Mann-Kendall and the plateau windows, and applies the rules.
+ *
+ * @param metric - which metric the values are
+ * @param x - requests served at each sample
+ * @param y - the metric's value at each sample, same length
+ * @param options - analysis options (defaults when omitted)
+ * @returns the fits, growth figures and the verdict with the deciding rule and its reason
+ */
+export function analyseMetric(
+  metric: MetricName,
+  x: readonly number[],
+  y: readonly number[],
+  options: AnalysisOptions = defaultAnalysisOptions(),
+): MetricAnalysis {
+  validateAnalysisOptions(options);
+  const info = METRICS[metric];
+  const series = cleanSeries(x, y);
+  const n = series.x.length;
+  const { confidence } = options;
+  const threshold = thresholdFor(metric, options);
+  const ols = olsFit(series.x, series.y, confidence);
+  const ts = theilSen(series.x, series.y, confidence);
+  const mk = mannKendall(series.y);
+  const shape = plateauFit(series.x, series.y, confidence);
+  const firstRequests = n > 0 ? at(series.x, 0) : 0;
+  const lastRequests = n > 0 ? at(series.x, n - 1) : 0;
+  const result = decide({
+    metric,
+    unit: info.unit,
+    label: info.label,
+    threshold,
+    confidence,
+    minSamples: options.minSamples,
+    samples: n,
+    distinctX: new Set(series.x).size,
+    xFirst: firstRequests,
+    xLast: lastRequests,
+    ols,
+    theilSen: ts,
+    mannKendall: mk,
+    plateau: shape,
+  });
+  const reason =
+    series.skipped > 0
+      ? `${result.reason} (${series.skipped} sample${series.skipped === 1 ? '' : 's'} without a finite value skipped)`
+      : result.reason;
+  return {
+    metric,
+    unit: info.unit,
+    gating: isGating(metric, options),
+    samples: n,
+    skipped: series.skipped,
+    firstRequests,
+    lastRequests,
+    threshold,
+    ols,
+    theilSen: ts,
+    mannKendall: mk,
+    plateau: shape,
+    growth: ts.slope * (lastRequests - firstRequests),
+    observedGrowth: n > 0 ? at(series.y, n - 1) - at(series.y, 0) : 0,
+    perRequest: ts.slope,
+    verdict: result.verdict,
+    rule: result.rule,
+    reason,
+  };
+}
+
+/**
+ * Analyses every metric of a run and combines the gating ones: leak if any gating metric leaks,
+ * else inconclusive if any is inconclusive, else pass. Informational metrics (rss and
+ * arrayBuffers by default) are analysed and reported but never change the run's verdict.
+ *
+ * `decidedBy` cites the metric and rule behind the verdict: for a leak, the leaking gating metric
+ * with the largest growth relative to its `minGrowth`; for inconclusive, the first inconclusive
+ * gating metric; for a pass, the first gating metric, its reason prefixed with how many passed.
+ *
+ * @param series - one entry per metric (each metric at most once)
+ * @param options - analysis options (defaults when omitted)
+ * @returns the run verdict, what decided it, and every metric's analysis
+ * @throws RangeError when a metric appears twice
+ */
+export function analyseRun(
+  series: readonly MetricSeries[],
+  options: AnalysisOptions = defaultAnalysisOptions(),
+): RunAnalysis {
+  const seen = new Set<MetricName>();
+  for (const s of series) {
+    if (seen.has(s.metric)) throw new RangeError(`metric "${s.metric}" appears more than once`);
+    seen.add(s.metric);
+  }
+  const metrics = series.map((s) => analyseMetric(s.metric, s.x, s.y, options));
+  const gating = metrics.filter((m) => m.gating);
+  const cite = (m: MetricAnalysis, reason = m.reason): RunAnalysis['decidedBy'] => ({
+    metric: m.metric,
+    rule: m.rule,
+    reason,
+  });
+
+  const leaks = gating.filter((m) => m.verdict === 'leak');
+  if (leaks.length > 0) {
+    // The most evident leak: largest fitted growth in units of its own minimum growth.
+    const severity = (m: MetricAnalysis): number =>
+      m.growth / Math.max(m.threshold.minGrowth, Number.MIN_VALUE);
+    const worst = leaks.reduce((a, b) => (severity(b) > severity(a) ? b : a));
+    return { verdict: 'leak', decidedBy: cite(worst), metrics };
+  }
+  const unsure = gating.find((m) => m.verdict === 'inconclusive');
+  if (unsure) return { verdict: 'inconclusive', decidedBy: cite(unsure), metrics };
+  const first = gating[0];
+  if (!first) {
+    return {
+      verdict: 'inconclusive',
+      decidedBy: {
+        metric: null,
+        rule: 'no-gating-metrics',
+        reason:
+          metrics.length === 0
+            ? 'no metrics were measured'
+            : `none of the measured metrics (${metrics.map((m) => m.metric).join(', ')}) gates the verdict`,
+      },
+      metrics,
+    };
+  }
+  const prefix =
+    gating.length === 1 ? 'the only gating metric passed' : `all ${gating.length} gating metrics passed`;
+  return { verdict: 'pass', decidedBy: cite(first, `${prefix}; ${first.reason}`), metrics };
+}

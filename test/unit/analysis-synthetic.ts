@@ -1,0 +1,66 @@
+/**
+ * Seeded synthetic series for the analysis tests (never Math.random: every run sees the same
+ * numbers, so a failure reproduces).
+ */
+
+/** Mulberry32: uniform numbers in [0, 1) from a 32-bit seed. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal deviates by Box-Muller over a seeded uniform source. */
+export function gaussian(seed: number): () => number {
+  const uniform = mulberry32(seed);
+  return () => {
+    const u = Math.max(uniform(), Number.MIN_VALUE);
+    const v = uniform();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  };
+}
+
+/** Sample spacing and scatter measured on the development machine. */
+export const REQUESTS_PER_SAMPLE = 3000;
+/** Post-GC heapUsed of an idle small service. */
+export const HEAP_BASELINE = 6_000_000;
+/** Residual scatter of post-GC heapUsed around a fitted line. */
+export const HEAP_SCATTER_SD = 24 * 1024;
+
+/** Options for {@link requestGrid}. */
+export interface GridOptions {
+  /** Number of samples. */
+  samples: number;
+  /** Mean requests between samples (default 3,000). */
+  spacing?: number;
+  /** Seed for the ±10% jitter in spacing. */
+  seed: number;
+}
+
+/** Cumulative requests served at each sample: ~`spacing` apart, jittered ±10%, starting after one gap. */
+export function requestGrid({ samples, spacing = REQUESTS_PER_SAMPLE, seed }: GridOptions): number[] {
+  const uniform = mulberry32(seed ^ 0x9e3779b9);
+  const x: number[] = [];
+  let served = 0;
+  for (let i = 0; i < samples; i++) {
+    served += Math.round(spacing * (0.9 + 0.2 * uniform()));
+    x.push(served);
+  }
+  return x;
+}
+
+/** y = f(x) + N(0, sd²) noise from `seed`. */
+export function withNoise(
+  x: readonly number[],
+  f: (x: number) => number,
+  sd: number,
+  seed: number,
+): number[] {
+  const normal = gaussian(seed);
+  return x.map((xi) => f(xi) + sd * normal());
+}
