@@ -135,7 +135,8 @@ export function buildReport(
 ): Report {
   const analysis = analysisOptionsFrom(config);
   const measured = result.samples.filter((s) => s.phase === 'measure');
-  const byPid = groupBy(measured, (s) => s.pid);
+  // A run that ended during the warm-up still reports its processes (with their warm-up samples).
+  const byPid = groupBy(measured.length > 0 ? measured : result.samples, (s) => s.pid);
   const served = new Map<number, number>();
   for (const [pid, list] of byPid) served.set(pid, list.length > 1 ? (list.at(-1) as Sample).requests - (list[0] as Sample).requests : 0);
   const total = [...served.values()].reduce((a, b) => a + b, 0);
@@ -144,7 +145,7 @@ export function buildReport(
     const requests = served.get(pid) ?? 0;
     const share = total > 0 ? requests / total : 0;
     if (total > 0 && share < MIN_SHARE) continue;
-    processes.push(analyseProcess(pid, list, result, config, analysis, requests, share));
+    processes.push(analyseProcess(pid, measured.length > 0 ? list : [], result, config, analysis, requests, share));
   }
   processes.sort((a, b) => b.requests - a.requests);
 

@@ -227,6 +227,9 @@ function delayMs(ns) {
   const socketPath = process.env.LEAKCHECK_AGENT_SOCKET;
   const token = process.env.LEAKCHECK_AGENT_TOKEN;
   if (!socketPath || !token) return;
+  // Preloads also run in worker threads (loader hooks such as tsx's run in one): only the main
+  // thread serves HTTP, and a second agent under the same pid would shadow it.
+  if (!require('worker_threads').isMainThread) return;
   const g = /** @type {Record<symbol, unknown>} */ (/** @type {unknown} */ (globalThis));
   // A wrapper that re-execs node with the same NODE_OPTIONS loads us once per process; a second
   // --require in the same process must not double-count requests.

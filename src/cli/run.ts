@@ -18,6 +18,7 @@ interface RunFlags {
   users?: number;
   seed?: number;
   warmup?: number;
+  warmupRequests?: number;
   duration?: number;
   requests?: number;
   samples?: number;
@@ -48,7 +49,7 @@ export function overridesFromFlags(flags: RunFlags): Record<string, unknown> {
     readyTimeoutSeconds: flags.readyTimeout,
     out: flags.out,
     traffic: { connections: flags.connections, rate: flags.rate, users: flags.users, seed: flags.seed },
-    run: { warmupSeconds: flags.warmup, durationSeconds: flags.duration, requests: flags.requests, samples: flags.samples },
+    run: { warmupSeconds: flags.warmup, warmupRequests: flags.warmupRequests, durationSeconds: flags.duration, requests: flags.requests, samples: flags.samples },
     analysis: { confidence: flags.confidence, thresholds },
     projection: { requestsPerSecond: flags.rps },
   };
@@ -68,6 +69,7 @@ export function registerRun(program: Command): void {
     .option('--users <n>', 'distinct identities {{user}} draws from', positiveInt)
     .option('--seed <n>', 'seed for the traffic generator', integer)
     .option('--warmup <seconds>', 'warm-up before measuring', nonNegativeNumber)
+    .option('--warmup-requests <n>', 'bound the warm-up by requests instead of seconds', positiveInt)
     .option('--duration <seconds>', 'measured window', positiveNumber)
     .option('--requests <n>', 'bound the measured window by requests instead of seconds', positiveInt)
     .option('--samples <n>', 'post-GC samples in the measured window', positiveInt)

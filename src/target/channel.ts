@@ -151,6 +151,13 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
             socket.destroy();
             return;
           }
+          const existing = this.agents.get(msg.pid);
+          if (existing && !existing.closed) {
+            // One agent per process: a duplicate would shadow the one that counts requests.
+            this.rejected++;
+            socket.destroy();
+            return;
+          }
           conn = new AgentConnection(msg, socket);
           this.agents.set(conn.pid, conn);
           this.emit('agent', conn);
