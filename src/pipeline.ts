@@ -17,7 +17,13 @@ import { runMeasurement, type RunOptions, type RunProgress, type RunResult } fro
 import { metricValue, type Sample } from './sampling/samples';
 import { compileScenario, defaultScenario, type RequestSource } from './traffic/scenario';
 import type { RateSpec } from './traffic/pacer';
-import { REPORT_SCHEMA_VERSION, type Decision, type ProcessReport, type Report, type TrafficReport } from './report/report';
+import {
+  REPORT_SCHEMA_VERSION,
+  type Decision,
+  type ProcessReport,
+  type Report,
+  type TrafficReport,
+} from './report/report';
 import { redactHeaders, redactText, redactUrl } from './report/redact';
 
 /** Exit codes shared by every command. */
@@ -57,7 +63,9 @@ export interface CheckResult {
 export function runOptionsFrom(config: Config, options: CheckOptions): { run: RunOptions; outDir: string } {
   const command = options.command ?? config.command;
   if (!command || command.length === 0) {
-    throw new UsageError('no command to start: give it after -- (leakcheck run -- node server.js) or as "command" in the config');
+    throw new UsageError(
+      'no command to start: give it after -- (leakcheck run -- node server.js) or as "command" in the config',
+    );
   }
   const outDir = path.resolve(config.out);
   const spec = config.traffic.requests
@@ -65,7 +73,9 @@ export function runOptionsFrom(config: Config, options: CheckOptions): { run: Ru
     : defaultScenario(config.traffic.users, config.traffic.seed);
   const source = options.source ?? compileScenario(spec);
   const rate: RateSpec | undefined =
-    typeof config.traffic.rate === 'number' ? { kind: 'constant', rps: config.traffic.rate } : config.traffic.rate;
+    typeof config.traffic.rate === 'number'
+      ? { kind: 'constant', rps: config.traffic.rate }
+      : config.traffic.rate;
   return {
     outDir,
     run: {
@@ -131,21 +141,31 @@ export async function checkForLeaks(config: Config, options: CheckOptions): Prom
 export function buildReport(
   result: RunResult,
   config: Config,
-  meta: { command: string[] | string; cwd: string; logFile: string; failOn: 'leak' | 'inconclusive' | 'never'; version: string; sampleEvery: number },
+  meta: {
+    command: string[] | string;
+    cwd: string;
+    logFile: string;
+    failOn: 'leak' | 'inconclusive' | 'never';
+    version: string;
+    sampleEvery: number;
+  },
 ): Report {
   const analysis = analysisOptionsFrom(config);
   const measured = result.samples.filter((s) => s.phase === 'measure');
   // A run that ended during the warm-up still reports its processes (with their warm-up samples).
   const byPid = groupBy(measured.length > 0 ? measured : result.samples, (s) => s.pid);
   const served = new Map<number, number>();
-  for (const [pid, list] of byPid) served.set(pid, list.length > 1 ? (list.at(-1) as Sample).requests - (list[0] as Sample).requests : 0);
+  for (const [pid, list] of byPid)
+    served.set(pid, list.length > 1 ? (list.at(-1) as Sample).requests - (list[0] as Sample).requests : 0);
   const total = [...served.values()].reduce((a, b) => a + b, 0);
   const processes: ProcessReport[] = [];
   for (const [pid, list] of byPid) {
     const requests = served.get(pid) ?? 0;
     const share = total > 0 ? requests / total : 0;
     if (total > 0 && share < MIN_SHARE) continue;
-    processes.push(analyseProcess(pid, measured.length > 0 ? list : [], result, config, analysis, requests, share));
+    processes.push(
+      analyseProcess(pid, measured.length > 0 ? list : [], result, config, analysis, requests, share),
+    );
   }
   processes.sort((a, b) => b.requests - a.requests);
 
@@ -159,10 +179,13 @@ export function buildReport(
   if (result.status === 'completed' && measured.length > 0) {
     const perPid = Math.max(...[...byPid.values()].map((l) => l.length));
     if (perPid < config.run.samples) {
-      warnings.push(`only ${perPid} of ${config.run.samples} planned samples were taken: throughput fell after the warm-up`);
+      warnings.push(
+        `only ${perPid} of ${config.run.samples} planned samples were taken: throughput fell after the warm-up`,
+      );
     }
   }
-  if (result.status === 'completed' && total === 0) warnings.push('no process of the target counted any HTTP response: is the load reaching it?');
+  if (result.status === 'completed' && total === 0)
+    warnings.push('no process of the target counted any HTTP response: is the load reaching it?');
 
   let verdict: Report['verdict'];
   let decidedBy: Decision | null = null;
@@ -259,7 +282,12 @@ function analyseProcess(
       ? {
           requestsPerSecond: Math.round(rps),
           heapLimit: last.heapLimit,
-          ...projectTimeToLimit({ current: last.heapUsed, limit: last.heapLimit, bytesPerRequest: heap.perRequest, requestsPerSecond: rps }),
+          ...projectTimeToLimit({
+            current: last.heapUsed,
+            limit: last.heapLimit,
+            bytesPerRequest: heap.perRequest,
+            requestsPerSecond: rps,
+          }),
         }
       : null;
   const all = result.samples.filter((s) => s.pid === pid);
@@ -272,7 +300,14 @@ function analyseProcess(
     decidedBy: { pid, ...outcome.decidedBy, metric: outcome.decidedBy.metric ?? 'all' },
     metrics: outcome.metrics,
     projection,
-    series: all.map((s) => ({ requests: s.requests, heapUsed: s.heapUsed, external: s.external, handles: s.handles, phase: s.phase, t: s.t })),
+    series: all.map((s) => ({
+      requests: s.requests,
+      heapUsed: s.heapUsed,
+      external: s.external,
+      handles: s.handles,
+      phase: s.phase,
+      t: s.t,
+    })),
   };
 }
 

@@ -16,7 +16,6 @@ const AGENT_KEY = Symbol.for('leakcheck.agent');
 /** @typedef {{ id: number, cmd: string, args?: Record<string, unknown> }} Command */
 /** @typedef {(args: Record<string, unknown>) => unknown} Handler */
 
-
 /**
  * @param {string} socketPath
  * @param {string} token

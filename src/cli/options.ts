@@ -32,7 +32,8 @@ export function integer(value: string): number {
 /** One of the given words. */
 export function oneOf<T extends string>(...choices: T[]): (value: string) => T {
   return (value) => {
-    if (!(choices as string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${choices.join(', ')}.`);
+    if (!(choices as string[]).includes(value))
+      throw new InvalidArgumentError(`expected one of ${choices.join(', ')}.`);
     return value as T;
   };
 }

@@ -39,7 +39,10 @@ export function overridesFromFlags(flags: RunFlags): Record<string, unknown> {
   const thresholds =
     flags.threshold !== undefined || flags.minGrowth !== undefined
       ? Object.fromEntries(
-          ['heapUsed', 'external'].map((m) => [m, { perRequest: flags.threshold, minGrowth: flags.minGrowth }]),
+          ['heapUsed', 'external'].map((m) => [
+            m,
+            { perRequest: flags.threshold, minGrowth: flags.minGrowth },
+          ]),
         )
       : undefined;
   return {
@@ -49,7 +52,13 @@ export function overridesFromFlags(flags: RunFlags): Record<string, unknown> {
     readyTimeoutSeconds: flags.readyTimeout,
     out: flags.out,
     traffic: { connections: flags.connections, rate: flags.rate, users: flags.users, seed: flags.seed },
-    run: { warmupSeconds: flags.warmup, warmupRequests: flags.warmupRequests, durationSeconds: flags.duration, requests: flags.requests, samples: flags.samples },
+    run: {
+      warmupSeconds: flags.warmup,
+      warmupRequests: flags.warmupRequests,
+      durationSeconds: flags.duration,
+      requests: flags.requests,
+      samples: flags.samples,
+    },
     analysis: { confidence: flags.confidence, thresholds },
     projection: { requestsPerSecond: flags.rps },
   };
@@ -73,8 +82,16 @@ export function registerRun(program: Command): void {
     .option('--duration <seconds>', 'measured window', positiveNumber)
     .option('--requests <n>', 'bound the measured window by requests instead of seconds', positiveInt)
     .option('--samples <n>', 'post-GC samples in the measured window', positiveInt)
-    .option('--threshold <bytes>', 'heap and external growth per request that counts as a leak', nonNegativeNumber)
-    .option('--min-growth <bytes>', 'total growth over the window below which nothing is a leak', nonNegativeNumber)
+    .option(
+      '--threshold <bytes>',
+      'heap and external growth per request that counts as a leak',
+      nonNegativeNumber,
+    )
+    .option(
+      '--min-growth <bytes>',
+      'total growth over the window below which nothing is a leak',
+      nonNegativeNumber,
+    )
     .option('--confidence <p>', 'confidence level of the statistics', positiveNumber)
     .option('--rps <n>', 'request rate for the time-to-heap-limit projection', positiveNumber)
     .option('--timeout <seconds>', 'bound on the whole run', positiveNumber)
@@ -97,13 +114,19 @@ export function registerRun(program: Command): void {
 }
 
 async function runCommand(command: string[], flags: RunFlags): Promise<void> {
-  const loaded = await loadConfig({ cwd: process.cwd(), explicitFile: flags.config, overrides: overridesFromFlags(flags) });
+  const loaded = await loadConfig({
+    cwd: process.cwd(),
+    explicitFile: flags.config,
+    overrides: overridesFromFlags(flags),
+  });
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (): void => {
     interrupts++;
     if (interrupts === 1) {
-      process.stderr.write('\nleakcheck: stopping the target and writing the partial report (Ctrl-C again to force)\n');
+      process.stderr.write(
+        '\nleakcheck: stopping the target and writing the partial report (Ctrl-C again to force)\n',
+      );
       controller.abort();
     } else {
       process.exit(EXIT.interrupted);
@@ -111,7 +134,10 @@ async function runCommand(command: string[], flags: RunFlags): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const progress = createProgress(flags.progress && !flags.json && Boolean(process.stderr.isTTY), loaded.config.run.samples);
+  const progress = createProgress(
+    flags.progress && !flags.json && Boolean(process.stderr.isTTY),
+    loaded.config.run.samples,
+  );
   try {
     const { report, reportFile } = await checkForLeaks(loaded.config, {
       baseDir: loaded.baseDir,
@@ -123,7 +149,10 @@ async function runCommand(command: string[], flags: RunFlags): Promise<void> {
     });
     progress.stop();
     if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-    else process.stdout.write(renderTerminal(report, { reportFile: displayPath(reportFile), color: Boolean(process.stdout.isTTY) }));
+    else
+      process.stdout.write(
+        renderTerminal(report, { reportFile: displayPath(reportFile), color: Boolean(process.stdout.isTTY) }),
+      );
     process.exitCode = report.exitCode;
   } finally {
     progress.stop();

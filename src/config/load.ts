@@ -33,7 +33,9 @@ const SEARCH_PLACES = [
 export function describeIssue(source: string, error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return `${source}: invalid configuration`;
-  const field = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+  const field = issue.path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
+    .join('');
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => `'${k}'`).join(', ');
     return `${source}: ${field ? field + ': ' : ''}unknown field ${keys}`;
@@ -42,13 +44,15 @@ export function describeIssue(source: string, error: z.ZodError): string {
 }
 
 /** Deep merge of plain objects; arrays and scalars in `over` replace those in `base`. */
-export function mergeConfig(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+export function mergeConfig(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) {
     if (v === undefined) continue;
     const b = out[k];
-    out[k] =
-      isPlainObject(v) && isPlainObject(b) ? mergeConfig(b, v) : v;
+    out[k] = isPlainObject(v) && isPlainObject(b) ? mergeConfig(b, v) : v;
   }
   return out;
 }
@@ -58,7 +62,11 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 function oneLine(message: string): string {
-  return message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+  return message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
 }
 
 /**

@@ -9,7 +9,10 @@ const METRICS = ['heapUsed', 'external', 'arrayBuffers', 'rss', 'handles', 'sock
 const endpointSchema = z
   .object({
     name: z.string().min(1).optional(),
-    method: z.string().regex(/^[A-Za-z]+$/, 'expected an HTTP method such as GET').default('GET'),
+    method: z
+      .string()
+      .regex(/^[A-Za-z]+$/, 'expected an HTTP method such as GET')
+      .default('GET'),
     path: z.string().startsWith('/', 'expected a path starting with /'),
     headers: z.record(z.string(), z.string()).optional(),
     body: z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional(),
@@ -18,16 +21,26 @@ const endpointSchema = z
   .strict();
 
 const positive = (what: string): z.ZodNumber => z.number().positive(`expected ${what} above 0`);
-const count = (what: string): z.ZodNumber => z.number().int().positive(`expected ${what}, a whole number above 0`);
+const count = (what: string): z.ZodNumber =>
+  z.number().int().positive(`expected ${what}, a whole number above 0`);
 
 const rateSchema = z.union([
   positive('requests per second'),
   z.object({ kind: z.literal('constant'), rps: positive('requests per second') }).strict(),
   z
-    .object({ kind: z.literal('ramp'), from: z.number().nonnegative(), to: z.number().nonnegative(), seconds: positive('seconds') })
+    .object({
+      kind: z.literal('ramp'),
+      from: z.number().nonnegative(),
+      to: z.number().nonnegative(),
+      seconds: positive('seconds'),
+    })
     .strict(),
   z
-    .object({ kind: z.literal('shape'), rps: z.array(z.number().nonnegative()).min(1), secondsPerStep: positive('seconds') })
+    .object({
+      kind: z.literal('shape'),
+      rps: z.array(z.number().nonnegative()).min(1),
+      secondsPerStep: positive('seconds'),
+    })
     .strict(),
 ]);
 

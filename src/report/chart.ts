@@ -15,7 +15,8 @@ export function barChart(x: readonly number[], y: readonly number[], width = 56,
   const sums = new Array<number>(width).fill(0);
   const counts = new Array<number>(width).fill(0);
   for (let i = 0; i < x.length; i++) {
-    const col = xmax > xmin ? Math.min(width - 1, Math.floor((((x[i] as number) - xmin) / (xmax - xmin)) * width)) : 0;
+    const col =
+      xmax > xmin ? Math.min(width - 1, Math.floor((((x[i] as number) - xmin) / (xmax - xmin)) * width)) : 0;
     sums[col] = (sums[col] as number) + (y[i] as number);
     counts[col] = (counts[col] as number) + 1;
   }

@@ -3,8 +3,16 @@
  * and token-like query values are replaced before anything is written.
  */
 
-const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-auth-token']);
-const SECRET_QUERY = /([?&](?:token|access_token|id_token|api_key|apikey|key|secret|password|auth|session|sig|signature)=)[^&#\s]*/gi;
+const SECRET_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'x-auth-token',
+]);
+const SECRET_QUERY =
+  /([?&](?:token|access_token|id_token|api_key|apikey|key|secret|password|auth|session|sig|signature)=)[^&#\s]*/gi;
 const SECRET_IN_TEXT =
   /\b(authorization|proxy-authorization|cookie|set-cookie|x-api-key|x-auth-token)(["']?\s*[:=]\s*["']?)([^"'\r\n,}]*)/gi;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
@@ -28,7 +36,13 @@ export function redactHeaders(headers: Record<string, string>): Record<string, s
 
 function isPureTemplate(value: string): boolean {
   // "Bearer {{user}}" carries no secret: only a synthetic identity is substituted at send time.
-  return /\{\{[^}]+\}\}/.test(value) && value.replace(/\{\{[^}]+\}\}/g, '').replace(/^(Bearer|Basic)\s*/i, '').trim() === '';
+  return (
+    /\{\{[^}]+\}\}/.test(value) &&
+    value
+      .replace(/\{\{[^}]+\}\}/g, '')
+      .replace(/^(Bearer|Basic)\s*/i, '')
+      .trim() === ''
+  );
 }
 
 /** Redacts token-like query values in a URL or path. */

@@ -39,7 +39,14 @@ export interface ProcessReport {
   metrics: MetricAnalysis[];
   projection: ReportProjection | null;
   /** Post-GC samples of this process for charts: requests served, heap, phase. */
-  series: Array<{ requests: number; heapUsed: number; external: number; handles: number; phase: string; t: number }>;
+  series: Array<{
+    requests: number;
+    heapUsed: number;
+    external: number;
+    handles: number;
+    phase: string;
+    t: number;
+  }>;
 }
 
 /** Traffic sent and received. */
@@ -52,7 +59,13 @@ export interface TrafficReport {
   /** Share of responses that were errors (status >= 400, connection errors, timeouts). */
   errorRate: number;
   statusCounts: Record<string, number>;
-  endpoints: Array<{ endpoint: string; intendedShare: number; share: number; count: number; statusCounts: Record<string, number> }>;
+  endpoints: Array<{
+    endpoint: string;
+    intendedShare: number;
+    share: number;
+    count: number;
+    statusCounts: Record<string, number>;
+  }>;
 }
 
 /** The complete result of a run. */

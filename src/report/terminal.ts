@@ -1,5 +1,11 @@
 /** The terminal summary: verdict line, per-metric table, heap chart, projection, warnings. */
-import { formatAmount, formatBytes, formatDuration, formatNumber, formatRateWithInterval } from '../analysis/format';
+import {
+  formatAmount,
+  formatBytes,
+  formatDuration,
+  formatNumber,
+  formatRateWithInterval,
+} from '../analysis/format';
 import { barChart } from './chart';
 import type { ProcessReport, Report } from './report';
 
@@ -10,7 +16,14 @@ export interface TerminalOptions {
   color?: boolean;
 }
 
-const COLORS = { leak: '\x1b[31m', pass: '\x1b[32m', inconclusive: '\x1b[33m', error: '\x1b[31m', reset: '\x1b[0m', dim: '\x1b[2m' };
+const COLORS = {
+  leak: '\x1b[31m',
+  pass: '\x1b[32m',
+  inconclusive: '\x1b[33m',
+  error: '\x1b[31m',
+  reset: '\x1b[0m',
+  dim: '\x1b[2m',
+};
 
 function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
@@ -18,7 +31,8 @@ function pad(text: string, width: number): string {
 
 /** Renders the report for a terminal; pure. */
 export function renderTerminal(report: Report, options: TerminalOptions = {}): string {
-  const c = (key: keyof typeof COLORS, text: string): string => (options.color ? `${COLORS[key]}${text}${COLORS.reset}` : text);
+  const c = (key: keyof typeof COLORS, text: string): string =>
+    options.color ? `${COLORS[key]}${text}${COLORS.reset}` : text;
   const out: string[] = [];
   out.push('');
   out.push(`${c(report.verdict, report.verdict.toUpperCase())}  ${report.summary.replace(/^[A-Z]+: /, '')}`);
@@ -56,7 +70,8 @@ function renderProcess(
   c: (key: keyof typeof COLORS, text: string) => string,
 ): string[] {
   const out: string[] = [''];
-  if (many) out.push(`  process ${p.pid} (${formatNumber(p.share * 100)}% of requests): ${p.verdict.toUpperCase()}`);
+  if (many)
+    out.push(`  process ${p.pid} (${formatNumber(p.share * 100)}% of requests): ${p.verdict.toUpperCase()}`);
   const header = `  ${pad('metric', 13)}${pad('per request (95% CI)', 38)}${pad('growth', 12)}${pad('samples', 9)}${pad('R²', 7)}verdict`;
   out.push(header);
   for (const m of p.metrics) {
@@ -65,7 +80,9 @@ function renderProcess(
       .replace(/\(\d+(\.\d+)?% CI /, '[')
       .replace(/\)$/, ']');
     const growth = (m.growth >= 0 ? '+' : '') + formatAmount(m.growth, m.unit);
-    const verdict = m.gating ? `${c(m.verdict, m.verdict.toUpperCase())} (${m.rule})` : c('dim', `info (${m.rule})`);
+    const verdict = m.gating
+      ? `${c(m.verdict, m.verdict.toUpperCase())} (${m.rule})`
+      : c('dim', `info (${m.rule})`);
     out.push(
       `  ${pad(m.metric, 13)}${pad(rate, 38)}${pad(growth, 12)}${pad(String(m.samples), 9)}${pad(m.ols.rSquared.toFixed(2), 7)}${verdict}`,
     );

@@ -96,7 +96,15 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
     status: 'completed',
     processes: [],
     samples,
-    traffic: { completed: 0, errors: 0, timeouts: 0, statusCounts: {}, endpoints: {}, seconds: 0, mix: options.source.mix() },
+    traffic: {
+      completed: 0,
+      errors: 0,
+      timeouts: 0,
+      statusCounts: {},
+      endpoints: {},
+      seconds: 0,
+      mix: options.source.mix(),
+    },
     sampleEvery: 0,
     timings: { totalMs: 0 },
   };
@@ -113,7 +121,8 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
   });
   ended.catch(() => undefined);
   const deadline = setTimeout(
-    () => rejectEnded(new RunEnded('timeout', `the run did not finish within ${options.deadlineMs / 1000} s`)),
+    () =>
+      rejectEnded(new RunEnded('timeout', `the run did not finish within ${options.deadlineMs / 1000} s`)),
     options.deadlineMs,
   );
   const onAbort = (): void => rejectEnded(new RunEnded('aborted', 'interrupted'));
@@ -134,11 +143,20 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
     const live = channel.live();
     const loadCompleted = driver?.stats.completed ?? 0;
     const got = await race(
-      Promise.all(live.map((a: AgentConnection) => a.call('sample').then((s) => s as AgentSample, () => null))),
+      Promise.all(
+        live.map((a: AgentConnection) =>
+          a.call('sample').then(
+            (s) => s as AgentSample,
+            () => null,
+          ),
+        ),
+      ),
     );
     const t = Math.round(elapsed());
     for (const s of got) if (s) samples.push({ ...s, phase: p, t, loadCompleted });
-    const busiest = got.filter((s): s is AgentSample => s !== null).sort((a, b) => b.requests - a.requests)[0];
+    const busiest = got
+      .filter((s): s is AgentSample => s !== null)
+      .sort((a, b) => b.requests - a.requests)[0];
     if (busiest) lastHeap = busiest.heapUsed;
     progress();
   };
@@ -154,12 +172,22 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
     const t = target;
     void t.exited.then((exit) => {
       const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-      rejectEnded(new RunEnded('target-exited', `the target ${how} during the ${phase === 'warmup' && !result.url ? 'start-up' : phase}`));
+      rejectEnded(
+        new RunEnded(
+          'target-exited',
+          `the target ${how} during the ${phase === 'warmup' && !result.url ? 'start-up' : phase}`,
+        ),
+      );
     });
     options.onProgress?.({ phase: 'starting', completed: 0, samples: 0 });
     try {
       result.url = await race(
-        waitForReady({ channel, url: options.url, readyPath: options.readyPath, timeoutMs: options.readyTimeoutMs }),
+        waitForReady({
+          channel,
+          url: options.url,
+          readyPath: options.readyPath,
+          timeoutMs: options.readyTimeoutMs,
+        }),
       );
     } catch (err) {
       if (err instanceof ReadyError) throw new RunEnded('not-ready', err.message);
@@ -189,7 +217,9 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
       // warm-up's throughput spread over the measured seconds.
       phase = 'measure';
       const startCount = d.stats.completed;
-      const planned = options.measure.requests ?? (d.stats.completed / Math.max(0.001, warmSeconds)) * options.measure.seconds;
+      const planned =
+        options.measure.requests ??
+        (d.stats.completed / Math.max(0.001, warmSeconds)) * options.measure.seconds;
       const every = Math.max(1, Math.round(planned / (options.samples - 1)));
       result.sampleEvery = every;
       const measureStart = performance.now();
@@ -200,10 +230,7 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
         const left = hardStop - (performance.now() - measureStart);
         if (left <= 0) break;
         await race(
-          Promise.race([
-            d.whenCompleted(startCount + i * every),
-            delay(Math.min(left, 2 ** 31 - 1)),
-          ]),
+          Promise.race([d.whenCompleted(startCount + i * every), delay(Math.min(left, 2 ** 31 - 1))]),
         );
         await sampleAll('measure');
       }

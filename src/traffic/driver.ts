@@ -47,7 +47,14 @@ interface PaceableClient {
 
 /** A running load. */
 export class TrafficDriver {
-  readonly stats: TrafficStats = { completed: 0, errors: 0, timeouts: 0, statusCounts: {}, endpoints: {}, seconds: 0 };
+  readonly stats: TrafficStats = {
+    completed: 0,
+    errors: 0,
+    timeouts: 0,
+    statusCounts: {},
+    endpoints: {},
+    seconds: 0,
+  };
   /** Resolves when the load has ended (stopped, bounded out, or failed). */
   readonly done: Promise<TrafficStats>;
   private readonly instance: autocannon.Instance;

@@ -50,7 +50,9 @@ export function defaultScenario(users: number = DEFAULT_USERS, seed = 1): Scenar
   return {
     users,
     seed,
-    requests: [{ name: 'GET /', method: 'GET', path: '/', headers: { authorization: 'Bearer {{user}}' }, weight: 1 }],
+    requests: [
+      { name: 'GET /', method: 'GET', path: '/', headers: { authorization: 'Bearer {{user}}' }, weight: 1 },
+    ],
   };
 }
 
@@ -83,7 +85,8 @@ function compileAt(field: string, source: string): Template {
 
 /** Compiles a scenario; `fieldPrefix` is where it sits in the config, for error messages. */
 export function compileScenario(spec: ScenarioSpec, fieldPrefix = 'traffic'): RequestSource {
-  if (spec.requests.length === 0) throw new ScenarioError(`${fieldPrefix}.requests`, 'expected at least one request');
+  if (spec.requests.length === 0)
+    throw new ScenarioError(`${fieldPrefix}.requests`, 'expected at least one request');
   const endpoints: CompiledEndpoint[] = spec.requests.map((r, i) => {
     const at = `${fieldPrefix}.requests[${i}]`;
     const headers: Array<[string, Template]> = Object.entries(r.headers ?? {}).map(([k, v]) => [
@@ -107,7 +110,8 @@ export function compileScenario(spec: ScenarioSpec, fieldPrefix = 'traffic'): Re
     };
   });
   const total = spec.requests.reduce((s, r) => s + r.weight, 0);
-  if (!(total > 0)) throw new ScenarioError(`${fieldPrefix}.requests`, 'expected weights that add up to more than 0');
+  if (!(total > 0))
+    throw new ScenarioError(`${fieldPrefix}.requests`, 'expected weights that add up to more than 0');
   const cumulative: number[] = [];
   let acc = 0;
   for (const r of spec.requests) {
@@ -132,7 +136,10 @@ export function compileScenario(spec: ScenarioSpec, fieldPrefix = 'traffic'): Re
       return out;
     },
     mix() {
-      return endpoints.map((e, i) => ({ endpoint: e.name, share: (spec.requests[i] as EndpointSpec).weight / total }));
+      return endpoints.map((e, i) => ({
+        endpoint: e.name,
+        share: (spec.requests[i] as EndpointSpec).weight / total,
+      }));
     },
   };
 }

@@ -18,9 +18,13 @@ export interface CliRun {
 }
 
 /** Runs `node dist/cli/main.js <args>` with a fresh --out directory; bounded by `timeoutMs`. */
-export function runCli(args: string[], options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliRun> {
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-test-'));
-  const full = args[0] === 'run' ? [...args.slice(0, 1), '--out', outDir, '--no-progress', ...args.slice(1)] : args;
+  const full =
+    args[0] === 'run' ? [...args.slice(0, 1), '--out', outDir, '--no-progress', ...args.slice(1)] : args;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...full], {
       cwd: options.cwd ?? ROOT,
@@ -33,7 +37,11 @@ export function runCli(args: string[], options: { cwd?: string; timeoutMs?: numb
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`leakcheck ${full.join(' ')} did not finish within ${options.timeoutMs ?? 90_000} ms\n${stderr}`));
+      reject(
+        new Error(
+          `leakcheck ${full.join(' ')} did not finish within ${options.timeoutMs ?? 90_000} ms\n${stderr}`,
+        ),
+      );
     }, options.timeoutMs ?? 90_000);
     child.on('exit', (code) => {
       clearTimeout(timer);

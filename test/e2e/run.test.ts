@@ -44,15 +44,22 @@ describe('leaking fixtures are flagged on the right metric', () => {
 });
 
 describe('clean and bounded fixtures pass', () => {
-  test.each(['clean-http', 'clean-express', 'lru-cache', 'lazy-init', 'cluster-clean'])('%s passes', async (fixture) => {
-    const run = await runCli(['run', '--config', fixtureConfig(fixture), ...SHORT]);
-    expect(run.report?.status).toBe('completed');
-    const leaks = run.report?.processes.flatMap((p) => p.metrics.filter((m) => m.gating && m.verdict === 'leak').map((m) => `${p.pid} ${m.metric}: ${m.reason}`));
-    expect(leaks).toEqual([]);
-    expect(run.report?.verdict).toBe('pass');
-    expect(run.code).toBe(0);
-    expect(survivors(run.report)).toEqual([]);
-  });
+  test.each(['clean-http', 'clean-express', 'lru-cache', 'lazy-init', 'cluster-clean'])(
+    '%s passes',
+    async (fixture) => {
+      const run = await runCli(['run', '--config', fixtureConfig(fixture), ...SHORT]);
+      expect(run.report?.status).toBe('completed');
+      const leaks = run.report?.processes.flatMap((p) =>
+        p.metrics
+          .filter((m) => m.gating && m.verdict === 'leak')
+          .map((m) => `${p.pid} ${m.metric}: ${m.reason}`),
+      );
+      expect(leaks).toEqual([]);
+      expect(run.report?.verdict).toBe('pass');
+      expect(run.code).toBe(0);
+      expect(survivors(run.report)).toEqual([]);
+    },
+  );
 });
 
 describe('failures', () => {
@@ -93,9 +100,12 @@ describe('failures', () => {
   });
 
   test('a command that never listens times out as exit 3', async () => {
-    const run = await runCli(['run', '--ready-timeout', '3', '--', process.execPath, '-e', 'setInterval(() => {}, 1000)'], {
-      env: {},
-    });
+    const run = await runCli(
+      ['run', '--ready-timeout', '3', '--', process.execPath, '-e', 'setInterval(() => {}, 1000)'],
+      {
+        env: {},
+      },
+    );
     expect(run.code).toBe(3);
     expect(run.report?.status).toMatch(/not-ready|timeout/);
   }, 60_000);
