@@ -38,6 +38,30 @@ export interface RunOptions {
   stopGraceMs: number;
   onProgress?: (p: RunProgress) => void;
   signal?: AbortSignal;
+  /** Extra measurements that ride along the run (allocation profiles, snapshots...). */
+  probes?: RunProbe[];
+}
+
+/** What a probe sees: the live agents, and how far the measured window has got. */
+export interface ProbeContext {
+  agents: AgentConnection[];
+  /** Index of the measured sample just taken (0 = baseline). */
+  sampleIndex: number;
+  /** Samples planned in the measured window. */
+  samples: number;
+}
+
+/**
+ * A measurement that plugs into the run loop without changing it: called when the measured
+ * window starts, after each measured sample, and when it ends (before the load stops). Whatever
+ * `measureEnd` returns is kept in `RunResult.probes[name]`. A probe that throws is recorded as
+ * `{ error }` and never ends the run.
+ */
+export interface RunProbe {
+  name: string;
+  measureStart?(ctx: ProbeContext): Promise<void>;
+  afterSample?(ctx: ProbeContext): Promise<void>;
+  measureEnd?(ctx: ProbeContext): Promise<unknown>;
 }
 
 /** Live progress, for progress bars. */
@@ -76,6 +100,8 @@ export interface RunResult {
   /** Requests between samples in the measured window. */
   sampleEvery: number;
   timings: { readyMs?: number; warmupEndMs?: number; measureEndMs?: number; totalMs: number };
+  /** Results of the probes, by name. */
+  probes: Record<string, unknown>;
 }
 
 class RunEnded extends Error {
@@ -107,6 +133,7 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
     },
     sampleEvery: 0,
     timings: { totalMs: 0 },
+    probes: {},
   };
   const channel = await AgentChannel.open();
   let target: TargetProcess | undefined;
@@ -225,7 +252,21 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
       const measureStart = performance.now();
       // Time-bounded windows stop at 1.5x their length if throughput fell after the warm-up.
       const hardStop = options.measure.requests ? Infinity : options.measure.seconds * 1500;
+      const probes = options.probes ?? [];
+      const probeCtx = (sampleIndex: number): ProbeContext => ({ agents: channel.live(), sampleIndex, samples: options.samples });
+      const runProbes = async (step: 'measureStart' | 'afterSample', index: number): Promise<void> => {
+        for (const probe of probes) {
+          const fn = probe[step];
+          if (!fn) continue;
+          await race(fn.call(probe, probeCtx(index))).catch((err: unknown) => {
+            if (err instanceof RunEnded) throw err;
+            result.probes[probe.name] = { error: err instanceof Error ? err.message : String(err) };
+          });
+        }
+      };
+      await runProbes('measureStart', 0);
       await sampleAll('measure');
+      await runProbes('afterSample', 0);
       for (let i = 1; i < options.samples; i++) {
         const left = hardStop - (performance.now() - measureStart);
         if (left <= 0) break;
@@ -233,8 +274,16 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
           Promise.race([d.whenCompleted(startCount + i * every), delay(Math.min(left, 2 ** 31 - 1))]),
         );
         await sampleAll('measure');
+        await runProbes('afterSample', i);
       }
       result.timings.measureEndMs = Math.round(elapsed());
+      for (const probe of probes) {
+        if (!probe.measureEnd || result.probes[probe.name]) continue;
+        result.probes[probe.name] = await race(probe.measureEnd(probeCtx(options.samples - 1))).catch((err: unknown) => {
+          if (err instanceof RunEnded) throw err;
+          return { error: err instanceof Error ? err.message : String(err) };
+        });
+      }
     } finally {
       clearInterval(ticker);
     }
