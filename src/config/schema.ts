@@ -73,12 +73,12 @@ export const configSchema = z
       .object({
         warmupSeconds: z.number().nonnegative().default(3),
         warmupRequests: count('a request count').optional(),
-        durationSeconds: positive('seconds').default(12),
+        durationSeconds: positive("seconds").default(10),
         requests: count('a request count').optional(),
         samples: z.number().int().min(8, 'expected at least 8 samples').max(10_000).default(30),
       })
       .strict()
-      .default({ warmupSeconds: 3, durationSeconds: 12, samples: 30 }),
+      .default({ warmupSeconds: 3, durationSeconds: 10, samples: 30 }),
     analysis: z
       .object({
         confidence: z.number().gt(0.5, 'expected a confidence between 0.5 and 1').lt(1).default(0.95),

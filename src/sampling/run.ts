@@ -240,18 +240,25 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
       const warmSeconds = (performance.now() - warmStart) / 1000;
       result.timings.warmupEndMs = Math.round(elapsed());
 
-      // Measurement: a sample every K requests. K comes from the request bound, or from the
-      // warm-up's throughput spread over the measured seconds.
+      // Measurement: a sample every K requests.
       phase = 'measure';
       const startCount = d.stats.completed;
-      const planned =
-        options.measure.requests ??
-        (d.stats.completed / Math.max(0.001, warmSeconds)) * options.measure.seconds;
-      const every = Math.max(1, Math.round(planned / (options.samples - 1)));
-      result.sampleEvery = every;
+      const requestBound = options.measure.requests;
+      // K: from the request bound, or from the throughput so far spread over the time left. It is
+      // re-estimated after every sample, because sampling itself slows the service down.
+      const warmRate = d.stats.completed / Math.max(0.001, warmSeconds);
       const measureStart = performance.now();
-      // Time-bounded windows stop at 1.5x their length if throughput fell after the warm-up.
-      const hardStop = options.measure.requests ? Infinity : options.measure.seconds * 1500;
+      const windowMs = options.measure.seconds * 1000;
+      const nextStep = (i: number): number => {
+        if (requestBound) return Math.max(1, Math.round(requestBound / (options.samples - 1)));
+        const spent = performance.now() - measureStart;
+        const done = d.stats.completed - startCount;
+        const rate = i > 1 && spent > 0 ? done / (spent / 1000) : warmRate;
+        const leftMs = Math.max(windowMs - spent, windowMs / (options.samples - 1) / 2);
+        return Math.max(1, Math.round((rate * leftMs) / 1000 / (options.samples - i)));
+      };
+      // Time-bounded windows stop at 1.5x their length if throughput collapses.
+      const hardStop = requestBound ? Infinity : windowMs * 1.5;
       const probes = options.probes ?? [];
       const probeCtx = (sampleIndex: number): ProbeContext => ({ agents: channel.live(), sampleIndex, samples: options.samples });
       const runProbes = async (step: 'measureStart' | 'afterSample', index: number): Promise<void> => {
@@ -267,15 +274,17 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
       await runProbes('measureStart', 0);
       await sampleAll('measure');
       await runProbes('afterSample', 0);
+      let goal = startCount;
       for (let i = 1; i < options.samples; i++) {
         const left = hardStop - (performance.now() - measureStart);
         if (left <= 0) break;
-        await race(
-          Promise.race([d.whenCompleted(startCount + i * every), delay(Math.min(left, 2 ** 31 - 1))]),
-        );
+        goal = Math.max(goal, d.stats.completed) + nextStep(i);
+        await race(Promise.race([d.whenCompleted(goal), delay(Math.min(left, 2 ** 31 - 1))]));
         await sampleAll('measure');
         await runProbes('afterSample', i);
       }
+      const measured = samples.filter((s) => s.phase === 'measure').length;
+      result.sampleEvery = Math.round((d.stats.completed - startCount) / Math.max(1, measured - 1));
       result.timings.measureEndMs = Math.round(elapsed());
       for (const probe of probes) {
         if (!probe.measureEnd || result.probes[probe.name]) continue;
