@@ -1,0 +1,132 @@
+/**
+ * The agent inside other people's services: silent without a harness, harmless when the harness is
+ * gone, and deaf to anyone without the run's token.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { AGENT_PATH } from '../../src/agent/protocol';
+import { AgentChannel } from '../../src/target/channel';
+import { withAgentPreload } from '../../src/target/process';
+
+const SERVER = `
+const http = require('http');
+const s = http.createServer((req, res) => res.end('ok ' + req.url));
+s.listen(0, '127.0.0.1', () => console.log('PORT ' + s.address().port));
+`;
+
+function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['-e', SERVER], {
+    env: { ...process.env, NODE_OPTIONS: withAgentPreload(undefined), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /PORT (\d+)/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}
+
+function get(port: number, p: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: p }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+test('the agent file is where the harness preloads it from', () => {
+  expect(path.basename(AGENT_PATH)).toBe('agent.cjs');
+});
+
+test('without the harness environment the agent does nothing and the service serves', async () => {
+  const { child, port } = await startServer({ LEAKCHECK_AGENT_SOCKET: '', LEAKCHECK_AGENT_TOKEN: '' });
+  try {
+    expect(await get(port, '/a')).toBe('ok /a');
+  } finally {
+    await stop(child);
+  }
+});
+
+test('with the harness gone (dangling socket path) the service still serves', async () => {
+  const { child, port } = await startServer({
+    LEAKCHECK_AGENT_SOCKET: '/nonexistent/leakcheck.sock',
+    LEAKCHECK_AGENT_TOKEN: 'x',
+  });
+  try {
+    expect(await get(port, '/b')).toBe('ok /b');
+  } finally {
+    await stop(child);
+  }
+});
+
+test('the agent counts responses, reports its address and samples after a GC', async () => {
+  const channel = await AgentChannel.open();
+  const listened = new Promise<number>((resolve) =>
+    channel.on('listen', (_a, l) => {
+      if (l.http && typeof l.address === 'object' && l.address) resolve(l.address.port);
+    }),
+  );
+  const { child, port } = await startServer(channel.env());
+  try {
+    expect(await listened).toBe(port);
+    for (let i = 0; i < 5; i++) await get(port, `/r${i}`);
+    const agent = channel.agents.get(child.pid as number);
+    const sample = (await agent?.call('sample')) as {
+      requests: number;
+      heapUsed: number;
+      resources: Record<string, number>;
+    };
+    expect(sample.requests).toBe(5);
+    expect(sample.heapUsed).toBeGreaterThan(0);
+    expect(sample.resources.TCPServerWrap).toBe(1);
+  } finally {
+    await stop(child);
+    await channel.close();
+  }
+});
+
+test('a connection without the run token is refused', async () => {
+  const channel = await AgentChannel.open();
+  try {
+    // The socket lives in a directory only this user can enter.
+    expect(fs.statSync(path.dirname(channel.socketPath)).mode & 0o777).toBe(0o700);
+    const sock = net.connect(channel.socketPath);
+    await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+    const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
+    sock.write(
+      JSON.stringify({
+        event: 'hello',
+        token: 'wrong',
+        pid: 1,
+        ppid: 0,
+        argv: [],
+        node: 'v0',
+        heapLimit: 0,
+      }) + '\n',
+    );
+    await closed;
+    expect(channel.rejected).toBe(1);
+    expect(channel.agents.size).toBe(0);
+  } finally {
+    await channel.close();
+  }
+});
