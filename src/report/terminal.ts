@@ -7,16 +7,13 @@ import {
   formatRateWithInterval,
 } from '../analysis/format';
 import { barChart } from './chart';
-import * as path from 'node:path';
-import type { Finding, ProcessReport, Report } from './report';
+import type { ProcessReport, Report } from './report';
 
 /** Rendering options. */
 export interface TerminalOptions {
   reportFile?: string;
   /** ANSI colours (default: off; the CLI turns them on for terminals). */
   color?: boolean;
-  /** Print each allocation site's full stack, not only the nearest user frame. */
-  stacks?: boolean;
 }
 
 const COLORS = {
@@ -55,7 +52,6 @@ export function renderTerminal(report: Report, options: TerminalOptions = {}): s
     }
   }
   for (const p of report.processes) out.push(...renderProcess(p, report.processes.length > 1, c));
-  out.push(...renderFindings(report, Boolean(options.stacks), c));
   if (report.warnings.length > 0) {
     out.push('');
     for (const w of report.warnings) out.push(`  ${c('inconclusive', 'warning:')} ${w}`);
@@ -120,53 +116,4 @@ function renderProcess(
     );
   }
   return out;
-}
-
-/** "What grew and where": allocation sites, then object groups with their retainer paths. */
-function renderFindings(
-  report: Report,
-  stacks: boolean,
-  c: (key: keyof typeof COLORS, text: string) => string,
-): string[] {
-  const findings = report.findings;
-  if (!findings) return [];
-  const out: string[] = ['', '  what grew and where'];
-  const where = (f: Finding): string =>
-    f.file ? `${shortPath(f.file, report.target.cwd)}:${f.line ?? '?'}${f.column ? `:${f.column}` : ''}` : '';
-  const pids = new Set(findings.map((f) => f.pid));
-  const sites = findings.filter((f) => f.kind === 'allocation-site');
-  const groups = findings.filter((f) => f.kind === 'object-group');
-  if (sites.length === 0) out.push(`  ${c('dim', 'no allocation site grew above the threshold')}`);
-  else {
-    out.push('  allocation sites (live bytes added per request; the function that allocates, in your code):');
-    for (const f of sites) {
-      const bytes = pad(formatBytes(f.bytesPerRequest ?? 0), 9);
-      const pid = pids.size > 1 ? `[${f.pid}] ` : '';
-      out.push(`    ${bytes} ${pid}${f.function ?? '(unknown)'}  ${where(f)}`);
-      if (stacks) for (const frame of f.stack ?? []) out.push(`      ${c('dim', `at ${frame}`)}`);
-    }
-  }
-  if (groups.length > 0) {
-    out.push('  objects new between heap snapshots 1 and 2, still alive at 3:');
-    for (const f of groups) {
-      const loc = where(f);
-      out.push(`    ${f.title}${loc ? `  (${loc})` : ''}`);
-      if (f.retainerPath) out.push(`      ${c('dim', f.retainerPath)}`);
-    }
-  }
-  const a = report.attribution;
-  if (a) {
-    for (const file of a.pprof.slice(0, 3)) out.push(`  pprof    ${shortPath(file, report.target.cwd)}`);
-    if (a.snapshots.files.length > 0)
-      out.push(`  heap snapshots  ${shortPath(path.dirname(a.snapshots.files[0] ?? ''), report.target.cwd)}`);
-    for (const note of a.notes.slice(0, 5)) out.push(`  ${c('dim', `note: ${note}`)}`);
-    if (a.notes.length > 5) out.push(`  ${c('dim', `note: ${a.notes.length - 5} more in report.json`)}`);
-  }
-  return out;
-}
-
-/** A path relative to `base` when it lies below it. */
-function shortPath(file: string, base: string): string {
-  const rel = path.relative(base, file);
-  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
 }
