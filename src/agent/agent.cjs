@@ -16,6 +16,7 @@ const AGENT_KEY = Symbol.for('leakcheck.agent');
 /** @typedef {{ id: number, cmd: string, args?: Record<string, unknown> }} Command */
 /** @typedef {(args: Record<string, unknown>) => unknown} Handler */
 
+
 /**
  * @param {string} socketPath
  * @param {string} token
@@ -32,7 +33,6 @@ function start(socketPath, token) {
   // Forcing a full GC without asking the user for --expose-gc: the flag only affects contexts
   // created after it is set, so a fresh context hands us its gc function.
   v8.setFlagsFromString('--expose-gc');
-  if (process.env.LEAKCHECK_EXP_RETAIN) v8.setFlagsFromString('--retain-maps-for-n-gc=' + process.env.LEAKCHECK_EXP_RETAIN);
   const gc = /** @type {() => void} */ (vm.runInNewContext('gc'));
 
   let requests = 0;
@@ -200,12 +200,6 @@ function start(socketPath, token) {
 
   handlers.set('sample', sample);
   handlers.set('ping', () => ({ pid: process.pid, requests }));
-  try {
-    // Allocation profiles and heap snapshots; profiler.cjs loads nothing until a command arrives.
-    require('./profiler.cjs').register(handlers, { requests: () => requests });
-  } catch {
-    // Sampling still works without attribution.
-  }
 
   send({
     event: 'hello',
