@@ -5,6 +5,7 @@ export default tseslint.config(
   {
     ignores: [
       'dist/',
+      'dist-action/',
       'node_modules/',
       'coverage/',
       '.leakcheck/',

@@ -17,6 +17,7 @@ import { runMeasurement, type RunOptions, type RunProgress, type RunResult } fro
 import { metricValue, type Sample } from './sampling/samples';
 import { compileScenario, defaultScenario, type RequestSource } from './traffic/scenario';
 import type { RateSpec } from './traffic/pacer';
+import { compareFidelity, type FidelityBaseline } from './traffic/fidelity';
 import {
   REPORT_SCHEMA_VERSION,
   type Decision,
@@ -25,6 +26,9 @@ import {
   type TrafficReport,
 } from './report/report';
 import { redactHeaders, redactText, redactUrl } from './report/redact';
+import { renderHtml } from './report/html';
+import { renderMarkdown } from './report/markdown';
+import { addAttribution, withAttribution } from './attribution';
 
 /** Exit codes shared by every command. */
 export const EXIT = { pass: 0, leak: 1, usage: 2, infrastructure: 3, interrupted: 130 } as const;
@@ -48,6 +52,8 @@ export interface CheckOptions {
   signal?: AbortSignal;
   /** Traffic source to use instead of the config's scenario (log replay plugs in here). */
   source?: RequestSource;
+  /** With a replayed log as `source`: the log's mix, for the report's fidelity section. */
+  fidelity?: FidelityBaseline;
   version?: string;
 }
 
@@ -57,6 +63,10 @@ export interface CheckResult {
   result: RunResult;
   outDir: string;
   reportFile: string;
+  /** The self-contained HTML report beside report.json. */
+  htmlFile?: string;
+  /** The Markdown report beside report.json. */
+  markdownFile?: string;
 }
 
 /** Builds the run loop's options from a validated configuration. */
@@ -119,7 +129,9 @@ export function analysisOptionsFrom(config: Config): AnalysisOptions {
 
 /** Runs a check: starts the target, drives load, samples, analyses, writes report.json. */
 export async function checkForLeaks(config: Config, options: CheckOptions): Promise<CheckResult> {
-  const { run, outDir } = runOptionsFrom(config, options);
+  const { run: plain, outDir } = runOptionsFrom(config, options);
+  const heapThreshold = analysisOptionsFrom(config).thresholds.heapUsed?.perRequest ?? 2;
+  const run = withAttribution(config, plain, outDir, heapThreshold);
   fs.mkdirSync(outDir, { recursive: true });
   fs.rmSync(run.logFile, { force: true });
   const result = await runMeasurement(run);
@@ -131,10 +143,20 @@ export async function checkForLeaks(config: Config, options: CheckOptions): Prom
     version: options.version ?? '0.0.0',
     sampleEvery: result.sampleEvery,
   });
+  await addAttribution(report, result, config, outDir);
+  if (options.fidelity) {
+    report.fidelity = compareFidelity(options.fidelity, result.traffic);
+    report.warnings.push(...report.fidelity.warnings);
+  }
   const reportFile = path.join(outDir, 'report.json');
   fs.writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n');
   fs.writeFileSync(path.join(outDir, 'samples.json'), JSON.stringify(result.samples) + '\n');
-  return { report, result, outDir, reportFile };
+  // The review-ready renderings of the same report, beside it (leakcheck report re-renders them).
+  const htmlFile = path.join(outDir, 'report.html');
+  const markdownFile = path.join(outDir, 'report.md');
+  fs.writeFileSync(htmlFile, renderHtml(report));
+  fs.writeFileSync(markdownFile, renderMarkdown(report));
+  return { report, result, outDir, reportFile, htmlFile, markdownFile };
 }
 
 /** Pure: turns what a run measured into the Report (analysis, verdict, warnings, exit code). */
@@ -307,6 +329,10 @@ function analyseProcess(
       handles: s.handles,
       phase: s.phase,
       t: s.t,
+      arrayBuffers: s.arrayBuffers,
+      rss: s.rss,
+      sockets: s.sockets,
+      fds: s.fds,
     })),
   };
 }

@@ -16,7 +16,6 @@ const AGENT_KEY = Symbol.for('leakcheck.agent');
 /** @typedef {{ id: number, cmd: string, args?: Record<string, unknown> }} Command */
 /** @typedef {(args: Record<string, unknown>) => unknown} Handler */
 
-
 /**
  * @param {string} socketPath
  * @param {string} token
@@ -200,6 +199,12 @@ function start(socketPath, token) {
 
   handlers.set('sample', sample);
   handlers.set('ping', () => ({ pid: process.pid, requests }));
+  try {
+    // Allocation profiles and heap snapshots; profiler.cjs loads nothing until a command arrives.
+    require('./profiler.cjs').register(handlers, { requests: () => requests });
+  } catch {
+    // Sampling still works without attribution.
+  }
 
   send({
     event: 'hello',

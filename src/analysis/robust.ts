@@ -6,6 +6,7 @@
 import { ss } from './simple-statistics';
 import { normalQuantile, normalTwoSidedP } from './distributions';
 import { at, checkSeries } from './series';
+import { selectSlopes, sortNumbers } from './slope-selection';
 
 /** Result of the Mann-Kendall trend test on a series read in x order. */
 export interface MannKendall {
@@ -39,23 +40,11 @@ export function mannKendall(y: readonly number[]): MannKendall {
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(y[i])) throw new RangeError(`non-finite value at index ${i}`);
   }
-  let s = 0;
-  for (let i = 0; i < n - 1; i++) {
-    const yi = at(y, i);
-    for (let j = i + 1; j < n; j++) {
-      // Comparisons, not Math.sign: Math.sign is ~100× slower inside jest's vm sandbox.
-      const d = at(y, j) - yi;
-      if (d > 0) s++;
-      else if (d < 0) s--;
-    }
-  }
-  let tieVariance = 0;
+  const ties = tieGroupSizes(y);
   let tiedPairs = 0;
-  for (const t of tieGroupSizes(y)) {
-    tieVariance += t * (t - 1) * (2 * t + 5);
-    tiedPairs += (t * (t - 1)) / 2;
-  }
-  const variance = Math.max(0, (n * (n - 1) * (2 * n + 5) - tieVariance) / 18);
+  for (const t of ties) tiedPairs += (t * (t - 1)) / 2;
+  const s = kendallS(y, tiedPairs);
+  const variance = varianceOfS(n, ties);
   const z = variance > 0 && s !== 0 ? (s - Math.sign(s)) / Math.sqrt(variance) : 0;
   const pairs = (n * (n - 1)) / 2;
   // tau-b with no ties in the order variable: S / √(n0 · (n0 − n_tied)).
@@ -70,9 +59,72 @@ export function mannKendall(y: readonly number[]): MannKendall {
   };
 }
 
+/** Var(S) under "no trend" with Kendall's tie correction, from the sizes of the tie groups. */
+function varianceOfS(n: number, ties: readonly number[]): number {
+  let tieVariance = 0;
+  for (const t of ties) tieVariance += t * (t - 1) * (2 * t + 5);
+  return Math.max(0, (n * (n - 1) * (2 * n + 5) - tieVariance) / 18);
+}
+
+/** Above this many points S is counted by merge sort instead of comparing every pair. */
+const KENDALL_MERGE_FROM = 64;
+
+/**
+ * Kendall's S = (# increasing pairs) − (# decreasing pairs), an integer. Over all n(n−1)/2 pairs,
+ * S = pairs − tied − 2·decreasing, and the decreasing pairs are the inversions a merge sort
+ * counts in O(n log n): the same integer as comparing every pair.
+ */
+function kendallS(y: readonly number[], tiedPairs: number): number {
+  const n = y.length;
+  if (n < KENDALL_MERGE_FROM) {
+    let s = 0;
+    for (let i = 0; i < n - 1; i++) {
+      const yi = at(y, i);
+      for (let j = i + 1; j < n; j++) {
+        // Comparisons, not Math.sign: Math.sign is ~100× slower inside jest's vm sandbox.
+        const d = at(y, j) - yi;
+        if (d > 0) s++;
+        else if (d < 0) s--;
+      }
+    }
+    return s;
+  }
+  let src = Float64Array.from(y);
+  let dst = new Float64Array(n);
+  let decreasing = 0;
+  for (let width = 1; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(lo + width, n);
+      const hi = Math.min(lo + 2 * width, n);
+      let i = lo;
+      let j = mid;
+      let k = lo;
+      // Indices stay inside [lo, hi) by construction; direct reads keep this loop tight.
+      while (i < mid && j < hi) {
+        const left = src[i] as number;
+        const right = src[j] as number;
+        // Strictly smaller on the right: a decreasing pair with every remaining left value.
+        if (right < left) {
+          decreasing += mid - i;
+          dst[k++] = right;
+          j++;
+        } else {
+          dst[k++] = left;
+          i++;
+        }
+      }
+      while (i < mid) dst[k++] = src[i++] as number;
+      while (j < hi) dst[k++] = src[j++] as number;
+    }
+    [src, dst] = [dst, src];
+  }
+  return (n * (n - 1)) / 2 - tiedPairs - 2 * decreasing;
+}
+
 /** Sizes of groups of equal values (only groups of 2 or more). */
 function tieGroupSizes(y: readonly number[]): number[] {
-  const sorted = Float64Array.from(y).sort();
+  const sorted = Float64Array.from(y);
+  sortNumbers(sorted, 0, sorted.length);
   const sizes: number[] = [];
   let run = 1;
   for (let i = 1; i <= sorted.length; i++) {
@@ -118,7 +170,11 @@ export const THEIL_SEN_MAX_POINTS = 2000;
  * the interval runs from the M₁-th to the (M₂+1)-th smallest of the N slopes (interpolated between
  * neighbours, clamped to the smallest and largest slope when n is too small for the level).
  *
- * O(n²) in time and memory. For n > {@link THEIL_SEN_MAX_POINTS} it draws as many pairs as
+ * Up to {@link THEIL_SEN_MAX_POINTS} points (with x ascending, as the analysis passes them) the
+ * order statistics come from exact slope selection (./slope-selection: O(n log n) plus the slopes
+ * inside a bracket around the wanted ranks), bit-for-bit equal to sorting all slopes; when that
+ * cannot certify its answer it sorts all slopes, O(n²) in time and memory.
+ * For n > {@link THEIL_SEN_MAX_POINTS} it draws as many pairs as
  * 2,000 points would give, from a PRNG seeded with n (no Math.random, so reruns agree), and reads
  * the same quantile fractions (M₁/N, (M₂+1)/N) off the sampled slopes.
  *
@@ -131,6 +187,10 @@ export function theilSen(x: readonly number[], y: readonly number[], confidence:
   checkSeries(x, y, confidence);
   const n = x.length;
   const subsampled = n > THEIL_SEN_MAX_POINTS;
+  if (!subsampled && n >= SELECTION_FROM) {
+    const selected = theilSenBySelection(x, y, confidence);
+    if (selected) return selected;
+  }
   const slopes = subsampled ? sampledSlopes(x, y) : allSlopes(x, y);
   const empty: TheilSenFit = {
     estimable: false,
@@ -152,7 +212,7 @@ export function theilSen(x: readonly number[], y: readonly number[], confidence:
   // Sen's interval, as 1-based ranks into the N slopes (of the full pair set when subsampled,
   // then rescaled to the sample).
   const totalPairs = subsampled ? (n * (n - 1)) / 2 : slopes.length;
-  const c = normalQuantile(1 - (1 - confidence) / 2) * Math.sqrt(mannKendall(y).variance);
+  const c = normalQuantile(1 - (1 - confidence) / 2) * Math.sqrt(varianceOfS(n, tieGroupSizes(y)));
   const lowerRank = (totalPairs - c) / 2;
   const upperRank = (totalPairs + c) / 2 + 1;
   return {
@@ -164,6 +224,63 @@ export function theilSen(x: readonly number[], y: readonly number[], confidence:
     n,
     pairs: slopes.length,
     subsampled,
+    confidence,
+  };
+}
+
+/** From this many points exact slope selection is worth its set-up. */
+const SELECTION_FROM = 64;
+
+/**
+ * {@link theilSen} through exact slope selection: the same ranks, the same interpolation, the
+ * same numbers as sorting every slope; null when the selection cannot certify them (then the
+ * caller sorts).
+ */
+function theilSenBySelection(
+  x: readonly number[],
+  y: readonly number[],
+  confidence: number,
+): TheilSenFit | null {
+  const n = x.length;
+  let equalX = 0;
+  let run = 1;
+  for (let i = 1; i <= n; i++) {
+    if (i < n && x[i] === x[i - 1]) {
+      run++;
+    } else {
+      equalX += (run * (run - 1)) / 2;
+      run = 1;
+    }
+  }
+  const count = (n * (n - 1)) / 2 - equalX;
+  if (count === 0) return null;
+  // The ranks exactly as the sorting path computes them (totalPairs = slopes.length = count).
+  const c = normalQuantile(1 - (1 - confidence) / 2) * Math.sqrt(varianceOfS(n, tieGroupSizes(y)));
+  const lowerRank = (count - c) / 2;
+  const upperRank = (count + c) / 2 + 1;
+  const positions = [
+    rankPosition(count, 1 + 0.5 * (count - 1)),
+    rankPosition(count, (lowerRank / count) * count),
+    rankPosition(count, (upperRank / count) * count),
+  ];
+  const values = selectSlopes(
+    x,
+    y,
+    positions.flatMap((p) => [p.below, p.above]),
+  );
+  if (!values) return null;
+  const [slope, low, high] = positions.map((p, i) =>
+    interpolate(at(values, 2 * i), at(values, 2 * i + 1), p.fraction),
+  ) as [number, number, number];
+  return {
+    estimable: true,
+    slope,
+    intercept: ss.median(x.map((xi, i) => at(y, i) - slope * xi)),
+    low,
+    high,
+    n,
+    pairs: count,
+    subsampled: false,
     confidence,
   };
 }
@@ -216,13 +333,22 @@ function xorshift32(seed: number): () => number {
   };
 }
 
+/** 0-based neighbours and interpolation weight of 1-based fractional rank `rank`, clamped. */
+function rankPosition(length: number, rank: number): { below: number; above: number; fraction: number } {
+  const position = Math.min(Math.max(rank - 1, 0), length - 1);
+  const below = Math.floor(position);
+  const above = Math.min(below + 1, length - 1);
+  return { below, above, fraction: position - below };
+}
+
+function interpolate(below: number, above: number, fraction: number): number {
+  return below + fraction * (above - below);
+}
+
 /** Value at 1-based fractional rank `rank` in a sorted array, interpolated, clamped to the ends. */
 function sortedRank(sorted: Float64Array, rank: number): number {
-  const position = Math.min(Math.max(rank - 1, 0), sorted.length - 1);
-  const below = Math.floor(position);
-  const above = Math.min(below + 1, sorted.length - 1);
-  const fraction = position - below;
-  return at(sorted, below) + fraction * (at(sorted, above) - at(sorted, below));
+  const { below, above, fraction } = rankPosition(sorted.length, rank);
+  return interpolate(at(sorted, below), at(sorted, above), fraction);
 }
 
 /** Quantile p of a sorted array (type-7 / linear interpolation; p = 0.5 is the usual median). */

@@ -2,6 +2,12 @@
 /** The leakcheck command line. Each command lives in its own file; this one only wires them. */
 import { Command, CommanderError } from 'commander';
 import { registerRun } from './run';
+import { registerReport } from './report';
+import { registerInit } from './init';
+import { registerCompare } from './compare';
+import { registerTraffic } from './traffic';
+import { registerWatch } from './watch';
+import { registerAlerts } from './alerts';
 import { toolVersion } from './version';
 import { EXIT } from '../pipeline';
 
@@ -13,6 +19,12 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError(false);
   registerRun(program);
+  registerReport(program);
+  registerInit(program);
+  registerCompare(program);
+  registerTraffic(program);
+  registerWatch(program);
+  registerAlerts(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -2,14 +2,16 @@
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/load';
-import { checkForLeaks, EXIT } from '../pipeline';
+import { checkForLeaks, EXIT, UsageError } from '../pipeline';
 import { renderTerminal } from '../report/terminal';
 import { createProgress } from './progress';
 import { reportUsageError } from './errors';
+import { writeExtraReports } from './report';
 import { integer, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './options';
 import { toolVersion } from './version';
+import { addReplayOptions, prepareReplay, replayBanner, type ReplayFlags } from './traffic';
 
-interface RunFlags {
+interface RunFlags extends ReplayFlags {
   config?: string;
   url?: string;
   ready?: string;
@@ -30,12 +32,20 @@ interface RunFlags {
   readyTimeout?: number;
   out?: string;
   json?: boolean;
+  junit?: string;
+  sarif?: string;
   progress: boolean;
+  /** False with --no-attribution. */
+  attribution?: boolean;
+  snapshots?: boolean;
+  stacks?: boolean;
   failOn: 'leak' | 'inconclusive' | 'never';
 }
 
 /** Maps flags onto the config's shape; flags win over the file. */
 export function overridesFromFlags(flags: RunFlags): Record<string, unknown> {
+  if (flags.snapshots && flags.attribution === false)
+    throw new UsageError('--snapshots needs attribution: drop --no-attribution');
   const thresholds =
     flags.threshold !== undefined || flags.minGrowth !== undefined
       ? Object.fromEntries(
@@ -61,6 +71,11 @@ export function overridesFromFlags(flags: RunFlags): Record<string, unknown> {
     },
     analysis: { confidence: flags.confidence, thresholds },
     projection: { requestsPerSecond: flags.rps },
+    // Only what was given: --no-attribution turns it off, --snapshots forces the snapshots.
+    attribution: {
+      enabled: flags.attribution === false ? false : undefined,
+      snapshots: flags.snapshots ? 'always' : undefined,
+    },
   };
 }
 
@@ -98,7 +113,12 @@ export function registerRun(program: Command): void {
     .option('--ready-timeout <seconds>', 'bound on the start-up, until the service listens', positiveNumber)
     .option('--out <dir>', 'report directory (default .leakcheck)')
     .option('--json', 'print report.json to stdout instead of the summary')
+    .option('--junit <file>', 'also write the verdict as JUnit XML (one test case per process and metric)')
+    .option('--sarif <file>', 'also write leaks and their allocation sites as SARIF 2.1.0')
     .option('--no-progress', 'no progress bar')
+    .option('--snapshots', 'take three heap snapshots in the measured window, whatever the verdict')
+    .option('--no-attribution', 'no allocation profiling or heap snapshots (what grew and where)')
+    .option('--stacks', 'print the full allocation stack of each growing site')
     .addOption(
       new Option('--fail-on <verdict>', 'exit 1 on: leak, inconclusive (leak or inconclusive), never')
         .default('leak')
@@ -111,6 +131,7 @@ export function registerRun(program: Command): void {
         reportUsageError(err);
       }
     });
+  addReplayOptions(program.commands.find((c) => c.name() === 'run') as Command);
 }
 
 async function runCommand(command: string[], flags: RunFlags): Promise<void> {
@@ -119,6 +140,8 @@ async function runCommand(command: string[], flags: RunFlags): Promise<void> {
     explicitFile: flags.config,
     overrides: overridesFromFlags(flags),
   });
+  const replay = flags.replay ? await prepareReplay(flags, loaded.config, process.cwd()) : undefined;
+  if (replay && !flags.json) process.stderr.write(replayBanner(replay, flags.replay as string));
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (): void => {
@@ -146,12 +169,19 @@ async function runCommand(command: string[], flags: RunFlags): Promise<void> {
       onProgress: (p) => progress.update(p),
       signal: controller.signal,
       version: toolVersion(),
+      source: replay?.source,
+      fidelity: replay?.baseline,
     });
     progress.stop();
+    writeExtraReports(report, { junit: flags.junit, sarif: flags.sarif });
     if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     else
       process.stdout.write(
-        renderTerminal(report, { reportFile: displayPath(reportFile), color: Boolean(process.stdout.isTTY) }),
+        renderTerminal(report, {
+          reportFile: displayPath(reportFile),
+          color: Boolean(process.stdout.isTTY),
+          stacks: Boolean(flags.stacks),
+        }),
       );
     process.exitCode = report.exitCode;
   } finally {

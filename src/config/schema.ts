@@ -73,7 +73,7 @@ export const configSchema = z
       .object({
         warmupSeconds: z.number().nonnegative().default(3),
         warmupRequests: count('a request count').optional(),
-        durationSeconds: positive("seconds").default(10),
+        durationSeconds: positive('seconds').default(10),
         requests: count('a request count').optional(),
         samples: z.number().int().min(8, 'expected at least 8 samples').max(10_000).default(30),
       })
@@ -93,6 +93,19 @@ export const configSchema = z
       .strict()
       .default({}),
     out: z.string().default('.leakcheck'),
+    attribution: z
+      .object({
+        enabled: z.boolean().default(true),
+        snapshots: z.enum(['auto', 'always', 'never']).default('auto'),
+        samplingInterval: z
+          .number()
+          .int()
+          .min(512, 'expected a sampling interval of at least 512 bytes')
+          .max(1024 * 1024, 'expected a sampling interval of at most 1048576 bytes')
+          .default(8192),
+      })
+      .strict()
+      .default({ enabled: true, snapshots: 'auto', samplingInterval: 8192 }),
   })
   .strict();
 

@@ -3,6 +3,7 @@
  * functions of it. Bump REPORT_SCHEMA_VERSION on any incompatible change.
  */
 import type { MetricAnalysis } from '../analysis';
+import type { FidelityReport } from '../traffic/fidelity';
 
 /** Version of the report.json layout. */
 export const REPORT_SCHEMA_VERSION = 1;
@@ -46,6 +47,11 @@ export interface ProcessReport {
     handles: number;
     phase: string;
     t: number;
+    /** The other fitted metrics, for a chart per metric (absent in reports written before them). */
+    arrayBuffers?: number;
+    rss?: number;
+    sockets?: number;
+    fds?: number | null;
   }>;
 }
 
@@ -86,4 +92,67 @@ export interface Report {
   traffic: TrafficReport;
   warnings: string[];
   timings: { readyMs?: number; warmupEndMs?: number; measureEndMs?: number; totalMs: number };
+  /** What grew and where (allocation sites, object groups, retainer paths); absent when turned off. */
+  findings?: Finding[];
+  /** How the findings were made: profiles, snapshots, exported files, anything skipped. */
+  attribution?: AttributionSummary;
+  /** Replayed traffic only: the log's mix next to what was sent and received. */
+  fidelity?: FidelityReport;
+}
+
+/** One step of a retainer path, from the GC root towards the object. */
+export interface RetainerStepReport {
+  /** The holding object in a few words ("EventEmitter", "(closure) auth", "(context)"). */
+  holder: string;
+  /** Property, index, variable or internal slot it holds the next one by. */
+  edge: string;
+  /** V8's edge kind (property, element, context, internal...). */
+  edgeType: string;
+}
+
+/**
+ * Something attribution found. `allocation-site`: a place in the code whose live allocations grew
+ * per request (from the sampling heap profiler; V8 attributes allocations to functions, so the line
+ * is the allocating function's). `object-group`: objects of one constructor that were new between
+ * two heap snapshots and still alive at a third, with the path that keeps them alive.
+ */
+export interface Finding {
+  kind: 'allocation-site' | 'object-group';
+  /** Process it was found in. */
+  pid: number;
+  /** One line for humans. */
+  title: string;
+  /** Source file (a path; the original .ts for source-mapped code), when known. */
+  file?: string;
+  /** 1-based line and column, when known. */
+  line?: number;
+  column?: number;
+  /** Function name, when known. */
+  function?: string;
+  /** Live bytes added per request served. */
+  bytesPerRequest?: number;
+  /** Objects added per request served (object groups). */
+  countPerRequest?: number;
+  /** Average self size of one object, bytes (object groups). */
+  sizeEach?: number;
+  /** The shortest path from a GC root, in words (object groups). */
+  retainerPath?: string;
+  /** The same path step by step, root side first (object groups). */
+  retainers?: RetainerStepReport[];
+  /** The full allocation stack, innermost first, as "function (file:line:column)" (allocation sites). */
+  stack?: string[];
+}
+
+/** How attribution ran. */
+export interface AttributionSummary {
+  /** Average bytes between heap profiler samples. */
+  samplingInterval: number;
+  /** Live-object profiles taken, over all processes. */
+  profiles: number;
+  /** Heap snapshots: whether they were taken and why, and the files. */
+  snapshots: { taken: boolean; reason: string; files: string[] };
+  /** The growing-allocation profiles in pprof format (gzipped protobuf), one per process. */
+  pprof: string[];
+  /** Anything skipped or failed, counted and said in words. */
+  notes: string[];
 }

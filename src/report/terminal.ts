@@ -7,13 +7,17 @@ import {
   formatRateWithInterval,
 } from '../analysis/format';
 import { barChart } from './chart';
-import type { ProcessReport, Report } from './report';
+import * as path from 'node:path';
+import type { Finding, ProcessReport, Report } from './report';
+import type { FidelityReport } from '../traffic/fidelity';
 
 /** Rendering options. */
 export interface TerminalOptions {
   reportFile?: string;
   /** ANSI colours (default: off; the CLI turns them on for terminals). */
   color?: boolean;
+  /** Print each allocation site's full stack, not only the nearest user frame. */
+  stacks?: boolean;
 }
 
 const COLORS = {
@@ -52,6 +56,8 @@ export function renderTerminal(report: Report, options: TerminalOptions = {}): s
     }
   }
   for (const p of report.processes) out.push(...renderProcess(p, report.processes.length > 1, c));
+  out.push(...renderFindings(report, Boolean(options.stacks), c));
+  if (report.fidelity) out.push(...renderFidelity(report.fidelity));
   if (report.warnings.length > 0) {
     out.push('');
     for (const w of report.warnings) out.push(`  ${c('inconclusive', 'warning:')} ${w}`);
@@ -115,5 +121,131 @@ function renderProcess(
         `${formatBytes(p.projection.heapLimit)} limit in about ${formatDuration(p.projection.secondsToLimit)}`,
     );
   }
+  return out;
+}
+
+/** "What grew and where": allocation sites, then object groups with their retainer paths. */
+function renderFindings(
+  report: Report,
+  stacks: boolean,
+  c: (key: keyof typeof COLORS, text: string) => string,
+): string[] {
+  const findings = report.findings;
+  if (!findings) return [];
+  const out: string[] = ['', '  what grew and where'];
+  const where = (f: Finding): string =>
+    f.file ? `${shortPath(f.file, report.target.cwd)}:${f.line ?? '?'}${f.column ? `:${f.column}` : ''}` : '';
+  const pids = new Set(findings.map((f) => f.pid));
+  const sites = findings.filter((f) => f.kind === 'allocation-site');
+  const groups = findings.filter((f) => f.kind === 'object-group');
+  if (sites.length === 0) out.push(`  ${c('dim', 'no allocation site grew above the threshold')}`);
+  else {
+    out.push('  allocation sites (live bytes added per request; the function that allocates, in your code):');
+    for (const f of sites) {
+      const bytes = pad(formatBytes(f.bytesPerRequest ?? 0), 9);
+      const pid = pids.size > 1 ? `[${f.pid}] ` : '';
+      out.push(`    ${bytes} ${pid}${f.function ?? '(unknown)'}  ${where(f)}`);
+      if (stacks) for (const frame of f.stack ?? []) out.push(`      ${c('dim', `at ${frame}`)}`);
+    }
+  }
+  if (groups.length > 0) {
+    out.push('  objects new between heap snapshots 1 and 2, still alive at 3:');
+    for (const f of groups) {
+      const loc = where(f);
+      // Property names on retainer paths can hold anything: no control characters get through.
+      out.push(`    ${visible(f.title)}${loc ? `  (${loc})` : ''}`);
+      if (f.retainerPath) out.push(`      ${c('dim', visible(f.retainerPath))}`);
+    }
+  }
+  const a = report.attribution;
+  if (a) {
+    for (const file of a.pprof.slice(0, 3)) out.push(`  pprof    ${shortPath(file, report.target.cwd)}`);
+    if (a.snapshots.files.length > 0)
+      out.push(`  heap snapshots  ${shortPath(path.dirname(a.snapshots.files[0] ?? ''), report.target.cwd)}`);
+    for (const note of a.notes.slice(0, 5)) out.push(`  ${c('dim', `note: ${note}`)}`);
+    if (a.notes.length > 5) out.push(`  ${c('dim', `note: ${a.notes.length - 5} more in report.json`)}`);
+  }
+  return out;
+}
+
+/** A path relative to `base` when it lies below it. */
+function shortPath(file: string, base: string): string {
+  const rel = path.relative(base, file);
+  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
+}
+
+/** Endpoint rows shown; the rest are summed into one line. */
+const FIDELITY_ROWS = 12;
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** Log text shown as is, minus anything that could drive the terminal (escapes, control characters). */
+function visible(text: string): string {
+  return text.replace(CONTROL, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+function sharePct(share: number): string {
+  return `${formatNumber(share * 100, 1)}%`;
+}
+
+function topCodes(shares: Record<string, number>, n = 2): string {
+  return Object.entries(shares)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([code, v]) => `${visible(code)} ${formatNumber(v * 100)}%`)
+    .join(' ');
+}
+
+/** The replay fidelity table: the log's mix next to what was sent and received. */
+function renderFidelity(f: FidelityReport): string[] {
+  const out: string[] = [''];
+  const skipped = f.source.skipped > 0 ? `, ${formatNumber(f.source.skipped)} skipped` : '';
+  const origins = f.source.otherOrigins
+    ? `, ${formatNumber(f.source.otherOrigins)} other-origin entries skipped`
+    : '';
+  out.push(
+    `  replay   ${visible(f.source.file)} (${visible(f.source.format)}, ${formatNumber(f.source.requests)} requests${skipped}${origins}), ${f.source.mode} mode: ${formatNumber(f.sent)} sent, ${formatNumber(f.received)} received`,
+  );
+  const per = (window: number): string => `per ${formatNumber(window)} requests`;
+  const labels = [
+    `distinct URLs ${per(f.distinctUrls.window)}`,
+    `distinct identities ${per(f.distinctIdentities.window)}`,
+  ];
+  const w = Math.min(
+    56,
+    Math.max(
+      ...labels.map((l) => l.length + 2),
+      ...f.endpoints.slice(0, FIDELITY_ROWS).map((e) => visible(e.endpoint).length + 2),
+    ),
+  );
+  out.push(
+    `  ${pad('endpoint', w)}${'log'.padStart(7)}${'sent'.padStart(8)}   ${pad('log status', 18)}received`,
+  );
+  for (const e of f.endpoints.slice(0, FIDELITY_ROWS)) {
+    let name = visible(e.endpoint);
+    if (name.length > w - 2) name = name.slice(0, w - 3) + '…';
+    out.push(
+      `  ${pad(name, w)}${sharePct(e.logShare).padStart(7)}${sharePct(e.sentShare).padStart(8)}   ${pad(topCodes(e.logStatus), 18)}${topCodes(e.receivedStatus)}`,
+    );
+  }
+  const rest = f.endpoints.slice(FIDELITY_ROWS);
+  if (rest.length > 0) {
+    const log = rest.reduce((a, e) => a + e.logShare, 0);
+    const sent = rest.reduce((a, e) => a + e.sentShare, 0);
+    out.push(`  ${pad(`(${rest.length} more)`, w)}${sharePct(log).padStart(7)}${sharePct(sent).padStart(8)}`);
+  }
+  out.push(
+    `  ${pad(labels[0] as string, w)}${formatNumber(f.distinctUrls.log).padStart(7)}${formatNumber(f.distinctUrls.sent).padStart(8)}` +
+      (f.distinctUrls.sentWindow !== f.distinctUrls.window
+        ? `   (sent: ${per(f.distinctUrls.sentWindow)})`
+        : ''),
+  );
+  out.push(
+    `  ${pad(labels[1] as string, w)}${formatNumber(f.distinctIdentities.log).padStart(7)}${formatNumber(f.distinctIdentities.sent).padStart(8)}`,
+  );
+  out.push(
+    `  ${pad('status mix', w)}log ${topCodes(f.statusMix.log, 4)}   received ${topCodes(f.statusMix.received, 4)}`,
+  );
   return out;
 }

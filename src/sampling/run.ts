@@ -260,7 +260,11 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
       // Time-bounded windows stop at 1.5x their length if throughput collapses.
       const hardStop = requestBound ? Infinity : windowMs * 1.5;
       const probes = options.probes ?? [];
-      const probeCtx = (sampleIndex: number): ProbeContext => ({ agents: channel.live(), sampleIndex, samples: options.samples });
+      const probeCtx = (sampleIndex: number): ProbeContext => ({
+        agents: channel.live(),
+        sampleIndex,
+        samples: options.samples,
+      });
       const runProbes = async (step: 'measureStart' | 'afterSample', index: number): Promise<void> => {
         for (const probe of probes) {
           const fn = probe[step];
@@ -288,10 +292,12 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
       result.timings.measureEndMs = Math.round(elapsed());
       for (const probe of probes) {
         if (!probe.measureEnd || result.probes[probe.name]) continue;
-        result.probes[probe.name] = await race(probe.measureEnd(probeCtx(options.samples - 1))).catch((err: unknown) => {
-          if (err instanceof RunEnded) throw err;
-          return { error: err instanceof Error ? err.message : String(err) };
-        });
+        result.probes[probe.name] = await race(probe.measureEnd(probeCtx(options.samples - 1))).catch(
+          (err: unknown) => {
+            if (err instanceof RunEnded) throw err;
+            return { error: err instanceof Error ? err.message : String(err) };
+          },
+        );
       }
     } finally {
       clearInterval(ticker);

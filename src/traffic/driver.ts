@@ -5,6 +5,7 @@
 import autocannon from 'autocannon';
 import { Pacer, rateFunction, type RateSpec } from './pacer';
 import type { RequestSource } from './scenario';
+import { DISTINCT_WINDOW, DistinctWindows, type DistinctSummary } from './model/windows';
 
 /** Settings of one load. */
 export interface DriverOptions {
@@ -33,6 +34,15 @@ export interface TrafficStats {
   endpoints: Record<string, { count: number; statusCounts: Record<string, number> }>;
   /** Wall time the load ran, in seconds. */
   seconds: number;
+  /** What was sent: requests per endpoint, distinct URLs and identities per window. */
+  sent?: SentStats;
+}
+
+/** Requests as sent (counted when built), for comparing a replay with its log. */
+export interface SentStats {
+  requests: number;
+  endpoints: Record<string, number>;
+  distinct: DistinctSummary;
 }
 
 interface EndpointContext {
@@ -62,6 +72,7 @@ export class TrafficDriver {
   private readonly waiters: Array<{ count: number; resolve: () => void }> = [];
   private finished = false;
   private readonly startedAt = performance.now();
+  private readonly windows: DistinctWindows;
 
   /** Starts the load at once. */
   constructor(options: DriverOptions) {
@@ -69,6 +80,10 @@ export class TrafficDriver {
     this.pacer = options.rate ? new Pacer(rateFunction(options.rate)) : null;
     const pacer = this.pacer;
     const stats = this.stats;
+    const windows = new DistinctWindows(source.distinctWindow ?? DISTINCT_WINDOW);
+    const sent: SentStats = { requests: 0, endpoints: {}, distinct: windows.summary() };
+    stats.sent = sent;
+    this.windows = windows;
     const onResponse = (status: number, _body: string, context: object): void => {
       const endpoint = (context as EndpointContext).endpoint ?? '?';
       const code = String(status);
@@ -92,6 +107,10 @@ export class TrafficDriver {
           {
             setupRequest: (request, context) => {
               const r = source.next();
+              sent.requests++;
+              sent.endpoints[r.endpoint] = (sent.endpoints[r.endpoint] ?? 0) + 1;
+              windows.add(r.path, r.identity ?? r.headers.authorization ?? r.headers.cookie);
+              if ((sent.requests & 255) === 0) sent.distinct = windows.summary();
               (context as EndpointContext).endpoint = r.endpoint;
               request.method = r.method as typeof request.method;
               request.path = r.path;
@@ -155,6 +174,7 @@ export class TrafficDriver {
   private finish(): void {
     this.finished = true;
     this.stats.seconds = (performance.now() - this.startedAt) / 1000;
+    if (this.stats.sent) this.stats.sent.distinct = this.windows.summary();
     this.pacer?.stop();
     for (const w of this.waiters.splice(0)) w.resolve();
   }

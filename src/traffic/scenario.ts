@@ -14,11 +14,15 @@ export interface OutgoingRequest {
   path: string;
   headers: Record<string, string>;
   body?: string;
+  /** Who sends it (user, session, client), for the distinct-identities count; optional. */
+  identity?: string;
 }
 
 /** Anything that produces the next request to send. */
 export interface RequestSource {
   next(): OutgoingRequest;
+  /** Requests per window of the driver's distinct-URL/identity counts (default 10,000). */
+  readonly distinctWindow?: number;
   /** Endpoint names with their intended share of traffic (0..1). */
   mix(): Array<{ endpoint: string; share: number }>;
 }

@@ -27,7 +27,7 @@ describe('metric catalogue', () => {
     expect(gating).toEqual(['heapUsed', 'external', 'handles', 'sockets', 'fds']);
     expect(METRICS.heapUsed).toMatchObject({
       unit: 'bytes',
-      threshold: { perRequest: 2, minGrowth: 262_144 },
+      threshold: { perRequest: 2, minGrowth: 1_048_576 },
     });
     expect(METRICS.external.threshold).toEqual({ perRequest: 2, minGrowth: 262_144 });
     expect(METRICS.rss).toMatchObject({
@@ -67,8 +67,8 @@ describe('analysis options', () => {
       base,
     );
     expect(merged.confidence).toBe(0.99);
-    expect(merged.thresholds.heapUsed).toEqual({ perRequest: 10, minGrowth: 262_144 });
-    expect(base.thresholds.heapUsed).toEqual({ perRequest: 2, minGrowth: 262_144 });
+    expect(merged.thresholds.heapUsed).toEqual({ perRequest: 10, minGrowth: 1_048_576 });
+    expect(base.thresholds.heapUsed).toEqual({ perRequest: 2, minGrowth: 1_048_576 });
   });
 
   it('falls back to the catalogue for metrics the options leave out', () => {

@@ -1,0 +1,247 @@
+// @ts-check
+'use strict';
+/**
+ * leakcheck agent. Preloaded into the service under test with NODE_OPTIONS=--require, so it runs
+ * inside other people's processes: plain CommonJS, no dependencies, and every failure is swallowed
+ * rather than allowed to break the service. Without the harness's environment it does nothing.
+ *
+ * Channel: newline-delimited JSON over the Unix socket named in LEAKCHECK_AGENT_SOCKET (in a 0700
+ * directory made for the run); the first message carries LEAKCHECK_AGENT_TOKEN so the harness can
+ * refuse anyone else. The harness sends `{ id, cmd, args }`, the agent answers `{ id, ok, result }`
+ * or `{ id, ok: false, error }`; unsolicited events are `{ event, ... }`.
+ */
+
+const AGENT_KEY = Symbol.for('leakcheck.agent');
+
+/** @typedef {{ id: number, cmd: string, args?: Record<string, unknown> }} Command */
+/** @typedef {(args: Record<string, unknown>) => unknown} Handler */
+
+/**
+ * @param {string} socketPath
+ * @param {string} token
+ */
+function start(socketPath, token) {
+  const net = require('net');
+  const http = require('http');
+  const v8 = require('v8');
+  const vm = require('vm');
+  const fs = require('fs');
+  const perfHooks = require('perf_hooks');
+  const diagnostics = require('diagnostics_channel');
+
+  // Forcing a full GC without asking the user for --expose-gc: the flag only affects contexts
+  // created after it is set, so a fresh context hands us its gc function.
+  v8.setFlagsFromString('--expose-gc');
+  const gc = /** @type {() => void} */ (vm.runInNewContext('gc'));
+
+  let requests = 0;
+  const onFinish = () => {
+    requests++;
+  };
+  // Counts completed responses for any framework built on node:http (express, fastify, koa...).
+  diagnostics.subscribe('http.server.response.finish', onFinish);
+
+  /** @type {Map<string, Handler>} */
+  const handlers = new Map();
+  /** @type {string[]} */
+  const outbox = [];
+  let connected = false;
+
+  const socket = net.connect(socketPath);
+  // The channel must never keep the service alive or show up as the service's own handle.
+  socket.unref();
+  socket.setEncoding('utf8');
+  socket.on('connect', () => {
+    connected = true;
+    for (const line of outbox.splice(0)) socket.write(line);
+  });
+  socket.on('error', () => {
+    // Harness gone: stop talking, keep serving.
+    connected = false;
+  });
+  let buffered = '';
+  socket.on('data', (chunk) => {
+    buffered += chunk;
+    let nl = buffered.indexOf('\n');
+    while (nl >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      nl = buffered.indexOf('\n');
+      if (line) dispatch(line);
+    }
+  });
+
+  /** @param {unknown} message */
+  function send(message) {
+    const line = JSON.stringify(message) + '\n';
+    if (connected) socket.write(line);
+    else if (!socket.destroyed) outbox.push(line);
+  }
+
+  /** @param {string} line */
+  function dispatch(line) {
+    /** @type {Command} */
+    let msg;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      return;
+    }
+    const handler = handlers.get(msg.cmd);
+    if (!handler) {
+      send({ id: msg.id, ok: false, error: `unknown command ${msg.cmd}` });
+      return;
+    }
+    Promise.resolve()
+      .then(() => handler(msg.args || {}))
+      .then(
+        (result) => send({ id: msg.id, ok: true, result }),
+        (err) => send({ id: msg.id, ok: false, error: String((err && err.message) || err) }),
+      );
+  }
+
+  // --- listening address discovery -------------------------------------------------------------
+  const origListen = net.Server.prototype.listen;
+  /** @this {import('net').Server} */
+  function listen(/** @type {unknown[]} */ ...args) {
+    this.once('listening', () => {
+      try {
+        const address = this.address();
+        send({ event: 'listen', address, http: this instanceof http.Server });
+      } catch {
+        // ignore
+      }
+    });
+    return origListen.apply(this, /** @type {Parameters<typeof origListen>} */ (args));
+  }
+  net.Server.prototype.listen = /** @type {typeof origListen} */ (listen);
+
+  // --- GC pauses and event-loop delay since the last sample ------------------------------------
+  /** @type {Array<[number, number]>} */
+  const forcedWindows = [];
+  let gcPauseMs = 0;
+  let gcCount = 0;
+  let majorGcCount = 0;
+  const gcObserver = new perfHooks.PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const forced = forcedWindows.some(([a, b]) => entry.startTime >= a - 1 && entry.startTime <= b + 1);
+      if (forced) continue;
+      gcPauseMs += entry.duration;
+      gcCount++;
+      const detail = /** @type {{ detail?: { kind?: number } }} */ (/** @type {unknown} */ (entry)).detail;
+      if (detail && detail.kind === perfHooks.constants.NODE_PERFORMANCE_GC_MAJOR) majorGcCount++;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  const loopDelay = perfHooks.monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  loopDelay.enable();
+
+  function countFds() {
+    try {
+      // readdir holds one descriptor of its own while it reads.
+      return fs.readdirSync('/proc/self/fd').length - 1;
+    } catch {
+      return null;
+    }
+  }
+
+  function sample() {
+    const served = requests;
+    const t0 = performance.now();
+    gc();
+    const t1 = performance.now();
+    forcedWindows.push([t0, t1]);
+    if (forcedWindows.length > 8) forcedWindows.shift();
+    const mem = process.memoryUsage();
+    /** @type {Record<string, number>} */
+    const spaces = {};
+    for (const s of v8.getHeapSpaceStatistics()) spaces[s.space_name] = s.space_used_size;
+    /** @type {Record<string, number>} */
+    const resources = {};
+    for (const type of process.getActiveResourcesInfo()) resources[type] = (resources[type] || 0) + 1;
+    // Our own channel is a PipeWrap: leave it out so "handles" are the service's alone.
+    if (resources.PipeWrap) resources.PipeWrap -= 1;
+    let handles = 0;
+    for (const type of Object.keys(resources)) handles += resources[type] || 0;
+    const sockets = (resources.TCPSocketWrap || 0) + (resources.PipeWrap || 0);
+    const result = {
+      pid: process.pid,
+      requests: served,
+      uptimeMs: Math.round(process.uptime() * 1000),
+      heapUsed: mem.heapUsed,
+      heapTotal: mem.heapTotal,
+      external: mem.external,
+      arrayBuffers: mem.arrayBuffers,
+      rss: mem.rss,
+      spaces,
+      resources,
+      handles,
+      sockets,
+      fds: countFds(),
+      forcedGcMs: t1 - t0,
+      gcPauseMs,
+      gcCount,
+      majorGcCount,
+      // The histogram records whole timer intervals: the delay is what exceeds the resolution.
+      loopDelayMs: {
+        mean: delayMs(loopDelay.mean),
+        p99: delayMs(loopDelay.percentile(99)),
+        max: delayMs(loopDelay.max),
+      },
+      heapLimit: v8.getHeapStatistics().heap_size_limit,
+    };
+    gcPauseMs = 0;
+    gcCount = 0;
+    majorGcCount = 0;
+    loopDelay.reset();
+    return result;
+  }
+
+  handlers.set('sample', sample);
+  handlers.set('ping', () => ({ pid: process.pid, requests }));
+  try {
+    // Allocation profiles and heap snapshots; profiler.cjs loads nothing until a command arrives.
+    require('./profiler.cjs').register(handlers, { requests: () => requests });
+  } catch {
+    // Sampling still works without attribution.
+  }
+
+  send({
+    event: 'hello',
+    token,
+    pid: process.pid,
+    ppid: process.ppid,
+    argv: process.argv.slice(0, 4),
+    node: process.version,
+    heapLimit: v8.getHeapStatistics().heap_size_limit,
+  });
+
+  // Later features (allocation profiling, snapshots) register more commands here.
+  return { handlers, send };
+}
+
+const LOOP_RESOLUTION_MS = 10;
+
+/** @param {number} ns */
+function delayMs(ns) {
+  const ms = ns / 1e6 - LOOP_RESOLUTION_MS;
+  return Number.isFinite(ms) && ms > 0 ? ms : 0;
+}
+
+(function main() {
+  const socketPath = process.env.LEAKCHECK_AGENT_SOCKET;
+  const token = process.env.LEAKCHECK_AGENT_TOKEN;
+  if (!socketPath || !token) return;
+  // Preloads also run in worker threads (loader hooks such as tsx's run in one): only the main
+  // thread serves HTTP, and a second agent under the same pid would shadow it.
+  if (!require('worker_threads').isMainThread) return;
+  const g = /** @type {Record<symbol, unknown>} */ (/** @type {unknown} */ (globalThis));
+  // A wrapper that re-execs node with the same NODE_OPTIONS loads us once per process; a second
+  // --require in the same process must not double-count requests.
+  if (g[AGENT_KEY]) return;
+  try {
+    g[AGENT_KEY] = start(socketPath, token);
+  } catch {
+    // Never break the service: measuring is optional, serving is not.
+  }
+})();

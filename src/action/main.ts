@@ -1,0 +1,462 @@
+/**
+ * The GitHub Action: a thin adapter over the same library calls as the CLI (loadConfig, then
+ * checkForLeaks or compareWithBase). Everything GitHub-specific (inputs, outputs, summary,
+ * annotations, artifact, comment) goes through an injected {@link ActionToolkit}, so the bundle
+ * wires in @actions/* and a test can wire in anything else. Sets process.exitCode, never exits.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { formatNumber } from '../analysis/format';
+import { isUsageError } from '../cli/errors';
+import { compareWithBase } from '../compare/run';
+import { renderCompareMarkdown } from '../compare/render';
+import { validateCompareReport, type CompareReport } from '../compare/report';
+import { loadConfig, type LoadedConfig } from '../config/load';
+import { checkForLeaks, EXIT, UsageError } from '../pipeline';
+import { renderHtml } from '../report/html';
+import { renderMarkdown, renderMarkdownSummary, type MarkdownSection } from '../report/markdown';
+import type { Report } from '../report/report';
+import { ReportFormatError, validateReport } from '../report/validate';
+import { planAnnotations, type Annotation } from './annotations';
+import { MAX_COMMENT_CHARS, stickyMarker, upsertStickyComment, type CommentClient } from './comment';
+import { overridesFromInputs, readInputs, type ActionInputs, type InputGetter } from './inputs';
+
+/** Uploads files as a workflow artifact. */
+export interface ArtifactUploader {
+  upload(name: string, files: string[], rootDir: string): Promise<{ id?: number; size?: number }>;
+}
+
+/** The GitHub API calls the Action makes. */
+export interface GitHubApi {
+  comments(pullRequest: number): CommentClient;
+  /** The pull request's current head commit. */
+  pullRequestHead(pullRequest: number): Promise<string>;
+}
+
+/** Everything GitHub-specific, injected. */
+export interface ActionToolkit {
+  getInput: InputGetter;
+  setOutput(name: string, value: string): void;
+  info(message: string): void;
+  warning(message: string): void;
+  annotate(annotation: Annotation): void;
+  setFailed(message: string): void;
+  /** Appends Markdown to the job summary (a no-op with a note when there is none). */
+  writeSummary(markdown: string): Promise<void>;
+  /** Null when there is no artifact service to talk to (not on a runner, or turned off). */
+  artifacts: ArtifactUploader | null;
+  /** Null without a token. */
+  github(token: string): GitHubApi | null;
+  env: NodeJS.ProcessEnv;
+  /** leakcheck's version. */
+  version: string;
+}
+
+/** What the event says about the pull request, read from GITHUB_EVENT_PATH. */
+export interface EventInfo {
+  name: string;
+  pullRequest?: { number: number; headSha: string; baseRef: string };
+  /** With workflow_run: the commit the triggering run tested. */
+  workflowRunHeadSha?: string;
+}
+
+/** Written next to the report on pull requests, for the fork-safe comment workflow. */
+interface PullRequestFile {
+  number: number;
+  headSha: string;
+}
+
+/**
+ * Reads the event's pull request (number, head commit, base branch) and, for `workflow_run`, the
+ * commit it ran on. A missing or unreadable event file gives just the name.
+ *
+ * @param env - the environment (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH)
+ * @returns the event's facts
+ */
+export function readEvent(env: NodeJS.ProcessEnv): EventInfo {
+  const info: EventInfo = { name: env.GITHUB_EVENT_NAME ?? '' };
+  let payload: unknown;
+  try {
+    payload = env.GITHUB_EVENT_PATH ? JSON.parse(fs.readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) : undefined;
+  } catch {
+    return info;
+  }
+  const obj = (v: unknown): Record<string, unknown> | undefined =>
+    typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
+  const pr = obj(obj(payload)?.pull_request);
+  const num = pr?.number;
+  const head = obj(pr?.head)?.sha;
+  const base = obj(pr?.base)?.ref;
+  if (typeof num === 'number' && typeof head === 'string' && typeof base === 'string') {
+    info.pullRequest = { number: num, headSha: head, baseRef: base };
+  }
+  const runSha = obj(obj(payload)?.workflow_run)?.head_sha;
+  if (typeof runSha === 'string') info.workflowRunHeadSha = runSha;
+  return info;
+}
+
+/** The first `node` on PATH: the one the target will start with. */
+export function nodeOnPath(envPath: string | undefined): string | null {
+  for (const dir of (envPath ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, 'node');
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/** Runs the Action. Never throws: failures become setFailed and process.exitCode. */
+export async function runAction(tk: ActionToolkit): Promise<void> {
+  try {
+    const workspace = tk.env.GITHUB_WORKSPACE || process.cwd();
+    const inputs = readInputs(tk.getInput, workspace);
+    if (inputs.mode === 'comment') await commentFromFolder(tk, inputs);
+    else await check(tk, inputs, workspace);
+  } catch (err) {
+    if (isUsageError(err)) {
+      tk.setFailed(`leakcheck: ${err.message}`);
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    tk.setFailed(
+      `leakcheck: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
+    process.exitCode = EXIT.infrastructure;
+  }
+}
+
+/** What a check or comparison left for the Action to publish. */
+interface Outcome {
+  /** The report whose chart, findings and annotations are shown (the last head run's in compare). */
+  verdictReport: Report | null;
+  compare: CompareReport | null;
+  verdict: string;
+  reportFile: string;
+  exitCode: number;
+  summaryLine: string;
+  bytesPerRequest: number | null;
+  render: Renderer;
+}
+
+async function check(tk: ActionToolkit, inputs: ActionInputs, workspace: string): Promise<void> {
+  const event = readEvent(tk.env);
+  const loaded = await loadConfig({
+    cwd: inputs.workingDirectory,
+    explicitFile: inputs.config,
+    overrides: overridesFromInputs(inputs),
+  });
+  // The target is started by its command as given: a bare `node` resolves through PATH, i.e. the
+  // Node the workflow set up, not the one running this action.
+  tk.info(
+    `leakcheck ${tk.version}: the service starts with the \`node\` on PATH (${nodeOnPath(tk.env.PATH) ?? 'none found'}); ` +
+      `this action itself runs on Node ${process.version}`,
+  );
+  fs.mkdirSync(inputs.reportDir, { recursive: true });
+  // A cancelled job gets SIGINT, then SIGTERM: stop the service, remove the worktree, keep the
+  // partial report.
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let outcome: Outcome;
+  try {
+    outcome =
+      inputs.compare === 'base'
+        ? await versusBase(tk, inputs, loaded, event, controller.signal)
+        : await single(tk, inputs, loaded, controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  await publish(tk, inputs, event, workspace, outcome);
+}
+
+async function single(
+  tk: ActionToolkit,
+  inputs: ActionInputs,
+  loaded: LoadedConfig,
+  signal: AbortSignal,
+): Promise<Outcome> {
+  const { report, reportFile } = await checkForLeaks(loaded.config, {
+    baseDir: loaded.baseDir,
+    command: inputs.command,
+    failOn: inputs.failOn,
+    version: tk.version,
+    signal,
+  });
+  return {
+    verdictReport: report,
+    compare: null,
+    verdict: report.verdict,
+    reportFile,
+    exitCode: report.exitCode,
+    summaryLine: report.summary,
+    bytesPerRequest: heapPerRequest(report),
+    render: (link, sections) =>
+      sections
+        ? renderMarkdown(report, { sections, ...(link ? { reportLink: link } : {}) })
+        : renderMarkdownSummary(report, link ? { reportLink: link } : {}),
+  };
+}
+
+async function versusBase(
+  tk: ActionToolkit,
+  inputs: ActionInputs,
+  loaded: LoadedConfig,
+  event: EventInfo,
+  signal: AbortSignal,
+): Promise<Outcome> {
+  const baseRef = inputs.baseRef ?? (event.pullRequest ? `origin/${event.pullRequest.baseRef}` : undefined);
+  if (!baseRef) {
+    throw new UsageError("input 'base-ref': needed with compare: base when the event is not a pull request");
+  }
+  tk.info(`comparing with the merge base of HEAD and ${baseRef}`);
+  const { report, reportFile, headReport } = await compareWithBase(loaded.config, {
+    baseRef,
+    baseDir: loaded.baseDir,
+    command: inputs.command,
+    pairs: inputs.pairs,
+    install: inputs.install,
+    failOn: inputs.failOn,
+    version: tk.version,
+    signal,
+    onStep: (step) => {
+      if (step.kind === 'install') tk.info(`base install: ${step.command ?? '(none)'}: ${step.why}`);
+      if (step.kind === 'ran')
+        tk.info(
+          `${step.run.side} run ${step.run.pair}: ${step.run.verdict}, ${formatNumber(step.run.requests)} requests`,
+        );
+    },
+  });
+  if (headReport) {
+    fs.writeFileSync(
+      path.join(inputs.reportDir, 'head-report.json'),
+      JSON.stringify(headReport, null, 2) + '\n',
+    );
+  }
+  return {
+    verdictReport: headReport,
+    compare: report,
+    verdict: report.verdict,
+    reportFile,
+    exitCode: report.exitCode,
+    summaryLine: report.summary,
+    bytesPerRequest: report.differences.find((d) => d.metric === 'heapUsed')?.mean ?? null,
+    // Cut down (sections given), the comparison goes without the head run's own summary.
+    render: (link, sections) =>
+      renderCompareMarkdown(report, {
+        headReport: sections ? null : headReport,
+        ...(link ? { reportLink: link } : {}),
+      }),
+  };
+}
+
+/** Files, outputs, artifact, summary, annotations, comment, and the step's status. */
+async function publish(
+  tk: ActionToolkit,
+  inputs: ActionInputs,
+  event: EventInfo,
+  workspace: string,
+  outcome: Outcome,
+): Promise<void> {
+  const { verdictReport, compare } = outcome;
+  const files: string[] = [outcome.reportFile];
+  const write = (name: string, text: string): string => {
+    const file = path.join(inputs.reportDir, name);
+    fs.writeFileSync(file, text);
+    files.push(file);
+    return file;
+  };
+  const htmlFile = verdictReport ? write('report.html', renderHtml(verdictReport)) : null;
+  write(compare ? 'compare.md' : 'report.md', outcome.render());
+  if (compare && verdictReport) files.push(path.join(inputs.reportDir, 'head-report.json'));
+  if (event.pullRequest) {
+    const pr: PullRequestFile = { number: event.pullRequest.number, headSha: event.pullRequest.headSha };
+    write('pr.json', JSON.stringify(pr) + '\n');
+  }
+
+  tk.setOutput('verdict', outcome.verdict);
+  tk.setOutput(
+    'bytes-per-request',
+    outcome.bytesPerRequest === null ? '' : String(Math.round(outcome.bytesPerRequest * 100) / 100),
+  );
+  tk.setOutput('report-path', outcome.reportFile);
+  tk.setOutput('html-report-path', htmlFile ?? '');
+
+  const link = await uploadReport(tk, inputs, files, inputs.reportDir);
+  await tk.writeSummary(outcome.render(link));
+
+  if (verdictReport) {
+    const plan = planAnnotations(verdictReport, compare ? compare.verdict : verdictReport.verdict, workspace);
+    for (const a of plan.annotations) tk.annotate(a);
+    if (plan.annotations.length > 0 || plan.outside > 0) {
+      tk.info(
+        `annotated ${plan.annotations.length} line(s); ${plan.outside} finding(s) point outside the workspace, ` +
+          `${plan.unlocated} have no line`,
+      );
+    }
+  }
+
+  if (inputs.comment) await comment(tk, inputs, event, (sections) => outcome.render(link, sections));
+
+  if (outcome.exitCode !== EXIT.pass) tk.setFailed(outcome.summaryLine);
+  // After setFailed, which sets 1: the CLI's codes (3 for no verdict, 130 interrupted) carry over.
+  process.exitCode = outcome.exitCode;
+}
+
+function heapPerRequest(report: Report): number | null {
+  const pid = report.decidedBy?.pid;
+  const p = report.processes.find((x) => x.pid === pid) ?? report.processes[0];
+  return p?.metrics.find((m) => m.metric === 'heapUsed')?.perRequest ?? null;
+}
+
+async function uploadReport(
+  tk: ActionToolkit,
+  inputs: ActionInputs,
+  files: string[],
+  rootDir: string,
+): Promise<{ text: string; url?: string } | undefined> {
+  if (!inputs.uploadArtifact) return undefined;
+  if (!tk.artifacts) {
+    tk.info(
+      'artifact upload skipped: no artifact service (ACTIONS_RUNTIME_TOKEN is not set: not on a GitHub runner)',
+    );
+    return undefined;
+  }
+  try {
+    const existing = files.filter((f) => fs.existsSync(f));
+    const { id } = await tk.artifacts.upload(inputs.artifactName, existing, rootDir);
+    tk.info(`uploaded the report as artifact '${inputs.artifactName}' (${existing.length} files)`);
+    const server = tk.env.GITHUB_SERVER_URL;
+    const repo = tk.env.GITHUB_REPOSITORY;
+    const run = tk.env.GITHUB_RUN_ID;
+    const url =
+      id !== undefined && server && repo && run
+        ? `${server}/${repo}/actions/runs/${run}/artifacts/${id}`
+        : undefined;
+    return { text: `Full report (HTML): artifact ${inputs.artifactName}`, url };
+  } catch (err) {
+    // The verdict stands without the artifact; a failed upload is said, not fatal.
+    tk.warning(`could not upload the report artifact: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Renders the summary Markdown: with a link to the artifact, and optionally fewer sections. */
+type Renderer = (link?: { text: string; url?: string }, sections?: readonly MarkdownSection[]) => string;
+
+/** Sections of a comment that must be cut down to fit. */
+const SHORT_SECTIONS: readonly MarkdownSection[] = ['headline', 'failure', 'metrics', 'findings'];
+
+/** The comment Markdown, cut down to fit GitHub's limit when the full summary is too long. */
+function fitComment(render: (sections?: readonly MarkdownSection[]) => string): string {
+  const full = render();
+  if (full.length < MAX_COMMENT_CHARS - 200) return full;
+  const short = render(SHORT_SECTIONS);
+  const note = '\n_The full report is too long for a comment: see the job summary or the artifact._\n';
+  return (short.length < MAX_COMMENT_CHARS - 300 ? short : short.slice(0, MAX_COMMENT_CHARS - 300)) + note;
+}
+
+async function comment(
+  tk: ActionToolkit,
+  inputs: ActionInputs,
+  event: EventInfo,
+  render: (sections?: readonly MarkdownSection[]) => string,
+): Promise<void> {
+  if (!event.pullRequest) {
+    tk.info('comment: not a pull request event, no comment');
+    return;
+  }
+  const api = inputs.githubToken ? tk.github(inputs.githubToken) : null;
+  if (!api) {
+    tk.warning('comment: no github-token, no comment');
+    return;
+  }
+  const body = fitComment(render);
+  try {
+    const done = await upsertStickyComment(
+      api.comments(event.pullRequest.number),
+      stickyMarker(inputs.artifactName),
+      body,
+    );
+    tk.info(`comment ${done.action} (id ${done.id})`);
+  } catch (err) {
+    const status = (err as { status?: unknown }).status;
+    tk.warning(
+      `could not comment on pull request #${event.pullRequest.number}: ${(err as Error).message}` +
+        (status === 403 || status === 404
+          ? ' (a read-only token, as on pull requests from forks: use the workflow_run pattern from the README)'
+          : ''),
+    );
+  }
+}
+
+/** `mode: comment`: the fork-safe second workflow posts the comment from the downloaded artifact. */
+async function commentFromFolder(tk: ActionToolkit, inputs: ActionInputs): Promise<void> {
+  const dir = inputs.reportDir;
+  const read = (name: string): unknown => {
+    const file = path.join(dir, name);
+    if (!fs.existsSync(file)) return undefined;
+    try {
+      return JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch {
+      throw new UsageError(`${file}: not valid JSON`);
+    }
+  };
+  const pr = read('pr.json') as Partial<PullRequestFile> | undefined;
+  if (
+    !pr ||
+    !Number.isInteger(pr.number) ||
+    typeof pr.headSha !== 'string' ||
+    !/^[0-9a-f]{40}$/.test(pr.headSha)
+  ) {
+    tk.info(
+      `comment: no pull request in ${path.join(dir, 'pr.json')} (the run was not for a pull request), no comment`,
+    );
+    return;
+  }
+  const number = pr.number as number;
+  const event = readEvent(tk.env);
+  // The artifact was made by the pull request's own code: trust it only for the commit that
+  // triggered this run, and only while that commit is still the pull request's head.
+  if (event.workflowRunHeadSha && event.workflowRunHeadSha !== pr.headSha) {
+    tk.warning(
+      `comment: pr.json names commit ${pr.headSha.slice(0, 12)}, the run tested ${event.workflowRunHeadSha.slice(0, 12)}; no comment`,
+    );
+    return;
+  }
+  const api = inputs.githubToken ? tk.github(inputs.githubToken) : null;
+  if (!api) throw new UsageError("input 'github-token': needed with mode: comment");
+  const head = await api.pullRequestHead(number);
+  if (head !== pr.headSha) {
+    tk.info(
+      `comment: pull request #${number} has moved on to ${head.slice(0, 12)}; a newer run will comment`,
+    );
+    return;
+  }
+  const compareRaw = read('compare.json');
+  const reportRaw = read(compareRaw === undefined ? 'report.json' : 'head-report.json');
+  let render: (sections?: readonly MarkdownSection[]) => string;
+  try {
+    if (compareRaw !== undefined) {
+      const cmp = validateCompareReport(compareRaw, 'compare.json');
+      const headRun = reportRaw === undefined ? null : validateReport(reportRaw, 'head-report.json');
+      render = (sections) => renderCompareMarkdown(cmp, { headReport: sections ? null : headRun });
+    } else {
+      if (reportRaw === undefined) throw new ReportFormatError(`no report.json or compare.json in ${dir}`);
+      const rep = validateReport(reportRaw, 'report.json');
+      render = (sections) => (sections ? renderMarkdown(rep, { sections }) : renderMarkdownSummary(rep));
+    }
+  } catch (err) {
+    if (err instanceof ReportFormatError) throw new UsageError(err.message);
+    throw err;
+  }
+  const body = fitComment(render);
+  const done = await upsertStickyComment(api.comments(number), stickyMarker(inputs.artifactName), body);
+  tk.info(`comment ${done.action} on pull request #${number} (id ${done.id})`);
+}

@@ -1,0 +1,292 @@
+/**
+ * Prometheus recording and alerting rules for production leak detection on the exporter's
+ * post-GC heap: "reaches its limit within the hour" (predict_linear) and "sustained growth"
+ * (deriv). Pure: options in, a rule file object or its YAML out.
+ */
+import { stringify } from 'yaml';
+import { EXPORTER_METRICS } from '../exporter/names';
+import { formatPromDuration, parseDuration } from '../watch/units';
+
+/** Options of {@link alertRules}. Durations are Prometheus durations ("1h", "30s"). */
+export interface AlertRuleOptions {
+  /** Rule group name. */
+  group: string;
+  /** Group evaluation interval; null to use Prometheus' global one. */
+  interval: string | null;
+  /** Label matchers added to every metric, e.g. `job="api"` (no braces). */
+  selector: string;
+  /** Post-GC heap metric. */
+  heapMetric: string;
+  /** Heap limit: a metric name or any PromQL expression. */
+  limit: string;
+  /** Labels to match the limit on (e.g. ["pod"] for a container limit); null: all labels. */
+  limitOn: string[] | null;
+  /** Major-GC counter; null to not require GCs in the window. */
+  majorGcMetric: string | null;
+  /** Request counter for the per-request alert; null for none. */
+  requestsMetric: string | null;
+  /** Window predict_linear fits over. */
+  predictWindow: string;
+  /** How far ahead the limit alert looks. */
+  horizon: string;
+  /** How long the prediction must hold before the limit alert fires. */
+  limitFor: string;
+  /** Window deriv fits the sustained growth over. */
+  growthWindow: string;
+  /** How long growth must stay above threshold before the growth alert fires. */
+  growthFor: string;
+  /** Growth per hour above which growth counts, bytes/hour. */
+  thresholdPerHour: number;
+  /** Least growth over the growth window, bytes. */
+  minGrowth: number;
+  /** Least major GCs in the growth window (post-GC values must have moved); 0 for none. */
+  minMajorGcs: number;
+  /** Growth per request above which the per-request alert fires, bytes; null for no such alert. */
+  thresholdPerRequest: number | null;
+  /** Severity labels. */
+  limitSeverity: string;
+  growthSeverity: string;
+}
+
+/** A Prometheus rule file. */
+export interface RuleFile {
+  groups: Array<{ name: string; interval?: string; rules: Rule[] }>;
+}
+
+/** A recording or alerting rule. */
+export type Rule =
+  | { record: string; expr: string; labels?: Record<string, string> }
+  | {
+      alert: string;
+      expr: string;
+      for?: string;
+      labels?: Record<string, string>;
+      annotations?: Record<string, string>;
+    };
+
+/** Names of the recorded series and alerts. */
+export const RULE_NAMES = {
+  /** deriv(post-GC heap[growth window]) × 3600: bytes per hour. */
+  growthPerHour: 'leakcheck:heap_after_gc:growth_bytes_per_hour',
+  /** predict_linear(post-GC heap[predict window], horizon): bytes at the horizon. */
+  predicted: 'leakcheck:heap_after_gc:predicted_bytes',
+  /** Post-GC heap / limit. */
+  limitRatio: 'leakcheck:heap_after_gc:limit_ratio',
+  /** deriv / rate of requests: bytes per request. */
+  growthPerRequest: 'leakcheck:heap_after_gc:growth_bytes_per_request',
+  limitAlert: 'LeakcheckHeapLimitWithinHorizon',
+  growthAlert: 'LeakcheckSustainedHeapGrowth',
+  perRequestAlert: 'LeakcheckHeapGrowthPerRequest',
+} as const;
+
+const MiB = 1024 * 1024;
+
+/**
+ * Production defaults: predict over 1 h, alert when the limit is reached within 1 h for 10 min;
+ * sustained growth above 1 MiB/h and 4 MiB over 6 h, with at least 3 major GCs, for 1 h.
+ *
+ * @returns a fresh options object
+ */
+export function defaultAlertRuleOptions(): AlertRuleOptions {
+  return {
+    group: 'leakcheck',
+    interval: null,
+    selector: '',
+    heapMetric: EXPORTER_METRICS.heapAfterGc,
+    limit: EXPORTER_METRICS.heapLimit,
+    limitOn: null,
+    majorGcMetric: EXPORTER_METRICS.majorGcs,
+    requestsMetric: EXPORTER_METRICS.requests,
+    predictWindow: '1h',
+    horizon: '1h',
+    limitFor: '10m',
+    growthWindow: '6h',
+    growthFor: '1h',
+    thresholdPerHour: MiB,
+    minGrowth: 4 * MiB,
+    minMajorGcs: 3,
+    thresholdPerRequest: null,
+    limitSeverity: 'critical',
+    growthSeverity: 'warning',
+  };
+}
+
+/** Options that cannot make a valid rule file. */
+export class AlertOptionsError extends Error {
+  /** @param message - one line naming the option and what was expected */
+  constructor(message: string) {
+    super(message);
+    this.name = 'AlertOptionsError';
+  }
+}
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+/**
+ * Checks options: durations are Prometheus durations, numbers finite and ≥ 0, metric names valid.
+ *
+ * @param o - options
+ * @throws AlertOptionsError naming the first bad option
+ */
+export function validateAlertRuleOptions(o: AlertRuleOptions): void {
+  const durations: Array<[string, string | null]> = [
+    ['interval', o.interval],
+    ['predictWindow', o.predictWindow],
+    ['horizon', o.horizon],
+    ['limitFor', o.limitFor],
+    ['growthWindow', o.growthWindow],
+    ['growthFor', o.growthFor],
+  ];
+  for (const [name, value] of durations) {
+    if (value !== null && parseDuration(value) === null) {
+      throw new AlertOptionsError(
+        `${name}: "${value}" is not a Prometheus duration (expected e.g. 30s, 10m, 1h)`,
+      );
+    }
+  }
+  const numbers: Array<[string, number | null]> = [
+    ['thresholdPerHour', o.thresholdPerHour],
+    ['minGrowth', o.minGrowth],
+    ['minMajorGcs', o.minMajorGcs],
+    ['thresholdPerRequest', o.thresholdPerRequest],
+  ];
+  for (const [name, value] of numbers) {
+    if (value !== null && !(Number.isFinite(value) && value >= 0)) {
+      throw new AlertOptionsError(`${name} must be a number, 0 or above, got ${value}`);
+    }
+  }
+  const names: Array<[string, string | null]> = [
+    ['heapMetric', o.heapMetric],
+    ['majorGcMetric', o.majorGcMetric],
+    ['requestsMetric', o.requestsMetric],
+  ];
+  for (const [name, value] of names) {
+    if (value !== null && !METRIC_NAME.test(value)) {
+      throw new AlertOptionsError(`${name}: "${value}" is not a metric name`);
+    }
+  }
+  if (o.selector.includes('{') || o.selector.includes('}')) {
+    throw new AlertOptionsError(
+      `selector: give label matchers without braces, e.g. job="api", got "${o.selector}"`,
+    );
+  }
+  if (o.group.trim() === '') throw new AlertOptionsError('group: must not be empty');
+  for (const label of o.limitOn ?? []) {
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(label)) {
+      throw new AlertOptionsError(`limitOn: "${label}" is not a label name`);
+    }
+  }
+}
+
+/** A number as PromQL reads it: integers plainly, others with enough digits to round-trip. */
+function promNumber(n: number): string {
+  return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(15)));
+}
+
+/**
+ * Builds the rule file.
+ *
+ * @param options - overrides of {@link defaultAlertRuleOptions}
+ * @returns the rule file object (see {@link renderAlertRules} for YAML)
+ * @throws AlertOptionsError for bad options
+ */
+export function alertRules(options: Partial<AlertRuleOptions> = {}): RuleFile {
+  const o: AlertRuleOptions = { ...defaultAlertRuleOptions(), ...options };
+  validateAlertRuleOptions(o);
+  const sel = (metric: string): string => (o.selector ? `${metric}{${o.selector}}` : metric);
+  const heap = sel(o.heapMetric);
+  const limit = METRIC_NAME.test(o.limit) ? sel(o.limit) : `(${o.limit})`;
+  const horizonSeconds = parseDuration(o.horizon) as number;
+  const growthHours = (parseDuration(o.growthWindow) as number) / 3600;
+  // Growth over the window ≥ minGrowth ⇔ rate ≥ minGrowth / window: one threshold for both.
+  const rateFloor = Math.max(o.thresholdPerHour, o.minGrowth / growthHours);
+  const gcs =
+    o.majorGcMetric && o.minMajorGcs > 0
+      ? `\nand increase(${sel(o.majorGcMetric)}[${o.growthWindow}]) >= ${promNumber(o.minMajorGcs)}`
+      : '';
+  // Vector matching against the limit: identical labels, or only the given ones.
+  const match = o.limitOn && o.limitOn.length > 0 ? ` on (${o.limitOn.join(', ')}) group_left () ` : ' ';
+  const rules: Rule[] = [
+    {
+      record: RULE_NAMES.growthPerHour,
+      expr: `deriv(${heap}[${o.growthWindow}]) * 3600`,
+    },
+    {
+      record: RULE_NAMES.predicted,
+      expr: `predict_linear(${heap}[${o.predictWindow}], ${promNumber(horizonSeconds)})`,
+    },
+    {
+      record: RULE_NAMES.limitRatio,
+      expr: `${heap} /${match}${limit}`,
+    },
+  ];
+  if (o.requestsMetric) {
+    rules.push({
+      record: RULE_NAMES.growthPerRequest,
+      expr: `deriv(${heap}[${o.growthWindow}]) / (rate(${sel(o.requestsMetric)}[${o.growthWindow}]) > 0)`,
+    });
+  }
+  rules.push(
+    {
+      alert: RULE_NAMES.limitAlert,
+      expr: `${RULE_NAMES.predicted} >=${match}${limit}\nand ${RULE_NAMES.growthPerHour} > 0`,
+      for: o.limitFor,
+      labels: { severity: o.limitSeverity },
+      annotations: {
+        summary: `{{ $labels.instance }} reaches its heap limit within ${o.horizon}`,
+        description:
+          `The heap after major GCs of {{ $labels.instance }} ({{ $labels.job }}), extrapolated over the last ` +
+          `${o.predictWindow}, reaches the heap limit within ${o.horizon} (predicted {{ $value | humanize1024 }}B). ` +
+          'A leak, or a working set too large for the limit.',
+      },
+    },
+    {
+      alert: RULE_NAMES.growthAlert,
+      expr: `${RULE_NAMES.growthPerHour} > ${promNumber(rateFloor)}${gcs}`,
+      for: o.growthFor,
+      labels: { severity: o.growthSeverity },
+      annotations: {
+        summary: `{{ $labels.instance }}: heap after GC grows {{ $value | humanize1024 }}B/h`,
+        description:
+          `The heap after major GCs of {{ $labels.instance }} ({{ $labels.job }}) has grown faster than ` +
+          `${promNumber(o.thresholdPerHour)} bytes/h (and at least ${promNumber(o.minGrowth)} bytes over ${o.growthWindow}) for ${o.growthFor}. ` +
+          'Memory that survives garbage collection keeps growing: a leak unless traffic grew as much.',
+      },
+    },
+  );
+  if (o.requestsMetric && o.thresholdPerRequest !== null) {
+    rules.push({
+      alert: RULE_NAMES.perRequestAlert,
+      expr:
+        `${RULE_NAMES.growthPerRequest} > ${promNumber(o.thresholdPerRequest)}\n` +
+        `and ${RULE_NAMES.growthPerHour} > ${promNumber(rateFloor)}`,
+      for: o.growthFor,
+      labels: { severity: o.growthSeverity },
+      annotations: {
+        summary: `{{ $labels.instance }}: heap after GC grows {{ $value | humanize }}B per request`,
+        description:
+          `Each request to {{ $labels.instance }} ({{ $labels.job }}) leaves more than ${promNumber(o.thresholdPerRequest)} ` +
+          `bytes behind after GC, fitted over ${o.growthWindow}.`,
+      },
+    });
+  }
+  const group: RuleFile['groups'][number] = { name: o.group, rules };
+  if (o.interval) group.interval = formatPromDuration(parseDuration(o.interval) as number);
+  return { groups: [group] };
+}
+
+/**
+ * The rule file as YAML, with a header saying how it was made.
+ *
+ * @param options - overrides of {@link defaultAlertRuleOptions}
+ * @returns YAML text for Prometheus' rule_files
+ * @throws AlertOptionsError for bad options
+ */
+export function renderAlertRules(options: Partial<AlertRuleOptions> = {}): string {
+  const file = alertRules(options);
+  return (
+    '# Generated by `leakcheck alerts`: leak alerts on the heap after major GCs, as exported by\n' +
+    "# require('leakcheck/exporter'). Check with: promtool check rules <this file>\n" +
+    stringify(file, { lineWidth: 0 })
+  );
+}

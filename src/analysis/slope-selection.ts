@@ -1,0 +1,787 @@
+/**
+ * Exact order statistics of the pairwise slopes (y_j − y_i)/(x_j − x_i) without materialising and
+ * sorting all n(n−1)/2 of them: the Theil-Sen median and Sen's interval ends need only a handful.
+ *
+ * The method is the classic one for slope selection (Cole, Salowe, Steiger and Szemerédi 1989;
+ * Matoušek 1991; Dillencourt, Mount and Netanyahu 1992): a pair i < j (by x) has slope below θ
+ * exactly when sorting the points by u = y − θ·x swaps them, so the number of slopes below θ is
+ * an inversion count (a merge sort, O(n log n)), and the pairs with slopes between θa and θb are
+ * the pairs that the orders at θa and at θb disagree on. A random sample of slopes picks a bracket
+ * [θa, θb] that holds the wanted ranks; only the pairs inside it are enumerated and selected from.
+ *
+ * The answers are bit-for-bit the values a full sort of the computed slopes would give:
+ * - every enumerated slope is computed with the same expression, orientation (lower x first) and
+ *   rounding as the O(n²) path;
+ * - the orders by u are only trusted away from the bracket ends: a pair can be misplaced only if
+ *   its slope lies within a rounding bound δ(θ) of θ, so the bracket is widened by 2δ and every
+ *   selected value is checked to lie at least δ inside; at θ = 0 the order by u is the order by y,
+ *   which is exact, and that is where quantised series (post-GC gauges that stay flat between
+ *   collections, counts) pile up their ties;
+ * - the count of enumerated pairs must equal the difference of the two inversion counts, which
+ *   proves the two orders agree on every pair outside the bracket.
+ * Any check that fails returns null and the caller falls back to sorting all slopes.
+ */
+
+/** Points sorted by (x, y), with what the rounding bound needs. */
+interface Prepared {
+  n: number;
+  x: Float64Array;
+  y: Float64Array;
+  /** Index of each point's group of equal x (ascending). */
+  group: Int32Array;
+  /** Pairs with distinct x: the number of slopes. */
+  pairs: number;
+  /** Largest |x| and |y|. */
+  xMax: number;
+  yMax: number;
+  /** Smallest positive gap between consecutive distinct x. */
+  dxMin: number;
+  /** Orders already computed for this series, by θ and tie rule. */
+  orders: Map<string, Order>;
+}
+
+/** An order of the points and the number of pairs (by x) it swaps. */
+interface Order {
+  perm: Int32Array;
+  inversions: number;
+}
+
+/** Unit roundoff of binary64. */
+const UNIT_ROUNDOFF = 2 ** -53;
+/** Values outside [1e-100, 1e100] (other than 0) could underflow or overflow a slope: not handled. */
+const SMALLEST = 1e-100;
+const LARGEST = 1e100;
+/** Number of slopes sampled to place the bracket, per point (capped by the number of pairs). */
+const SAMPLE_PER_POINT = 2;
+/** Widths of the bracket in standard errors of a sample quantile, tried in turn. */
+const BRACKET_Z = [2, 6, 12] as const;
+/** Length of the insertion-sorted runs the merge sort of an order starts from. */
+const RUN = 8;
+/** Below this many candidates a plain sort beats selection. */
+const SORT_BELOW = 64;
+
+/**
+ * The slopes at the given 0-based ranks in the sorted list of all slopes between points with
+ * distinct x, or null when this method cannot certify the answer (the caller then sorts).
+ *
+ * @param x - predictor, ascending (required: the orientation of each pair must be lower x first)
+ * @param y - response, same length, finite
+ * @param ranks - 0-based ranks into the sorted slopes, each in [0, pairs)
+ * @returns the slope at each rank (same order as `ranks`), or null
+ */
+export function selectSlopes(
+  x: readonly number[],
+  y: readonly number[],
+  ranks: readonly number[],
+): number[] | null {
+  const points = prepare(x, y);
+  if (!points || points.pairs === 0) return null;
+  const wanted = [...new Set(ranks)].sort((a, b) => a - b);
+  const first = wanted[0];
+  const last = wanted[wanted.length - 1];
+  if (first === undefined || last === undefined || first < 0 || last >= points.pairs) return null;
+  const sample = sampleSlopes(points);
+  const found = new Map<number, number>();
+  // First, a narrow bracket per cluster of adjacent ranks (Sen's low end, the median, the high
+  // end), placed by one exact count; any cluster it does not settle goes to one wide bracket.
+  let rest: number[] = [];
+  const groups = clusters(wanted);
+  placeRanks(
+    sample,
+    groups.flatMap((c) => probeRanks(sample.length, points.pairs, c)),
+  );
+  for (const cluster of groups) {
+    const got = probedBracket(points, sample, cluster);
+    if (got === null) return null;
+    if (got === 'retry') rest.push(...cluster);
+    else for (const [r, v] of got) found.set(r, v);
+  }
+  for (const z of BRACKET_Z) {
+    if (rest.length === 0) break;
+    const ends = bracketRanks(
+      sample.length,
+      points.pairs,
+      rest[0] as number,
+      rest[rest.length - 1] as number,
+      z,
+    );
+    placeRanks(sample, [ends.a, ends.b]);
+    const bracket = bracketFor(sample, ends, points);
+    const got = selectInBracket(points, bracket.low, bracket.high, rest);
+    if (got === null) return null;
+    if (got === 'retry') continue;
+    for (const [r, v] of got) found.set(r, v);
+    rest = [];
+  }
+  if (rest.length > 0 || ranks.some((r) => !found.has(r))) return null;
+  return ranks.map((r) => found.get(r) as number);
+}
+
+/** Sorted ranks grouped where neighbours are at most 2 apart (a rank and the one above it). */
+function clusters(sorted: readonly number[]): number[][] {
+  const out: number[][] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && r - (last[last.length - 1] as number) <= 2) last.push(r);
+    else out.push([r]);
+  }
+  return out;
+}
+
+/**
+ * Sample ranks a cluster's probe reads: the estimate of the cluster's slope, and ±√m around it
+ * for the local density.
+ */
+function probeRanks(m: number, pairs: number, cluster: readonly number[]): number[] {
+  const q = ((cluster[0] as number) + (cluster[cluster.length - 1] as number) + 1) / 2 / pairs;
+  const at = Math.min(m - 1, Math.max(0, Math.round(q * m)));
+  const h = Math.max(4, Math.round(Math.sqrt(m)));
+  return [at, Math.max(0, at - h), Math.min(m - 1, at + h)];
+}
+
+/** Ranks the probed bracket aims to hold beyond its cluster on the far side, at least. */
+const PROBE_MARGIN = 400;
+
+/**
+ * A narrow bracket for one cluster of ranks: count exactly how many slopes lie below the sample's
+ * estimate θ₀, step from θ₀ towards the cluster by the local density of the sample (slopes per
+ * unit of slope) with a margin, and select in [θ₀, θ₁] (or [θ₁, θ₀]). 'retry' when the density
+ * cannot be read (ties) or the bracket missed; the caller then uses a wide bracket.
+ */
+function probedBracket(
+  p: Prepared,
+  sample: Float64Array,
+  cluster: readonly number[],
+): Map<number, number> | 'retry' | null {
+  const m = sample.length;
+  const first = cluster[0] as number;
+  const last = cluster[cluster.length - 1] as number;
+  if (m < 64) return 'retry';
+  const [at, lo, hi] = probeRanks(m, p.pairs, cluster) as [number, number, number];
+  const theta0 = sample[at] as number;
+  const width = (sample[hi] as number) - (sample[lo] as number);
+  const density = (((hi - lo) / m) * p.pairs) / width;
+  if (!(Number.isFinite(density) && density > 0) || !Number.isFinite(theta0)) return 'retry';
+  // The probe's order is one end of the bracket: selectInBracket trusts only values at least δ
+  // inside it, and a rank that lands closer sends the cluster to the wide bracket.
+  const probe = orderAt(p, theta0, false);
+  const below = probe.inversions;
+  let low: number;
+  let high: number;
+  let known: { lower?: Order; upper?: Order };
+  if (below <= first) {
+    const need = last - below + 1;
+    low = theta0;
+    high = theta0 + (need + Math.max(PROBE_MARGIN, 0.5 * need)) / density;
+    high += 2 * roundingBound(high, p);
+    known = { lower: probe };
+  } else {
+    const need = below - first;
+    high = theta0;
+    low = theta0 - (need + Math.max(PROBE_MARGIN, 0.5 * need)) / density;
+    low -= 2 * roundingBound(low, p);
+    // At exactly 0 the upper end must count ties as below (slopes ≤ 0): count it that way.
+    known = theta0 === 0 ? {} : { upper: probe };
+  }
+  if (!(low < high)) return 'retry';
+  return selectInBracket(p, low, high, cluster, known);
+}
+
+/** Number of slopes (pairs with distinct x), or null if x is not ascending. */
+function prepare(x: readonly number[], y: readonly number[]): Prepared | null {
+  const n = x.length;
+  const idx: number[] = [];
+  let xMax = 0;
+  let yMax = 0;
+  for (let i = 0; i < n; i++) {
+    const xi = x[i] as number;
+    const yi = y[i] as number;
+    if (i > 0 && xi < (x[i - 1] as number)) return null;
+    const ax = Math.abs(xi);
+    const ay = Math.abs(yi);
+    if ((ax !== 0 && (ax < SMALLEST || ax > LARGEST)) || (ay !== 0 && (ay < SMALLEST || ay > LARGEST))) {
+      return null;
+    }
+    if (ax > xMax) xMax = ax;
+    if (ay > yMax) yMax = ay;
+    idx.push(i);
+  }
+  // x is ascending already; within a run of equal x, order by y: then no order by u ever swaps
+  // two of them. Runs are short (usually 1), so sorting only them is linear in practice.
+  for (let start = 0; start < n;) {
+    let end = start + 1;
+    while (end < n && x[end] === x[start]) end++;
+    if (end - start > 1) {
+      const run = idx.slice(start, end).sort((a, b) => (y[a] as number) - (y[b] as number) || a - b);
+      for (let k = 0; k < run.length; k++) idx[start + k] = run[k] as number;
+    }
+    start = end;
+  }
+  const xs = new Float64Array(n);
+  const ys = new Float64Array(n);
+  const group = new Int32Array(n);
+  let g = 0;
+  let run = 1;
+  let equalPairs = 0;
+  let dxMin = Infinity;
+  for (let k = 0; k < n; k++) {
+    const i = idx[k] as number;
+    xs[k] = x[i] as number;
+    ys[k] = y[i] as number;
+    if (k > 0) {
+      const dx = (xs[k] as number) - (xs[k - 1] as number);
+      if (dx !== 0) {
+        g++;
+        equalPairs += (run * (run - 1)) / 2;
+        run = 1;
+        if (dx < dxMin) dxMin = dx;
+      } else {
+        run++;
+      }
+    }
+    group[k] = g;
+  }
+  equalPairs += (run * (run - 1)) / 2;
+  return {
+    n,
+    x: xs,
+    y: ys,
+    group,
+    pairs: (n * (n - 1)) / 2 - equalPairs,
+    xMax,
+    yMax,
+    dxMin,
+    orders: new Map(),
+  };
+}
+
+/**
+ * Bound on how far a slope can be from θ and still be misplaced by the order by u = y − θ·x:
+ * the rounding of u_i and u_j, divided by the smallest x gap, plus the rounding of the slope.
+ * Generous by a factor of 16.
+ */
+function roundingBound(theta: number, p: Prepared): number {
+  if (theta === 0 || !Number.isFinite(theta)) return 0;
+  const a = Math.abs(theta);
+  return 16 * UNIT_ROUNDOFF * ((2 * p.yMax + 4 * a * p.xMax) / p.dxMin + a);
+}
+
+/** Xorshift32, seeded: the sample (and so the work done) is the same on every run. */
+function xorshift32(seed: number): () => number {
+  let state = (Math.abs(Math.trunc(seed)) ^ 0x2545f491) >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state / 4294967296;
+  };
+}
+
+/** A random sample of slopes between points with distinct x (unsorted: see placeRanks). */
+function sampleSlopes(p: Prepared): Float64Array {
+  const m = Math.min(p.pairs, SAMPLE_PER_POINT * p.n);
+  const out = new Float64Array(m);
+  const random = xorshift32(p.n * 7919 + m);
+  const { n, x: xs, y: ys } = p;
+  let k = 0;
+  // Bounded: with at least one pair of distinct x, a draw succeeds with probability ≥ 2/n², and
+  // the cap stops the loop; a short sample only widens the bracket.
+  for (let attempt = 0; attempt < m * 64 && k < m; attempt++) {
+    const a = (random() * n) >>> 0;
+    const b = (random() * n) >>> 0;
+    const i = a < b ? a : b;
+    const j = a < b ? b : a;
+    const dx = (xs[j] as number) - (xs[i] as number);
+    if (dx !== 0) out[k++] = ((ys[j] as number) - (ys[i] as number)) / dx;
+  }
+  return out.subarray(0, k);
+}
+
+/** Puts the values of the given ranks of `sample` in place (a partial sort: selection). */
+function placeRanks(sample: Float64Array, ranks: number[]): void {
+  const wanted = [...new Set(ranks.filter((r) => r >= 0 && r < sample.length))].sort((a, b) => a - b);
+  if (wanted.length > 0) selectInto(sample, 0, sample.length, wanted, 0, wanted.length);
+}
+
+/** Sample ranks (a, b) bracketing ranks [first, last] of all slopes, z standard errors wide. */
+function bracketRanks(
+  m: number,
+  pairs: number,
+  first: number,
+  last: number,
+  z: number,
+): { a: number; b: number } {
+  const qLow = first / pairs;
+  const qHigh = (last + 1) / pairs;
+  return {
+    a: Math.floor(m * qLow - z * Math.sqrt(m * qLow * (1 - qLow))) - 1,
+    b: Math.ceil(m * qHigh + z * Math.sqrt(m * qHigh * (1 - qHigh))) + 1,
+  };
+}
+
+/** The bracket at sample ranks (a, b), widened by twice the rounding bound (±∞ off the ends). */
+function bracketFor(
+  sample: Float64Array,
+  ends: { a: number; b: number },
+  p: Prepared,
+): { low: number; high: number } {
+  const m = sample.length;
+  const low = ends.a < 0 || m === 0 ? -Infinity : (sample[ends.a] as number);
+  const high = ends.b >= m || m === 0 ? Infinity : (sample[ends.b] as number);
+  return {
+    low: low === 0 ? 0 : low - 2 * roundingBound(low, p),
+    high: high === 0 ? 0 : high + 2 * roundingBound(high, p),
+  };
+}
+
+/**
+ * Selects the wanted ranks among the slopes in [low, high]. 'retry' when the bracket missed a
+ * rank or a value came too close to an end; null when a consistency check failed.
+ */
+function selectInBracket(
+  p: Prepared,
+  low: number,
+  high: number,
+  wanted: readonly number[],
+  known: { lower?: Order; upper?: Order } = {},
+): Map<number, number> | 'retry' | null {
+  const found = new Map<number, number>();
+  // One end known (a probe) and no split at 0: reach the other end by insertion sort, which
+  // also yields the pairs in between, in O(n + pairs).
+  let between: Float64Array | null = null;
+  let lower = known.lower;
+  let upper = known.upper;
+  if (
+    !(low < 0 && high > 0) &&
+    Number.isFinite(low) &&
+    Number.isFinite(high) &&
+    (lower === undefined) !== (upper === undefined)
+  ) {
+    const moved = lower ? reorder(p, lower, high, true, true) : reorder(p, upper as Order, low, false, false);
+    if (moved) {
+      between = moved.slopes;
+      if (lower) upper = moved.order;
+      else lower = moved.order;
+    }
+  }
+  lower ??= orderAt(p, low, false);
+  upper ??= orderAt(p, high, true);
+  const first = wanted[0] as number;
+  const last = wanted[wanted.length - 1] as number;
+  if (first < lower.inversions || last >= upper.inversions) return 'retry';
+  const trustLow = low === 0 ? 0 : low + roundingBound(low, p);
+  const trustHigh = high === 0 ? 0 : high - roundingBound(high, p);
+
+  // Split at 0 when the bracket spans it: the counts at 0 are exact, and ties at 0 (flat
+  // stretches) are answered without enumerating them.
+  const segments: Array<{ from: Order; to: Order; lo: number; hi: number }> = [];
+  if (low < 0 && high > 0) {
+    const belowZero = orderAt(p, 0, false);
+    const upToZero = orderAt(p, 0, true);
+    for (const r of wanted) {
+      if (r >= belowZero.inversions && r < upToZero.inversions) found.set(r, 0);
+    }
+    segments.push({ from: lower, to: belowZero, lo: trustLow, hi: 0 });
+    segments.push({ from: upToZero, to: upper, lo: 0, hi: trustHigh });
+  } else {
+    segments.push({ from: lower, to: upper, lo: trustLow, hi: trustHigh });
+  }
+  for (const segment of segments) {
+    const start = segment.from.inversions;
+    const end = segment.to.inversions;
+    const local = wanted.filter((r) => r >= start && r < end && !found.has(r));
+    if (local.length === 0) continue;
+    const slopes = between ?? pairsBetween(p, segment.from.perm, segment.to.perm);
+    if (!slopes || slopes.length !== end - start) return null;
+    const values = selectRanks(
+      slopes,
+      local.map((r) => r - start),
+    );
+    for (let i = 0; i < local.length; i++) {
+      const v = values[i] as number;
+      // Strictly inside near a rounded end; at an exact end (0 or ±∞) the end itself is fine.
+      const okLow = segment.lo === 0 ? v >= 0 : v >= segment.lo;
+      const okHigh = segment.hi === 0 ? v <= 0 : v <= segment.hi;
+      if (!okLow || !okHigh) return 'retry';
+      found.set(local[i] as number, v);
+    }
+  }
+  return found;
+}
+
+/**
+ * The order at θ reached from a known order by insertion sort, and the slopes of the pairs it
+ * moves past each other: O(n + pairs). Going up in θ (`up`), pairs may only become swapped
+ * relative to x order; going down, only unswapped. A pair moving the other way means the two
+ * orders disagree beyond rounding: null (the caller then merge-sorts). Null too past a budget.
+ */
+function reorder(
+  p: Prepared,
+  from: Order,
+  theta: number,
+  tiesSwap: boolean,
+  up: boolean,
+): { order: Order; slopes: Float64Array } | null {
+  const n = p.n;
+  ensure(n);
+  const xs = p.x;
+  const ys = p.y;
+  const group = p.group;
+  const perm = Int32Array.from(from.perm);
+  const key = keysB;
+  for (let t = 0; t < n; t++) {
+    const i = perm[t] as number;
+    key[t] = (ys[i] as number) - theta * (xs[i] as number);
+  }
+  const budget = 64 * n;
+  let count = 0;
+  for (let t = 1; t < n; t++) {
+    const e = perm[t] as number;
+    const ke = key[t] as number;
+    let u = t - 1;
+    while (u >= 0) {
+      const f = perm[u] as number;
+      const kf = key[u] as number;
+      // The merge sort's total order: key, then (tiesSwap) later x group first, then x order.
+      const precedes =
+        ke < kf ||
+        (ke === kf &&
+          (tiesSwap && group[e] !== group[f] ? (group[e] as number) > (group[f] as number) : e < f));
+      if (!precedes) break;
+      // e passes f: the pair becomes swapped (e > f) or unswapped (e < f) relative to x order.
+      if (e > f !== up || count >= budget) return null;
+      const lo = e < f ? e : f;
+      const hi = e < f ? f : e;
+      const dx = (xs[hi] as number) - (xs[lo] as number);
+      if (dx === 0) return null;
+      if (count >= slopeBuf.length) {
+        const grown = new Float64Array(Math.max(1024, slopeBuf.length * 2));
+        grown.set(slopeBuf);
+        slopeBuf = grown;
+      }
+      slopeBuf[count++] = ((ys[hi] as number) - (ys[lo] as number)) / dx;
+      perm[u + 1] = f;
+      key[u + 1] = kf;
+      u--;
+    }
+    perm[u + 1] = e;
+    key[u + 1] = ke;
+  }
+  const order = { perm, inversions: from.inversions + (up ? count : -count) };
+  p.orders.set(`${theta}|${tiesSwap}`, order);
+  return { order, slopes: slopeBuf.subarray(0, count) };
+}
+
+// Scratch buffers reused across calls: a fleet analysis calls this 10,000s of times, and fresh
+// typed arrays per call would dominate the garbage. Not reentrant (nothing here awaits).
+let keys = new Float64Array(0);
+let keysB = new Float64Array(0);
+let bufA = new Int32Array(0);
+let bufB = new Int32Array(0);
+let bufC = new Int32Array(0);
+let bufD = new Int32Array(0);
+let rankOf = new Int32Array(0);
+let slopeBuf = new Float64Array(0);
+
+function ensure(n: number): void {
+  if (keys.length >= n) return;
+  keys = new Float64Array(n);
+  keysB = new Float64Array(n);
+  bufA = new Int32Array(n);
+  bufB = new Int32Array(n);
+  bufC = new Int32Array(n);
+  bufD = new Int32Array(n);
+  rankOf = new Int32Array(n);
+}
+
+/**
+ * The points ordered by u = y − θ·x (ascending) and how many pairs that order swaps relative to
+ * the x order. Equal u: `tiesSwap` false keeps x order (counts slopes < θ), true swaps points of
+ * different x (counts slopes ≤ θ); points of equal x are never swapped.
+ */
+function orderAt(p: Prepared, theta: number, tiesSwap: boolean): Order {
+  // Brackets of neighbouring ranks share ends (θ = 0 above all, for flat series): count once.
+  const key = `${theta}|${tiesSwap}`;
+  const cached = p.orders.get(key);
+  if (cached) return cached;
+  const order = computeOrder(p, theta, tiesSwap);
+  p.orders.set(key, order);
+  return order;
+}
+
+function computeOrder(p: Prepared, theta: number, tiesSwap: boolean): Order {
+  const n = p.n;
+  ensure(n);
+  const perm = new Int32Array(n);
+  if (theta === -Infinity) {
+    for (let i = 0; i < n; i++) perm[i] = i;
+    return { perm, inversions: 0 };
+  }
+  if (theta === Infinity) {
+    // Every pair of distinct x swapped: groups in descending x, each in its own order.
+    let k = 0;
+    let end = n;
+    while (end > 0) {
+      let start = end - 1;
+      while (start > 0 && p.group[start - 1] === p.group[end - 1]) start--;
+      for (let i = start; i < end; i++) perm[k++] = i;
+      end = start;
+    }
+    return { perm, inversions: p.pairs };
+  }
+  // Keys travel with their indices (no indirection in the merge loop); locals, not module slots.
+  const xs = p.x;
+  const ys = p.y;
+  const group = p.group;
+  let src = bufA;
+  let dst = bufB;
+  let srcKey = keys;
+  let dstKey = keysB;
+  for (let i = 0; i < n; i++) {
+    src[i] = i;
+    srcKey[i] = (ys[i] as number) - theta * (xs[i] as number);
+  }
+  let inversions = 0;
+  // Order: key ascending; equal keys with tiesSwap: later group first (same group: x order).
+  // Runs of RUN by insertion sort (each shift is one swapped pair), then bottom-up merges
+  // (taking from the right run before k left elements swaps k pairs).
+  for (let lo = 0; lo < n; lo += RUN) {
+    const hi = Math.min(lo + RUN, n);
+    for (let t = lo + 1; t < hi; t++) {
+      const b = src[t] as number;
+      const kb = srcKey[t] as number;
+      let u = t - 1;
+      while (u >= lo) {
+        const ka = srcKey[u] as number;
+        if (!(kb < ka || (tiesSwap && kb === ka && group[src[u] as number] !== group[b]))) break;
+        src[u + 1] = src[u] as number;
+        srcKey[u + 1] = ka;
+        u--;
+      }
+      inversions += t - 1 - u;
+      src[u + 1] = b;
+      srcKey[u + 1] = kb;
+    }
+  }
+  for (let width = RUN; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(lo + width, n);
+      const hi = Math.min(lo + 2 * width, n);
+      let i = lo;
+      let j = mid;
+      let k = lo;
+      while (i < mid && j < hi) {
+        const ka = srcKey[i] as number;
+        const kb = srcKey[j] as number;
+        if (kb < ka || (tiesSwap && kb === ka && group[src[i] as number] !== group[src[j] as number])) {
+          dst[k] = src[j] as number;
+          dstKey[k++] = kb;
+          j++;
+          inversions += mid - i;
+        } else {
+          dst[k] = src[i] as number;
+          dstKey[k++] = ka;
+          i++;
+        }
+      }
+      while (i < mid) {
+        dst[k] = src[i] as number;
+        dstKey[k++] = srcKey[i++] as number;
+      }
+      while (j < hi) {
+        dst[k] = src[j] as number;
+        dstKey[k++] = srcKey[j++] as number;
+      }
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+    const tk = srcKey;
+    srcKey = dstKey;
+    dstKey = tk;
+  }
+  perm.set(src.subarray(0, n));
+  return { perm, inversions };
+}
+
+/**
+ * Slopes of the pairs that two orders place differently: the inversions of the sequence "rank
+ * in `to`" read in `from` order, enumerated by a merge sort in O(n log n + pairs). Null if a pair
+ * of equal x turns up (it cannot when the orders are consistent).
+ */
+function pairsBetween(p: Prepared, from: Int32Array, to: Int32Array): Float64Array | null {
+  const n = p.n;
+  ensure(n);
+  for (let i = 0; i < n; i++) rankOf[to[i] as number] = i;
+  let src = bufC;
+  let dst = bufD;
+  for (let i = 0; i < n; i++) src[i] = from[i] as number;
+  let count = 0;
+  const xs = p.x;
+  const ys = p.y;
+  for (let width = 1; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(lo + width, n);
+      const hi = Math.min(lo + 2 * width, n);
+      let i = lo;
+      let j = mid;
+      let k = lo;
+      while (i < mid && j < hi) {
+        const a = src[i] as number;
+        const b = src[j] as number;
+        if ((rankOf[b] as number) < (rankOf[a] as number)) {
+          // b jumps ahead of every remaining left element: each is a pair the orders disagree on.
+          const need = count + (mid - i);
+          if (need > slopeBuf.length) {
+            const grown = new Float64Array(Math.max(need, slopeBuf.length * 2, 1024));
+            grown.set(slopeBuf.subarray(0, count));
+            slopeBuf = grown;
+          }
+          const xb = xs[b] as number;
+          const yb = ys[b] as number;
+          for (let t = i; t < mid; t++) {
+            const a2 = src[t] as number;
+            // Lower x first, exactly as the O(n²) path orients each pair.
+            const xa = xs[a2] as number;
+            const ya = ys[a2] as number;
+            const dx = a2 < b ? xb - xa : xa - xb;
+            if (dx === 0) return null;
+            slopeBuf[count++] = a2 < b ? (yb - ya) / dx : (ya - yb) / dx;
+          }
+          dst[k++] = b;
+          j++;
+        } else {
+          dst[k++] = a;
+          i++;
+        }
+      }
+      while (i < mid) dst[k++] = src[i++] as number;
+      while (j < hi) dst[k++] = src[j++] as number;
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  return slopeBuf.subarray(0, count);
+}
+
+/**
+ * Values at the given 0-based ranks of `values` (reordered in place): a plain sort for short
+ * arrays, else quickselect with Hoare partitions (balanced under ties), descending only into the
+ * parts that hold a wanted rank.
+ */
+function selectRanks(values: Float64Array, ranks: readonly number[]): number[] {
+  if (values.length <= SORT_BELOW) {
+    sortNumbers(values, 0, values.length);
+    return ranks.map((r) => values[r] as number);
+  }
+  const sorted = [...new Set(ranks)].sort((a, b) => a - b);
+  selectInto(values, 0, values.length, sorted, 0, sorted.length);
+  return ranks.map((r) => values[r] as number);
+}
+
+/**
+ * Rearranges values[lo, hi) so that each of wanted[from, to) (sorted ranks inside the range)
+ * holds the value a full sort would put there.
+ */
+function selectInto(
+  values: Float64Array,
+  lo: number,
+  hi: number,
+  wanted: readonly number[],
+  from: number,
+  to: number,
+): void {
+  // Each pass shrinks [lo, hi) to the side holding the remaining ranks; other sides recurse.
+  while (from < to) {
+    if (hi - lo <= 32) {
+      sortNumbers(values, lo, hi);
+      return;
+    }
+    const pivot = medianOfThree(
+      values[lo] as number,
+      values[(lo + hi) >>> 1] as number,
+      values[hi - 1] as number,
+    );
+    let i = lo;
+    let j = hi - 1;
+    while (i <= j) {
+      while ((values[i] as number) < pivot) i++;
+      while ((values[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = values[i] as number;
+        values[i] = values[j] as number;
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    // Now [lo, j] ≤ pivot, (j, i) = pivot, [i, hi) ≥ pivot.
+    let split = from;
+    while (split < to && (wanted[split] as number) <= j) split++;
+    let right = split;
+    while (right < to && (wanted[right] as number) < i) right++;
+    if (split > from && right < to) {
+      selectInto(values, lo, j + 1, wanted, from, split);
+      lo = i;
+      from = right;
+    } else if (split > from) {
+      hi = j + 1;
+      to = split;
+    } else {
+      lo = i;
+      from = right;
+    }
+  }
+}
+
+/**
+ * Sorts values[lo, hi) ascending: quicksort with insertion sort for short runs. Several times
+ * faster than Float64Array.prototype.sort on V8 11, which this file exists to be fast for. The
+ * values are finite and never -0 here, so any correct sort gives the same array.
+ */
+export function sortNumbers(values: Float64Array, lo: number, hi: number): void {
+  // Recursion only into the smaller side keeps the depth below log2(n).
+  while (hi - lo > 16) {
+    const pivot = medianOfThree(
+      values[lo] as number,
+      values[(lo + hi) >>> 1] as number,
+      values[hi - 1] as number,
+    );
+    let i = lo;
+    let j = hi - 1;
+    while (i <= j) {
+      while ((values[i] as number) < pivot) i++;
+      while ((values[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = values[i] as number;
+        values[i] = values[j] as number;
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (j + 1 - lo < hi - i) {
+      sortNumbers(values, lo, j + 1);
+      lo = i;
+    } else {
+      sortNumbers(values, i, hi);
+      hi = j + 1;
+    }
+  }
+  for (let i = lo + 1; i < hi; i++) {
+    const v = values[i] as number;
+    let j = i - 1;
+    while (j >= lo && (values[j] as number) > v) {
+      values[j + 1] = values[j] as number;
+      j--;
+    }
+    values[j + 1] = v;
+  }
+}
+
+function medianOfThree(a: number, b: number, c: number): number {
+  if (a < b) return b < c ? b : a < c ? c : a;
+  return a < c ? a : b < c ? c : b;
+}

@@ -1,0 +1,222 @@
+/**
+ * Turns what the attribution probe gathered into report findings: allocation sites whose live
+ * bytes grew per request (source-mapped, nearest user frame), object groups from the snapshot
+ * comparison with their retainer paths, and a pprof file of the growing allocations.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { AttributionSummary, Finding } from '../report/report';
+import { compareSnapshots, type ObjectGroup } from './heap';
+import { writePprof } from './pprof';
+import { isAgentFrameStack, significantSites } from './growth';
+import type { AttributionData, ProcessAttribution, ProfilePoint } from './probe';
+import { growingSites, type GrowingSite, type StackFrame } from './profile';
+import { SourceMapper, toPath } from './sourcemap';
+
+/** Options of {@link analyseAttribution}. */
+export interface AttributionAnalysisOptions {
+  /** Live bytes per request above which a site or group is reported. */
+  threshold: number;
+  /** Fewest added live samples for a site to count (below it the growth is sampling noise). */
+  minSamples: number;
+  /** Whether snapshot findings are kept (the verdict is a leak, or snapshots were asked for). */
+  keepSnapshots: boolean;
+  /** Where the pprof files go. */
+  outDir: string;
+  /** Most allocation sites per process (default 5). */
+  maxSites?: number;
+  /** Most object groups per process (default 5). */
+  maxGroups?: number;
+}
+
+/** Findings and how they were made. */
+export interface AttributionOutcome {
+  findings: Finding[];
+  summary: AttributionSummary;
+}
+
+/** Fewest objects in a group for it to be reported. */
+const MIN_GROUP_COUNT = 16;
+
+// V8's own bookkeeping that a developer cannot act on: code the JIT compiled, hidden classes,
+// internal arrays. Contexts stay: they are closures' variables.
+const INTERNAL_GROUPS = /^\((compiled code|object shape|system)\)$|^system \/ (?!Context$)/;
+
+/**
+ * Analyses the probe's data. Reads (and, when they are not kept, deletes) the snapshot files.
+ *
+ * @param data - what the attribution probe returned
+ * @param options - thresholds and output folder
+ * @returns findings for the report, and a summary of how they were made
+ */
+export async function analyseAttribution(
+  data: AttributionData,
+  options: AttributionAnalysisOptions,
+): Promise<AttributionOutcome> {
+  const findings: Finding[] = [];
+  const notes: string[] = [];
+  const pprof: string[] = [];
+  const snapshotFiles: string[] = [];
+  let profiles = 0;
+  for (const proc of data.processes) {
+    profiles += proc.profiles.length;
+    for (const e of proc.errors) notes.push(`process ${proc.pid}: ${e}`);
+    const mapper = new SourceMapper(proc.scripts);
+    const pair = profilePair(proc.profiles);
+    if (!pair) {
+      notes.push(`process ${proc.pid}: fewer than two allocation profiles; no allocation sites`);
+    } else {
+      const [before, after] = pair;
+      const units = after.requests - before.requests;
+      const a = mapper.mapProfile(before.profile);
+      const b = mapper.mapProfile(after.profile);
+      const include = (s: { stack: StackFrame[] }): boolean => !isAgentFrameStack(s.stack);
+      const sites = significantSites(a, b, units, {
+        threshold: options.threshold,
+        minSamples: options.minSamples,
+      }).slice(0, options.maxSites ?? 5);
+      for (const site of sites) findings.push(siteFinding(proc.pid, site));
+      const stacks = growingSites(a, b, units, { groupBy: 'stack', include });
+      if (stacks.length > 0) {
+        const file = path.join(options.outDir, `allocations-${proc.pid}.pb.gz`);
+        writePprof(file, stacks, { samplingInterval: data.samplingInterval, requests: units });
+        pprof.push(file);
+      }
+    }
+    for (const f of mapper.failures) notes.push(`process ${proc.pid}: source map not used: ${f}`);
+    if (proc.snapshots.length > 0) {
+      if (options.keepSnapshots && proc.snapshots.length === 3) {
+        const groups = await snapshotFindings(proc, mapper, options, notes);
+        findings.push(...groups);
+        snapshotFiles.push(...proc.snapshots.map((s) => s.file));
+      } else {
+        if (proc.snapshots.length !== 3)
+          notes.push(`process ${proc.pid}: ${proc.snapshots.length} of 3 heap snapshots taken; not compared`);
+        for (const s of proc.snapshots) fs.rmSync(s.file, { force: true });
+      }
+    }
+  }
+  const taken = data.processes.some((p) => p.snapshots.length > 0);
+  return {
+    findings,
+    summary: {
+      samplingInterval: data.samplingInterval,
+      profiles,
+      snapshots: {
+        taken,
+        reason:
+          taken && !options.keepSnapshots
+            ? `${data.snapshotReason}, but the verdict is not a leak: discarded`
+            : data.snapshotReason,
+        files: snapshotFiles,
+      },
+      pprof,
+      notes,
+    },
+  };
+}
+
+/** The profiles to compare: the one nearest the middle of the window, and the last. */
+function profilePair(points: readonly ProfilePoint[]): [ProfilePoint, ProfilePoint] | null {
+  if (points.length < 2) return null;
+  const last = points[points.length - 1] as ProfilePoint;
+  const middle = last.sampleIndex / 2;
+  let before = points[0] as ProfilePoint;
+  for (const p of points.slice(0, -1)) {
+    if (Math.abs(p.sampleIndex - middle) < Math.abs(before.sampleIndex - middle)) before = p;
+  }
+  // Growth before the middle is left out: a bounded cache filling up after the warm-up grows
+  // there, a leak grows in both halves.
+  return last.requests > before.requests ? [before, last] : null;
+}
+
+function frameText(f: StackFrame): string {
+  return `${f.functionName} (${f.url === '' ? '(internal)' : toPath(f.url)}:${f.line}:${f.column})`;
+}
+
+function siteFinding(pid: number, site: GrowingSite): Finding {
+  const frame = site.userFrame ?? site.frame;
+  const file = frame && frame.url !== '' ? toPath(frame.url) : undefined;
+  const where = frame
+    ? `${frame.functionName} (${file ? path.basename(file) : '(internal)'}:${frame.line})`
+    : 'V8';
+  return {
+    kind: 'allocation-site',
+    pid,
+    title: `${where} allocates ${round(site.perUnit)} B per request that stays alive`,
+    ...(file ? { file } : {}),
+    ...(frame ? { line: frame.line, column: frame.column, function: frame.functionName } : {}),
+    bytesPerRequest: round(site.perUnit),
+    stack: site.stack.map(frameText),
+  };
+}
+
+async function snapshotFindings(
+  proc: ProcessAttribution,
+  mapper: SourceMapper,
+  options: AttributionAnalysisOptions,
+  notes: string[],
+): Promise<Finding[]> {
+  const [s1, s2, s3] = proc.snapshots as [
+    (typeof proc.snapshots)[0],
+    (typeof proc.snapshots)[0],
+    (typeof proc.snapshots)[0],
+  ];
+  const units = s2.requests - s1.requests;
+  if (units <= 0) {
+    notes.push(`process ${proc.pid}: no requests between the first two snapshots; not compared`);
+    return [];
+  }
+  // A handful of objects is a one-off (a parser buffer, a cache line), not a per-request leak.
+  const reportable = (g: { name: string; count: number; selfSize: number }): boolean =>
+    !INTERNAL_GROUPS.test(g.name) && g.count >= MIN_GROUP_COUNT && g.selfSize / units > options.threshold;
+  const max = options.maxGroups ?? 5;
+  try {
+    const comparison = await compareSnapshots(s1.file, s2.file, s3.file, {
+      limit: 50,
+      paths: max,
+      pathFilter: reportable,
+    });
+    return comparison.groups
+      .filter(reportable)
+      .slice(0, max)
+      .map((g) => groupFinding(proc.pid, g, units, mapper));
+  } catch (err) {
+    notes.push(
+      `process ${proc.pid}: snapshots not compared: ${err instanceof Error ? err.message : String(err)}`,
+    );
+    return [];
+  }
+}
+
+function groupFinding(pid: number, g: ObjectGroup, units: number, mapper: SourceMapper): Finding {
+  const perRequest = g.count / units;
+  const sizeEach = g.selfSize / g.count;
+  let where: { file?: string; line?: number; column?: number } = {};
+  if (g.location) {
+    const url = mapper.urlOf(String(g.location.scriptId));
+    if (url) {
+      const line = g.location.line + 1;
+      const column = g.location.column + 1;
+      const pos = mapper.original(url, line, column);
+      where = pos
+        ? { file: pos.url, line: pos.line, column: pos.column }
+        : { file: toPath(url), line, column };
+    }
+  }
+  return {
+    kind: 'object-group',
+    pid,
+    title: `${g.name}: +${perRequest.toFixed(2)} per request, ${Math.round(sizeEach)} B each`,
+    ...where,
+    bytesPerRequest: round(g.selfSize / units),
+    countPerRequest: Math.round(perRequest * 1000) / 1000,
+    sizeEach: Math.round(sizeEach),
+    ...(g.retainerText ? { retainerPath: g.retainerText } : {}),
+    ...(g.retainers ? { retainers: g.retainers } : {}),
+  };
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}

@@ -1,0 +1,112 @@
+/**
+ * Attribution, wired into a check: the probe that rides the run, and the step that turns its
+ * data into the report's findings. The pipeline calls these two and nothing else.
+ */
+import * as path from 'node:path';
+import type { Config } from '../config/schema';
+import type { RunOptions, RunResult } from '../sampling/run';
+import type { Report } from '../report/report';
+import { redactText } from '../report/redact';
+import { analyseAttribution } from './analyse';
+import { ATTRIBUTION_ENV, ATTRIBUTION_PROBE, AttributionProbe, type AttributionData } from './probe';
+
+export { analyseAttribution, type AttributionAnalysisOptions, type AttributionOutcome } from './analyse';
+export { AttributionProbe, ATTRIBUTION_ENV, ATTRIBUTION_PROBE, type AttributionData } from './probe';
+export { compareSnapshots, describePath, type ObjectGroup, type SnapshotComparison } from './heap';
+export { readHeapSnapshot, type HeapSnapshot } from './snapshot';
+export { encodePprof } from './pprof';
+export { SourceMapper } from './sourcemap';
+
+/**
+ * Fewest added live samples for a site to be reported. Each sample stands for about one sampling
+ * interval of bytes; in-flight requests move a site by a sample or two between profiles.
+ */
+export const MIN_SITE_SAMPLES = 4;
+
+/**
+ * Adds the attribution probe to a run when the config enables it, and tells the agent (through
+ * the environment) so it can prepare at preload.
+ *
+ * @param config - the validated configuration
+ * @param run - run options to extend (probes and env are replaced, not mutated in place)
+ * @param outDir - the report directory (snapshots go in its `snapshots/` folder)
+ * @param threshold - heap growth per request that counts (the heapUsed threshold)
+ * @returns the run options to use
+ */
+export function withAttribution(
+  config: Config,
+  run: RunOptions,
+  outDir: string,
+  threshold: number,
+): RunOptions {
+  if (!config.attribution.enabled) return run;
+  const probe = new AttributionProbe({
+    samplingInterval: config.attribution.samplingInterval,
+    snapshots: config.attribution.snapshots,
+    snapshotDir: path.join(outDir, 'snapshots'),
+    threshold,
+    minSamples: MIN_SITE_SAMPLES,
+  });
+  return {
+    ...run,
+    env: { ...run.env, [ATTRIBUTION_ENV]: String(config.attribution.samplingInterval) },
+    probes: [...(run.probes ?? []), probe],
+  };
+}
+
+/**
+ * Fills `report.findings` and `report.attribution` from the probe's result, when there is one.
+ * Snapshot findings are kept when the verdict is a leak or snapshots were asked for.
+ *
+ * @param report - the report built from the run (changed in place)
+ * @param result - the run's result
+ * @param config - the validated configuration
+ * @param outDir - the report directory
+ * @returns the same report
+ */
+export async function addAttribution(
+  report: Report,
+  result: RunResult,
+  config: Config,
+  outDir: string,
+): Promise<Report> {
+  const raw = result.probes[ATTRIBUTION_PROBE];
+  if (!config.attribution.enabled || raw === undefined) return report;
+  if (!isAttributionData(raw)) {
+    const error = (raw as { error?: unknown } | null)?.error;
+    report.findings = [];
+    report.attribution = {
+      samplingInterval: config.attribution.samplingInterval,
+      profiles: 0,
+      snapshots: { taken: false, reason: 'attribution failed', files: [] },
+      pprof: [],
+      notes: [`attribution failed: ${redactText(String(error ?? 'no data'))}`],
+    };
+    return report;
+  }
+  const threshold = report.settings.thresholds as Record<string, { perRequest?: number }> | undefined;
+  const outcome = await analyseAttribution(raw, {
+    threshold: threshold?.heapUsed?.perRequest ?? 2,
+    minSamples: MIN_SITE_SAMPLES,
+    keepSnapshots: report.verdict === 'leak' || config.attribution.snapshots === 'always',
+    outDir,
+  });
+  // Property names on retainer paths can be keys that came from traffic (tokens, user names).
+  report.findings = outcome.findings.map((f) => ({
+    ...f,
+    title: redactText(f.title),
+    ...(f.retainerPath ? { retainerPath: redactText(f.retainerPath) } : {}),
+    ...(f.retainers ? { retainers: f.retainers.map((s) => ({ ...s, edge: redactText(s.edge) })) } : {}),
+  }));
+  report.attribution = outcome.summary;
+  return report;
+}
+
+function isAttributionData(value: unknown): value is AttributionData {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Array.isArray((value as { processes?: unknown }).processes) &&
+    typeof (value as { samplingInterval?: unknown }).samplingInterval === 'number'
+  );
+}

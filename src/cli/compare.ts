@@ -1,0 +1,180 @@
+/**
+ * `leakcheck compare --base <git-ref> [run options] -- <command...>`: measure the merge base and
+ * the head in alternating runs and gate on the growth the head adds.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, Option } from 'commander';
+import { loadConfig } from '../config/load';
+import { GitError } from '../compare/git';
+import { compareWithBase, DEFAULT_PAIRS, type CompareStep } from '../compare/run';
+import { renderCompareMarkdown, renderCompareTerminal } from '../compare/render';
+import { EXIT } from '../pipeline';
+import { formatNumber } from '../analysis/format';
+import { reportUsageError } from './errors';
+import { positiveInt, positiveNumber } from './options';
+import { overridesFromFlags, registerRun } from './run';
+import { toolVersion } from './version';
+
+/** The run flags compare takes as they are (see `leakcheck run --help`). */
+type RunFlagsOf = Parameters<typeof overridesFromFlags>[0];
+
+interface CompareFlags extends RunFlagsOf {
+  base: string;
+  pairs: number;
+  install?: string;
+  installTimeout?: number;
+  markdown?: string;
+}
+
+/**
+ * The `run` flags compare takes, as `run` defines them (parsers, help): those that shape the
+ * configuration, plus output and gating. Others (--replay, --junit, ...) are not offered, so they
+ * fail as unknown options rather than being ignored.
+ */
+const RUN_FLAGS_FOR_COMPARE = new Set([
+  '--config',
+  '--url',
+  '--ready',
+  '--connections',
+  '--rate',
+  '--users',
+  '--seed',
+  '--warmup',
+  '--warmup-requests',
+  '--duration',
+  '--requests',
+  '--samples',
+  '--threshold',
+  '--min-growth',
+  '--confidence',
+  '--rps',
+  '--timeout',
+  '--ready-timeout',
+  '--out',
+  '--json',
+  '--no-progress',
+  '--snapshots',
+  '--no-attribution',
+  '--fail-on',
+]);
+
+/** Registers the `compare` command, with every `run` flag as well. */
+export function registerCompare(program: Command): void {
+  const command = program
+    .command('compare')
+    .description(
+      'measure the merge base of HEAD and a base branch against HEAD, in alternating runs, and fail only for growth the head adds',
+    )
+    .argument('[command...]', 'the command that starts the service (after --), e.g. -- node server.js')
+    .requiredOption(
+      '--base <ref>',
+      'base branch or commit, e.g. origin/main (its merge base with HEAD is measured)',
+    )
+    .option(
+      '--pairs <n>',
+      `pairs of runs, base and head alternating (default ${DEFAULT_PAIRS}); each run gets 1/n of --warmup and --duration`,
+      positiveInt,
+      DEFAULT_PAIRS,
+    )
+    .option(
+      '--install <command>',
+      'install command for the base checkout (default: npm ci, pnpm or yarn by lock file; "none" for none)',
+    )
+    .option('--install-timeout <seconds>', 'bound on the base install (default 600)', positiveNumber)
+    .option('--markdown <file>', 'also write the comparison as Markdown to this file');
+  // The run options, taken from `leakcheck run`'s own definitions so the two never drift.
+  const template = new Command();
+  registerRun(template);
+  const run = template.commands.find((c) => c.name() === 'run');
+  for (const option of run?.options ?? []) {
+    if (!option.long || !RUN_FLAGS_FOR_COMPARE.has(option.long)) continue;
+    if (command.options.some((o) => o.long === option.long)) continue;
+    command.addOption(option as Option);
+  }
+  command.action(async (args: string[], flags: CompareFlags) => {
+    try {
+      await compareCommand(args, flags);
+    } catch (err) {
+      if (err instanceof GitError) {
+        // git itself failed (not the user's input): one line, the infrastructure exit code.
+        process.stderr.write(`leakcheck: ${err.message}\n`);
+        process.exitCode = EXIT.infrastructure;
+        return;
+      }
+      reportUsageError(err);
+    }
+  });
+}
+
+async function compareCommand(args: string[], flags: CompareFlags): Promise<void> {
+  const loaded = await loadConfig({
+    cwd: process.cwd(),
+    explicitFile: flags.config,
+    overrides: overridesFromFlags(flags),
+  });
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write('\nleakcheck: stopping, removing the base worktree (Ctrl-C again to force)\n');
+      controller.abort();
+    } else {
+      process.exit(EXIT.interrupted);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const say = (text: string): void => {
+    if (flags.progress && !flags.json) process.stderr.write(`leakcheck: ${text}\n`);
+  };
+  try {
+    const result = await compareWithBase(loaded.config, {
+      baseRef: flags.base,
+      baseDir: loaded.baseDir,
+      command: args.length > 0 ? args : undefined,
+      pairs: flags.pairs,
+      install: flags.install,
+      installTimeoutMs: flags.installTimeout === undefined ? undefined : flags.installTimeout * 1000,
+      failOn: flags.failOn,
+      version: toolVersion(),
+      signal: controller.signal,
+      onStep: (step) => say(stepText(step)),
+    });
+    if (flags.markdown) {
+      const file = path.resolve(flags.markdown);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, renderCompareMarkdown(result.report, { headReport: result.headReport }));
+    }
+    if (flags.json) process.stdout.write(JSON.stringify(result.report, null, 2) + '\n');
+    else
+      process.stdout.write(
+        renderCompareTerminal(result.report, { reportFile: displayPath(result.reportFile) }),
+      );
+    process.exitCode = result.report.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function stepText(step: CompareStep): string {
+  switch (step.kind) {
+    case 'install':
+      return step.command ? `installing the base: ${step.command} (${step.why})` : `base: ${step.why}`;
+    case 'run':
+      return `run ${step.order}/${step.total}: ${step.side} (pair ${step.pair})`;
+    case 'ran':
+      return (
+        `  ${step.run.side} ${step.run.pair}: ${step.run.verdict}, ${formatNumber(step.run.requests)} requests, ` +
+        `${formatNumber(step.run.ms / 1000, 1)} s`
+      );
+  }
+}
+
+/** A path relative to the working directory when it lies below it, absolute otherwise. */
+function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel.startsWith('..') ? file : rel;
+}

@@ -1,0 +1,220 @@
+/**
+ * `leakcheck watch --prometheus <url> --query '<PromQL>' [--range 6h] [--requests '<PromQL>']`:
+ * leak trends per instance from Prometheus. Exit codes as for `run`: 0 pass, 1 leak, 2 usage,
+ * 3 Prometheus unreachable or failing.
+ */
+import * as fs from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { isMetricName, METRIC_NAMES, type MetricName } from '../analysis';
+import {
+  defaultWatchOptions,
+  parseBytes,
+  parseDuration,
+  PrometheusError,
+  renderWatchMarkdown,
+  renderWatchTerminal,
+  watchFleet,
+  WatchInputError,
+  type WatchAnalysisOptions,
+} from '../watch';
+import { EXIT } from '../pipeline';
+import { oneOf, positiveInt, positiveNumber } from './options';
+import { toolVersion } from './version';
+
+interface WatchFlags {
+  prometheus: string;
+  query: string;
+  range: number;
+  end?: number;
+  step?: number;
+  requests?: string;
+  limit?: string;
+  on?: string[];
+  metric: MetricName;
+  thresholdPerHour?: number;
+  minGrowthPerHour?: number;
+  threshold?: number;
+  minGrowth?: number;
+  confidence?: number;
+  minSamples?: number;
+  format: 'terminal' | 'json' | 'markdown';
+  json?: boolean;
+  output?: string;
+  timeout: number;
+  failOn: 'leak' | 'inconclusive' | 'never';
+}
+
+function duration(value: string): number {
+  const seconds = parseDuration(value);
+  if (seconds === null)
+    throw new InvalidArgumentError('expected a Prometheus duration such as 30s, 15m, 6h or 1d.');
+  return seconds;
+}
+
+function amount(value: string): number {
+  const n = parseBytes(value);
+  if (n === null)
+    throw new InvalidArgumentError('expected a number, 0 or above (bytes may take a unit: 1MiB).');
+  return n;
+}
+
+function time(value: string): number {
+  const asNumber = Number(value);
+  if (value.trim() !== '' && Number.isFinite(asNumber)) return asNumber;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms))
+    throw new InvalidArgumentError('expected unix seconds or an RFC 3339 time (2024-05-01T12:00:00Z).');
+  return ms / 1000;
+}
+
+function labels(value: string): string[] {
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0 || !names.every((n) => /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(n))) {
+    throw new InvalidArgumentError('expected label names separated by commas, such as instance,job.');
+  }
+  return names;
+}
+
+function metric(value: string): MetricName {
+  if (!isMetricName(value)) throw new InvalidArgumentError(`expected one of ${METRIC_NAMES.join(', ')}.`);
+  return value;
+}
+
+function probability(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n < 1)) throw new InvalidArgumentError('expected a number between 0 and 1, such as 0.95.');
+  return n;
+}
+
+/** Registers the `watch` command. */
+export function registerWatch(program: Command): void {
+  program
+    .command('watch')
+    .description('analyse memory trends per instance from Prometheus (range query) and report leaks')
+    .requiredOption('--prometheus <url>', 'Prometheus base URL, e.g. http://127.0.0.1:9090')
+    .requiredOption(
+      '--query <promql>',
+      'memory per instance, e.g. leakcheck_heap_used_after_gc_bytes{job="api"} (post-GC heap from the exporter)',
+    )
+    .addOption(
+      new Option('--range <duration>', 'how far back to look').default(6 * 3600, '6h').argParser(duration),
+    )
+    .option('--end <time>', 'end of the range: unix seconds or RFC 3339 (default now)', time)
+    .option('--step <duration>', 'resolution (default range / 720, at least 1s)', duration)
+    .option('--requests <promql>', 'request counter per instance: growth is then also fitted per request')
+    .option(
+      '--limit <bytes|promql>',
+      'memory limit to project to: bytes (2GiB) or PromQL (leakcheck_heap_limit_bytes)',
+    )
+    .option(
+      '--on <labels>',
+      'labels joining memory, requests and limit series (default: all but __name__)',
+      labels,
+    )
+    .addOption(
+      new Option('--metric <name>', 'what the query measures (unit, words, default thresholds)')
+        .default('heapUsed')
+        .argParser(metric),
+    )
+    .option('--threshold-per-hour <amount>', 'growth per hour that counts as a leak (default 1MiB)', amount)
+    .option(
+      '--min-growth-per-hour <amount>',
+      'least growth over the range for the per-hour fit (default 4MiB)',
+      amount,
+    )
+    .option(
+      '--threshold <amount>',
+      'growth per request that counts as a leak (default as for run: 2 bytes)',
+      amount,
+    )
+    .option(
+      '--min-growth <amount>',
+      'least growth over the range for the per-request fit (default 256KiB)',
+      amount,
+    )
+    .option('--confidence <p>', 'confidence level of the statistics (default 0.95)', probability)
+    .option('--min-samples <n>', 'fewest points before a verdict (default 8)', positiveInt)
+    .addOption(
+      new Option('--format <format>', 'output: terminal, json, markdown')
+        .default('terminal')
+        .argParser(oneOf('terminal', 'json', 'markdown')),
+    )
+    .option('--json', 'same as --format json')
+    .option('--output <file>', 'write the output to this file instead of stdout')
+    .addOption(
+      new Option('--timeout <seconds>', 'bound on each Prometheus request')
+        .default(30)
+        .argParser(positiveNumber),
+    )
+    .addOption(
+      new Option('--fail-on <verdict>', 'exit 1 on: leak, inconclusive (leak or inconclusive), never')
+        .default('leak')
+        .argParser(oneOf('leak', 'inconclusive', 'never')),
+    )
+    .action(async (flags: WatchFlags) => {
+      process.exitCode = await watchCommand(flags);
+    });
+}
+
+/** Analysis options from the flags, over the defaults for the chosen metric. */
+export function watchAnalysisFromFlags(flags: WatchFlags): WatchAnalysisOptions {
+  const options = defaultWatchOptions(flags.metric);
+  if (flags.confidence !== undefined) options.confidence = flags.confidence;
+  if (flags.minSamples !== undefined) {
+    if (flags.minSamples < 3) throw new WatchInputError('--min-samples: expected 3 or more');
+    options.minSamples = flags.minSamples;
+  }
+  if (flags.thresholdPerHour !== undefined) options.perHour.rate = flags.thresholdPerHour;
+  if (flags.minGrowthPerHour !== undefined) options.perHour.minGrowth = flags.minGrowthPerHour;
+  if (flags.threshold !== undefined) options.perRequest.rate = flags.threshold;
+  if (flags.minGrowth !== undefined) options.perRequest.minGrowth = flags.minGrowth;
+  return options;
+}
+
+async function watchCommand(flags: WatchFlags): Promise<number> {
+  const format = flags.json ? 'json' : flags.format;
+  try {
+    const limit = flags.limit === undefined ? undefined : (parseBytes(flags.limit) ?? flags.limit);
+    const report = await watchFleet({
+      prometheus: flags.prometheus,
+      query: flags.query,
+      requests: flags.requests,
+      limit,
+      on: flags.on,
+      rangeSeconds: flags.range,
+      end: flags.end,
+      step: flags.step,
+      analysis: watchAnalysisFromFlags(flags),
+      failOn: flags.failOn,
+      timeoutMs: flags.timeout * 1000,
+      version: toolVersion(),
+    });
+    const text =
+      format === 'json'
+        ? JSON.stringify(report, null, 2) + '\n'
+        : format === 'markdown'
+          ? renderWatchMarkdown(report)
+          : renderWatchTerminal(report, { color: !flags.output && Boolean(process.stdout.isTTY) });
+    if (flags.output) fs.writeFileSync(flags.output, text);
+    else process.stdout.write(text);
+    return report.exitCode;
+  } catch (err) {
+    if (err instanceof WatchInputError || (err instanceof PrometheusError && err.kind === 'bad-query')) {
+      process.stderr.write(`leakcheck watch: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    if (err instanceof PrometheusError) {
+      process.stderr.write(`leakcheck watch: ${err.message}\n`);
+      return EXIT.infrastructure;
+    }
+    if (err instanceof Error && 'code' in err && typeof (err as { code?: unknown }).code === 'string') {
+      // Writing --output failed (no such folder, no permission): the user's path.
+      process.stderr.write(`leakcheck watch: --output: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    throw err;
+  }
+}

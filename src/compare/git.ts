@@ -1,0 +1,133 @@
+/**
+ * The git side of base-versus-head: find the merge base, check it out in a temporary worktree
+ * (the user's checkout, index and branches are left alone) and remove it again.
+ */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { UsageError } from '../pipeline';
+
+/** Output of one git command. */
+interface GitOutput {
+  stdout: string;
+  stderr: string;
+}
+
+/** Git failed for a reason that is the environment's, not the user's input. */
+export class GitError extends Error {}
+
+/** Runs git with arguments (never through a shell), bounded by a timeout. */
+export function git(cwd: string, args: string[], timeoutMs = 120_000): Promise<GitOutput> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      args,
+      {
+        cwd,
+        timeout: timeoutMs,
+        maxBuffer: 16 * 1024 * 1024,
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+      },
+      (err, stdout, stderr) => {
+        if (err) {
+          const e = err as NodeJS.ErrnoException & { code?: unknown };
+          const first = (String(stderr).trim().split('\n')[0] ?? '').trim();
+          const message =
+            e.code === 'ENOENT' ? 'git is not installed (or not on PATH)' : first || e.message.split('\n')[0];
+          reject(new GitError(`git ${args.join(' ')}: ${message}`));
+          return;
+        }
+        resolve({ stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+  });
+}
+
+/** Where the head is and which commit the base is. */
+export interface Revisions {
+  /** Top folder of the repository the service lives in. */
+  topLevel: string;
+  /** Commit checked out now (the head; uncommitted changes are part of what is measured). */
+  head: string;
+  /** `git merge-base HEAD <ref>`: the commit the pull request branched from. */
+  mergeBase: string;
+  /** The ref as given. */
+  ref: string;
+  /** Whether the working tree has uncommitted changes to tracked files. */
+  dirty: boolean;
+}
+
+/**
+ * Resolves the head and the merge base with `ref`. A bad ref, or a shallow clone without the
+ * common history, is the user's to fix: it throws a {@link UsageError} saying what to do.
+ *
+ * @param dir - a folder inside the repository (the service's folder)
+ * @param ref - the base branch or commit, e.g. origin/main
+ * @returns the revisions
+ */
+export async function resolveRevisions(dir: string, ref: string): Promise<Revisions> {
+  let topLevel: string;
+  try {
+    topLevel = (await git(dir, ['rev-parse', '--show-toplevel'])).stdout.trim();
+  } catch (err) {
+    throw new UsageError(`${dir}: not inside a git repository (${(err as Error).message})`);
+  }
+  const head = (await git(dir, ['rev-parse', '--verify', 'HEAD^{commit}'])).stdout.trim();
+  try {
+    await git(dir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  } catch {
+    throw new UsageError(
+      `--base ${ref}: no such branch or commit here (in CI, fetch it first: actions/checkout with fetch-depth: 0)`,
+    );
+  }
+  let mergeBase: string;
+  try {
+    mergeBase = (await git(dir, ['merge-base', 'HEAD', ref])).stdout.trim();
+  } catch {
+    throw new UsageError(
+      `--base ${ref}: no common ancestor with HEAD (a shallow clone? fetch the history: actions/checkout with fetch-depth: 0)`,
+    );
+  }
+  const status = (await git(dir, ['status', '--porcelain', '--untracked-files=no'])).stdout.trim();
+  return { topLevel: fs.realpathSync(topLevel), head, mergeBase, ref, dirty: status.length > 0 };
+}
+
+/** A checked-out base commit and how to get rid of it. */
+export interface Worktree {
+  /** The worktree's top folder. */
+  dir: string;
+  /** Removes the worktree and its temporary folder; safe to call twice. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Checks `commit` out, detached, in a new worktree under the system's temporary folder.
+ *
+ * @param repoDir - a folder inside the repository
+ * @param commit - the commit to check out
+ * @returns the worktree
+ */
+export async function addWorktree(repoDir: string, commit: string): Promise<Worktree> {
+  const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-base-'));
+  const dir = path.join(parent, 'tree');
+  let removed = false;
+  const remove = async (): Promise<void> => {
+    if (removed) return;
+    removed = true;
+    try {
+      await git(repoDir, ['worktree', 'remove', '--force', '--force', dir]);
+    } catch {
+      // Already gone, or half-made: the folder is removed below and prune forgets it.
+    }
+    fs.rmSync(parent, { recursive: true, force: true });
+    await git(repoDir, ['worktree', 'prune']).catch(() => undefined);
+  };
+  try {
+    await git(repoDir, ['worktree', 'add', '--detach', dir, commit], 300_000);
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+  return { dir, remove };
+}

@@ -1,0 +1,208 @@
+/**
+ * Renderers of a {@link CompareReport}: terminal text and GitHub-flavoured Markdown (for job
+ * summaries and pull-request comments). Pure: a report in, a string out; everything that came from
+ * the user's repository or the target is escaped in Markdown.
+ */
+import { formatNumber, formatRate, formatRateWithInterval } from '../analysis/format';
+import { isMetricName, METRICS } from '../analysis/metrics';
+import { escapeMarkdown, markdownCodeBlock } from '../report/escape';
+import { markdownTable, renderMarkdownSummary } from '../report/markdown';
+import type { Report, ReportVerdict } from '../report/report';
+import type { MetricDifference } from './difference';
+import type { CompareReport } from './report';
+
+const HEADLINE: Readonly<Record<ReportVerdict, string>> = {
+  leak: '❌ leakcheck: this change adds a leak',
+  pass: '✅ leakcheck: no leak added',
+  inconclusive: '⚠️ leakcheck: inconclusive',
+  error: '🛑 leakcheck: no verdict',
+};
+
+const WORD: Readonly<Record<ReportVerdict, string>> = {
+  leak: 'LEAK ADDED',
+  pass: 'PASS',
+  inconclusive: 'INCONCLUSIVE',
+  error: 'ERROR',
+};
+
+function label(metric: string): string {
+  return isMetricName(metric) ? METRICS[metric].label : metric;
+}
+
+function short(commit: string): string {
+  return commit.slice(0, 12);
+}
+
+function differenceText(d: MetricDifference): string {
+  return formatRateWithInterval(d.mean, d.low, d.high, d.unit, d.confidence);
+}
+
+/** The summary without its "LEAK ADDED: " style prefix. */
+function sentence(report: CompareReport): string {
+  return report.summary.replace(/^[A-Z ]+: /, '');
+}
+
+/** Metrics worth a row: the gating ones, and any other whose difference is not a pass. */
+function shownDifferences(report: CompareReport): MetricDifference[] {
+  return report.differences.filter((d) => d.gating || d.verdict !== 'pass');
+}
+
+/**
+ * Terminal text for a comparison.
+ *
+ * @param report - the comparison
+ * @param options - the compare.json path to point at
+ * @returns the text, ending with a newline
+ */
+export function renderCompareTerminal(report: CompareReport, options: { reportFile?: string } = {}): string {
+  const out: string[] = [''];
+  out.push(`${WORD[report.verdict]}  ${sentence(report)}`);
+  out.push('');
+  out.push(`  base     ${report.base.ref} → merge base ${short(report.base.commit)}`);
+  out.push(`  head     ${short(report.head.commit)}${report.head.dirty ? ' + uncommitted changes' : ''}`);
+  out.push(
+    `  runs     ${report.runs.length} of ${report.pairs * 2} (${report.pairs} pairs, alternating), each ` +
+      `${formatNumber(report.perRun.warmupSeconds, 1)} s warm-up + ${formatNumber(report.perRun.durationSeconds, 1)} s measured`,
+  );
+  if (report.base.install.command !== null || report.base.install.why) {
+    out.push(
+      `  install  ${report.base.install.command ?? '(none)'}: ${report.base.install.why}` +
+        (report.base.install.ms > 0 ? ` (${formatNumber(report.base.install.ms / 1000, 1)} s)` : ''),
+    );
+  }
+  if (report.failure) {
+    out.push('');
+    out.push(`  failed: ${report.failure.message}`);
+    for (const line of report.failure.logTail.slice(-15)) out.push(`  │ ${line}`);
+  }
+  const rows = shownDifferences(report);
+  if (rows.length > 0) {
+    out.push('');
+    out.push('  metric             base            head            head − base');
+    for (const d of rows) {
+      out.push(
+        `  ${label(d.metric).padEnd(18)} ${formatRate(d.base.mean, d.unit).padEnd(15)} ` +
+          `${formatRate(d.head.mean, d.unit).padEnd(15)} ${differenceText(d)}  ${d.verdict}`,
+      );
+    }
+  }
+  for (const p of report.preExisting) {
+    out.push('');
+    out.push(`  already on the base: ${p.reason}`);
+  }
+  if (report.warnings.length > 0) {
+    out.push('');
+    for (const w of report.warnings) out.push(`  warning: ${w}`);
+  }
+  if (options.reportFile) {
+    out.push('');
+    out.push(`  report: ${options.reportFile}`);
+  }
+  out.push('');
+  return out.join('\n');
+}
+
+/** Options of {@link renderCompareMarkdown}. */
+export interface CompareMarkdownOptions {
+  /** The last head run's report: its chart, findings and traffic are appended. */
+  headReport?: Report | null;
+  /** Level of the top heading (default 2). */
+  headingLevel?: number;
+  /** A line under the headline pointing at the full report. */
+  reportLink?: { text: string; url?: string };
+}
+
+/**
+ * Markdown for a comparison: headline, base and head, the per-metric differences, any leak that
+ * predates the change, the runs, and the last head run's own summary.
+ *
+ * @param report - the comparison
+ * @param options - extras
+ * @returns the Markdown, ending with a newline
+ */
+export function renderCompareMarkdown(report: CompareReport, options: CompareMarkdownOptions = {}): string {
+  const level = Math.min(4, Math.max(1, Math.round(options.headingLevel ?? 2)));
+  const h = (depth: number, text: string): string => `${'#'.repeat(level + depth)} ${text}`;
+  const e = escapeMarkdown;
+  const blocks: string[] = [];
+  blocks.push(h(0, HEADLINE[report.verdict]));
+  blocks.push(e(sentence(report)));
+  blocks.push(
+    `Base: ${e(report.base.ref)} at merge base \`${short(report.base.commit)}\` · head \`${short(report.head.commit)}\`` +
+      `${report.head.dirty ? ' with uncommitted changes' : ''} · ${report.pairs} pairs of alternating runs, each ` +
+      `${formatNumber(report.perRun.warmupSeconds, 1)} s warm-up + ${formatNumber(report.perRun.durationSeconds, 1)} s measured`,
+  );
+  if (options.reportLink) {
+    const text = e(options.reportLink.text);
+    blocks.push(
+      options.reportLink.url
+        ? `[${text}](${encodeURI(options.reportLink.url).replace(/[()]/g, encodeURIComponent)})`
+        : text,
+    );
+  }
+  if (report.failure) {
+    blocks.push(h(1, 'Comparison ended early'));
+    blocks.push(e(report.failure.message));
+    if (report.failure.logTail.length > 0) {
+      blocks.push(
+        `<details><summary>Last lines of output</summary>\n\n${markdownCodeBlock(report.failure.logTail.slice(-30))}\n\n</details>`,
+      );
+    }
+  }
+  const rows = shownDifferences(report);
+  if (rows.length > 0) {
+    blocks.push(h(1, 'Growth per request, head − base'));
+    blocks.push(
+      markdownTable({
+        headers: [
+          'metric',
+          'base',
+          'head',
+          `head − base (${formatNumber(report.settings.confidence * 100)}% CI)`,
+          'verdict',
+        ],
+        rows: rows.map((d) => [
+          label(d.metric),
+          formatRate(d.base.mean, d.unit),
+          formatRate(d.head.mean, d.unit),
+          differenceText(d),
+          d.verdict,
+        ]),
+      }),
+    );
+    if (report.decidedBy)
+      blocks.push(e(`Decided by ${label(report.decidedBy.metric)}: ${report.decidedBy.reason}`));
+  }
+  if (report.preExisting.length > 0) {
+    blocks.push(h(1, 'Already on the base'));
+    blocks.push(report.preExisting.map((p) => `- ${e(p.reason)}`).join('\n'));
+  }
+  if (report.runs.length > 0) {
+    blocks.push(
+      `<details><summary>Runs (${report.runs.length})</summary>\n\n` +
+        markdownTable({
+          headers: ['#', 'side', 'pair', 'verdict', 'requests', 'seconds'],
+          rows: report.runs.map((r) => [
+            String(r.order),
+            r.side,
+            String(r.pair),
+            r.verdict,
+            formatNumber(r.requests),
+            formatNumber(r.ms / 1000, 1),
+          ]),
+        }) +
+        '\n\n</details>',
+    );
+  }
+  if (report.warnings.length > 0) {
+    blocks.push(h(1, 'Warnings'));
+    blocks.push(report.warnings.map((w) => `- ${e(w)}`).join('\n'));
+  }
+  let text = blocks.join('\n\n') + '\n';
+  if (options.headReport) {
+    text +=
+      `\n${h(1, 'Last head run')}\n\n` +
+      renderMarkdownSummary(options.headReport, { headingLevel: level + 2 });
+  }
+  return text;
+}

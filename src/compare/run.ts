@@ -1,0 +1,362 @@
+/**
+ * `leakcheck compare` as a library call: check the merge base out in a temporary worktree, install
+ * it, then measure base and head in alternating runs with the same configuration and traffic, and
+ * judge the difference. The worktree is removed at the end, whatever happened.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { formatRate } from '../analysis/format';
+import { isMetricName, METRICS } from '../analysis/metrics';
+import type { Config } from '../config/schema';
+import { checkForLeaks, EXIT, UsageError, type CheckOptions } from '../pipeline';
+import type { ProcessReport, Report, ReportVerdict } from '../report/report';
+import { redactText } from '../report/redact';
+import { pairedDifference, type MetricDifference, type RunEstimate } from './difference';
+import { addWorktree, resolveRevisions, type Worktree } from './git';
+import { planInstall, runInstall } from './install';
+import { COMPARE_SCHEMA_VERSION, type CompareReport, type CompareRun, type PreExistingLeak } from './report';
+
+/** Default pairs of runs: the least that measures how much runs of the same code differ. */
+export const DEFAULT_PAIRS = 2;
+
+/** Options of {@link compareWithBase}. */
+export interface CompareOptions {
+  /** The base branch or commit; the merge base of HEAD and it is measured. */
+  baseRef: string;
+  /** Folder the configuration's relative paths resolve against (the head's service folder). */
+  baseDir: string;
+  command?: string[] | string;
+  /** Pairs of runs (at least 2). */
+  pairs?: number;
+  /** Install command for the base checkout; "none" for none; undefined picks by lock file. */
+  install?: string;
+  /** Bound on the install (default 10 minutes). */
+  installTimeoutMs?: number;
+  failOn?: 'leak' | 'inconclusive' | 'never';
+  version?: string;
+  signal?: AbortSignal;
+  /** Told when each step starts, for progress lines. */
+  onStep?: (step: CompareStep) => void;
+}
+
+/** A step of the comparison, for progress output. */
+export type CompareStep =
+  | { kind: 'install'; command: string | null; why: string }
+  | { kind: 'run'; side: 'base' | 'head'; pair: number; order: number; total: number }
+  | { kind: 'ran'; run: CompareRun };
+
+/** A finished comparison. */
+export interface CompareResult {
+  report: CompareReport;
+  /** Folder everything was written to. */
+  outDir: string;
+  /** compare.json. */
+  reportFile: string;
+  /** The last head run's report (for renderers that show one run: chart, findings, traffic). */
+  headReport: Report | null;
+}
+
+/**
+ * The configuration of one run of the comparison: the measured budget of a single run (warm-up,
+ * duration, request bounds) split evenly over the pairs, so the whole comparison measures each
+ * side for as long as one `leakcheck run` would.
+ *
+ * @param config - the validated configuration
+ * @param pairs - pairs of runs
+ * @param outDir - this run's report folder
+ * @returns the run's configuration
+ */
+export function perRunConfig(config: Config, pairs: number, outDir: string): Config {
+  const split = (v: number | undefined): number | undefined => (v === undefined ? undefined : v / pairs);
+  const splitCount = (v: number | undefined): number | undefined =>
+    v === undefined ? undefined : Math.max(1, Math.ceil(v / pairs));
+  return {
+    ...config,
+    out: outDir,
+    run: {
+      ...config.run,
+      warmupSeconds: split(config.run.warmupSeconds) ?? 0,
+      durationSeconds: split(config.run.durationSeconds) ?? config.run.durationSeconds,
+      warmupRequests: splitCount(config.run.warmupRequests),
+      requests: splitCount(config.run.requests),
+    },
+  };
+}
+
+/**
+ * Measures the merge base of HEAD and `options.baseRef` against the head, in alternating runs.
+ * Throws {@link UsageError} for a bad ref or folder; target and install trouble end in an `error`
+ * verdict (exit 3) with the reason, like a single run.
+ *
+ * @param config - the head's validated configuration (used for both sides)
+ * @param options - base ref, pairs, install
+ * @returns the report and where it was written
+ */
+export async function compareWithBase(config: Config, options: CompareOptions): Promise<CompareResult> {
+  const started = performance.now();
+  const pairs = options.pairs ?? DEFAULT_PAIRS;
+  if (!Number.isInteger(pairs) || pairs < 2) {
+    throw new UsageError(
+      `--pairs ${pairs}: expected a whole number, 2 or more (one pair cannot measure noise)`,
+    );
+  }
+  const failOn = options.failOn ?? 'leak';
+  const command = options.command ?? config.command;
+  if (!command || command.length === 0) {
+    throw new UsageError(
+      'no command to start: give it after -- (leakcheck compare --base main -- node server.js) or as "command" in the config',
+    );
+  }
+  const headBaseDir = fs.realpathSync(path.resolve(options.baseDir));
+  const rev = await resolveRevisions(headBaseDir, options.baseRef);
+  const relDir = path.relative(rev.topLevel, headBaseDir);
+  if (relDir.startsWith('..') || path.isAbsolute(relDir)) {
+    throw new UsageError(`${headBaseDir}: the service folder is outside the git repository ${rev.topLevel}`);
+  }
+  const outDir = path.resolve(config.out);
+  fs.mkdirSync(outDir, { recursive: true });
+  const warnings: string[] = [];
+  const commandText = Array.isArray(command) ? command.join(' ') : command;
+  if (commandText.includes(rev.topLevel)) {
+    warnings.push(
+      `the command names a path inside the head checkout (${redactText(rev.topLevel)}): the base runs may start the head's code; use paths relative to the service folder`,
+    );
+  }
+  if (rev.mergeBase === rev.head && !rev.dirty) {
+    warnings.push(`HEAD is the merge base with ${options.baseRef}: base and head are the same code`);
+  }
+
+  const runs: CompareRun[] = [];
+  const reports: Array<{ side: 'base' | 'head'; pair: number; report: Report }> = [];
+  let failure: CompareReport['failure'];
+  let aborted = false;
+  let install: CompareReport['base']['install'] = { command: null, why: '', ok: false, ms: 0 };
+  let worktree: Worktree | null = null;
+  try {
+    worktree = await addWorktree(rev.topLevel, rev.mergeBase);
+    const baseServiceDir = path.join(worktree.dir, relDir);
+    if (!fs.existsSync(baseServiceDir)) {
+      failure = {
+        message: `the service folder ${relDir || '.'} does not exist at the merge base ${rev.mergeBase.slice(0, 12)}`,
+        logTail: [],
+      };
+    } else {
+      const plan = planInstall(baseServiceDir, worktree.dir, options.install);
+      options.onStep?.({ kind: 'install', command: plan.command, why: plan.why });
+      const outcome = await runInstall(
+        plan,
+        path.join(outDir, 'base-install.log'),
+        options.installTimeoutMs ?? 600_000,
+        options.signal,
+      );
+      install = { command: plan.command, why: plan.why, ok: outcome.ok, ms: Math.round(outcome.ms) };
+      if (options.signal?.aborted) aborted = true;
+      else if (!outcome.ok) {
+        failure = {
+          message: `installing the base failed: \`${plan.command ?? ''}\` exited with code ${outcome.code} (see base-install.log)`,
+          logTail: outcome.tail.map(redactText),
+        };
+      } else {
+        const sides = { base: baseServiceDir, head: headBaseDir } as const;
+        let order = 0;
+        outer: for (let pair = 1; pair <= pairs; pair++) {
+          // Flipping the order every other pair (base-head, head-base, ...) spreads a steady drift
+          // in the machine's speed over both sides instead of always favouring one.
+          const sequence: Array<'base' | 'head'> = pair % 2 === 1 ? ['base', 'head'] : ['head', 'base'];
+          for (const side of sequence) {
+            order++;
+            options.onStep?.({ kind: 'run', side, pair, order, total: pairs * 2 });
+            const runStarted = performance.now();
+            const runDir = path.join(outDir, 'runs', `${String(pair).padStart(2, '0')}-${side}`);
+            const check: CheckOptions = {
+              baseDir: sides[side],
+              command,
+              failOn: 'never',
+              signal: options.signal,
+              version: options.version,
+            };
+            const { report, reportFile } = await checkForLeaks(perRunConfig(config, pairs, runDir), check);
+            const top: ProcessReport | undefined = report.processes[0];
+            const run: CompareRun = {
+              side,
+              pair,
+              order,
+              status: report.status,
+              verdict: report.verdict,
+              summary: report.summary,
+              reportFile,
+              requests: top?.requests ?? 0,
+              node: report.target.node,
+              ms: Math.round(performance.now() - runStarted),
+            };
+            runs.push(run);
+            reports.push({ side, pair, report });
+            options.onStep?.({ kind: 'ran', run });
+            if (report.status === 'aborted' || options.signal?.aborted) {
+              aborted = true;
+              break outer;
+            }
+            if (report.status !== 'completed' || !top || top.metrics.length === 0) {
+              failure = {
+                message: `${side} run ${pair}: ${report.failure?.message ?? 'measured nothing (no process served requests)'}`,
+                logTail: report.failure?.logTail ?? [],
+              };
+              break outer;
+            }
+          }
+        }
+      }
+    }
+  } finally {
+    await worktree?.remove();
+  }
+
+  const differences = failure || aborted ? [] : compareMetrics(reports, config.analysis.confidence);
+  const preExisting: PreExistingLeak[] = differences
+    .filter((d) => d.gating && d.baseLeaks)
+    .map((d) => ({
+      metric: d.metric,
+      perRequest: d.base.mean,
+      reason: `every base run (${d.base.runs}) already leaks ${labelOf(d.metric)}: ${formatRate(d.base.mean, d.unit)} on average`,
+    }));
+  const { verdict, decidedBy } = decide(differences, failure !== undefined || aborted);
+  const exitCode = aborted
+    ? EXIT.interrupted
+    : verdict === 'error'
+      ? EXIT.infrastructure
+      : failOn === 'never'
+        ? EXIT.pass
+        : verdict === 'leak' || (verdict === 'inconclusive' && failOn === 'inconclusive')
+          ? EXIT.leak
+          : EXIT.pass;
+  const report: CompareReport = {
+    schemaVersion: COMPARE_SCHEMA_VERSION,
+    kind: 'compare',
+    tool: { name: 'leakcheck', version: options.version ?? '0.0.0' },
+    createdAt: new Date().toISOString(),
+    verdict,
+    exitCode,
+    summary: summarise(verdict, decidedBy, preExisting, failure, aborted),
+    decidedBy,
+    base: { ref: options.baseRef, commit: rev.mergeBase, install },
+    head: { commit: rev.head, dirty: rev.dirty, dir: headBaseDir },
+    pairs,
+    perRun: {
+      warmupSeconds: config.run.warmupSeconds / pairs,
+      durationSeconds: config.run.durationSeconds / pairs,
+      samples: config.run.samples,
+    },
+    runs,
+    differences,
+    preExisting,
+    failure,
+    warnings,
+    settings: { failOn, confidence: config.analysis.confidence },
+    timings: { installMs: install.ms, totalMs: Math.round(performance.now() - started) },
+  };
+  const reportFile = path.join(outDir, 'compare.json');
+  fs.writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n');
+  const lastHead = [...reports].reverse().find((r) => r.side === 'head');
+  return { report, outDir, reportFile, headReport: lastHead?.report ?? null };
+}
+
+function labelOf(metric: string): string {
+  return isMetricName(metric) ? METRICS[metric].label : metric;
+}
+
+/** Per-metric differences over the completed pairs, for metrics every run measured. */
+function compareMetrics(
+  reports: ReadonlyArray<{ side: 'base' | 'head'; pair: number; report: Report }>,
+  confidence: number,
+): MetricDifference[] {
+  const estimate = (r: Report, metric: string): (RunEstimate & { gating: boolean }) | null => {
+    const m = r.processes[0]?.metrics.find((x) => x.metric === metric);
+    if (!m) return null;
+    return {
+      perRequest: m.perRequest,
+      low: m.theilSen.low,
+      high: m.theilSen.high,
+      confidence: m.theilSen.confidence,
+      span: m.lastRequests - m.firstRequests,
+      verdict: m.verdict,
+      gating: m.gating,
+    };
+  };
+  const pairsDone = [...new Set(reports.map((r) => r.pair))].filter(
+    (p) => reports.filter((r) => r.pair === p).length === 2,
+  );
+  const first = reports[0]?.report.processes[0];
+  if (!first || pairsDone.length < 2) return [];
+  const out: MetricDifference[] = [];
+  for (const m of first.metrics) {
+    const base: RunEstimate[] = [];
+    const head: RunEstimate[] = [];
+    let gating = m.gating;
+    for (const pair of pairsDone) {
+      const b = reports.find((r) => r.pair === pair && r.side === 'base');
+      const h = reports.find((r) => r.pair === pair && r.side === 'head');
+      const be = b ? estimate(b.report, m.metric) : null;
+      const he = h ? estimate(h.report, m.metric) : null;
+      if (!be || !he) break;
+      base.push(be);
+      head.push(he);
+      gating = gating || he.gating;
+    }
+    if (base.length !== pairsDone.length) continue;
+    out.push(
+      pairedDifference(base, head, {
+        metric: m.metric,
+        label: labelOf(m.metric),
+        unit: m.unit,
+        gating,
+        threshold: m.threshold,
+        confidence,
+      }),
+    );
+  }
+  return out;
+}
+
+function decide(
+  differences: readonly MetricDifference[],
+  failed: boolean,
+): { verdict: ReportVerdict; decidedBy: CompareReport['decidedBy'] } {
+  if (failed) return { verdict: 'error', decidedBy: null };
+  const gating = differences.filter((d) => d.gating);
+  const pick = (v: ReportVerdict): MetricDifference | undefined => gating.find((d) => d.verdict === v);
+  const decider = pick('leak') ?? pick('inconclusive');
+  if (decider)
+    return { verdict: decider.verdict, decidedBy: { metric: decider.metric, reason: decider.reason } };
+  if (gating.length === 0) {
+    return {
+      verdict: 'inconclusive',
+      decidedBy: { metric: 'all', reason: 'no gating metric was measured on both sides' },
+    };
+  }
+  const heap = gating.find((d) => d.metric === 'heapUsed') ?? (gating[0] as MetricDifference);
+  return { verdict: 'pass', decidedBy: { metric: heap.metric, reason: heap.reason } };
+}
+
+function summarise(
+  verdict: ReportVerdict,
+  decidedBy: CompareReport['decidedBy'],
+  preExisting: readonly PreExistingLeak[],
+  failure: CompareReport['failure'],
+  aborted: boolean,
+): string {
+  if (aborted) return 'no verdict: the comparison was interrupted';
+  if (verdict === 'error') return `no verdict: ${failure?.message ?? 'a run failed'}`;
+  const before =
+    preExisting.length > 0
+      ? `; the base already leaks (${preExisting.map((p) => labelOf(p.metric)).join(', ')}), which is not this change's doing`
+      : '';
+  const why = decidedBy?.reason ?? '';
+  switch (verdict) {
+    case 'leak':
+      return `LEAK ADDED: ${why}${before}`;
+    case 'pass':
+      return `PASS: the head adds no growth beyond the threshold${before}`;
+    default:
+      return `INCONCLUSIVE: ${why}${before}`;
+  }
+}

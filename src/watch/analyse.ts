@@ -1,0 +1,508 @@
+/**
+ * Per-instance leak analysis of Prometheus series with the local run's statistics: the same
+ * analyseMetric (least squares, Theil-Sen, Mann-Kendall, plateau and verdict rules), fed time in
+ * hours (growth per hour) or the instance's request counter (growth per request). Pure: data in,
+ * data out.
+ */
+import {
+  analyseMetric,
+  defaultAnalysisOptions,
+  formatAmount,
+  formatBytes,
+  formatConfidence,
+  formatDuration,
+  formatNumber,
+  formatPValue,
+  formatRateWithInterval,
+  mergeAnalysisOptions,
+  METRICS,
+  projectTimeToLimit,
+  type AnalysisOptions,
+  type MetricAnalysis,
+  type MetricName,
+  type RuleName,
+  type Verdict,
+} from '../analysis';
+
+/** What the growth rate is measured against. */
+export type WatchBasis = 'per-hour' | 'per-request';
+
+/** A threshold pair: growth rate above which it is a leak, and least growth over the range. */
+export interface WatchThreshold {
+  /** Growth per hour (per-hour basis) or per request (per-request basis), in the metric's unit. */
+  rate: number;
+  /** Fitted growth over the analysed range below which nothing is called a leak. */
+  minGrowth: number;
+}
+
+/** Options of {@link analyseInstance}. */
+export interface WatchAnalysisOptions {
+  /** Which kind of value the query returns (unit, words): heapUsed for the post-GC heap. */
+  metric: MetricName;
+  /** Confidence level of intervals and tests. */
+  confidence: number;
+  /** Fewest points before any verdict. */
+  minSamples: number;
+  /** Thresholds of the per-hour fit. */
+  perHour: WatchThreshold;
+  /** Thresholds of the per-request fit. */
+  perRequest: WatchThreshold;
+}
+
+/** One instance's data: its memory series, and its request counter and limit when known. */
+export interface InstanceInput {
+  /** Labels identifying the instance (`__name__` dropped). */
+  labels: Record<string, string>;
+  /** Unix seconds of each point. */
+  t: readonly number[];
+  /** Memory (or count) values. */
+  v: readonly number[];
+  /** The request counter on the same time grid, when one was queried and matched. */
+  requests?: { t: readonly number[]; v: readonly number[] } | null;
+  /** The memory limit to project to, in the metric's unit. */
+  limit?: number | null;
+}
+
+/** One fit (per hour or per request) with its verdict. */
+export interface GrowthFit {
+  /** What x was: hours since the first point, or requests served. */
+  basis: WatchBasis;
+  /** The analysis' verdict. */
+  verdict: Verdict;
+  /** The rule that decided. */
+  rule: RuleName;
+  /** Why, in words with numbers, in this basis' units. */
+  reason: string;
+  /** Robust (Theil-Sen) growth per hour or per request. */
+  rate: number;
+  /** Lower end of its confidence interval. */
+  low: number;
+  /** Upper end of its confidence interval. */
+  high: number;
+  /** Points fitted. */
+  samples: number;
+  /** Points skipped (not a finite value, or no counter value at that time). */
+  skipped: number;
+  /**
+   * The full analysis as a local run reports it. For the per-hour basis x is hours, so its
+   * "perRequest", "firstRequests" and "lastRequests" fields are per hour and hours.
+   */
+  analysis: MetricAnalysis;
+}
+
+/** Request-counter facts behind a per-request fit. */
+export interface RequestCounterInfo {
+  /** Requests served over the fitted points. */
+  served: number;
+  /** Average request rate over them, per second. */
+  requestsPerSecond: number;
+  /** Counter resets (restarts) seen; points before the last one are not fitted. */
+  resets: number;
+  /** Points dropped because they came before the last reset. */
+  beforeReset: number;
+  /** Memory points with no counter value at the same time. */
+  unmatched: number;
+}
+
+/** When the instance reaches its limit at the fitted growth. */
+export interface WatchProjection {
+  /** The limit, in the metric's unit. */
+  limit: number;
+  /** The latest value. */
+  current: number;
+  /** Seconds to the limit at the estimated rate; null when not growing. */
+  secondsToLimit: number | null;
+  /** Seconds at the upper end of the rate's interval (the soonest); null when not growing. */
+  earliestSeconds: number | null;
+  /** Seconds at the lower end (the latest); null when that end is not growing. */
+  latestSeconds: number | null;
+  /** One sentence. */
+  text: string;
+}
+
+/** Everything found about one instance. */
+export interface InstanceAnalysis {
+  /** Labels of the instance. */
+  labels: Record<string, string>;
+  /** `{instance="…", job="…"}` for humans. */
+  name: string;
+  /** The deciding basis' verdict. */
+  verdict: Verdict;
+  /** Per request when a request counter was matched with enough points, else per hour. */
+  basis: WatchBasis;
+  /** The deciding rule and reason. */
+  rule: RuleName;
+  reason: string;
+  /** The latest finite value; null when there is none. */
+  current: number | null;
+  /** Growth per hour, always computed. */
+  perHour: GrowthFit;
+  /** Growth per request, when a counter was given and matched. */
+  perRequest: GrowthFit | null;
+  /** The counter facts behind `perRequest`. */
+  requests: RequestCounterInfo | null;
+  /** Projection to the limit; null when no limit is known. */
+  projection: WatchProjection | null;
+}
+
+/**
+ * Default thresholds for a metric. Per request: the local run's defaults (METRICS). Per hour, for
+ * memory: 1 MiB/h, at least 4 MiB over the range (a day of 1 MiB/h is 24 MiB, a month 720 MiB);
+ * for counts: 1 per hour, at least 10.
+ *
+ * @param metric - the metric the query measures
+ * @returns per-hour and per-request thresholds
+ */
+export function defaultWatchThresholds(
+  metric: MetricName,
+): Pick<WatchAnalysisOptions, 'perHour' | 'perRequest'> {
+  const info = METRICS[metric];
+  const MiB = 1024 * 1024;
+  return {
+    perHour: info.unit === 'bytes' ? { rate: MiB, minGrowth: 4 * MiB } : { rate: 1, minGrowth: 10 },
+    perRequest: { rate: info.threshold.perRequest, minGrowth: info.threshold.minGrowth },
+  };
+}
+
+/**
+ * Default options: heapUsed, 95% confidence, the analysis' minimum samples, default thresholds.
+ *
+ * @param metric - the metric the query measures (default heapUsed)
+ * @returns complete options
+ */
+export function defaultWatchOptions(metric: MetricName = 'heapUsed'): WatchAnalysisOptions {
+  const base = defaultAnalysisOptions();
+  return {
+    metric,
+    confidence: base.confidence,
+    minSamples: base.minSamples,
+    ...defaultWatchThresholds(metric),
+  };
+}
+
+/**
+ * Analyses one instance: growth per hour always, per request when its counter is given, and the
+ * projection to its limit at the deciding basis' rate.
+ *
+ * @param input - the instance's series, counter and limit
+ * @param options - metric, confidence, thresholds
+ * @returns verdicts, fits, reasons and the projection
+ */
+export function analyseInstance(input: InstanceInput, options: WatchAnalysisOptions): InstanceAnalysis {
+  const perHour = fitPerHour(input, options);
+  const counter = input.requests ? fitPerRequest(input, input.requests, options) : null;
+  const perRequest = counter?.fit ?? null;
+  // Requests normalise away traffic swings (day and night), so they decide when there are enough.
+  const decider = perRequest && perRequest.samples >= options.minSamples ? perRequest : perHour;
+  const current = lastFinite(input.v);
+  return {
+    labels: input.labels,
+    name: seriesName(input.labels),
+    verdict: decider.verdict,
+    basis: decider.basis,
+    rule: decider.rule,
+    reason: decider.reason,
+    current,
+    perHour,
+    perRequest,
+    requests: counter?.info ?? null,
+    projection:
+      input.limit !== undefined && input.limit !== null && current !== null
+        ? project(decider, current, input.limit, counter?.info ?? null, options)
+        : null,
+  };
+}
+
+/**
+ * `{instance="10.0.0.1:9100", job="api"}`: the labels without `__name__`, sorted.
+ *
+ * @param labels - series labels
+ * @returns the selector-style name ("{}" when there are none)
+ */
+export function seriesName(labels: Record<string, string>): string {
+  const parts = Object.keys(labels)
+    .filter((k) => k !== '__name__')
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(labels[k])}`);
+  return `{${parts.join(', ')}}`;
+}
+
+function optionsFor(options: WatchAnalysisOptions, threshold: WatchThreshold): AnalysisOptions {
+  return mergeAnalysisOptions({
+    confidence: options.confidence,
+    minSamples: options.minSamples,
+    thresholds: { [options.metric]: { perRequest: threshold.rate, minGrowth: threshold.minGrowth } },
+    // The user chose this query to judge: it gates even if it is RSS (informational locally).
+    gating: { [options.metric]: true },
+  });
+}
+
+function fitPerHour(input: InstanceInput, options: WatchAnalysisOptions): GrowthFit {
+  const t0 = input.t.find((t) => Number.isFinite(t)) ?? 0;
+  const hours = input.t.map((t) => (t - t0) / 3600);
+  const analysis = analyseMetric(options.metric, hours, input.v, optionsFor(options, options.perHour));
+  return {
+    basis: 'per-hour',
+    verdict: analysis.verdict,
+    rule: analysis.rule,
+    reason: perHourReason(analysis, options),
+    rate: analysis.theilSen.slope,
+    low: analysis.theilSen.low,
+    high: analysis.theilSen.high,
+    samples: analysis.samples,
+    skipped: analysis.skipped,
+    analysis,
+  };
+}
+
+function fitPerRequest(
+  input: InstanceInput,
+  counter: { t: readonly number[]; v: readonly number[] },
+  options: WatchAnalysisOptions,
+): { fit: GrowthFit; info: RequestCounterInfo } {
+  const served = new Map<number, number>();
+  counter.t.forEach((t, i) => {
+    const v = counter.v[i];
+    if (v !== undefined && Number.isFinite(v)) served.set(t, v);
+  });
+  // Walk in time order; a counter that goes down is a restart, and the memory before it belonged
+  // to another process: fit only the latest run.
+  const order = input.t.map((_, i) => i).sort((a, b) => (input.t[a] as number) - (input.t[b] as number));
+  let x: number[] = [];
+  let y: number[] = [];
+  let times: number[] = [];
+  let resets = 0;
+  let beforeReset = 0;
+  let unmatched = 0;
+  let previous = -Infinity;
+  for (const i of order) {
+    const t = input.t[i] as number;
+    const requests = served.get(t);
+    if (requests === undefined) {
+      unmatched++;
+      continue;
+    }
+    if (requests < previous) {
+      resets++;
+      beforeReset += x.length;
+      x = [];
+      y = [];
+      times = [];
+    }
+    previous = requests;
+    x.push(requests);
+    y.push(input.v[i] as number);
+    times.push(t);
+  }
+  const analysis = analyseMetric(options.metric, x, y, optionsFor(options, options.perRequest));
+  const span = times.length > 1 ? (times[times.length - 1] as number) - (times[0] as number) : 0;
+  const servedCount = x.length > 1 ? (x[x.length - 1] as number) - (x[0] as number) : 0;
+  const resetNote =
+    resets > 0
+      ? ` (request counter reset ${resets} time${resets === 1 ? '' : 's'}: ${beforeReset} earlier point${beforeReset === 1 ? '' : 's'} of a previous process not fitted)`
+      : '';
+  return {
+    fit: {
+      basis: 'per-request',
+      verdict: analysis.verdict,
+      rule: analysis.rule,
+      reason: analysis.reason + resetNote,
+      rate: analysis.theilSen.slope,
+      low: analysis.theilSen.low,
+      high: analysis.theilSen.high,
+      samples: analysis.samples,
+      skipped: analysis.skipped + unmatched + beforeReset,
+      analysis,
+    },
+    info: {
+      served: servedCount,
+      requestsPerSecond: span > 0 ? servedCount / span : 0,
+      resets,
+      beforeReset,
+      unmatched,
+    },
+  };
+}
+
+function lastFinite(values: readonly number[]): number | null {
+  for (let i = values.length - 1; i >= 0; i--) {
+    const v = values[i] as number;
+    if (Number.isFinite(v)) return v;
+  }
+  return null;
+}
+
+/**
+ * Formats a per-hour rate with its interval: "5.2 MB/h (95% CI 4.9–5.5)". Reuses the analysis'
+ * formatter (its decimals follow the interval's width) and swaps its per-request suffix; counts
+ * are given to it per 1,000 so the numbers print unscaled.
+ *
+ * @param estimate - growth per hour
+ * @param low - lower bound
+ * @param high - upper bound
+ * @param metric - the metric (for its unit)
+ * @param confidence - confidence level
+ * @returns the text
+ */
+export function formatPerHourWithInterval(
+  estimate: number,
+  low: number,
+  high: number,
+  metric: MetricName,
+  confidence: number,
+): string {
+  if (METRICS[metric].unit === 'bytes') {
+    return formatRateWithInterval(estimate, low, high, 'bytes', confidence).replace('/request', '/h');
+  }
+  return formatRateWithInterval(estimate / 1000, low / 1000, high / 1000, 'count', confidence).replace(
+    ' per 1,000 requests',
+    '/h',
+  );
+}
+
+/**
+ * Formats a per-hour rate: "5.2 MB/h", "3/h".
+ *
+ * @param perHour - growth per hour
+ * @param metric - the metric (for its unit)
+ * @returns the text
+ */
+export function formatPerHour(perHour: number, metric: MetricName): string {
+  return `${formatAmount(perHour, METRICS[metric].unit)}/h`;
+}
+
+/** The analysis' rule, told in hours instead of requests (its own reasons speak of requests). */
+function perHourReason(a: MetricAnalysis, options: WatchAnalysisOptions): string {
+  const { metric, confidence } = options;
+  const info = METRICS[metric];
+  const label = info.label;
+  const limit = a.threshold.perRequest;
+  const hours = a.lastRequests - a.firstRequests;
+  const over = formatDuration(hours * 3600);
+  const rate = formatPerHourWithInterval(
+    a.theilSen.slope,
+    a.theilSen.low,
+    a.theilSen.high,
+    metric,
+    confidence,
+  );
+  const skipped =
+    a.skipped > 0 ? ` (${a.skipped} point${a.skipped === 1 ? '' : 's'} without a finite value skipped)` : '';
+  const growth = formatAmount(a.growth, info.unit);
+  let text: string;
+  switch (a.rule) {
+    case 'too-few-samples':
+      text =
+        a.samples < options.minSamples
+          ? `only ${a.samples} ${label} point${a.samples === 1 ? '' : 's'} (need at least ${options.minSamples}); widen --range or shorten --step`
+          : `the ${a.samples} ${label} points cover no time span or too few distinct times for a slope`;
+      break;
+    case 'plateau': {
+      const p = a.plateau;
+      const late = formatPerHourWithInterval(p.lateSlope, p.lateLow, p.lateHigh, metric, confidence);
+      text =
+        `${label} rose ${formatAmount(p.rise, info.unit)}, at ${formatPerHour(p.earlySlope, metric)} over the first ` +
+        `${formatDuration((p.earlyEndX - a.firstRequests) * 3600)}, then flattened to ${late} over the last ` +
+        `${formatDuration((a.lastRequests - p.lateStartX) * 3600)}, below the ${formatPerHour(limit, metric)} threshold: ` +
+        'looks like a cache that filled and stopped or one-time initialisation';
+      break;
+    }
+    case 'linear-growth':
+      text =
+        `${label} grew ${rate}, above the ${formatPerHour(limit, metric)} threshold; trend significant ` +
+        `(Mann-Kendall ${formatPValue(a.mannKendall.pValue)}); ${growth} over ${over}`;
+      break;
+    case 'below-threshold':
+      text =
+        a.theilSen.high < limit
+          ? `${label} grows ${rate}, below the ${formatPerHour(limit, metric)} threshold`
+          : `${label} grows ${rate}; even at the upper bound that is ` +
+            `${formatAmount(Math.max(a.theilSen.high, 0) * hours, info.unit)} over ${over}, below the ` +
+            `${formatAmount(a.threshold.minGrowth, info.unit)} minimum growth`;
+      break;
+    case 'no-trend':
+      text =
+        `${label}: no significant trend (Mann-Kendall ${formatPValue(a.mannKendall.pValue)}) and the least-squares ` +
+        `slope ${formatPerHourWithInterval(a.ols.slope, a.ols.low, a.ols.high, metric, confidence)} is below the ` +
+        `${formatPerHour(limit, metric)} threshold`;
+      break;
+    default:
+      text =
+        `${label} grows ${rate}, which cannot be told apart from the ${formatPerHour(limit, metric)} threshold ` +
+        `at ${formatConfidence(confidence)} over ${over}; a longer --range would decide`;
+  }
+  return text + skipped;
+}
+
+function project(
+  fit: GrowthFit,
+  current: number,
+  limit: number,
+  counter: RequestCounterInfo | null,
+  options: WatchAnalysisOptions,
+): WatchProjection {
+  const unit = METRICS[options.metric].unit;
+  const limitText = formatAmount(limit, unit);
+  if (current >= limit) {
+    return {
+      limit,
+      current,
+      secondsToLimit: 0,
+      earliestSeconds: 0,
+      latestSeconds: 0,
+      text: `already at ${formatAmount(current, unit)}, at or above the ${limitText} limit`,
+    };
+  }
+  // Growth per second at a given per-basis rate.
+  const perSecond = (rate: number): number =>
+    fit.basis === 'per-hour' ? rate / 3600 : rate * (counter?.requestsPerSecond ?? 0);
+  const seconds = (rate: number): number | null => {
+    const r = perSecond(rate);
+    return r > 0 ? (limit - current) / r : null;
+  };
+  const secondsToLimit = seconds(fit.rate);
+  const earliestSeconds = seconds(fit.high);
+  const latestSeconds = seconds(fit.low);
+  if (secondsToLimit === null) {
+    return {
+      limit,
+      current,
+      secondsToLimit,
+      earliestSeconds,
+      latestSeconds,
+      text: `not growing: ${formatAmount(current, unit)} stays below the ${limitText} limit`,
+    };
+  }
+  const range =
+    earliestSeconds !== null
+      ? ` (${formatConfidence(options.confidence)} CI ${formatDuration(earliestSeconds)} to ${
+          latestSeconds !== null ? formatDuration(latestSeconds) : 'never'
+        })`
+      : '';
+  const pace =
+    fit.basis === 'per-request' && counter
+      ? ` at ${formatNumber(counter.requestsPerSecond, 1)} requests/s`
+      : ' at the current growth';
+  // Requests to the limit, as a local run projects it (the same per-request rate).
+  const requestsToLimit =
+    fit.basis === 'per-request' && counter
+      ? projectTimeToLimit({
+          current,
+          limit,
+          bytesPerRequest: fit.rate,
+          requestsPerSecond: counter.requestsPerSecond,
+        }).requestsToLimit
+      : null;
+  const after =
+    requestsToLimit !== null ? `, after about ${formatNumber(requestsToLimit)} more requests` : '';
+  return {
+    limit,
+    current,
+    secondsToLimit,
+    earliestSeconds,
+    latestSeconds,
+    text:
+      `${formatAmount(current, unit)} reaches the ${limitText} limit in about ${formatDuration(secondsToLimit)}` +
+      `${range}${pace}${unit === 'bytes' && fit.basis === 'per-hour' ? ` (${formatBytes(fit.rate)}/h)` : ''}${after}`,
+  };
+}

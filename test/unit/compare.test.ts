@@ -1,0 +1,273 @@
+/**
+ * Base-versus-head statistics and rendering, on plain numbers: the interval across pairs, the
+ * floor from the runs' own intervals, the verdict rules, the split of the run budget.
+ */
+import { configSchema } from '../../src/config/schema';
+import { impliedStdErr, pairedDifference, type RunEstimate } from '../../src/compare/difference';
+import { renderCompareMarkdown, renderCompareTerminal } from '../../src/compare/render';
+import type { CompareReport } from '../../src/compare/report';
+import { perRunConfig } from '../../src/compare/run';
+import { buildProgram } from '../../src/cli/main';
+
+const SETTINGS = {
+  metric: 'heapUsed',
+  label: 'heap',
+  unit: 'bytes' as const,
+  gating: true,
+  threshold: { perRequest: 2, minGrowth: 256 * 1024 },
+  confidence: 0.95,
+};
+// Student's t, 0.975 quantile, from tables: 2 degrees of freedom (2 pairs: 2N − 2), 4 (3 pairs).
+const T2 = 4.303;
+const T4 = 2.776;
+
+function run(perRequest: number, verdict: RunEstimate['verdict'], halfWidth = 1, span = 20_000): RunEstimate {
+  return {
+    perRequest,
+    low: perRequest - halfWidth,
+    high: perRequest + halfWidth,
+    confidence: 0.95,
+    span,
+    verdict,
+  };
+}
+
+describe('pairedDifference', () => {
+  test('a clear leak added by the head is blamed, with the pooled t interval over the runs', () => {
+    const base = [run(10, 'inconclusive'), run(14, 'inconclusive')];
+    const head = [run(400, 'leak'), run(380, 'leak')];
+    const d = pairedDifference(base, head, SETTINGS);
+    // Means 12 and 390; variances 8 and 200: standard error sqrt((8 + 200) / 2) = 10.198.
+    expect(d.mean).toBeCloseTo(378, 6);
+    expect(d.stdErr).toBeCloseTo(Math.sqrt(104), 6);
+    expect(d.df).toBe(2);
+    expect(d.low).toBeCloseTo(378 - T2 * Math.sqrt(104), 1);
+    expect(d.high).toBeCloseTo(378 + T2 * Math.sqrt(104), 1);
+    expect(d.spread).toBe('between-runs');
+    expect(d.verdict).toBe('leak');
+    expect(d.baseLeaks).toBe(false);
+    expect(d.reason).toMatch(/the head adds/);
+  });
+
+  test('runs of the same code that scatter by a few bytes are not blamed', () => {
+    // What short windows on a busy machine look like for a clean service: 5-20 B/request each.
+    const base = [run(10, 'leak'), run(15, 'inconclusive')];
+    const head = [run(18, 'leak'), run(9, 'inconclusive')];
+    const d = pairedDifference(base, head, SETTINGS);
+    expect(d.mean).toBeCloseTo(1, 6);
+    expect(d.low).toBeLessThan(SETTINGS.threshold.perRequest);
+    expect(d.verdict).toBe('inconclusive');
+  });
+
+  test('a leak already on the base is flagged as such and not blamed on the head', () => {
+    const base = [run(400, 'leak'), run(380, 'leak')];
+    const head = [run(390, 'leak'), run(395, 'leak')];
+    const d = pairedDifference(base, head, SETTINGS);
+    expect(d.baseLeaks).toBe(true);
+    expect(d.verdict).not.toBe('leak');
+    expect(d.base.leakRuns).toBe(2);
+    expect(d.base.mean).toBe(390);
+  });
+
+  test('runs that agree by chance cannot narrow the interval below the runs own intervals', () => {
+    // No scatter at all, but each run measured its slope to ±400 B/request only.
+    const base = [run(0, 'inconclusive', 400), run(0, 'inconclusive', 400)];
+    const head = [run(300, 'leak', 400), run(300, 'leak', 400)];
+    const d = pairedDifference(base, head, SETTINGS);
+    const se = impliedStdErr({ low: -400, high: 400, confidence: 0.95 });
+    expect(se).toBeCloseTo(400 / 1.96, 2);
+    // sqrt(4 se²) / 2 = se
+    expect(d.stdErr).toBeCloseTo(se, 6);
+    expect(d.spread).toBe('within-runs');
+    expect(d.low).toBeLessThan(0);
+    expect(d.verdict).toBe('inconclusive');
+  });
+
+  test('a significant difference is not blamed unless every head run leaks on its own', () => {
+    const base = [run(0, 'pass'), run(1, 'pass')];
+    const head = [run(300, 'leak'), run(310, 'inconclusive')];
+    const d = pairedDifference(base, head, SETTINGS);
+    expect(d.low).toBeGreaterThan(2);
+    expect(d.verdict).toBe('inconclusive');
+    expect(d.reason).toMatch(/only 1 of 2 head runs show a leak on their own/);
+  });
+
+  test('a difference whose upper bound is under the threshold passes', () => {
+    const base = [
+      run(1.0, 'inconclusive', 0.1),
+      run(1.1, 'inconclusive', 0.1),
+      run(0.9, 'inconclusive', 0.1),
+    ];
+    const head = [
+      run(1.05, 'inconclusive', 0.1),
+      run(1.1, 'inconclusive', 0.1),
+      run(1.0, 'inconclusive', 0.1),
+    ];
+    const d = pairedDifference(base, head, SETTINGS);
+    expect(d.df).toBe(4);
+    expect(d.high - d.mean).toBeCloseTo(T4 * d.stdErr, 2);
+    expect(d.high).toBeLessThan(2);
+    expect(d.verdict).toBe('pass');
+  });
+
+  test('growth too small in total (below minGrowth even at the upper bound) passes', () => {
+    const base = [run(0, 'inconclusive', 1, 100), run(0, 'inconclusive', 1, 100)];
+    const head = [run(50, 'inconclusive', 1, 100), run(52, 'inconclusive', 1, 100)];
+    const d = pairedDifference(base, head, SETTINGS);
+    // Upper bound ~64 B/request × 200 requests is far below 256 KiB.
+    expect(d.verdict).toBe('pass');
+    expect(d.reason).toMatch(/stays under/);
+  });
+
+  test('when no head run grew on its own there is nothing to blame', () => {
+    const base = [run(300, 'leak'), run(320, 'leak')];
+    const head = [run(0.1, 'pass'), run(0.2, 'pass')];
+    const d = pairedDifference(base, head, SETTINGS);
+    expect(d.verdict).toBe('pass');
+    expect(d.mean).toBeLessThan(0);
+  });
+
+  test('one pair, or unequal sides, is refused', () => {
+    expect(() => pairedDifference([run(0, 'pass')], [run(1, 'pass')], SETTINGS)).toThrow(/at least 2 pairs/);
+    expect(() => pairedDifference([run(0, 'pass')], [run(1, 'pass'), run(2, 'pass')], SETTINGS)).toThrow(
+      /equal runs/,
+    );
+  });
+});
+
+describe('perRunConfig', () => {
+  test('splits the warm-up, the measured window and request bounds over the pairs', () => {
+    const config = configSchema.parse({ run: { warmupSeconds: 3, durationSeconds: 10, requests: 1001 } });
+    const per = perRunConfig(config, 2, '/tmp/out/run');
+    expect(per.run.warmupSeconds).toBe(1.5);
+    expect(per.run.durationSeconds).toBe(5);
+    expect(per.run.requests).toBe(501);
+    expect(per.run.warmupRequests).toBeUndefined();
+    expect(per.run.samples).toBe(config.run.samples);
+    expect(per.out).toBe('/tmp/out/run');
+    // The original is left alone.
+    expect(config.run.durationSeconds).toBe(10);
+  });
+});
+
+function compareReport(overrides: Partial<CompareReport> = {}): CompareReport {
+  const base = [run(10, 'inconclusive'), run(14, 'inconclusive')];
+  const head = [run(400, 'leak'), run(380, 'leak')];
+  const d = pairedDifference(base, head, SETTINGS);
+  return {
+    schemaVersion: 1,
+    kind: 'compare',
+    tool: { name: 'leakcheck', version: '1.2.3' },
+    createdAt: '2026-01-01T00:00:00.000Z',
+    verdict: 'leak',
+    exitCode: 1,
+    summary: `LEAK ADDED: ${d.reason}`,
+    decidedBy: { metric: 'heapUsed', reason: d.reason },
+    base: {
+      ref: 'origin/main',
+      commit: 'a'.repeat(40),
+      install: { command: 'npm ci', why: 'package-lock.json found', ok: true, ms: 900 },
+    },
+    head: { commit: 'b'.repeat(40), dirty: false, dir: '/repo' },
+    pairs: 2,
+    perRun: { warmupSeconds: 1.5, durationSeconds: 5, samples: 30 },
+    runs: [
+      {
+        side: 'base',
+        pair: 1,
+        order: 1,
+        status: 'completed',
+        verdict: 'pass',
+        summary: '',
+        reportFile: '/x',
+        requests: 20000,
+        ms: 6000,
+      },
+      {
+        side: 'head',
+        pair: 1,
+        order: 2,
+        status: 'completed',
+        verdict: 'leak',
+        summary: '',
+        reportFile: '/y',
+        requests: 20000,
+        ms: 6000,
+      },
+    ],
+    differences: [d],
+    preExisting: [],
+    warnings: [],
+    settings: { failOn: 'leak', confidence: 0.95 },
+    timings: { installMs: 900, totalMs: 30000 },
+    ...overrides,
+  };
+}
+
+describe('compare renderers', () => {
+  test('markdown has the headline, the difference table and the runs', () => {
+    const md = renderCompareMarkdown(compareReport());
+    expect(md).toMatch(/^## ❌ leakcheck: this change adds a leak/);
+    expect(md).toContain('| heap | 12 B/request | 390 B/request | 378 B/request (95% CI');
+    expect(md).toContain('merge base `aaaaaaaaaaaa`');
+    expect(md).toContain('<details><summary>Runs (2)</summary>');
+  });
+
+  test('text from the repository and the target is escaped in markdown', () => {
+    const md = renderCompareMarkdown(
+      compareReport({
+        base: {
+          ref: 'main<img src=x onerror=alert(1)>',
+          commit: 'a'.repeat(40),
+          install: { command: null, why: '', ok: true, ms: 0 },
+        },
+        warnings: ['[click](http://evil.example) | cell'],
+        preExisting: [{ metric: 'heapUsed', perRequest: 390, reason: 'every base run leaks <b>' }],
+      }),
+    );
+    expect(md).not.toContain('<img');
+    expect(md).toContain('&lt;img');
+    expect(md).toContain('\\[click\\](http://evil.example) \\| cell');
+    expect(md).toContain('### Already on the base');
+    expect(md).toContain('every base run leaks &lt;b&gt;');
+  });
+
+  test('terminal text names base, head, the difference and a pre-existing leak', () => {
+    const text = renderCompareTerminal(
+      compareReport({
+        verdict: 'pass',
+        summary: 'PASS: the head adds no growth beyond the threshold',
+        preExisting: [
+          { metric: 'heapUsed', perRequest: 390, reason: 'every base run (2) already leaks heap' },
+        ],
+      }),
+      { reportFile: 'out/compare.json' },
+    );
+    expect(text).toMatch(/^\nPASS {2}the head adds no growth/);
+    expect(text).toContain('origin/main → merge base aaaaaaaaaaaa');
+    expect(text).toContain('already on the base: every base run (2) already leaks heap');
+    expect(text).toContain('report: out/compare.json');
+  });
+});
+
+describe('the compare command line', () => {
+  test('takes the run flags that shape the configuration, and no others', () => {
+    const compare = buildProgram().commands.find((c) => c.name() === 'compare');
+    const flags = compare?.options.map((o) => o.long) ?? [];
+    expect(flags).toEqual(
+      expect.arrayContaining([
+        '--base',
+        '--pairs',
+        '--install',
+        '--warmup',
+        '--duration',
+        '--threshold',
+        '--fail-on',
+      ]),
+    );
+    // Replay and the extra report files of `run` are not honoured by compare, so not offered.
+    expect(flags).not.toContain('--replay');
+    expect(flags).not.toContain('--junit');
+    expect(flags).not.toContain('--stacks');
+  });
+});

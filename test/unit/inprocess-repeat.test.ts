@@ -1,0 +1,34 @@
+/**
+ * Flakiness check: 20 detections per case, one after another in one worker thread (cheap GCs, see
+ * test/inprocess/detect-worker.ts), must all give the case's known verdict. Default options: they
+ * are what a user gets.
+ */
+import { DETECT_LEAK_DEFAULTS } from '../../src/inprocess';
+import { CASES, type CaseName } from '../inprocess/cases';
+import { runInWorker } from '../inprocess/run-in-worker';
+
+const REPEAT = 20;
+const REPEATED: CaseName[] = ['incident-auth', 'clean-auth', 'bounded-cache'];
+const THRESHOLD = DETECT_LEAK_DEFAULTS.bytesPerCall;
+
+describe.each(REPEATED)('%s: detectLeak repeated', (name) => {
+  it(`gives "${CASES[name].expected}" ${REPEAT} times out of ${REPEAT}`, async () => {
+    const outcomes = await runInWorker(Array.from({ length: REPEAT }, () => ({ name })));
+    expect(outcomes).toHaveLength(REPEAT);
+    const summaries = outcomes.map((o) =>
+      o.ok ? `${o.detection.verdict}: ${o.detection.summary}` : `error: ${o.error}`,
+    );
+    // Every wrong outcome is listed with its summary, so a failure says what happened.
+    expect(summaries.filter((s) => !s.startsWith(`${CASES[name].expected}:`))).toEqual([]);
+    for (const o of outcomes) {
+      if (!o.ok) continue;
+      const { perCall, sites } = o.detection;
+      if (CASES[name].expected === 'leak') {
+        expect(perCall.low).toBeGreaterThan(THRESHOLD);
+        expect(sites[0]?.userFrame?.url).toMatch(/fixtures\/unit\/incident-auth\.js$/);
+      } else {
+        expect(perCall.high).toBeLessThan(THRESHOLD);
+      }
+    }
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * detectLeak on the known-answer fixtures in fixtures/unit/. The detections run in a worker
+ * thread (test/inprocess/detect-worker.ts) so their forced GCs do not walk jest's 200 MB heap;
+ * inprocess-jest.test.ts runs detections inside jest itself through the matcher. Default options
+ * wherever a clean function must pass, since those are what users get.
+ */
+import { DETECT_LEAK_DEFAULTS, resolveDetectLeakOptions } from '../../src/inprocess';
+import { NODE_BYTES } from '../../fixtures/unit/exact-leak.js';
+import { CAPACITY } from '../../fixtures/unit/bounded-cache.js';
+import { INCIDENT_AUTH_LINE, INCIDENT_FILE, THROW_AT_CALL } from '../inprocess/cases';
+import { LEAK_TS_FILE, LEAK_TS_LINE } from '../inprocess/ts-leak';
+import { detectInWorker, runInWorker } from '../inprocess/run-in-worker';
+
+const SHORT = { iterations: 2000, batches: 8, warmup: 200 };
+const THRESHOLD = DETECT_LEAK_DEFAULTS.bytesPerCall;
+
+describe('detectLeak on the fixtures', () => {
+  it("catches the incident's auth middleware as a unit and names its allocation site", async () => {
+    const d = await detectInWorker('incident-auth');
+    expect(d).toMatchObject({ verdict: 'leak', decidedBy: { metric: 'heapUsed', rule: 'linear-growth' } });
+    expect(d.perCall.low).toBeGreaterThan(THRESHOLD);
+    expect(d.calls).toBe(DETECT_LEAK_DEFAULTS.iterations);
+    // Sampled after every batch plus the baseline, keyed by calls made in the measured window.
+    const x = d.series[0]?.x ?? [];
+    expect(x).toHaveLength(DETECT_LEAK_DEFAULTS.batches + 1);
+    expect([x[0], x.at(-1)]).toEqual([0, DETECT_LEAK_DEFAULTS.iterations]);
+    // The profile places the growth in `function auth`: profiles name the function
+    // that allocated, at the line where it is defined.
+    expect(d.attribution.status).toBe('profiled');
+    expect(INCIDENT_AUTH_LINE).toBeGreaterThan(0);
+    expect(d.sites[0]?.userFrame).toMatchObject({
+      url: INCIDENT_FILE,
+      line: INCIDENT_AUTH_LINE,
+      functionName: 'auth',
+    });
+    expect(d.sites[0]?.perUnit).toBeGreaterThan(THRESHOLD);
+    expect(d.summary).toMatch(
+      /^leaks: heapUsed \d+ B\/call \(95% CI \d+–\d+\) over 10,000 calls; growing allocation site: /,
+    );
+    expect(d.summary).toContain(`${INCIDENT_FILE}:${INCIDENT_AUTH_LINE}:`);
+    // The analysis wording is per call, not per request.
+    expect(d.decidedBy.reason).toMatch(/B\/call/);
+    expect(d.decidedBy.reason).not.toMatch(/request/);
+  });
+
+  it('passes the fixed middleware (listener removed on finish)', async () => {
+    const d = await detectInWorker('clean-auth');
+    expect(d.verdict).toBe('pass');
+    expect(d.perCall.high).toBeLessThan(THRESHOLD);
+    expect(d.summary).toMatch(/^does not leak: /);
+  });
+
+  it('passes a bounded cache, filled during the warm-up or inside the measured window', async () => {
+    const [warm, cold] = await runInWorker([{ name: 'bounded-cache' }, { name: 'bounded-cache-cold' }]);
+    expect(warm?.ok && warm.detection.verdict).toBe('pass');
+    expect(cold?.ok && cold.detection.verdict).toBe('pass');
+    if (!cold?.ok) return;
+    // Cold, it did grow at first: the first two batches (1,000 calls) fill all CAPACITY sessions,
+    // each at least a 40-byte object and a Map slot.
+    const y = cold.detection.series[0]?.y ?? [];
+    expect((y[2] ?? 0) - (y[0] ?? 0)).toBeGreaterThan(CAPACITY * 50);
+  });
+
+  it('measures an exact 200 B/call leak to within 10%, and passes the same work without the leak', async () => {
+    const [leak, clean] = await runInWorker([{ name: 'leak-200' }, { name: 'clean-200' }]);
+    expect(leak?.ok && leak.detection.verdict).toBe('leak');
+    if (leak?.ok)
+      expect(Math.abs(leak.detection.perCall.estimate - NODE_BYTES) / NODE_BYTES).toBeLessThan(0.1);
+    expect(clean?.ok && clean.detection.verdict).toBe('pass');
+  });
+});
+
+describe('detectLeak behaviour', () => {
+  it('names the TypeScript line of a leak in transpiled code (source map Node keeps, tsx)', async () => {
+    const d = await detectInWorker('leak-ts');
+    expect(d.verdict).toBe('leak');
+    expect(d.sites[0]?.userFrame).toMatchObject({
+      url: LEAK_TS_FILE,
+      line: LEAK_TS_LINE,
+      functionName: 'leakTs',
+    });
+  });
+
+  it('awaits async functions; attribution can be turned off', async () => {
+    const d = await detectInWorker('leak-200-async', { options: { ...SHORT, attribution: false } });
+    expect(d.verdict).toBe('leak');
+    expect(d).toMatchObject({
+      calls: SHORT.iterations,
+      warmupCalls: SHORT.warmup,
+      attribution: { status: 'off' },
+    });
+    expect(d.sites).toEqual([]);
+    expect(d.metrics.map((m) => m.metric)).toEqual(['heapUsed', 'external']);
+  });
+
+  it('rethrows what the function throws and stops the profiler, so the next detection can profile', async () => {
+    const [thrown, next] = await runInWorker([
+      { name: 'throws-at-50', options: SHORT },
+      { name: 'leak-200', options: SHORT },
+    ]);
+    expect(thrown).toEqual({ name: 'throws-at-50', ok: false, error: `boom at call ${THROW_AT_CALL}` });
+    expect(next?.ok && next.detection.attribution.status).toBe('profiled');
+  });
+
+  it('validates options, naming the field', () => {
+    expect(resolveDetectLeakOptions()).toEqual(DETECT_LEAK_DEFAULTS);
+    expect(() => resolveDetectLeakOptions({ batches: 3 })).toThrow(
+      'detectLeak: batches must be an integer >= 7, got 3',
+    );
+    expect(() => resolveDetectLeakOptions({ iterations: 5 })).toThrow(
+      'iterations must be an integer >= 20, got 5',
+    );
+    expect(() => resolveDetectLeakOptions({ bytesPerCall: -1 })).toThrow(
+      'bytesPerCall must be a finite number >= 0',
+    );
+    expect(() => resolveDetectLeakOptions({ confidence: 1 })).toThrow('confidence must be in (0, 1), got 1');
+    expect(() => resolveDetectLeakOptions({ warmup: 1.5 })).toThrow(
+      'warmup must be an integer >= 0, got 1.5',
+    );
+    expect(() => resolveDetectLeakOptions({ iterationz: 10 } as never)).toThrow(
+      'unknown option "iterationz"',
+    );
+  });
+});
