@@ -307,6 +307,22 @@ describeProm('leakcheck watch and alerts against Prometheus', () => {
     expect(firing.filter((a) => a.labels.job === 'clean')).toEqual([]);
   }, 100_000);
 
+  /**
+   * The post-GC gauge only moves when V8 runs a major GC on its own, so how many distinct points a
+   * range holds depends on the machine, not on the clock: wait (bounded) until Prometheus holds
+   * enough of them for the analysis' minimum samples, instead of trusting the time that passed.
+   */
+  async function enoughGcPoints(): Promise<void> {
+    await until('12 post-GC heap values of each service in Prometheus', 90_000, async () => {
+      const query = encodeURIComponent('changes(leakcheck_heap_used_after_gc_bytes[10m])');
+      const answer = await getJson<{
+        data: { result: Array<{ metric: { job?: string }; value: [number, string] }> };
+      }>(`${promUrl}/api/v1/query?query=${query}`);
+      const changes = answer.data.result.map((r) => Number(r.value[1]));
+      return changes.length === 2 && changes.every((c) => c >= 12) ? true : null;
+    });
+  }
+
   /** Seconds of data Prometheus has, rounded down, minus a scrape or two. */
   function rangeOfData(): string {
     return `${Math.max(20, Math.floor((Date.now() - promStartedAt) / 1000) - 2)}s`;
@@ -320,6 +336,7 @@ describeProm('leakcheck watch and alerts against Prometheus', () => {
   }
 
   it('watch flags the leaking instance per hour and not the clean one, with a projection', async () => {
+    await enoughGcPoints();
     const run = await runCli([
       'watch',
       '--prometheus',
