@@ -313,7 +313,7 @@ describeProm('leakcheck watch and alerts against Prometheus', () => {
    * enough of them for the analysis' minimum samples, instead of trusting the time that passed.
    */
   async function enoughGcPoints(): Promise<void> {
-    await until('12 post-GC heap values of each service in Prometheus', 90_000, async () => {
+    await until('12 post-GC heap values of each service in Prometheus', 150_000, async () => {
       const query = encodeURIComponent('changes(leakcheck_heap_used_after_gc_bytes[10m])');
       const answer = await getJson<{
         data: { result: Array<{ metric: { job?: string }; value: [number, string] }> };
@@ -369,7 +369,8 @@ describeProm('leakcheck watch and alerts against Prometheus', () => {
     const ok = byJob(report, 'clean');
     expect(ok.verdict).toBe('pass');
     expect(ok.perHour.high).toBeLessThan(500e6);
-  }, 60_000);
+    // Includes the bounded wait for post-GC points above.
+  }, 180_000);
 
   it('watch fits growth per request when given the request counter', async () => {
     const run = await runCli([
