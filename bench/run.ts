@@ -59,7 +59,8 @@ interface Outcome {
   exitCode: number | null;
   wallSeconds: number;
   estimate: number | null;
-  falseLeakMetrics: string[];
+  /** For a leaking fixture: its expected metric was the one (or one of those) flagged. */
+  expectedFlagged: boolean;
 }
 
 function arg(name: string): string | undefined {
@@ -97,12 +98,9 @@ function runOnce(c: Case, expected: Expected): Outcome {
     exitCode: r.status,
     wallSeconds,
     estimate: metric ? metric.perRequest : null,
-    falseLeakMetrics:
-      report?.processes.flatMap((p) =>
-        p.metrics
-          .filter((m) => m.gating && m.verdict === 'leak' && m.metric !== expected.metric)
-          .map((m) => m.metric),
-      ) ?? [],
+    // A leak fixture's other metrics may grow with the same leak (a Buffer's on-heap part, a
+    // socket's fd): the run is right when the expected metric is among those flagged.
+    expectedFlagged: expected.metric === null || metric?.verdict === 'leak',
   };
 }
 
@@ -127,7 +125,7 @@ function main(): void {
       );
     }
     const correct = outcomes.filter(
-      (o) => o.verdict === expected.verdict && o.falseLeakMetrics.length === 0,
+      (o) => o.verdict === expected.verdict && (expected.verdict === 'pass' || o.expectedFlagged),
     ).length;
     const estimates = outcomes.map((o) => o.estimate).filter((e): e is number => e !== null);
     const est = estimates.length > 0 ? median(estimates) : null;
@@ -161,7 +159,7 @@ function main(): void {
       '',
       '## Verdicts',
       '',
-      'A run is correct when the overall verdict matches the fixture and no other gating metric is flagged. Estimates are the robust (Theil-Sen) slope of the expected metric, median over runs; wall time is from starting the CLI to its exit, start-up included.',
+      'A run is correct when the overall verdict matches the fixture and, for a leak, the expected metric is among those flagged (a clean fixture passes only when no gating metric leaks). Estimates are the robust (Theil-Sen) slope of the expected metric, median over runs; wall time is from starting the CLI to its exit, start-up included.',
       '',
       '| case | expected | correct | verdicts seen | true per request | estimated (median) | error | wall s, median (min–max) |',
       '|---|---|---|---|---|---|---|---|',
