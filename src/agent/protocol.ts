@@ -54,7 +54,7 @@ export interface AgentSample {
   resources: Record<string, number>;
   handles: number;
   sockets: number;
-  /** Open file descriptors, or null where /proc is unavailable. */
+  /** Open file descriptors (/proc/self/fd, else /dev/fd), or null where neither can be read. */
   fds: number | null;
   /** Pause of the forced GC taken for this sample. */
   forcedGcMs: number;

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AGENT_PATH } from '../agent/protocol';
+import { descendantsIn, listProcesses } from './process-table';
 
 /** How to start the target. */
 export interface LaunchOptions {
@@ -172,38 +173,10 @@ function anyAlive(groupId: number, pids: Set<number>): boolean {
   return alive(-groupId) || [...pids].some(alive);
 }
 
-/** Every descendant of `root` (Linux /proc; empty elsewhere, where the process group covers it). */
+/**
+ * Every descendant of `root` (from /proc on Linux, `ps` elsewhere; empty where neither can be read,
+ * and the process group then covers the tree).
+ */
 export function descendants(root: number): number[] {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    return [];
-  }
-  const children = new Map<number, number[]>();
-  for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    // The command name may contain spaces and parentheses: fields resume after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ppid = Number(rest[1]);
-    const list = children.get(ppid) ?? [];
-    list.push(Number(name));
-    children.set(ppid, list);
-  }
-  const out: number[] = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    const p = queue.shift() as number;
-    for (const c of children.get(p) ?? []) {
-      out.push(c);
-      queue.push(c);
-    }
-  }
-  return out;
+  return descendantsIn(listProcesses(), root).map((entry) => entry.pid);
 }
