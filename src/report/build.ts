@@ -1,0 +1,260 @@
+/**
+ * Report building: what a run measured (samples, traffic counts, status) turned into the Report.
+ * Pure apart from the creation time: processes are grouped and analysed, warnings and the verdict
+ * derived, and everything that came from the target redacted.
+ */
+import { analyseRun, METRIC_NAMES, projectTimeToLimit, type AnalysisOptions } from '../analysis';
+import { analysisOptionsFrom } from '../config/adapt';
+import type { Config } from '../config/schema';
+import { EXIT } from '../outcome';
+import type { RunResult } from '../sampling/run';
+import { metricValue, type Sample } from '../sampling/samples';
+import { redactHeaders, redactText, redactUrl } from './redact';
+import {
+  REPORT_SCHEMA_VERSION,
+  type Decision,
+  type ProcessReport,
+  type Report,
+  type TrafficReport,
+} from './report';
+
+/** A process must serve at least this share of requests to be analysed (wrappers serve none). */
+const MIN_SHARE = 0.1;
+/** Responses that are errors above this share make the report warn. */
+const ERROR_RATE_WARNING = 0.05;
+
+/** Pure: turns what a run measured into the Report (analysis, verdict, warnings, exit code). */
+export function buildReport(
+  result: RunResult,
+  config: Config,
+  meta: {
+    command: string[] | string;
+    cwd: string;
+    logFile: string;
+    failOn: 'leak' | 'inconclusive' | 'never';
+    version: string;
+    sampleEvery: number;
+  },
+): Report {
+  const analysis = analysisOptionsFrom(config);
+  const measured = result.samples.filter((s) => s.phase === 'measure');
+  // A run that ended during the warm-up still reports its processes (with their warm-up samples).
+  const byPid = groupBy(measured.length > 0 ? measured : result.samples, (s) => s.pid);
+  const served = new Map<number, number>();
+  for (const [pid, list] of byPid)
+    served.set(pid, list.length > 1 ? (list.at(-1) as Sample).requests - (list[0] as Sample).requests : 0);
+  const total = [...served.values()].reduce((a, b) => a + b, 0);
+  const processes: ProcessReport[] = [];
+  for (const [pid, list] of byPid) {
+    const requests = served.get(pid) ?? 0;
+    const share = total > 0 ? requests / total : 0;
+    if (total > 0 && share < MIN_SHARE) continue;
+    processes.push(
+      analyseProcess(pid, measured.length > 0 ? list : [], result, config, analysis, requests, share),
+    );
+  }
+  processes.sort((a, b) => b.requests - a.requests);
+
+  const traffic = trafficReport(result);
+  const warnings: string[] = [];
+  if (traffic.completed > 0 && traffic.errorRate > ERROR_RATE_WARNING) {
+    warnings.push(
+      `${(traffic.errorRate * 100).toFixed(1)}% of responses were errors (status >= 400, failed or timed out): leakcheck may be measuring error paths, not the service's real work`,
+    );
+  }
+  if (result.status === 'completed' && measured.length > 0) {
+    const perPid = Math.max(...[...byPid.values()].map((l) => l.length));
+    if (perPid < config.run.samples) {
+      warnings.push(
+        `only ${perPid} of ${config.run.samples} planned samples were taken: throughput fell after the warm-up`,
+      );
+    }
+  }
+  if (result.status === 'completed' && total === 0)
+    warnings.push('no process of the target counted any HTTP response: is the load reaching it?');
+
+  let verdict: Report['verdict'];
+  let decidedBy: Decision | null = null;
+  const worst = pickWorst(processes);
+  if (result.status !== 'completed') {
+    verdict = 'error';
+  } else if (!worst) {
+    verdict = 'inconclusive';
+  } else {
+    verdict = worst.verdict;
+    decidedBy = worst.decidedBy;
+  }
+  const exitCode =
+    result.status === 'aborted'
+      ? 130
+      : verdict === 'error'
+        ? EXIT.infrastructure
+        : meta.failOn === 'never'
+          ? EXIT.pass
+          : verdict === 'leak' || (verdict === 'inconclusive' && meta.failOn === 'inconclusive')
+            ? EXIT.leak
+            : EXIT.pass;
+
+  const commandText = Array.isArray(meta.command) ? meta.command.join(' ') : meta.command;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: 'leakcheck', version: meta.version },
+    createdAt: new Date().toISOString(),
+    verdict,
+    exitCode,
+    summary: summarise(verdict, decidedBy, result),
+    decidedBy,
+    status: result.status,
+    failure: result.failure
+      ? { message: redactText(result.failure.message), logTail: result.failure.logTail.map(redactText) }
+      : undefined,
+    target: {
+      command: redactText(commandText),
+      cwd: meta.cwd,
+      url: result.url,
+      node: result.processes[0]?.node,
+      logFile: meta.logFile,
+    },
+    settings: {
+      connections: config.traffic.connections,
+      rate: config.traffic.rate ?? null,
+      users: config.traffic.users,
+      seed: config.traffic.seed,
+      requests: (config.traffic.requests ?? null)?.map((r) => ({
+        ...r,
+        path: redactUrl(r.path),
+        headers: r.headers ? redactHeaders(r.headers) : undefined,
+        body: r.body === undefined ? undefined : '[body]',
+      })),
+      warmup: { seconds: config.run.warmupSeconds, requests: config.run.warmupRequests ?? null },
+      measure: { seconds: config.run.durationSeconds, requests: config.run.requests ?? null },
+      samples: config.run.samples,
+      sampleEvery: meta.sampleEvery,
+      confidence: analysis.confidence,
+      thresholds: analysis.thresholds,
+      failOn: meta.failOn,
+    },
+    processes,
+    traffic,
+    warnings,
+    timings: result.timings,
+  };
+}
+
+function analyseProcess(
+  pid: number,
+  list: Sample[],
+  result: RunResult,
+  config: Config,
+  analysis: AnalysisOptions,
+  requests: number,
+  share: number,
+): ProcessReport {
+  const x = list.map((s) => s.requests);
+  const series = METRIC_NAMES.flatMap((metric) => {
+    const ys = list.map((s) => metricValue(s, metric));
+    if (ys.some((v) => v === null)) return [];
+    return [{ metric, x, y: ys as number[] }];
+  });
+  const outcome = analyseRun(series, analysis);
+  const info = result.processes.find((p) => p.pid === pid);
+  const heap = outcome.metrics.find((m) => m.metric === 'heapUsed');
+  const last = list.at(-1);
+  const rps =
+    config.projection.requestsPerSecond ??
+    (result.traffic.seconds > 0 ? (result.traffic.completed / result.traffic.seconds) * share : 0);
+  const projection =
+    heap && last && rps > 0
+      ? {
+          requestsPerSecond: Math.round(rps),
+          heapLimit: last.heapLimit,
+          ...projectTimeToLimit({
+            current: last.heapUsed,
+            limit: last.heapLimit,
+            bytesPerRequest: heap.perRequest,
+            requestsPerSecond: rps,
+          }),
+        }
+      : null;
+  const all = result.samples.filter((s) => s.pid === pid);
+  return {
+    pid,
+    argv: (info?.argv ?? []).map(redactText),
+    requests,
+    share,
+    verdict: outcome.verdict,
+    decidedBy: { pid, ...outcome.decidedBy, metric: outcome.decidedBy.metric ?? 'all' },
+    metrics: outcome.metrics,
+    projection,
+    series: all.map((s) => ({
+      requests: s.requests,
+      heapUsed: s.heapUsed,
+      external: s.external,
+      handles: s.handles,
+      phase: s.phase,
+      t: s.t,
+      arrayBuffers: s.arrayBuffers,
+      rss: s.rss,
+      sockets: s.sockets,
+      fds: s.fds,
+    })),
+  };
+}
+
+function pickWorst(processes: ProcessReport[]): ProcessReport | undefined {
+  const rank = { leak: 2, inconclusive: 1, pass: 0 } as const;
+  return [...processes].sort((a, b) => rank[b.verdict] - rank[a.verdict] || b.requests - a.requests)[0];
+}
+
+function trafficReport(result: RunResult): TrafficReport {
+  const t = result.traffic;
+  const errorResponses = Object.entries(t.statusCounts)
+    .filter(([code]) => Number(code) >= 400)
+    .reduce((s, [, n]) => s + n, 0);
+  const attempts = t.completed + t.errors + t.timeouts;
+  const intended = new Map(t.mix.map((m) => [m.endpoint, m.share]));
+  const names = new Set([...intended.keys(), ...Object.keys(t.endpoints)]);
+  return {
+    completed: t.completed,
+    errors: t.errors,
+    timeouts: t.timeouts,
+    seconds: Math.round(t.seconds * 100) / 100,
+    requestsPerSecond: t.seconds > 0 ? Math.round(t.completed / t.seconds) : 0,
+    errorRate: attempts > 0 ? (errorResponses + t.errors + t.timeouts) / attempts : 0,
+    statusCounts: t.statusCounts,
+    endpoints: [...names].map((endpoint) => {
+      const e = t.endpoints[endpoint];
+      return {
+        endpoint: redactUrl(endpoint),
+        intendedShare: intended.get(endpoint) ?? 0,
+        share: t.completed > 0 ? (e?.count ?? 0) / t.completed : 0,
+        count: e?.count ?? 0,
+        statusCounts: e?.statusCounts ?? {},
+      };
+    }),
+  };
+}
+
+function summarise(verdict: Report['verdict'], decidedBy: Decision | null, result: RunResult): string {
+  switch (verdict) {
+    case 'error':
+      return `no verdict: ${result.failure?.message ?? result.status}`;
+    case 'leak':
+      return `LEAK: ${decidedBy?.reason ?? ''}`.trim();
+    case 'pass':
+      return `PASS: ${decidedBy?.reason ?? 'no metric grew beyond its threshold'}`;
+    case 'inconclusive':
+      return `INCONCLUSIVE: ${decidedBy?.reason ?? 'not enough data to decide'}`;
+  }
+}
+
+function groupBy<T, K>(items: T[], key: (t: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
