@@ -52,8 +52,7 @@ export interface CheckResult {
 /** Runs a check: starts the target, drives load, samples, analyses, writes report.json. */
 export async function checkForLeaks(config: Config, options: CheckOptions): Promise<CheckResult> {
   const { run: plain, outDir } = runOptionsFrom(config, options);
-  const heapThreshold = analysisOptionsFrom(config).thresholds.heapUsed?.perRequest ?? 2;
-  const run = withAttribution(config, plain, outDir, heapThreshold);
+  const run = withAttribution(config, plain, outDir, analysisOptionsFrom(config));
   fs.mkdirSync(outDir, { recursive: true });
   fs.rmSync(run.logFile, { force: true });
   const result = await runMeasurement(run);

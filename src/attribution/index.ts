@@ -4,7 +4,9 @@
  */
 import * as path from 'node:path';
 import type { Config } from '../config/schema';
-import type { RunOptions, RunResult } from '../sampling/run';
+import { analyseMetric, type AnalysisOptions } from '../analysis';
+import type { RunOptions, RunResult, RunVerdict } from '../sampling/run';
+import type { Sample } from '../sampling/samples';
 import type { Report } from '../report/report';
 import { redactText } from '../report/redact';
 import { analyseAttribution } from './analyse';
@@ -30,16 +32,18 @@ export const MIN_SITE_SAMPLES = 4;
  * @param config - the validated configuration
  * @param run - run options to extend (probes and env are replaced, not mutated in place)
  * @param outDir - the report directory (snapshots go in its `snapshots/` folder)
- * @param threshold - heap growth per request that counts (the heapUsed threshold)
+ * @param analysis - the check's analysis options (the heap threshold, and the verdict the probe
+ *   waits for before it takes snapshots)
  * @returns the run options to use
  */
 export function withAttribution(
   config: Config,
   run: RunOptions,
   outDir: string,
-  threshold: number,
+  analysis: AnalysisOptions,
 ): RunOptions {
   if (!config.attribution.enabled) return run;
+  const threshold = analysis.thresholds.heapUsed?.perRequest ?? 2;
   const probe = new AttributionProbe({
     samplingInterval: config.attribution.samplingInterval,
     snapshots: config.attribution.snapshots,
@@ -51,7 +55,33 @@ export function withAttribution(
     ...run,
     env: { ...run.env, [ATTRIBUTION_ENV]: String(config.attribution.samplingInterval) },
     probes: [...(run.probes ?? []), probe],
+    judge: run.judge ?? ((samples) => heapVerdict(samples, analysis)),
   };
+}
+
+/**
+ * The heap verdict of the busiest process's measured samples: what attribution explains. The
+ * report's verdict is built later from every metric; this one only decides whether the probe
+ * looks for the growing objects while the process is still serving.
+ */
+export function heapVerdict(samples: readonly Sample[], analysis: AnalysisOptions): RunVerdict {
+  const byPid = new Map<number, Sample[]>();
+  for (const s of samples) {
+    if (s.phase !== 'measure') continue;
+    const list = byPid.get(s.pid) ?? [];
+    list.push(s);
+    byPid.set(s.pid, list);
+  }
+  const served = (list: Sample[]): number => (list.at(-1)?.requests ?? 0) - (list[0]?.requests ?? 0);
+  const busiest = [...byPid.values()].sort((a, b) => served(b) - served(a))[0];
+  if (!busiest || busiest.length < 2) return { verdict: 'inconclusive', perRequest: null };
+  const m = analyseMetric(
+    'heapUsed',
+    busiest.map((s) => s.requests),
+    busiest.map((s) => s.heapUsed),
+    analysis,
+  );
+  return { verdict: m.verdict, perRequest: m.perRequest };
 }
 
 /**

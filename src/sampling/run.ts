@@ -40,6 +40,28 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Extra measurements that ride along the run (allocation profiles, snapshots...). */
   probes?: RunProbe[];
+  /**
+   * The verdict of the samples so far, for probes with `afterVerdict` (the run loop asks once the
+   * measured window has decided, before the load stops).
+   */
+  judge?: (samples: Sample[]) => RunVerdict;
+}
+
+/** A verdict as probes see it: what was called and the heap growth estimate behind it. */
+export interface RunVerdict {
+  verdict: 'leak' | 'pass' | 'inconclusive';
+  /** Heap bytes per request of the busiest process, when estimable. */
+  perRequest: number | null;
+}
+
+/** What a probe sees once the verdict is known: the load is still running. */
+export interface VerdictContext extends ProbeContext {
+  verdict: RunVerdict;
+  /**
+   * Resolves once `requests` more responses completed or `maxMs` passed, whichever is first (the
+   * same traffic keeps running while a probe waits).
+   */
+  serve(requests: number, maxMs: number): Promise<void>;
 }
 
 /** What a probe sees: the live agents, and how far the measured window has got. */
@@ -62,6 +84,12 @@ export interface RunProbe {
   measureStart?(ctx: ProbeContext): Promise<void>;
   afterSample?(ctx: ProbeContext): Promise<void>;
   measureEnd?(ctx: ProbeContext): Promise<unknown>;
+  /**
+   * Called once when the verdict is known, before `measureEnd` and before the load stops (same
+   * process, same traffic): work that only a leak justifies (heap snapshots, retainer paths) waits
+   * for this instead of slowing down every run.
+   */
+  afterVerdict?(ctx: VerdictContext): Promise<void>;
 }
 
 /** Live progress, for progress bars. */
@@ -290,6 +318,22 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
       const measured = samples.filter((s) => s.phase === 'measure').length;
       result.sampleEvery = Math.round((d.stats.completed - startCount) / Math.max(1, measured - 1));
       result.timings.measureEndMs = Math.round(elapsed());
+      const asked = probes.filter((p) => p.afterVerdict);
+      if (asked.length > 0 && options.judge) {
+        const verdict = options.judge(samples);
+        const ctx: VerdictContext = {
+          ...probeCtx(options.samples - 1),
+          verdict,
+          serve: (requests, maxMs) =>
+            race(Promise.race([d.whenCompleted(d.stats.completed + requests), delay(maxMs)])),
+        };
+        for (const probe of asked) {
+          await race(probe.afterVerdict?.(ctx) ?? Promise.resolve()).catch((err: unknown) => {
+            if (err instanceof RunEnded) throw err;
+            result.probes[probe.name] = { error: err instanceof Error ? err.message : String(err) };
+          });
+        }
+      }
       for (const probe of probes) {
         if (!probe.measureEnd || result.probes[probe.name]) continue;
         result.probes[probe.name] = await race(probe.measureEnd(probeCtx(options.samples - 1))).catch(
