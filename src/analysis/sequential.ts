@@ -1,0 +1,419 @@
+/**
+ * Sequential decision on one growth series (post-GC heap against requests served): looked at
+ * repeatedly while samples arrive, it says `leak` as soon as the evidence shows growth above the
+ * threshold, `pass` as soon as it rules such growth out, and otherwise asks for more data.
+ *
+ * Error control under optional stopping: alpha is spent across a bounded number of planned looks
+ * (look j of L gets alpha·(1/j)/H_L, H_L the L-th harmonic number, so early looks get more). By
+ * the union bound, the chance that ANY look calls a leak on a series whose growth rate stays at
+ * or below the threshold is at most alpha, however the looks fall; likewise for a false pass.
+ *
+ * Autocorrelation and drift: post-GC samples are not independent (a structure that is half
+ * collected at one sample is collected at the next; allocation state wanders). The slope's
+ * standard error is least squares' inflated by the lag-1 autocorrelation of the residuals
+ * ((1+ρ)/(1−ρ), ρ bias-corrected for the short series), and the degrees of freedom shrink with
+ * it.
+ *
+ * Warm-up by evidence: the slope that is tested is the one of the recent half of the series
+ * (requests from the midpoint on), so a process's own bounded early growth (compilation, inline
+ * caches, lazy initialisation) drops out as the run goes on, and a leak is only called once the
+ * growth has settled: the recent slope is not shown to be below half the early slope. Decaying
+ * growth slows down; a leak does not.
+ */
+import { tQuantile } from './distributions';
+import { formatRateWithInterval, formatConfidence, formatNumber } from './format';
+
+/** Settings of the sequential procedure. */
+export interface SequentialOptions {
+  /** Growth per request above which the series leaks (bytes/request for the heap). */
+  threshold: number;
+  /** Chance of a false leak over all looks together; the same bound holds for a false pass. */
+  alpha: number;
+  /** Looks planned up to the budget (alpha is spent across them). At least 1. */
+  looks: number;
+}
+
+/** Least-squares line whose standard error allows for lag-1 autocorrelation. */
+export interface AutocorrelatedFit {
+  /** Whether there were enough distinct x values for a slope and its error (n ≥ 4). */
+  estimable: boolean;
+  /** Points fitted. */
+  n: number;
+  /** Least-squares slope. */
+  slope: number;
+  /** Standard error of the slope, inflated for autocorrelation. */
+  se: number;
+  /** Lag-1 autocorrelation of the residuals, bias-corrected and clamped to [0, 0.95]. */
+  rho: number;
+  /** Effective degrees of freedom for the slope's t interval. */
+  df: number;
+}
+
+/** What one look found and decided. */
+export interface SequentialLook {
+  /** Look number, 1-based. */
+  look: number;
+  /** Samples in the series at this look. */
+  samples: number;
+  /** One-sided alpha this look spends on each side. */
+  alpha: number;
+  /** Requests at the first and last sample of the recent half (the window whose slope is tested). */
+  from: number;
+  to: number;
+  /** Slope of the recent half, per request. */
+  slope: number;
+  /** Its interval at this look's level (simultaneous over all looks). */
+  low: number;
+  high: number;
+  /** Slope of the early half (what the warm-up looked like). */
+  earlySlope: number;
+  /** Growth has settled: the recent slope is not shown to be below half the early slope. */
+  settled: boolean;
+  /** Resets (drops far beyond the sample-to-sample noise) in the whole series and in the recent half. */
+  resets: { total: number; recent: number };
+  /** `continue` asks for more samples. */
+  decision: 'leak' | 'pass' | 'continue';
+}
+
+/** Fewest points in each half for a look to decide anything. */
+export const MIN_POINTS_PER_HALF = 4;
+/** Growth is still settling while the recent slope is shown to be under this share of the early one. */
+export const SETTLED_RATIO = 0.5;
+/** One-sided level of the settling check (it only ever delays a leak, so it spends no alpha). */
+const SETTLING_Z = 1.2816;
+
+/**
+ * Least squares with an autocorrelation-aware standard error.
+ *
+ * @param x - requests served at each sample (increasing)
+ * @param y - value at each sample, same length
+ * @returns the slope, its inflated standard error, residual autocorrelation and degrees of freedom
+ */
+export function autocorrelatedFit(
+  x: readonly number[],
+  y: readonly number[],
+  pooledRho?: number,
+): AutocorrelatedFit {
+  const line = lineFit(x, y);
+  const n = Math.min(x.length, y.length);
+  if (!line) return { estimable: false, n, slope: 0, se: Infinity, rho: 0, df: 1 };
+  const rho = pooledRho ?? residualAutocorrelation([line.residuals]);
+  const inflation = (1 + rho) / (1 - rho);
+  const se = Math.sqrt(line.ss / (n - 2) / line.sxx) * Math.sqrt(inflation);
+  // The variance estimate from autocorrelated residuals carries fewer degrees of freedom
+  // (Bartlett): about (n − 2)(1 − ρ²)/(1 + ρ²).
+  const df = Math.max(2, ((n - 2) * (1 - rho * rho)) / (1 + rho * rho));
+  return { estimable: true, n, slope: line.slope, se, rho, df };
+}
+
+/** Plain least squares: slope, residuals, their sum of squares and Σ(x − x̄)²; null below 4 points. */
+function lineFit(
+  x: readonly number[],
+  y: readonly number[],
+): { slope: number; residuals: number[]; ss: number; sxx: number } | null {
+  const n = Math.min(x.length, y.length);
+  if (n < 4) return null;
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += x[i] as number;
+    my += y[i] as number;
+  }
+  mx /= n;
+  my /= n;
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = (x[i] as number) - mx;
+    sxx += dx * dx;
+    sxy += dx * ((y[i] as number) - my);
+  }
+  if (!(sxx > 0)) return null;
+  const slope = sxy / sxx;
+  const residuals: number[] = [];
+  let ss = 0;
+  for (let i = 0; i < n; i++) {
+    const e = (y[i] as number) - my - slope * ((x[i] as number) - mx);
+    residuals.push(e);
+    ss += e * e;
+  }
+  return { slope, residuals, ss, sxx };
+}
+
+/**
+ * Lag-1 autocorrelation pooled over residual runs, on the cautious side: the estimate is biased
+ * low by about (1 + 3ρ)/n for short series (Marriott & Pope), and too low an estimate makes
+ * intervals too narrow, so the bias correction plus one standard error ((1 − ρ²)/n)^½ is used.
+ * Clamped to [0, 0.95].
+ */
+export function residualAutocorrelation(runs: readonly (readonly number[])[]): number {
+  let ss = 0;
+  let lag = 0;
+  let n = 0;
+  for (const e of runs) {
+    for (let i = 0; i < e.length; i++) {
+      ss += (e[i] as number) ** 2;
+      if (i > 0) lag += (e[i] as number) * (e[i - 1] as number);
+    }
+    n += e.length;
+  }
+  if (!(ss > 0) || n < 2) return 0;
+  const raw = lag / ss;
+  const corrected = raw + (1 + 3 * Math.max(0, raw)) / n;
+  const upper = corrected + 2 * Math.sqrt(Math.max(0, 1 - corrected * corrected) / n);
+  return Math.min(0.95, Math.max(0, upper));
+}
+
+/**
+ * One-sided alpha look `look` spends on each side: alpha·(1/look)/H_looks.
+ *
+ * @param look - 1-based look number, at most `looks`
+ * @param looks - looks planned
+ * @param alpha - total alpha over all looks
+ * @returns the look's alpha (0 past the planned looks: nothing is left to spend)
+ */
+export function alphaAtLook(look: number, looks: number, alpha: number): number {
+  if (!(look >= 1) || look > looks) return 0;
+  let harmonic = 0;
+  for (let j = 1; j <= looks; j++) harmonic += 1 / j;
+  return alpha / look / harmonic;
+}
+
+/**
+ * The sample counts at which to look: from `minSamples`, each `ratio` times the last (at least one
+ * more), up to `maxSamples`. Geometric spacing keeps the number of looks, and so the alpha each
+ * one must spend, small over a long budget.
+ *
+ * @param minSamples - samples in the minimum window (the first look)
+ * @param maxSamples - samples the budget allows at most
+ * @param ratio - growth factor between looks (> 1)
+ * @returns increasing sample counts, the first `minSamples`, the last at least `maxSamples`
+ */
+export function lookSchedule(minSamples: number, maxSamples: number, ratio = 1.25): number[] {
+  const out = [Math.max(2 * MIN_POINTS_PER_HALF, Math.round(minSamples))];
+  while ((out.at(-1) as number) < maxSamples && out.length < 64) {
+    const last = out.at(-1) as number;
+    out.push(Math.max(last + 1, Math.round(last * ratio)));
+  }
+  return out;
+}
+
+/**
+ * Evaluates one look: fits the early and the recent half (split at the midpoint in requests),
+ * puts the recent slope's interval at this look's level, and decides.
+ *
+ * - `leak` when the interval's lower end is above the threshold and the growth has settled;
+ * - `pass` when its upper end is below the threshold;
+ * - `continue` otherwise (or when either half has too few points).
+ *
+ * @param x - requests served at each sample, increasing
+ * @param y - value at each sample
+ * @param look - 1-based look number
+ * @param options - threshold, alpha and planned looks
+ * @returns the look with its numbers and decision
+ */
+export function evaluateLook(
+  x: readonly number[],
+  y: readonly number[],
+  look: number,
+  options: SequentialOptions,
+): SequentialLook {
+  const n = Math.min(x.length, y.length);
+  const alpha = alphaAtLook(look, options.looks, options.alpha);
+  const first = n > 0 ? (x[0] as number) : 0;
+  const last = n > 0 ? (x[n - 1] as number) : 0;
+  const mid = first + (last - first) / 2;
+  let split = 0;
+  while (split < n && (x[split] as number) < mid) split++;
+  // One autocorrelation for both halves, from both halves' residuals (twice the points).
+  const earlyLine = lineFit(x.slice(0, split), y.slice(0, split));
+  const recentLine = lineFit(x.slice(split, n), y.slice(split, n));
+  const rho = residualAutocorrelation([earlyLine?.residuals ?? [], recentLine?.residuals ?? []]);
+  const early = autocorrelatedFit(x.slice(0, split), y.slice(0, split), rho);
+  const resets = findResets(y.slice(0, n));
+  const recentResets = resets.filter((i) => i >= split);
+  // A structure that fills and is cleared (a sawtooth) tilts any window that is not whole cycles:
+  // once the series shows a reset, the recent slope is fitted through the means of the whole
+  // cycles in the recent half (a bounded structure's cycle means stay level; a leak lifts them).
+  const cyclic = resets.length > 0;
+  const recent = cyclic
+    ? cycleMeansFit(x.slice(0, n), y.slice(0, n), recentResets)
+    : autocorrelatedFit(x.slice(split, n), y.slice(split, n), rho);
+  const base = {
+    look,
+    samples: n,
+    alpha,
+    from: split < n ? (x[split] as number) : last,
+    to: last,
+    slope: recent.slope,
+    earlySlope: early.slope,
+    resets: { total: resets.length, recent: recentResets.length },
+  };
+  if (!early.estimable || !recent.estimable || alpha <= 0) {
+    return { ...base, low: -Infinity, high: Infinity, settled: false, decision: 'continue' };
+  }
+  const t = tQuantile(1 - alpha, recent.df);
+  const low = recent.slope - t * recent.se;
+  const high = recent.slope + t * recent.se;
+  // Still slowing down: recent slope below half the early one, beyond its noise. (With cycles,
+  // the early half's plain slope is the sawtooth's, so only whole cycles count.)
+  const slowing =
+    !cyclic &&
+    recent.slope -
+      SETTLED_RATIO * early.slope +
+      SETTLING_Z * Math.sqrt(recent.se ** 2 + (SETTLED_RATIO * early.se) ** 2) <
+      0;
+  const settled = !slowing;
+  const decision =
+    low > options.threshold && settled ? 'leak' : high < options.threshold ? 'pass' : 'continue';
+  return { ...base, low, high, settled, decision };
+}
+
+/** Whole cycles a cyclic series needs in its recent half before its slope is estimable. */
+export const MIN_CYCLES = 4;
+
+/**
+ * Slope through the means of whole cycles (between consecutive resets); each cycle mean is one
+ * point, taken as independent of the others.
+ *
+ * @param x - requests at each sample
+ * @param y - value at each sample
+ * @param resets - indices of the samples right after each reset in the recent half, increasing
+ * @returns the fit (not estimable with fewer than {@link MIN_CYCLES} whole cycles)
+ */
+export function cycleMeansFit(
+  x: readonly number[],
+  y: readonly number[],
+  resets: readonly number[],
+): AutocorrelatedFit {
+  const cx: number[] = [];
+  const cy: number[] = [];
+  for (let c = 0; c + 1 < resets.length; c++) {
+    const from = resets[c] as number;
+    const to = resets[c + 1] as number;
+    let sx = 0;
+    let sy = 0;
+    for (let i = from; i < to; i++) {
+      sx += x[i] as number;
+      sy += y[i] as number;
+    }
+    cx.push(sx / (to - from));
+    cy.push(sy / (to - from));
+  }
+  if (cx.length < MIN_CYCLES) {
+    return { estimable: false, n: cx.length, slope: 0, se: Infinity, rho: 0, df: 1 };
+  }
+  return autocorrelatedFit(cx, cy, 0);
+}
+
+/** A drop between consecutive samples this many robust standard deviations below zero is a reset. */
+export const RESET_SIGMAS = 8;
+
+/**
+ * Finds resets: drops between consecutive samples far beyond the usual sample-to-sample change
+ * ({@link RESET_SIGMAS} times 1.4826 × the median absolute deviation of the successive
+ * differences). A leak's series never drops like that; a bounded structure that is cleared does.
+ *
+ * @param y - the series
+ * @returns indices of the samples right after each drop, increasing
+ */
+export function findResets(y: readonly number[]): number[] {
+  const d: number[] = [];
+  for (let i = 1; i < y.length; i++) d.push((y[i] as number) - (y[i - 1] as number));
+  if (d.length < 3) return [];
+  const middle = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
+  const median = middle(d);
+  const mad = middle(d.map((v) => Math.abs(v - median)));
+  const limit = -RESET_SIGMAS * 1.4826 * Math.max(mad, Number.MIN_VALUE);
+  const out: number[] = [];
+  for (let i = 0; i < d.length; i++) if ((d[i] as number) < limit) out.push(i + 1);
+  return out;
+}
+
+/**
+ * What a look that did not decide would have needed: the series length at which the recent
+ * interval, shrinking as (span)^-1.5 for evenly spaced samples, would clear the threshold on the
+ * side of the current estimate.
+ *
+ * @param look - the last look (decision `continue`)
+ * @param threshold - growth per request that counts as a leak
+ * @returns requests (counted like the series' x) it would have needed, or null when unknowable
+ */
+export function requestsNeeded(look: SequentialLook, threshold: number): number | null {
+  const halfWidth = (look.high - look.low) / 2;
+  const gap = Math.abs(look.slope - threshold);
+  if (!Number.isFinite(halfWidth) || !(gap > 0)) return null;
+  if (!look.settled) return null;
+  const grow = Math.max(1, (halfWidth / gap) ** (2 / 3));
+  const span = (look.to - look.from) * 2;
+  return Math.round(span * grow);
+}
+
+/**
+ * One line for a look: the recent slope and its interval against the threshold.
+ *
+ * @param look - a look
+ * @param threshold - bytes per request
+ * @param confidence - the simultaneous confidence the intervals keep (1 − 2·alpha)
+ * @returns e.g. "recent slope 40 B/request (95% CI 31–49, all looks) vs 2 B/request threshold"
+ */
+export function describeLook(look: SequentialLook, threshold: number, confidence: number): string {
+  const rate = Number.isFinite(look.low)
+    ? formatRateWithInterval(look.slope, look.low, look.high, 'bytes', confidence)
+    : `${formatNumber(look.slope, 1)} B/request (interval not yet estimable)`;
+  const warm = look.settled ? '' : ', growth still slowing down (warm-up)';
+  return `look ${look.look}: recent slope ${rate} vs threshold ${formatNumber(threshold, 1)} B/request${warm}`;
+}
+
+/** The simultaneous confidence of the looks' intervals, for wording. */
+export function lookConfidence(alpha: number): string {
+  return formatConfidence(1 - 2 * alpha);
+}
+
+/** The whole procedure over a series: every planned look it reached, and where it stopped. */
+export interface SequentialResult {
+  /** `inconclusive` only when the series ended (budget) before any look decided. */
+  verdict: 'leak' | 'pass' | 'inconclusive';
+  /** Every look taken, in order; the last one decided (or was the budget's). */
+  looks: SequentialLook[];
+  /** The deciding look (the last one). */
+  last: SequentialLook | null;
+}
+
+/**
+ * Replays the procedure over a series: a look at every scheduled sample count the series reached,
+ * stopping at the first that decides; with `final` (the budget is spent) one more look at the
+ * series' full length, using the next look's alpha, when it did not land on a scheduled count.
+ * Pure: the run loop calls it as samples arrive, the report recomputes the same looks.
+ *
+ * @param x - requests served at each sample, increasing
+ * @param y - value at each sample
+ * @param schedule - sample counts at which to look ({@link lookSchedule}); its length is the looks planned
+ * @param options - threshold and alpha (its `looks` is taken from the schedule)
+ * @param final - the series will not grow any more
+ * @returns the verdict and the looks
+ */
+export function sequentialTest(
+  x: readonly number[],
+  y: readonly number[],
+  schedule: readonly number[],
+  options: Omit<SequentialOptions, 'looks'>,
+  final: boolean,
+): SequentialResult {
+  const n = Math.min(x.length, y.length);
+  const settings = { ...options, looks: schedule.length };
+  const looks: SequentialLook[] = [];
+  for (let j = 0; j < schedule.length; j++) {
+    const at = schedule[j] as number;
+    if (at > n) break;
+    const look = evaluateLook(x.slice(0, at), y.slice(0, at), j + 1, settings);
+    looks.push(look);
+    if (look.decision !== 'continue') return { verdict: look.decision, looks, last: look };
+  }
+  if (final && n > 0 && (looks.at(-1)?.samples ?? 0) < n && looks.length < schedule.length) {
+    const look = evaluateLook(x.slice(0, n), y.slice(0, n), looks.length + 1, settings);
+    looks.push(look);
+    if (look.decision !== 'continue') return { verdict: look.decision, looks, last: look };
+  }
+  return { verdict: 'inconclusive', looks, last: looks.at(-1) ?? null };
+}

@@ -1,0 +1,176 @@
+/**
+ * The sequential procedure: fits, alpha spending, looks, and its false-alarm rate on seeded
+ * autocorrelated clean series (a bounded count of series, the same every run).
+ */
+import {
+  alphaAtLook,
+  autocorrelatedFit,
+  evaluateLook,
+  findResets,
+  lookSchedule,
+  requestsNeeded,
+  sequentialTest,
+} from '../../src/analysis/sequential';
+import { gaussian, mulberry32 } from './analysis-synthetic';
+
+interface Shape {
+  slope: number;
+  /** Warm-up: a fast burst and a slow tail, both bounded (as measured on clean-express). */
+  burst?: number;
+  tail?: number;
+  rho?: number;
+  sd?: number;
+  /** Sawtooth amplitude and period in requests. */
+  saw?: number;
+  period?: number;
+}
+
+/** A post-GC heap series: ~400 requests apart, AR(1) noise, optional warm-up and sawtooth. */
+function series(seed: number, n: number, shape: Shape): { x: number[]; y: number[] } {
+  const g = gaussian(seed);
+  const u = mulberry32(seed + 7);
+  const rho = shape.rho ?? 0;
+  const sd = shape.sd ?? 14_000;
+  const x: number[] = [];
+  const y: number[] = [];
+  let e = 0;
+  let served = 0;
+  for (let i = 0; i < n; i++) {
+    served += Math.round(400 * (0.9 + 0.2 * u()));
+    e = rho * e + Math.sqrt(1 - rho * rho) * sd * g();
+    const warm =
+      (shape.burst ?? 0) * (1 - Math.exp(-served / 1500)) +
+      (shape.tail ?? 0) * (1 - Math.exp(-served / 30_000));
+    const saw = shape.saw ? (shape.saw * (served % (shape.period ?? 1))) / (shape.period ?? 1) : 0;
+    x.push(served);
+    y.push(6_000_000 + shape.slope * served + warm + saw + e);
+  }
+  return { x, y };
+}
+
+const SCHEDULE = lookSchedule(30, 290);
+const ALPHA = 0.025;
+
+function verdicts(shape: Shape, runs: number): { leak: number; pass: number; inconclusive: number } {
+  const out = { leak: 0, pass: 0, inconclusive: 0 };
+  for (let s = 0; s < runs; s++) {
+    const { x, y } = series(s * 9973 + 1, 290, shape);
+    out[sequentialTest(x, y, SCHEDULE, { threshold: 2, alpha: ALPHA }, true).verdict]++;
+  }
+  return out;
+}
+
+describe('autocorrelatedFit', () => {
+  it('recovers a slope and widens its error for autocorrelated noise', () => {
+    const white = series(3, 200, { slope: 10, sd: 10_000 });
+    const red = series(3, 200, { slope: 10, sd: 10_000, rho: 0.8 });
+    const a = autocorrelatedFit(white.x, white.y);
+    const b = autocorrelatedFit(red.x, red.y);
+    expect(a.estimable).toBe(true);
+    expect(Math.abs(a.slope - 10)).toBeLessThan(4 * a.se);
+    expect(b.rho).toBeGreaterThan(a.rho);
+    expect(b.df).toBeLessThan(a.df);
+  });
+
+  it('is not estimable below 4 points or without spread in x', () => {
+    expect(autocorrelatedFit([1, 2, 3], [1, 2, 3]).estimable).toBe(false);
+    expect(autocorrelatedFit([5, 5, 5, 5], [1, 2, 3, 4]).estimable).toBe(false);
+  });
+});
+
+describe('alpha spending', () => {
+  it('spends exactly alpha over the planned looks, more on early looks, none past them', () => {
+    const looks = 12;
+    let sum = 0;
+    for (let j = 1; j <= looks; j++) sum += alphaAtLook(j, looks, 0.05);
+    expect(sum).toBeCloseTo(0.05, 12);
+    expect(alphaAtLook(1, looks, 0.05)).toBeGreaterThan(alphaAtLook(2, looks, 0.05));
+    expect(alphaAtLook(13, looks, 0.05)).toBe(0);
+  });
+
+  it('plans looks geometrically from the minimum window to the budget', () => {
+    const s = lookSchedule(30, 290);
+    expect(s[0]).toBe(30);
+    expect(s.at(-1)).toBeGreaterThanOrEqual(290);
+    for (let i = 1; i < s.length; i++) expect(s[i]).toBeGreaterThan(s[i - 1] as number);
+    expect(s.length).toBeLessThan(15);
+  });
+});
+
+describe('evaluateLook and sequentialTest', () => {
+  it('calls a steep leak at the first look', () => {
+    const { x, y } = series(11, 30, { slope: 300, burst: 400_000, tail: 30_000 });
+    const r = sequentialTest(x, y, SCHEDULE, { threshold: 2, alpha: ALPHA }, false);
+    expect(r.verdict).toBe('leak');
+    expect(r.looks).toHaveLength(1);
+    expect(r.last?.low).toBeGreaterThan(2);
+  });
+
+  it('does not call a leak before the minimum window, and asks for more data', () => {
+    const { x, y } = series(11, 29, { slope: 300 });
+    const r = sequentialTest(x, y, SCHEDULE, { threshold: 2, alpha: ALPHA }, false);
+    expect(r.verdict).toBe('inconclusive');
+    expect(r.looks).toHaveLength(0);
+  });
+
+  it('estimates a 16 B/request leak without the warm-up growth in it', () => {
+    const { x, y } = series(5, 290, { slope: 16, burst: 400_000, tail: 30_000 });
+    const r = sequentialTest(x, y, SCHEDULE, { threshold: 2, alpha: ALPHA }, true);
+    expect(r.verdict).toBe('leak');
+    const slope = r.last?.slope ?? 0;
+    expect(slope).toBeGreaterThan(16 * 0.85);
+    expect(slope).toBeLessThan(16 * 1.15);
+  });
+
+  it('does not call growth that is still slowing down a leak (warm-up), even when it is steep', () => {
+    // Only the burst's tail is in the window: steep, but the recent half grows at a fraction of the early one.
+    const x = Array.from({ length: 30 }, (_, i) => 400 * (i + 1));
+    const y = x.map((v) => 6e6 + 2e6 * (1 - Math.exp(-v / 4000)));
+    const look = evaluateLook(x, y, 1, { threshold: 2, alpha: ALPHA, looks: 10 });
+    expect(look.settled).toBe(false);
+    expect(look.decision).not.toBe('leak');
+  });
+
+  it('passes a clean process with warm-up growth', () => {
+    expect(verdicts({ slope: 0, burst: 400_000, tail: 30_000 }, 40)).toEqual({
+      leak: 0,
+      pass: 40,
+      inconclusive: 0,
+    });
+  });
+
+  it('never calls a bounded structure that is reset (a sawtooth) a leak', () => {
+    const v = verdicts({ slope: 0, saw: 500_000, period: 8000 }, 40);
+    expect(v.leak).toBe(0);
+    expect(v.pass).toBeGreaterThan(0);
+  });
+
+  it('finds the resets of a sawtooth and none in a leak', () => {
+    const saw = series(2, 100, { slope: 0, saw: 1_000_000, period: 8000 });
+    expect(findResets(saw.y).length).toBeGreaterThanOrEqual(4);
+    const leak = series(2, 100, { slope: 40 });
+    expect(findResets(leak.y)).toEqual([]);
+  });
+
+  it('says how many requests an undecided look would have needed', () => {
+    const { x, y } = series(8, 30, { slope: 2.5, sd: 30_000 });
+    const look = evaluateLook(x, y, 1, { threshold: 2, alpha: ALPHA, looks: 10 });
+    expect(look.decision).toBe('continue');
+    const needed = requestsNeeded(look, 2);
+    if (look.settled) expect(needed).toBeGreaterThan(x.at(-1) as number);
+  });
+});
+
+describe('false-alarm rate under optional stopping (200 seeded series per case)', () => {
+  // Worst case of the null hypothesis: growth exactly at the threshold, every look taken.
+  const runs = 200;
+  const bound = ALPHA * runs + 3 * Math.sqrt(runs * ALPHA * (1 - ALPHA));
+  it.each([0, 0.3, 0.5])('stays within alpha for AR(1) noise with rho %s', (rho) => {
+    const v = verdicts({ slope: 2, rho }, runs);
+    expect(v.leak).toBeLessThanOrEqual(bound);
+  });
+
+  it('misses no leak of 8 B/request (4x the threshold) within the budget', () => {
+    expect(verdicts({ slope: 8, burst: 400_000, tail: 30_000, rho: 0.5 }, 50).leak).toBe(50);
+  });
+});
