@@ -39,6 +39,23 @@ declare global {
   }
 }
 
+// `import { expect } from '@jest/globals'` types its matchers through the `expect` package's
+// Matchers interface, not `namespace jest`: merge toLeak there too.
+declare module 'expect' {
+  // Type parameters must match the `expect` package's declaration for the interfaces to merge.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  interface Matchers<R extends void | Promise<void>, T = unknown> {
+    /**
+     * Calls the received function thousands of times in process, forcing GCs between batches,
+     * and asserts that its memory grows per call (use `.not.toLeak()` to assert it does not).
+     * Async: always `await` it.
+     *
+     * @param options - iterations, bytesPerCall threshold, warmup, batches, confidence
+     */
+    toLeak(options?: ToLeakOptions): Promise<R>;
+  }
+}
+
 interface ExpectWithExtend {
   extend(matchers: Record<string, typeof toLeak>): void;
 }
