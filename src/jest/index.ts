@@ -10,6 +10,8 @@
  * ```
  */
 import { toLeak, type ToLeakOptions } from './matcher';
+// The module augmented below must be part of the program for the augmentation to apply.
+import type {} from 'expect';
 
 export {
   leakMatcherResult,
