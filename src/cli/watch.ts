@@ -15,6 +15,8 @@ import {
   renderWatchTerminal,
   watchFleet,
   WatchInputError,
+  type PrometheusCredentials,
+  type PrometheusTls,
   type WatchAnalysisOptions,
 } from '../watch';
 import { EXIT } from '../pipeline';
@@ -42,6 +44,22 @@ interface WatchFlags {
   output?: string;
   timeout: number;
   failOn: 'leak' | 'inconclusive' | 'never';
+  bearerTokenFile?: string;
+  bearerTokenEnv?: string;
+  username?: string;
+  passwordFile?: string;
+  passwordEnv?: string;
+  header?: Array<[string, string]>;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+/** How the command reaches Prometheus, read from the access flags. */
+export interface WatchAccessOptions {
+  credentials: PrometheusCredentials | null;
+  headers: Record<string, string>;
+  tls: PrometheusTls;
 }
 
 function duration(value: string): number {
@@ -87,6 +105,107 @@ function probability(value: string): number {
   const n = Number(value);
   if (!(n > 0 && n < 1)) throw new InvalidArgumentError('expected a number between 0 and 1, such as 0.95.');
   return n;
+}
+
+function envName(value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value))
+    throw new InvalidArgumentError('expected the name of an environment variable, such as PROM_TOKEN.');
+  return value;
+}
+
+// RFC 9110 token characters; Authorization goes through the credential flags, which read files.
+function header(value: string, previous: Array<[string, string]> = []): Array<[string, string]> {
+  const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(value);
+  if (!match || (match[2] ?? '').trim() === '' || /[\r\n]/.test(value)) {
+    throw new InvalidArgumentError("expected 'Name: value', such as 'X-Scope-OrgID: team-a'.");
+  }
+  const name = match[1] as string;
+  if (['authorization', 'proxy-authorization', 'cookie'].includes(name.toLowerCase())) {
+    throw new InvalidArgumentError(
+      `${name} carries credentials: give them with --bearer-token-file/--bearer-token-env or ` +
+        '--username with --password-file/--password-env, which keep them off the command line.',
+    );
+  }
+  return [...previous, [name, (match[2] as string).trim()]];
+}
+
+/** A secret from a file (trailing newline dropped) or an environment variable, never from argv. */
+function secret(
+  flags: WatchFlags,
+  file: 'bearerTokenFile' | 'passwordFile',
+  env: 'bearerTokenEnv' | 'passwordEnv',
+): string | null {
+  const fileFlag = file === 'bearerTokenFile' ? '--bearer-token-file' : '--password-file';
+  const envFlag = env === 'bearerTokenEnv' ? '--bearer-token-env' : '--password-env';
+  const path = flags[file];
+  const name = flags[env];
+  if (path !== undefined && name !== undefined)
+    throw new WatchInputError(`${fileFlag} and ${envFlag}: give one of them, not both`);
+  let value: string;
+  if (path !== undefined) {
+    value = readFlagFile(fileFlag, path).replace(/\r?\n$/, '');
+  } else if (name !== undefined) {
+    value = process.env[name] ?? '';
+    if (value === '')
+      throw new WatchInputError(`${envFlag}: the environment variable ${name} is not set or empty`);
+  } else {
+    return null;
+  }
+  if (value === '' || /[\r\n]/.test(value)) {
+    throw new WatchInputError(
+      `${path !== undefined ? `${fileFlag} ${path}` : `${envFlag} ${name}`}: expected one line, non-empty`,
+    );
+  }
+  return value;
+}
+
+function readFlagFile(flag: string, path: string): string {
+  try {
+    return fs.readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? (err instanceof Error ? err.message : String(err));
+    throw new WatchInputError(`${flag}: cannot read ${path}: ${code}`);
+  }
+}
+
+/**
+ * Credentials, headers and TLS files from the access flags. Secrets come only from files or the
+ * environment, so they never show in shell history or process listings.
+ *
+ * @param flags - the parsed flags
+ * @returns what queryRange needs
+ * @throws WatchInputError for contradictory, incomplete or unreadable input
+ */
+export function watchAccessFromFlags(flags: WatchFlags): WatchAccessOptions {
+  const token = secret(flags, 'bearerTokenFile', 'bearerTokenEnv');
+  const password = secret(flags, 'passwordFile', 'passwordEnv');
+  let credentials: PrometheusCredentials | null = null;
+  if (token !== null && (flags.username !== undefined || password !== null)) {
+    throw new WatchInputError(
+      '--bearer-token-* and --username/--password-*: give one kind of credentials, not both',
+    );
+  }
+  if (token !== null) credentials = { type: 'bearer', token };
+  if (flags.username !== undefined || password !== null) {
+    if (flags.username === undefined)
+      throw new WatchInputError('--password-file/--password-env: give the user name with --username');
+    if (password === null)
+      throw new WatchInputError('--username: give the password with --password-file or --password-env');
+    if (flags.username.includes(':'))
+      throw new WatchInputError('--username: must not contain ":" (basic auth)');
+    credentials = { type: 'basic', username: flags.username, password };
+  }
+  const tls: PrometheusTls = {};
+  if (flags.caFile !== undefined) tls.ca = readFlagFile('--ca-file', flags.caFile);
+  if ((flags.certFile === undefined) !== (flags.keyFile === undefined)) {
+    throw new WatchInputError('--cert-file and --key-file: a client certificate needs both');
+  }
+  if (flags.certFile !== undefined) tls.cert = readFlagFile('--cert-file', flags.certFile);
+  if (flags.keyFile !== undefined) tls.key = readFlagFile('--key-file', flags.keyFile);
+  if ((tls.ca !== undefined || tls.cert !== undefined) && !/^https:/i.test(flags.prometheus)) {
+    throw new WatchInputError('--ca-file/--cert-file: need an https --prometheus URL');
+  }
+  return { credentials, headers: Object.fromEntries(flags.header ?? []), tls };
 }
 
 /** Registers the `watch` command. */
@@ -149,6 +268,19 @@ export function registerWatch(program: Command): void {
         .default(30)
         .argParser(positiveNumber),
     )
+    .option('--bearer-token-file <file>', 'send the bearer token in this file')
+    .option('--bearer-token-env <name>', 'send the bearer token in this environment variable', envName)
+    .option('--username <name>', 'basic-auth user (the password from --password-file or --password-env)')
+    .option('--password-file <file>', 'basic-auth password in this file')
+    .option('--password-env <name>', 'basic-auth password in this environment variable', envName)
+    .option(
+      '--header <header>',
+      "extra request header, repeatable, e.g. 'X-Scope-OrgID: team-a' (Mimir, Cortex, Thanos)",
+      header,
+    )
+    .option('--ca-file <file>', 'trust the CA certificates in this PEM file (https)')
+    .option('--cert-file <file>', 'client certificate, PEM (with --key-file)')
+    .option('--key-file <file>', "client certificate's private key, PEM")
     .addOption(
       new Option('--fail-on <verdict>', 'exit 1 on: leak, inconclusive (leak or inconclusive), never')
         .default('leak')
@@ -178,7 +310,9 @@ async function watchCommand(flags: WatchFlags): Promise<number> {
   const format = flags.json ? 'json' : flags.format;
   try {
     const limit = flags.limit === undefined ? undefined : (parseBytes(flags.limit) ?? flags.limit);
+    const access = watchAccessFromFlags(flags);
     const report = await watchFleet({
+      ...access,
       prometheus: flags.prometheus,
       query: flags.query,
       requests: flags.requests,
@@ -202,7 +336,10 @@ async function watchCommand(flags: WatchFlags): Promise<number> {
     else process.stdout.write(text);
     return report.exitCode;
   } catch (err) {
-    if (err instanceof WatchInputError || (err instanceof PrometheusError && err.kind === 'bad-query')) {
+    if (
+      err instanceof WatchInputError ||
+      (err instanceof PrometheusError && (err.kind === 'bad-query' || err.kind === 'unauthorized'))
+    ) {
       process.stderr.write(`leakcheck watch: ${err.message}\n`);
       return EXIT.usage;
     }

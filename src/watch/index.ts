@@ -12,7 +12,14 @@ import {
   type WatchBasis,
   type WatchThreshold,
 } from './analyse';
-import { PROMETHEUS_MAX_POINTS, prometheusBaseUrl, queryRange, type RangeSeries } from './prometheus';
+import {
+  PROMETHEUS_MAX_POINTS,
+  prometheusBaseUrl,
+  queryRange,
+  type PrometheusCredentials,
+  type PrometheusTls,
+  type RangeSeries,
+} from './prometheus';
 
 export {
   analyseInstance,
@@ -36,7 +43,9 @@ export {
   prometheusBaseUrl,
   queryRange,
   type ClientOptions,
+  type PrometheusCredentials,
   type PrometheusErrorKind,
+  type PrometheusTls,
   type RangeQuery,
   type RangeResult,
   type RangeSeries,
@@ -88,12 +97,30 @@ export interface WatchOptions {
   /** Bound on each HTTP request, ms. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Bearer token or basic-auth credentials (never written to the report). */
+  credentials?: PrometheusCredentials | null;
+  /** Extra request headers, e.g. `X-Scope-OrgID` (only their names go into the report). */
+  headers?: Record<string, string>;
+  /** CA and client certificate for an https URL. */
+  tls?: PrometheusTls;
   /** Replaces fetch (tests). */
   fetch?: typeof fetch;
   /** leakcheck's version for the report. */
   version?: string;
   /** Clock (tests), unix ms. */
   now?: () => number;
+}
+
+/** How a watch reached Prometheus, without any secret: safe to print and store. */
+export interface WatchAccess {
+  /** Credentials sent: none, a bearer token or basic auth. */
+  auth: 'none' | 'bearer' | 'basic';
+  /** Names of the extra headers sent (values are left out: they may be secrets). */
+  headers: string[];
+  /** Whether a CA bundle replaced Node's trusted CAs. */
+  ca: boolean;
+  /** Whether a client certificate was presented. */
+  clientCertificate: boolean;
 }
 
 /** The result of one watch. */
@@ -103,6 +130,8 @@ export interface WatchReport {
   createdAt: string;
   /** Prometheus base URL (credentials removed). */
   prometheus: string;
+  /** How requests were made: the kind of credentials and the extra headers' names, never values. */
+  access: WatchAccess;
   query: string;
   requestsQuery: string | null;
   /** The limit as given: bytes, or the PromQL that returned it. */
@@ -162,7 +191,14 @@ export async function watchFleet(options: WatchOptions): Promise<WatchReport> {
     );
   }
   const start = end - options.rangeSeconds;
-  const client = { timeoutMs: options.timeoutMs, signal: options.signal, fetch: options.fetch };
+  const client = {
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    fetch: options.fetch,
+    credentials: options.credentials,
+    headers: options.headers,
+    tls: options.tls,
+  };
   const range = { start, end, step };
   const warnings: string[] = [];
 
@@ -251,6 +287,12 @@ export async function watchFleet(options: WatchOptions): Promise<WatchReport> {
     tool: { name: 'leakcheck', version: options.version ?? '0.0.0' },
     createdAt: new Date(nowMs).toISOString(),
     prometheus: withoutCredentials(base),
+    access: {
+      auth: options.credentials?.type ?? 'none',
+      headers: Object.keys(options.headers ?? {}),
+      ca: Boolean(options.tls?.ca),
+      clientCertificate: Boolean(options.tls?.cert),
+    },
     query: options.query,
     requestsQuery: options.requests ?? null,
     limit:

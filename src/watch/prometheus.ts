@@ -1,7 +1,10 @@
 /**
- * A small client for Prometheus' HTTP API: range queries (/api/v1/query_range) with Node's fetch,
- * sent only to the base URL the caller gives.
+ * A small client for Prometheus' HTTP API: range queries (/api/v1/query_range), sent only to the
+ * base URL the caller gives, with the credentials, extra headers and TLS settings secured
+ * backends need (node:http/https: Node 20's global fetch cannot take a CA or client certificate).
  */
+import * as http from 'node:http';
+import * as https from 'node:https';
 
 /** Most points Prometheus returns per series for one range query. */
 export const PROMETHEUS_MAX_POINTS = 11_000;
@@ -36,9 +39,12 @@ export interface RangeQuery {
 }
 
 /** Why a request failed: the server could not be used, or it rejected the query. */
-export type PrometheusErrorKind = 'unreachable' | 'server' | 'bad-query' | 'bad-response';
+export type PrometheusErrorKind = 'unreachable' | 'server' | 'bad-query' | 'bad-response' | 'unauthorized';
 
-/** A failed Prometheus request. `bad-query` is the user's PromQL; the rest are infrastructure. */
+/**
+ * A failed Prometheus request. `bad-query` is the user's PromQL and `unauthorized` their
+ * credentials (HTTP 401/403); the rest are infrastructure.
+ */
 export class PrometheusError extends Error {
   /** What went wrong. */
   readonly kind: PrometheusErrorKind;
@@ -54,13 +60,33 @@ export class PrometheusError extends Error {
   }
 }
 
+/** Credentials sent with every request (read from a file or the environment by the caller). */
+export type PrometheusCredentials =
+  { type: 'bearer'; token: string } | { type: 'basic'; username: string; password: string };
+
+/** TLS settings for an https URL: PEM text of a CA bundle, and a client certificate with its key. */
+export interface PrometheusTls {
+  /** CA certificates to trust instead of Node's bundled ones. */
+  ca?: string;
+  /** Client certificate (PEM). */
+  cert?: string;
+  /** The client certificate's private key (PEM). */
+  key?: string;
+}
+
 /** Options of {@link queryRange}. */
 export interface ClientOptions {
   /** Bound on one request, ms (default 30,000). */
   timeoutMs?: number;
   /** Cancels the request. */
   signal?: AbortSignal;
-  /** Replaces the global fetch (tests). */
+  /** Bearer token or basic-auth credentials. Never written to output or reports. */
+  credentials?: PrometheusCredentials | null;
+  /** Extra headers, e.g. `{ 'X-Scope-OrgID': 'team-a' }` for Mimir, Cortex, Thanos or VictoriaMetrics. */
+  headers?: Record<string, string>;
+  /** CA and client certificate for https. */
+  tls?: PrometheusTls;
+  /** Replaces the HTTP client (tests); `tls` is not applied to it. */
   fetch?: typeof fetch;
 }
 
@@ -93,6 +119,14 @@ export function prometheusBaseUrl(base: string): string {
     throw new PrometheusError(
       'bad-query',
       `--prometheus: expected an http or https URL, got "${url.protocol}"`,
+    );
+  }
+  if (url.username !== '' || url.password !== '') {
+    // A password in the URL lands in shell history and process listings, and fetch refuses it.
+    throw new PrometheusError(
+      'bad-query',
+      '--prometheus: credentials in the URL are not accepted (they show in process listings); ' +
+        'give them with --username and --password-file or --password-env',
     );
   }
   return url.toString().replace(/\/+$/, '');
@@ -162,33 +196,123 @@ function stringRecord(value: unknown): Record<string, string> {
   return out;
 }
 
-async function post(url: string, body: URLSearchParams, options: ClientOptions): Promise<ApiAnswer> {
-  const doFetch = options.fetch ?? fetch;
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const signals = [AbortSignal.timeout(timeoutMs)];
-  if (options.signal) signals.push(options.signal);
-  let response: Response;
-  try {
-    response = await doFetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body,
-      signal: AbortSignal.any(signals),
-    });
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const why =
-      err instanceof Error && err.name === 'TimeoutError'
-        ? `no answer within ${timeoutMs} ms`
-        : (cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err)));
-    throw new PrometheusError('unreachable', `cannot reach Prometheus at ${redactedOrigin(url)}: ${why}`);
+/** What one HTTP exchange returned. */
+interface HttpAnswer {
+  status: number;
+  text: string;
+}
+
+/** The request headers: content type, credentials, then the user's extra headers. */
+function requestHeaders(options: ClientOptions): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    accept: 'application/json',
+  };
+  const c = options.credentials;
+  if (c?.type === 'bearer') headers.authorization = `Bearer ${c.token}`;
+  if (c?.type === 'basic') {
+    headers.authorization = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
   }
-  const text = await response.text();
+  for (const [name, value] of Object.entries(options.headers ?? {})) headers[name.toLowerCase()] = value;
+  return headers;
+}
+
+/** POSTs with node:http/https (CA and client certificate applied), bounded by `signal`. */
+function send(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  tls: PrometheusTls,
+  signal: AbortSignal,
+): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const request = (target.protocol === 'https:' ? https : http).request(
+      target,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        signal,
+        ...(target.protocol === 'https:' ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}),
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (d: Buffer) => chunks.push(d));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+async function viaFetch(
+  doFetch: typeof fetch,
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<HttpAnswer> {
+  const response = await doFetch(url, { method: 'POST', headers, body, signal });
+  return { status: response.status, text: await response.text() };
+}
+
+// TLS verification failures: the server's certificate is not signed by a CA Node trusts.
+const CERTIFICATE_ERRORS = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+]);
+
+async function post(url: string, body: URLSearchParams, options: ClientOptions): Promise<ApiAnswer> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signals = [timeout];
+  if (options.signal) signals.push(options.signal);
+  const signal = AbortSignal.any(signals);
+  const headers = requestHeaders(options);
+  let response: HttpAnswer;
+  try {
+    response = options.fetch
+      ? await viaFetch(options.fetch, url, body.toString(), headers, signal)
+      : await send(url, body.toString(), headers, options.tls ?? {}, signal);
+  } catch (err) {
+    const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+    const code = e.code && e.code !== 'ABORT_ERR' ? e.code : (e.cause?.code ?? undefined);
+    const why = timeout.aborted
+      ? `no answer within ${timeoutMs} ms`
+      : (code ?? e.cause?.message ?? e.message ?? String(err));
+    const hint =
+      code && CERTIFICATE_ERRORS.has(code)
+        ? " (the server's certificate is not signed by a trusted CA: give its CA with --ca-file)"
+        : '';
+    throw new PrometheusError(
+      'unreachable',
+      `cannot reach Prometheus at ${redactedOrigin(url)}: ${why}${hint}`,
+    );
+  }
   let answer: ApiAnswer | null = null;
   try {
-    answer = JSON.parse(text) as ApiAnswer;
+    answer = JSON.parse(response.text) as ApiAnswer;
   } catch {
     answer = null;
+  }
+  if (response.status === 401 || response.status === 403) {
+    const given = options.credentials
+      ? `the ${options.credentials.type} credentials given were refused`
+      : 'no credentials were given';
+    const said = firstLine(answer?.error ?? response.text);
+    throw new PrometheusError(
+      'unauthorized',
+      `Prometheus at ${redactedOrigin(url)} answered HTTP ${response.status}${said ? ` "${said}"` : ''}: ` +
+        `${given} (--bearer-token-file/--bearer-token-env, or --username with --password-file/` +
+        '--password-env; a gateway may also want a tenant --header)',
+    );
   }
   if (answer && answer.status === 'error') {
     // 400 and 422 carry the user's mistake (bad PromQL, too many points); 5xx and 503 are the server.
@@ -198,7 +322,7 @@ async function post(url: string, body: URLSearchParams, options: ClientOptions):
       `Prometheus: ${answer.errorType ?? 'error'}: ${answer.error ?? 'unknown error'}`,
     );
   }
-  if (!response.ok) {
+  if (response.status < 200 || response.status >= 300) {
     throw new PrometheusError(
       response.status >= 500 ? 'server' : 'bad-response',
       `Prometheus at ${redactedOrigin(url)} answered HTTP ${response.status}`,
@@ -211,6 +335,12 @@ async function post(url: string, body: URLSearchParams, options: ClientOptions):
     );
   }
   return answer;
+}
+
+/** The first line of a server's text, printable characters only, at most 120 of them. */
+function firstLine(text: string): string {
+  const line = (text.split('\n')[0] ?? '').replace(/[^\x20-\x7e]/g, '?').trim();
+  return line.length > 120 ? `${line.slice(0, 117)}...` : line;
 }
 
 /** The URL without credentials or query, for messages. */
