@@ -4,6 +4,7 @@
  */
 import autocannon from 'autocannon';
 import * as path from 'node:path';
+import type { AgentSample } from '../src/agent/protocol';
 import { AgentChannel } from '../src/target/channel';
 import { TargetProcess } from '../src/target/process';
 import { waitForReady } from '../src/target/ready';
@@ -16,6 +17,18 @@ export interface OverheadResult {
   onRps: number[];
   /** Median of on/off ratios of adjacent window pairs. */
   ratio: number;
+  /** Samples by where their post-GC figure came from (forced GC, or a major GC V8 ran itself). */
+  sources: { forced: number; natural: number };
+}
+
+/** How the sampled windows sample. */
+export interface OverheadOptions {
+  pairs: number;
+  seconds: number;
+  samplesPerSecond: number;
+  connections: number;
+  /** Let the agent reuse V8's own major GCs (the default); false forces one for every sample. */
+  reuse?: boolean;
 }
 
 async function window(url: string, seconds: number, connections: number): Promise<number> {
@@ -29,10 +42,7 @@ async function window(url: string, seconds: number, connections: number): Promis
 }
 
 /** Measures throughput with sampling off and on, alternated `pairs` times. */
-export async function measureOverhead(
-  fixtureDir: string,
-  options: { pairs: number; seconds: number; samplesPerSecond: number; connections: number },
-): Promise<OverheadResult> {
+export async function measureOverhead(fixtureDir: string, options: OverheadOptions): Promise<OverheadResult> {
   const channel = await AgentChannel.open();
   const target = TargetProcess.launch({
     command: ['node', 'server.js'],
@@ -45,6 +55,7 @@ export async function measureOverhead(
     await window(url, 3, options.connections); // warm-up, not counted
     const offRps: number[] = [];
     const onRps: number[] = [];
+    const sources = { forced: 0, natural: 0 };
     for (let i = 0; i < options.pairs; i++) {
       offRps.push(await window(url, options.seconds, options.connections));
       let sampling = true;
@@ -52,7 +63,10 @@ export async function measureOverhead(
         const gap = 1000 / options.samplesPerSecond;
         for (let n = 0; sampling && n < 100_000; n++) {
           const started = performance.now();
-          await Promise.all(channel.live().map((a) => a.call('sample')));
+          const got = await Promise.all(
+            channel.live().map((a) => a.call('sample', options.reuse === false ? { reuse: false } : {})),
+          );
+          for (const s of got as AgentSample[]) sources[s.gcSource === 'natural' ? 'natural' : 'forced']++;
           await new Promise((r) => setTimeout(r, Math.max(0, gap - (performance.now() - started))));
         }
       })();
@@ -67,6 +81,7 @@ export async function measureOverhead(
       offRps,
       onRps,
       ratio: ratios[Math.floor(ratios.length / 2)] as number,
+      sources,
     };
   } finally {
     await target.stop(2000);
@@ -76,14 +91,18 @@ export async function measureOverhead(
 
 if (require.main === module) {
   void (async () => {
-    for (const f of ['clean-http', 'clean-express', 'incident-auth']) {
-      const r = await measureOverhead(path.join(__dirname, '..', 'fixtures', f), {
-        pairs: 3,
-        seconds: 4,
-        samplesPerSecond: Number(process.env.SPS ?? 2.5),
-        connections: 10,
-      });
-      console.log(JSON.stringify(r));
+    const only = process.env.ONLY?.split(',') ?? ['clean-http', 'clean-express', 'incident-auth'];
+    for (const f of only) {
+      for (const reuse of process.env.REUSE === 'both' ? [false, true] : [process.env.REUSE !== 'false']) {
+        const r = await measureOverhead(path.join(__dirname, '..', 'fixtures', f), {
+          pairs: Number(process.env.PAIRS ?? 3),
+          seconds: 4,
+          samplesPerSecond: Number(process.env.SPS ?? 3),
+          connections: 10,
+          reuse,
+        });
+        console.log(JSON.stringify({ reuse, ...r }));
+      }
     }
   })();
 }

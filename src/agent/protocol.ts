@@ -56,7 +56,16 @@ export interface AgentSample {
   sockets: number;
   /** Open file descriptors (/proc/self/fd, else /dev/fd), or null where neither can be read. */
   fds: number | null;
-  /** Pause of the forced GC taken for this sample. */
+  /**
+   * Where the post-GC figures come from: `forced`, a full GC the agent ran for this sample, or
+   * `natural`, the latest major GC V8 ran on its own (exact after-GC statistics from
+   * v8.GCProfiler), reused because it came after the previous sample and in the later half of the
+   * requests since. Absent in samples of older agents (forced).
+   */
+  gcSource?: 'forced' | 'natural';
+  /** Requests served between the natural GC and the sample request (0 when forced). */
+  gcAgeRequests?: number;
+  /** Pause of the forced GC taken for this sample (0 when natural). */
   forcedGcMs: number;
   /** The service's own GC pauses and counts since the previous sample (forced ones excluded). */
   gcPauseMs: number;

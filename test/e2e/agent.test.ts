@@ -7,13 +7,16 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { AGENT_PATH } from '../../src/agent/protocol';
+import { AGENT_PATH, type AgentSample } from '../../src/agent/protocol';
 import { AgentChannel } from '../../src/target/channel';
 import { withAgentPreload } from '../../src/target/process';
 
 const SERVER = `
 const http = require('http');
-const s = http.createServer((req, res) => res.end('ok ' + req.url));
+let kept = null;
+// /churn: 1M objects that live long enough to be promoted, then die: V8 runs major GCs on its own.
+const churn = () => { kept = Array.from({ length: 1e6 }, (_, i) => ({ i })); return kept.length; };
+const s = http.createServer((req, res) => res.end(req.url === '/churn' ? 'churned ' + churn() : 'ok ' + req.url));
 s.listen(0, '127.0.0.1', () => console.log('PORT ' + s.address().port));
 `;
 
@@ -98,6 +101,37 @@ test('the agent counts responses, reports its address and samples after a GC', a
     expect(sample.requests).toBe(5);
     expect(sample.heapUsed).toBeGreaterThan(0);
     expect(sample.resources.TCPServerWrap).toBe(1);
+  } finally {
+    await stop(child);
+    await channel.close();
+  }
+});
+
+test('a sample reuses a major GC V8 ran on its own, and forces one when there is none', async () => {
+  const channel = await AgentChannel.open();
+  const listened = new Promise<void>((resolve) => channel.on('listen', () => resolve()));
+  const { child, port } = await startServer(channel.env());
+  try {
+    await listened;
+    const agent = channel.agents.get(child.pid as number);
+    const first = (await agent?.call('sample')) as AgentSample;
+    expect(first.gcSource).toBe('forced');
+    for (let i = 0; i < 5; i++) await get(port, `/r${i}`);
+    // The last requests churn the old generation: V8 collects it on its own (each churn request
+    // promotes ~40 MB that die at the next one).
+    for (let i = 0; i < 4; i++) await get(port, '/churn');
+    const reused = (await agent?.call('sample')) as AgentSample;
+    expect(reused.gcSource).toBe('natural');
+    expect(reused.forcedGcMs).toBe(0);
+    expect(reused.majorGcCount).toBeGreaterThan(0);
+    expect(reused.requests).toBeGreaterThan(first.requests);
+    expect(reused.requests).toBeLessThanOrEqual(9);
+    expect(reused.spaces.old_space).toBeGreaterThan(0);
+    // Consumed: the next sample, with no request in between, forces a GC.
+    const next = (await agent?.call('sample')) as AgentSample;
+    expect(next.gcSource).toBe('forced');
+    const refused = (await agent?.call('sample', { reuse: false })) as AgentSample;
+    expect(refused.gcSource).toBe('forced');
   } finally {
     await stop(child);
     await channel.close();
