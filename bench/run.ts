@@ -97,7 +97,7 @@ function runOnce(c: Case, expected: Expected): Outcome {
     verdict: report?.verdict ?? 'no report',
     exitCode: r.status,
     wallSeconds,
-    estimate: metric ? metric.perRequest : null,
+    estimate: metric ? metric.perUnit : null,
     // A leak fixture's other metrics may grow with the same leak (a Buffer's on-heap part, a
     // socket's fd): the run is right when the expected metric is among those flagged.
     expectedFlagged: expected.metric === null || metric?.verdict === 'leak',

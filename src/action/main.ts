@@ -312,7 +312,7 @@ async function publish(
 function heapPerRequest(report: Report): number | null {
   const pid = report.decidedBy?.pid;
   const p = report.processes.find((x) => x.pid === pid) ?? report.processes[0];
-  return p?.metrics.find((m) => m.metric === 'heapUsed')?.perRequest ?? null;
+  return p?.metrics.find((m) => m.metric === 'heapUsed')?.perUnit ?? null;
 }
 
 async function uploadReport(

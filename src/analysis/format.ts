@@ -2,6 +2,7 @@
  * Number formatting for the human-readable reasons the analysis writes ("312 B", "4.1 MB",
  * "2 h 15 min", "p<0.001"). Decimal units (1 KB = 1000 B) so a reader can multiply in their head.
  */
+import type { Axis } from './axis';
 import type { MetricUnit } from './metrics';
 
 const BYTE_UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'] as const;
@@ -121,28 +122,30 @@ export function formatAmount(value: number, unit: MetricUnit): string {
 }
 
 /**
- * Formats a per-request rate: "312 B/request" for bytes; counts per 1,000 requests, since a
- * handle leak is a small fraction per request ("2 per 1,000 requests").
+ * Formats a rate per unit of the axis: "312 B/request", "5.2 MB/h"; counts in the axis' count
+ * scale, since a handle leak is a small fraction per request ("2 per 1,000 requests").
  *
- * @param perRequest - growth per request
+ * @param perUnit - growth per unit of the axis
  * @param unit - the metric's unit
+ * @param axis - what growth is measured against (its words and count scale)
  * @returns the text
  */
-export function formatRate(perRequest: number, unit: MetricUnit): string {
-  if (unit === 'bytes') return `${formatBytes(perRequest)}/request`;
-  return `${formatSignificant(perRequest * 1000)} per 1,000 requests`;
+export function formatRate(perUnit: number, unit: MetricUnit, axis: Axis): string {
+  if (unit === 'bytes') return `${formatBytes(perUnit)}${axis.bytesRate}`;
+  return `${formatSignificant(perUnit * axis.countScale)}${axis.countRate}`;
 }
 
 /**
  * Formats a rate with its confidence interval, all three numbers in one scale and with one number
  * of decimals: "312.9 B/request (95% CI 312.6–313.3)", "12 B/request (95% CI -30 to 54)",
- * "2.0 per 1,000 requests (95% CI 1.9–2.1)".
+ * "2.0 per 1,000 requests (95% CI 1.9–2.1)", "5.2 MB/h (95% CI 4.9–5.5)".
  *
- * @param estimate - point estimate per request
- * @param low - lower bound per request
- * @param high - upper bound per request
+ * @param estimate - point estimate per unit of the axis
+ * @param low - lower bound
+ * @param high - upper bound
  * @param unit - the metric's unit
  * @param confidence - confidence level of the interval
+ * @param axis - what growth is measured against (its words and count scale)
  * @returns the text
  */
 export function formatRateWithInterval(
@@ -151,11 +154,12 @@ export function formatRateWithInterval(
   high: number,
   unit: MetricUnit,
   confidence: number,
+  axis: Axis,
 ): string {
-  // Counts are quoted per 1,000 requests; bytes in the unit of the largest of the three numbers.
+  // Counts are quoted in the axis' count scale; bytes in the unit of the largest of the three numbers.
   const maxAbs = Math.max(Math.abs(estimate), Math.abs(low), Math.abs(high));
   const k = unit === 'bytes' ? byteScale(maxAbs) : 0;
-  const factor = unit === 'bytes' ? 1 / 1000 ** k : 1000;
+  const factor = unit === 'bytes' ? 1 / 1000 ** k : axis.countScale;
   // As many decimals as the interval supports (the first significant digit of its half-width), so
   // a tight interval shows "313.3 (313.0–313.6)" and a wide one "12 (-30 to 54)". The 1e-9 keeps
   // a half-width of 0.1 that arrives as 0.0999… at one decimal.
@@ -165,7 +169,7 @@ export function formatRateWithInterval(
       ? Math.min(12, Math.max(0, -Math.floor(Math.log10(halfWidth) + 1e-9)))
       : magnitudeDecimals(maxAbs * factor);
   const text = (v: number): string => formatNumber(v * factor, decimals, true);
-  const suffix = unit === 'bytes' ? ` ${BYTE_UNITS[k] ?? 'B'}/request` : ' per 1,000 requests';
+  const suffix = unit === 'bytes' ? ` ${BYTE_UNITS[k] ?? 'B'}${axis.bytesRate}` : axis.countRate;
   const range = low < 0 || high < 0 ? `${text(low)} to ${text(high)}` : `${text(low)}–${text(high)}`;
   // An en dash next to a minus sign misreads, hence "to" when a bound is negative.
   return `${text(estimate)}${suffix} (${formatConfidence(confidence)} CI ${range})`;

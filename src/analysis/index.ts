@@ -1,4 +1,6 @@
 /** Public API of the analysis stage: statistics and verdict rules as pure functions over arrays. */
+export { AXES, CALLS, HOURS, REQUESTS, axisNamed } from './axis';
+export type { Axis } from './axis';
 export { normalCdf, normalQuantile, normalTwoSidedP, tQuantile } from './distributions';
 export {
   formatAmount,
@@ -22,7 +24,7 @@ export {
   thresholdFor,
   validateAnalysisOptions,
 } from './options';
-export type { AnalysisOptions, AnalysisOptionsInput } from './options';
+export type { AnalysisOptions, AnalysisOptionsInput, MetricThresholdInput } from './options';
 export {
   PLATEAU_EARLY_FRACTION,
   PLATEAU_LATE_FRACTION,
@@ -52,4 +54,4 @@ export type { Rule, RuleContext, RuleName, RuleResult, Verdict } from './rules';
 export { cleanSeries } from './series';
 export type { CleanSeries } from './series';
 export { analyseMetric, analyseRun } from './verdict';
-export type { MetricAnalysis, MetricSeries, RunAnalysis, RunRuleName } from './verdict';
+export type { AnalyseOptions, MetricAnalysis, MetricSeries, RunAnalysis, RunRuleName } from './verdict';

@@ -8,8 +8,12 @@ export type MetricUnit = 'bytes' | 'count';
 
 /** When growth in a metric counts as a leak. Both must be exceeded. */
 export interface MetricThreshold {
-  /** Growth per request served above which the slope is a leak (bytes or items per request). */
-  perRequest: number;
+  /**
+   * Growth per unit of the axis above which the slope is a leak (bytes or items per request for a
+   * load test, per call for detectLeak, per hour for watch). Named `perRequest` before report
+   * schema version 2.
+   */
+  perUnit: number;
   /** Fitted growth over the measured window below which nothing is called a leak. */
   minGrowth: number;
 }
@@ -34,13 +38,13 @@ const MiB = 1024 * 1024;
 // growth of a CLEAN process in its measured window: V8 keeps compiling and filling inline caches
 // for its first ~150k requests, 475-527 KB over a 10 s window after a 3 s warm-up (clean-http,
 // measured on this project's 2-core machine), bounded but easily above 2 B/request.
-const heapGate: MetricThreshold = Object.freeze({ perRequest: 2, minGrowth: MiB });
+const heapGate: MetricThreshold = Object.freeze({ perUnit: 2, minGrowth: MiB });
 // external: no such warm-up (clean services stay within a few hundred bytes), so 256 KiB.
-const memoryGate: MetricThreshold = Object.freeze({ perRequest: 2, minGrowth: 256 * 1024 });
+const memoryGate: MetricThreshold = Object.freeze({ perUnit: 2, minGrowth: 256 * 1024 });
 // rss and arrayBuffers move in allocator-sized chunks and with GC timing; shown, not gated.
-const memoryInfo: MetricThreshold = Object.freeze({ perRequest: 8, minGrowth: 4 * MiB });
+const memoryInfo: MetricThreshold = Object.freeze({ perUnit: 8, minGrowth: 4 * MiB });
 // One handle per 10,000 requests, and at least 10 more than at the start.
-const countGate: MetricThreshold = Object.freeze({ perRequest: 0.0001, minGrowth: 10 });
+const countGate: MetricThreshold = Object.freeze({ perUnit: 0.0001, minGrowth: 10 });
 
 /** Every metric, in the order reports list them. */
 export const METRICS: Readonly<Record<MetricName, Readonly<MetricInfo>>> = {

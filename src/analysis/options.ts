@@ -25,9 +25,15 @@ export interface AnalysisOptionsInput {
   /** Minimum samples, an integer ≥ 3. */
   minSamples?: number;
   /** Threshold overrides; a missing field keeps the base value. */
-  thresholds?: Partial<Record<MetricName, Partial<MetricThreshold>>>;
+  thresholds?: Partial<Record<MetricName, MetricThresholdInput>>;
   /** Gating overrides. */
   gating?: Partial<Record<MetricName, boolean>>;
+}
+
+/** A threshold override as given: any field may be missing. */
+export interface MetricThresholdInput extends Partial<MetricThreshold> {
+  /** @deprecated since report schema 2: use `perUnit` (same meaning); read for one release. */
+  perRequest?: number;
 }
 
 /**
@@ -64,7 +70,9 @@ export function mergeAnalysisOptions(
   for (const [name, value] of Object.entries(overrides.thresholds ?? {})) {
     const metric = checkedName(name);
     const current = thresholds[metric] ?? METRICS[metric].threshold;
-    thresholds[metric] = { ...current, ...value };
+    const { perRequest, ...rest } = value ?? {};
+    const perUnit = rest.perUnit ?? perRequest;
+    thresholds[metric] = { ...current, ...rest, ...(perUnit !== undefined ? { perUnit } : {}) };
   }
   const merged: AnalysisOptions = {
     confidence: overrides.confidence ?? base.confidence,
@@ -97,7 +105,7 @@ export function validateAnalysisOptions(options: AnalysisOptions): void {
   for (const [name, value] of Object.entries(options.thresholds)) {
     checkedName(name);
     if (!value) continue;
-    for (const field of ['perRequest', 'minGrowth'] as const) {
+    for (const field of ['perUnit', 'minGrowth'] as const) {
       if (!(Number.isFinite(value[field]) && value[field] >= 0)) {
         throw new RangeError(`thresholds.${name}.${field} must be a finite number >= 0, got ${value[field]}`);
       }

@@ -3,6 +3,7 @@
  * inconclusive, with a reason in words and numbers) or returns null to let the next rule look.
  * They run in {@link RULES} order; the last one always decides.
  */
+import type { Axis } from './axis';
 import {
   formatAmount,
   formatConfidence,
@@ -39,6 +40,8 @@ export interface RuleContext {
   metric: MetricName;
   /** The metric's unit. */
   unit: MetricUnit;
+  /** What x is (requests, calls, hours): the words and scale of every reason. */
+  axis: Axis;
   /** Short words for the metric ("heap"). */
   label: string;
   /** Thresholds in force. */
@@ -51,7 +54,7 @@ export interface RuleContext {
   samples: number;
   /** Distinct x values among them. */
   distinctX: number;
-  /** First x (requests served at the first sample). */
+  /** First x (requests served, calls made or hours passed at the first sample). */
   xFirst: number;
   /** Last x. */
   xLast: number;
@@ -71,7 +74,7 @@ export type Rule = (ctx: RuleContext) => RuleResult | null;
 /** Late slope must be under this fraction of the early slope for a plateau. */
 export const PLATEAU_MAX_RATIO = 0.25;
 
-/** Requests covered by the samples. */
+/** Units of x covered by the samples. */
 function span(ctx: RuleContext): number {
   return ctx.xLast - ctx.xFirst;
 }
@@ -81,17 +84,31 @@ function fittedGrowth(ctx: RuleContext): number {
   return ctx.theilSen.slope * span(ctx);
 }
 
-function requests(count: number): string {
-  return `${formatNumber(count)} requests`;
+/** A stretch of x in the axis' words ("4,000 requests", "2 h 15 min"). */
+function along(ctx: RuleContext, x: number): string {
+  return ctx.axis.span(x);
+}
+
+/** A window length to suggest: whole units on a counting axis. */
+function window(ctx: RuleContext, x: number): string {
+  return ctx.axis.span(ctx.axis.discrete ? Math.ceil(x) : x);
+}
+
+function rate(ctx: RuleContext, perUnit: number): string {
+  return formatRate(perUnit, ctx.unit, ctx.axis);
+}
+
+function rateWithInterval(ctx: RuleContext, estimate: number, low: number, high: number): string {
+  return formatRateWithInterval(estimate, low, high, ctx.unit, ctx.confidence, ctx.axis);
 }
 
 function robustRate(ctx: RuleContext): string {
   const { slope, low, high } = ctx.theilSen;
-  return formatRateWithInterval(slope, low, high, ctx.unit, ctx.confidence);
+  return rateWithInterval(ctx, slope, low, high);
 }
 
 /**
- * Rule 1, `too-few-samples`: fewer samples than `minSamples`, or too few distinct request counts
+ * Rule 1, `too-few-samples`: fewer samples than `minSamples`, or too few distinct x values
  * for a slope, is inconclusive. Runs first so no later rule reads an undefined fit.
  *
  * @param ctx - the metric's fits and settings
@@ -105,20 +122,21 @@ export function tooFewSamples(ctx: RuleContext): RuleResult | null {
   });
   if (ctx.samples < ctx.minSamples) {
     return decide(
-      `only ${ctx.samples} ${ctx.label} sample${ctx.samples === 1 ? '' : 's'} (need at least ${ctx.minSamples}); ` +
-        'run longer or sample more often',
+      `only ${ctx.samples} ${ctx.label} ${ctx.axis.point}${ctx.samples === 1 ? '' : 's'} ` +
+        `(need at least ${ctx.minSamples}); ` +
+        ctx.axis.moreSamplesHint,
     );
   }
   if (span(ctx) <= 0) {
     return decide(
-      `all ${ctx.samples} ${ctx.label} samples were taken at ${requests(ctx.xFirst)}: ` +
-        'no requests completed between samples, so there is no per-request slope',
+      `all ${ctx.samples} ${ctx.label} ${ctx.axis.point}s were taken at ${along(ctx, ctx.xFirst)}: ` +
+        ctx.axis.noProgress,
     );
   }
   if (ctx.distinctX < 3 || !ctx.ols.estimable || !ctx.theilSen.estimable) {
     return decide(
-      `the ${ctx.samples} ${ctx.label} samples cover only ${ctx.distinctX} distinct request counts (need 3); ` +
-        'sample while requests are being served',
+      `the ${ctx.samples} ${ctx.label} ${ctx.axis.point}s cover only ${ctx.distinctX} distinct ${ctx.axis.distinctX} (need 3); ` +
+        ctx.axis.spreadHint,
     );
   }
   return null;
@@ -127,7 +145,7 @@ export function tooFewSamples(ctx: RuleContext): RuleResult | null {
 /**
  * Rule 2, `plateau`: growth that stopped is a pass ("a cache that filled and stopped", lazy
  * initialisation). Needs all of:
- * - early slope (first half, least squares) above the per-request threshold;
+ * - early slope (first half, least squares) above the per-unit threshold;
  * - the late slope's upper confidence bound (second half, Theil-Sen) below the threshold: the
  *   floor. The upper bound rather than the estimate, so a noisy leak whose late estimate dips
  *   by chance is not waved through;
@@ -144,18 +162,18 @@ export function tooFewSamples(ctx: RuleContext): RuleResult | null {
  */
 export function plateau(ctx: RuleContext): RuleResult | null {
   const p: PlateauFit = ctx.plateau;
-  const limit = ctx.threshold.perRequest;
+  const limit = ctx.threshold.perUnit;
   if (!p.applicable || p.ratio === null) return null;
   const flatEnough = p.lateLow > -Math.max(limit, PLATEAU_MAX_RATIO * p.earlySlope);
   if (!(p.earlySlope > limit && p.lateHigh < limit && p.ratio < PLATEAU_MAX_RATIO && flatEnough)) return null;
-  const late = formatRateWithInterval(p.lateSlope, p.lateLow, p.lateHigh, ctx.unit, ctx.confidence);
+  const late = rateWithInterval(ctx, p.lateSlope, p.lateLow, p.lateHigh);
   return {
     verdict: 'pass',
     rule: 'plateau',
     reason:
-      `${ctx.label} rose ${formatAmount(p.rise, ctx.unit)}, at ${formatRate(p.earlySlope, ctx.unit)} over ` +
-      `the first ${requests(p.earlyEndX - ctx.xFirst)}, then flattened to ${late} ` +
-      `over the last ${requests(ctx.xLast - p.lateStartX)}, below the ${formatRate(limit, ctx.unit)} threshold ` +
+      `${ctx.label} rose ${formatAmount(p.rise, ctx.unit)}, at ${rate(ctx, p.earlySlope)} over ` +
+      `the first ${along(ctx, p.earlyEndX - ctx.xFirst)}, then flattened to ${late} ` +
+      `over the last ${along(ctx, ctx.xLast - p.lateStartX)}, below the ${rate(ctx, limit)} threshold ` +
       `and ${formatNumber(Math.max(p.ratio, 0), 2)}× the early rate: looks like a cache that filled and stopped ` +
       'or one-time initialisation',
   };
@@ -163,7 +181,7 @@ export function plateau(ctx: RuleContext): RuleResult | null {
 
 /**
  * Rule 3, `linear-growth`: a leak when all agree: the Theil-Sen and least-squares lower bounds
- * are both above the per-request threshold, the Mann-Kendall trend is significant at
+ * are both above the per-unit threshold, the Mann-Kendall trend is significant at
  * 1 − confidence, and the fitted growth over the window (robust slope × requests) reaches
  * `minGrowth`. Requiring both estimators means a few outliers (which move only least squares)
  * or a single step (which moves only least squares) cannot make a leak on their own.
@@ -172,7 +190,7 @@ export function plateau(ctx: RuleContext): RuleResult | null {
  * @returns leak, or null
  */
 export function linearGrowth(ctx: RuleContext): RuleResult | null {
-  const limit = ctx.threshold.perRequest;
+  const limit = ctx.threshold.perUnit;
   const { theilSen: ts, ols, mannKendall: mk } = ctx;
   const growth = fittedGrowth(ctx);
   if (!(
@@ -187,44 +205,44 @@ export function linearGrowth(ctx: RuleContext): RuleResult | null {
     verdict: 'leak',
     rule: 'linear-growth',
     reason:
-      `${ctx.label} grew ${robustRate(ctx)}, above the ${formatRate(limit, ctx.unit)} threshold; ` +
+      `${ctx.label} grew ${robustRate(ctx)}, above the ${rate(ctx, limit)} threshold; ` +
       `trend significant (Mann-Kendall ${formatPValue(mk.pValue)}); ` +
-      `${formatAmount(growth, ctx.unit)} over ${requests(span(ctx))}`,
+      `${formatAmount(growth, ctx.unit)} over ${along(ctx, span(ctx))}`,
   };
 }
 
 /**
  * Rule 4, `below-threshold`: a pass when even the upper confidence bound of the robust slope is
- * below the per-request threshold, or when growth at that upper bound over the window stays under
+ * below the per-unit threshold, or when growth at that upper bound over the window stays under
  * `minGrowth`. Upper bounds, not estimates, so a noisy leak is never passed on a low estimate.
  *
  * @param ctx - the metric's fits and settings
  * @returns pass, or null
  */
 export function belowThreshold(ctx: RuleContext): RuleResult | null {
-  const limit = ctx.threshold.perRequest;
+  const limit = ctx.threshold.perUnit;
   const { theilSen: ts } = ctx;
   if (ts.high < limit) {
     return {
       verdict: 'pass',
       rule: 'below-threshold',
-      reason: `${ctx.label} grows ${robustRate(ctx)}, below the ${formatRate(limit, ctx.unit)} threshold`,
+      reason: `${ctx.label} grows ${robustRate(ctx)}, below the ${rate(ctx, limit)} threshold`,
     };
   }
   const growthHigh = Math.max(ts.high, 0) * span(ctx);
   if (growthHigh < ctx.threshold.minGrowth) {
-    // Clearly above the per-request threshold but small in total: say how long a run would tell.
+    // Clearly above the per-unit threshold but small in total: say how long a run would tell.
     const hint =
       ts.low > limit
-        ? `; the rate is above the ${formatRate(limit, ctx.unit)} threshold, so a window of about ` +
-          `${requests(Math.ceil(ctx.threshold.minGrowth / ts.slope))} would show whether it keeps growing`
+        ? `; the rate is above the ${rate(ctx, limit)} threshold, so a window of about ` +
+          `${window(ctx, ctx.threshold.minGrowth / ts.slope)} would show whether it keeps growing`
         : '';
     return {
       verdict: 'pass',
       rule: 'below-threshold',
       reason:
         `${ctx.label} grows ${robustRate(ctx)}; even at the upper bound that is ` +
-        `${formatAmount(growthHigh, ctx.unit)} over ${requests(span(ctx))}, below the ` +
+        `${formatAmount(growthHigh, ctx.unit)} over ${along(ctx, span(ctx))}, below the ` +
         `${formatAmount(ctx.threshold.minGrowth, ctx.unit)} minimum growth${hint}`,
     };
   }
@@ -242,7 +260,7 @@ export function belowThreshold(ctx: RuleContext): RuleResult | null {
  * @returns pass, or null
  */
 export function noTrend(ctx: RuleContext): RuleResult | null {
-  const limit = ctx.threshold.perRequest;
+  const limit = ctx.threshold.perUnit;
   const { ols, mannKendall: mk } = ctx;
   if (!(mk.pValue >= 1 - ctx.confidence && ols.low <= 0 && ols.high >= 0 && ols.high < limit)) return null;
   return {
@@ -250,8 +268,8 @@ export function noTrend(ctx: RuleContext): RuleResult | null {
     rule: 'no-trend',
     reason:
       `${ctx.label}: no significant trend (Mann-Kendall ${formatPValue(mk.pValue)}) and the least-squares ` +
-      `slope ${formatRateWithInterval(ols.slope, ols.low, ols.high, ctx.unit, ctx.confidence)} ` +
-      `is below the ${formatRate(limit, ctx.unit)} threshold`,
+      `slope ${rateWithInterval(ctx, ols.slope, ols.low, ols.high)} ` +
+      `is below the ${rate(ctx, limit)} threshold`,
   };
 }
 
@@ -263,35 +281,33 @@ export function noTrend(ctx: RuleContext): RuleResult | null {
  * @returns inconclusive, always
  */
 export function undecided(ctx: RuleContext): RuleResult {
-  const limit = ctx.threshold.perRequest;
+  const limit = ctx.threshold.perUnit;
   const { theilSen: ts, ols, mannKendall: mk } = ctx;
   const parts: string[] = [`${ctx.label} grows ${robustRate(ctx)}`];
   const growth = fittedGrowth(ctx);
   const robustAbove = ts.low > limit;
   const olsAbove = ols.low > limit;
   if (robustAbove && olsAbove && mk.pValue < 1 - ctx.confidence) {
-    // Clearly above the per-request threshold, but not enough growth in this window yet.
+    // Clearly above the per-unit threshold, but not enough growth in this window yet.
     const needed = ctx.threshold.minGrowth / ts.slope;
     parts.push(
-      `above the ${formatRate(limit, ctx.unit)} threshold but only ${formatAmount(growth, ctx.unit)} over ` +
-        `${requests(span(ctx))}, under the ${formatAmount(ctx.threshold.minGrowth, ctx.unit)} minimum growth; ` +
-        `a window of about ${requests(Math.ceil(needed))} would show whether it keeps growing`,
+      `above the ${rate(ctx, limit)} threshold but only ${formatAmount(growth, ctx.unit)} over ` +
+        `${along(ctx, span(ctx))}, under the ${formatAmount(ctx.threshold.minGrowth, ctx.unit)} minimum growth; ` +
+        `a window of about ${window(ctx, needed)} would show whether it keeps growing`,
     );
   } else if (robustAbove !== olsAbove) {
     parts.push(
       `robust and least-squares fits disagree (least squares ` +
-        `${formatRateWithInterval(ols.slope, ols.low, ols.high, ctx.unit, ctx.confidence)}): ` +
-        'outliers or a step in the samples; a longer run would show which',
+        `${rateWithInterval(ctx, ols.slope, ols.low, ols.high)}): ` +
+        `outliers or a step in the ${ctx.axis.point}s; a longer ${ctx.axis.window} would show which`,
     );
   } else if (robustAbove) {
     parts.push(
       `but the trend is not significant (Mann-Kendall ${formatPValue(mk.pValue)} at ` +
-        `${formatConfidence(ctx.confidence)}); more samples would settle it`,
+        `${formatConfidence(ctx.confidence)}); more ${ctx.axis.point}s would settle it`,
     );
   } else {
-    parts.push(
-      `which cannot be told apart from the ${formatRate(limit, ctx.unit)} threshold; ${longerRun(ctx)}`,
-    );
+    parts.push(`which cannot be told apart from the ${rate(ctx, limit)} threshold; ${longerRun(ctx)}`);
   }
   return { verdict: 'inconclusive', rule: 'undecided', reason: parts.join(', ') };
 }
@@ -304,12 +320,14 @@ export function undecided(ctx: RuleContext): RuleResult {
 function longerRun(ctx: RuleContext): string {
   const { slope, low, high } = ctx.theilSen;
   const halfWidth = (high - low) / 2;
-  const gap = Math.abs(slope - ctx.threshold.perRequest);
+  const gap = Math.abs(slope - ctx.threshold.perUnit);
   const factor = gap > 0 ? Math.pow(halfWidth / gap, 2 / 3) : Infinity;
-  if (!(factor <= 100)) return 'the estimate sits on the threshold; only a much longer run would decide';
-  if (factor < 1.2) return 'a somewhat longer run would decide';
-  const total = Math.ceil((span(ctx) * factor) / 1000) * 1000;
-  return `a window about ${formatNumber(factor, 1)}× as long (~${requests(total)}) would likely decide`;
+  const { window: noun } = ctx.axis;
+  if (!(factor <= 100)) return `the estimate sits on the threshold; only a much longer ${noun} would decide`;
+  if (factor < 1.2) return `a somewhat longer ${noun} would decide`;
+  // Counting axes round the suggestion up to thousands; a duration is rounded when it is written.
+  const total = ctx.axis.discrete ? Math.ceil((span(ctx) * factor) / 1000) * 1000 : span(ctx) * factor;
+  return `a window about ${formatNumber(factor, 1)}× as long (~${along(ctx, total)}) would likely decide`;
 }
 
 /** The rules in the order they run. The last always decides. */

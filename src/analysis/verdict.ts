@@ -1,4 +1,5 @@
 /** Fits every metric, applies the rules, and combines per-metric verdicts into the run's verdict. */
+import { REQUESTS, type Axis } from './axis';
 import { METRICS, type MetricName, type MetricThreshold, type MetricUnit } from './metrics';
 import {
   defaultAnalysisOptions,
@@ -19,19 +20,21 @@ export interface MetricAnalysis {
   metric: MetricName;
   /** Unit of the values and of growth. */
   unit: MetricUnit;
+  /** What x was ("requests", "calls", "hours"): growth is per one of these. */
+  axis: string;
   /** Whether this metric's verdict counts towards the run's verdict. */
   gating: boolean;
   /** Samples fitted (after dropping non-finite ones). */
   samples: number;
   /** Samples dropped because a value was missing or not a finite number. */
   skipped: number;
-  /** Requests served at the first fitted sample. */
-  firstRequests: number;
-  /** Requests served at the last fitted sample. */
-  lastRequests: number;
+  /** x at the first fitted sample (requests served, calls made, hours). Was `firstRequests`. */
+  xFirst: number;
+  /** x at the last fitted sample. Was `lastRequests`. */
+  xLast: number;
   /** Thresholds the verdict was judged against. */
   threshold: MetricThreshold;
-  /** Least-squares fit of value against requests served. */
+  /** Least-squares fit of value against x. */
   ols: OlsFit;
   /** Theil-Sen fit with Sen's interval. */
   theilSen: TheilSenFit;
@@ -39,12 +42,12 @@ export interface MetricAnalysis {
   mannKendall: MannKendall;
   /** Early-versus-late growth rates. */
   plateau: PlateauFit;
-  /** Fitted growth over the window: robust slope × (last − first requests). */
+  /** Fitted growth over the window: robust slope × (xLast − xFirst). */
   growth: number;
   /** Last sample minus first sample. */
   observedGrowth: number;
-  /** Growth per request: the robust (Theil-Sen) slope. */
-  perRequest: number;
+  /** Growth per unit of the axis: the robust (Theil-Sen) slope. Was `perRequest`. */
+  perUnit: number;
   /** This metric's verdict. */
   verdict: Verdict;
   /** The rule that decided it. */
@@ -53,11 +56,11 @@ export interface MetricAnalysis {
   reason: string;
 }
 
-/** One metric's samples: x = requests served when sampled, y = the metric's value. */
+/** One metric's samples: x = where on the axis it was sampled (requests served), y = its value. */
 export interface MetricSeries {
   /** Metric name. */
   metric: MetricName;
-  /** Requests served at each sample. */
+  /** x of each sample: requests served, calls made or hours passed. */
   x: readonly number[];
   /** Metric value at each sample. */
   y: readonly number[];
@@ -76,70 +79,86 @@ export interface RunAnalysis {
   metrics: MetricAnalysis[];
 }
 
+/** Analysis options plus the axis; fields left out take the defaults (catalogue, 95%, 8). */
+export interface AnalyseOptions extends Partial<AnalysisOptions> {
+  /** What x is: its words and scale (default {@link REQUESTS}). */
+  axis?: Axis;
+}
+
+function complete(options: AnalyseOptions): AnalysisOptions {
+  const base = defaultAnalysisOptions();
+  return {
+    confidence: options.confidence ?? base.confidence,
+    minSamples: options.minSamples ?? base.minSamples,
+    thresholds: options.thresholds ?? base.thresholds,
+    gating: options.gating ?? base.gating,
+  };
+}
+
 /**
- * Analyses one metric: drops non-finite samples (counting them), sorts by requests served, fits
- * least squares, Theil-Sen, Mann-Kendall and the plateau windows, and applies the rules.
+ * Analyses one metric: drops non-finite samples (counting them), sorts by x, fits least squares,
+ * Theil-Sen, Mann-Kendall and the plateau windows, and applies the rules, whose reasons speak in
+ * the axis' words and scale.
  *
- * @param metric - which metric the values are
- * @param x - requests served at each sample
- * @param y - the metric's value at each sample, same length
- * @param options - analysis options (defaults when omitted)
+ * @param series - the metric and its samples (x on the axis, y the metric's value)
+ * @param options - the axis and analysis options (defaults when omitted)
  * @returns the fits, growth figures and the verdict with the deciding rule and its reason
  */
-export function analyseMetric(
-  metric: MetricName,
-  x: readonly number[],
-  y: readonly number[],
-  options: AnalysisOptions = defaultAnalysisOptions(),
-): MetricAnalysis {
-  validateAnalysisOptions(options);
+export function analyseMetric(series: MetricSeries, options: AnalyseOptions = {}): MetricAnalysis {
+  const axis = options.axis ?? REQUESTS;
+  const settings = complete(options);
+  validateAnalysisOptions(settings);
+  const { metric } = series;
   const info = METRICS[metric];
-  const series = cleanSeries(x, y);
-  const n = series.x.length;
-  const { confidence } = options;
-  const threshold = thresholdFor(metric, options);
-  const ols = olsFit(series.x, series.y, confidence);
-  const ts = theilSen(series.x, series.y, confidence);
-  const mk = mannKendall(series.y);
-  const shape = plateauFit(series.x, series.y, confidence);
-  const firstRequests = n > 0 ? at(series.x, 0) : 0;
-  const lastRequests = n > 0 ? at(series.x, n - 1) : 0;
+  const clean = cleanSeries(series.x, series.y);
+  const n = clean.x.length;
+  const { confidence } = settings;
+  const threshold = thresholdFor(metric, settings);
+  const ols = olsFit(clean.x, clean.y, confidence);
+  const ts = theilSen(clean.x, clean.y, confidence);
+  const mk = mannKendall(clean.y);
+  const shape = plateauFit(clean.x, clean.y, confidence);
+  const xFirst = n > 0 ? at(clean.x, 0) : 0;
+  const xLast = n > 0 ? at(clean.x, n - 1) : 0;
   const result = decide({
     metric,
     unit: info.unit,
+    axis,
     label: info.label,
     threshold,
     confidence,
-    minSamples: options.minSamples,
+    minSamples: settings.minSamples,
     samples: n,
-    distinctX: new Set(series.x).size,
-    xFirst: firstRequests,
-    xLast: lastRequests,
+    distinctX: new Set(clean.x).size,
+    xFirst,
+    xLast,
     ols,
     theilSen: ts,
     mannKendall: mk,
     plateau: shape,
   });
+  const skipped = clean.skipped;
   const reason =
-    series.skipped > 0
-      ? `${result.reason} (${series.skipped} sample${series.skipped === 1 ? '' : 's'} without a finite value skipped)`
+    skipped > 0
+      ? `${result.reason} (${skipped} ${axis.point}${skipped === 1 ? '' : 's'} without a finite value skipped)`
       : result.reason;
   return {
     metric,
     unit: info.unit,
-    gating: isGating(metric, options),
+    axis: axis.name,
+    gating: isGating(metric, settings),
     samples: n,
-    skipped: series.skipped,
-    firstRequests,
-    lastRequests,
+    skipped,
+    xFirst,
+    xLast,
     threshold,
     ols,
     theilSen: ts,
     mannKendall: mk,
     plateau: shape,
-    growth: ts.slope * (lastRequests - firstRequests),
-    observedGrowth: n > 0 ? at(series.y, n - 1) - at(series.y, 0) : 0,
-    perRequest: ts.slope,
+    growth: ts.slope * (xLast - xFirst),
+    observedGrowth: n > 0 ? at(clean.y, n - 1) - at(clean.y, 0) : 0,
+    perUnit: ts.slope,
     verdict: result.verdict,
     rule: result.rule,
     reason,
@@ -156,20 +175,17 @@ export function analyseMetric(
  * gating metric; for a pass, the first gating metric, its reason prefixed with how many passed.
  *
  * @param series - one entry per metric (each metric at most once)
- * @param options - analysis options (defaults when omitted)
+ * @param options - the axis and analysis options (defaults when omitted)
  * @returns the run verdict, what decided it, and every metric's analysis
  * @throws RangeError when a metric appears twice
  */
-export function analyseRun(
-  series: readonly MetricSeries[],
-  options: AnalysisOptions = defaultAnalysisOptions(),
-): RunAnalysis {
+export function analyseRun(series: readonly MetricSeries[], options: AnalyseOptions = {}): RunAnalysis {
   const seen = new Set<MetricName>();
   for (const s of series) {
     if (seen.has(s.metric)) throw new RangeError(`metric "${s.metric}" appears more than once`);
     seen.add(s.metric);
   }
-  const metrics = series.map((s) => analyseMetric(s.metric, s.x, s.y, options));
+  const metrics = series.map((s) => analyseMetric(s, options));
   const gating = metrics.filter((m) => m.gating);
   const cite = (m: MetricAnalysis, reason = m.reason): RunAnalysis['decidedBy'] => ({
     metric: m.metric,

@@ -11,6 +11,7 @@
  * addition, every head run shows the leak on its own: two independent signs, as the single-run
  * rule asks both of its estimators to agree.
  */
+import { REQUESTS } from '../analysis/axis';
 import { formatAmount, formatRate, formatRateWithInterval } from '../analysis/format';
 import { normalQuantile, tQuantile } from '../analysis/distributions';
 import type { MetricThreshold, MetricUnit } from '../analysis/metrics';
@@ -155,8 +156,8 @@ export function pairedDifference(
   const baseSide = side(base);
   const headSide = side(head);
   const span = head.reduce((s, h) => s + Math.max(0, h.span), 0);
-  const { perRequest: limit, minGrowth } = settings.threshold;
-  const rate = formatRateWithInterval(m, low, high, settings.unit, settings.confidence);
+  const { perUnit: limit, minGrowth } = settings.threshold;
+  const rate = formatRateWithInterval(m, low, high, settings.unit, settings.confidence, REQUESTS);
   const over = `over ${n} pairs of runs`;
 
   let verdict: Verdict;
@@ -168,25 +169,25 @@ export function pairedDifference(
     verdict = 'leak';
     reason =
       `the head adds ${rate} of ${settings.label} growth over the base ${over}, above the ` +
-      `${formatRate(limit, settings.unit)} threshold (${formatAmount(m * span, settings.unit)} over the head's ` +
+      `${formatRate(limit, settings.unit, REQUESTS)} threshold (${formatAmount(m * span, settings.unit)} over the head's ` +
       `requests)`;
   } else if (low > limit && m * span >= minGrowth) {
     verdict = 'inconclusive';
     reason =
-      `head − base ${rate} ${over}, above the ${formatRate(limit, settings.unit)} threshold, but only ` +
+      `head − base ${rate} ${over}, above the ${formatRate(limit, settings.unit, REQUESTS)} threshold, but only ` +
       `${headSide.leakRuns} of ${n} head runs show a leak on their own`;
   } else if (high < limit || high * span < minGrowth) {
     verdict = 'pass';
     reason =
       high < limit
-        ? `head − base ${rate} ${over}: below the ${formatRate(limit, settings.unit)} threshold`
+        ? `head − base ${rate} ${over}: below the ${formatRate(limit, settings.unit, REQUESTS)} threshold`
         : `head − base ${rate} ${over}: even at the upper bound, growth over the head's requests stays under ` +
           `${formatAmount(minGrowth, settings.unit)}`;
   } else {
     verdict = 'inconclusive';
     reason =
       `head − base ${rate} ${over}: the interval reaches both sides of the ` +
-      `${formatRate(limit, settings.unit)} threshold; more pairs would narrow it`;
+      `${formatRate(limit, settings.unit, REQUESTS)} threshold; more pairs would narrow it`;
   }
 
   return {

@@ -3,6 +3,7 @@
  * summaries and pull-request comments). Pure: a report in, a string out; everything that came from
  * the user's repository or the target is escaped in Markdown.
  */
+import { REQUESTS } from '../analysis/axis';
 import { formatNumber, formatRate, formatRateWithInterval } from '../analysis/format';
 import { isMetricName, METRICS } from '../analysis/metrics';
 import { escapeMarkdown, markdownCodeBlock } from '../report/escape';
@@ -34,7 +35,7 @@ function short(commit: string): string {
 }
 
 function differenceText(d: MetricDifference): string {
-  return formatRateWithInterval(d.mean, d.low, d.high, d.unit, d.confidence);
+  return formatRateWithInterval(d.mean, d.low, d.high, d.unit, d.confidence, REQUESTS);
 }
 
 /** The summary without its "LEAK ADDED: " style prefix. */
@@ -81,8 +82,8 @@ export function renderCompareTerminal(report: CompareReport, options: { reportFi
     out.push('  metric             base            head            head − base');
     for (const d of rows) {
       out.push(
-        `  ${label(d.metric).padEnd(18)} ${formatRate(d.base.mean, d.unit).padEnd(15)} ` +
-          `${formatRate(d.head.mean, d.unit).padEnd(15)} ${differenceText(d)}  ${d.verdict}`,
+        `  ${label(d.metric).padEnd(18)} ${formatRate(d.base.mean, d.unit, REQUESTS).padEnd(15)} ` +
+          `${formatRate(d.head.mean, d.unit, REQUESTS).padEnd(15)} ${differenceText(d)}  ${d.verdict}`,
       );
     }
   }
@@ -163,8 +164,8 @@ export function renderCompareMarkdown(report: CompareReport, options: CompareMar
         ],
         rows: rows.map((d) => [
           label(d.metric),
-          formatRate(d.base.mean, d.unit),
-          formatRate(d.head.mean, d.unit),
+          formatRate(d.base.mean, d.unit, REQUESTS),
+          formatRate(d.head.mean, d.unit, REQUESTS),
           differenceText(d),
           d.verdict,
         ]),

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { REQUESTS } from '../analysis/axis';
 import { formatRate } from '../analysis/format';
 import { isMetricName, METRICS } from '../analysis/metrics';
 import type { Config } from '../config/schema';
@@ -217,7 +218,7 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
     .map((d) => ({
       metric: d.metric,
       perRequest: d.base.mean,
-      reason: `every base run (${d.base.runs}) already leaks ${labelOf(d.metric)}: ${formatRate(d.base.mean, d.unit)} on average`,
+      reason: `every base run (${d.base.runs}) already leaks ${labelOf(d.metric)}: ${formatRate(d.base.mean, d.unit, REQUESTS)} on average`,
     }));
   const { verdict, decidedBy } = decide(differences, failure !== undefined || aborted);
   const exitCode = aborted
@@ -273,11 +274,11 @@ function compareMetrics(
     const m = r.processes[0]?.metrics.find((x) => x.metric === metric);
     if (!m) return null;
     return {
-      perRequest: m.perRequest,
+      perRequest: m.perUnit,
       low: m.theilSen.low,
       high: m.theilSen.high,
       confidence: m.theilSen.confidence,
-      span: m.lastRequests - m.firstRequests,
+      span: m.xLast - m.xFirst,
       verdict: m.verdict,
       gating: m.gating,
     };

@@ -3,7 +3,12 @@
  * loop's options and the analysis options.
  */
 import * as path from 'node:path';
-import { defaultAnalysisOptions, mergeAnalysisOptions, type AnalysisOptions } from '../analysis';
+import {
+  defaultAnalysisOptions,
+  mergeAnalysisOptions,
+  type AnalysisOptions,
+  type AnalysisOptionsInput,
+} from '../analysis';
 import { UsageError } from '../errors';
 import type { CheckOptions } from '../pipeline';
 import type { RunOptions } from '../sampling/run';
@@ -59,9 +64,27 @@ export function analysisOptionsFrom(config: Config): AnalysisOptions {
     {
       confidence: a.confidence,
       ...(a.minSamples !== undefined ? { minSamples: a.minSamples } : {}),
-      ...(a.thresholds ? { thresholds: a.thresholds } : {}),
+      ...(a.thresholds ? { thresholds: perUnitThresholds(a.thresholds) } : {}),
       ...(a.gating ? { gating: a.gating } : {}),
     },
     defaultAnalysisOptions(),
   );
+}
+
+/** The config speaks of a load test, whose axis is requests: its `perRequest` is the per-unit threshold. */
+function perUnitThresholds(
+  thresholds: NonNullable<Config['analysis']['thresholds']>,
+): AnalysisOptionsInput['thresholds'] {
+  const out: NonNullable<AnalysisOptionsInput['thresholds']> = {};
+  for (const [name, t] of Object.entries(thresholds) as [
+    keyof typeof thresholds,
+    (typeof thresholds)[keyof typeof thresholds],
+  ][]) {
+    if (!t) continue;
+    out[name] = {
+      ...(t.perRequest !== undefined ? { perUnit: t.perRequest } : {}),
+      ...(t.minGrowth !== undefined ? { minGrowth: t.minGrowth } : {}),
+    };
+  }
+  return out;
 }

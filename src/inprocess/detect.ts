@@ -8,6 +8,7 @@ import type { SourceMap } from 'node:module';
 import * as v8 from 'node:v8';
 import {
   analyseRun,
+  CALLS,
   formatBytes,
   formatNumber,
   formatRateWithInterval,
@@ -82,7 +83,7 @@ export type AttributionStatus =
 
 /**
  * What {@link detectLeak} found: the same verdict, deciding rule and per-metric analyses as a
- * service run (`RunAnalysis`), with "requests" read as calls, plus the per-call figure, the raw
+ * service run (`RunAnalysis`), measured and worded per call (the CALLS axis), plus the per-call figure, the raw
  * series and the growing allocation sites.
  */
 export interface LeakDetection extends RunAnalysis {
@@ -272,7 +273,7 @@ export async function detectLeak(
   }
 
   const series = seriesOf(x, y);
-  const run = perCallWording(analyseRun(series, analysisOptions(o)));
+  const run = analyseRun(series, { ...analysisOptions(o), axis: CALLS });
   let sites: GrowingSite[] = [];
   if (sampler) {
     try {
@@ -314,8 +315,13 @@ export async function detectLeak(
  * @returns the text
  */
 export function formatPerCall(perCall: PerCallGrowth): string {
-  return callWording(
-    formatRateWithInterval(perCall.estimate, perCall.low, perCall.high, 'bytes', perCall.confidence),
+  return formatRateWithInterval(
+    perCall.estimate,
+    perCall.low,
+    perCall.high,
+    'bytes',
+    perCall.confidence,
+    CALLS,
   );
 }
 
@@ -380,28 +386,12 @@ function summarise(r: LeakDetection): string {
 }
 
 function analysisOptions(o: ResolvedDetectLeakOptions): AnalysisOptions {
-  const threshold = { perRequest: o.bytesPerCall, minGrowth: o.minGrowth };
+  const threshold = { perUnit: o.bytesPerCall, minGrowth: o.minGrowth };
   return mergeAnalysisOptions({
     confidence: o.confidence,
     thresholds: { heapUsed: threshold, external: threshold },
     gating: { heapUsed: true, external: true },
   });
-}
-
-/**
- * The analysis writes for load tests ("B/request", "over 4,000 requests"); in process one unit of
- * work is a call. The rules' wording uses "request(s)" only in that sense, so the word is swapped.
- */
-function callWording(text: string): string {
-  return text.replace(/\brequest(s?)\b/g, 'call$1');
-}
-
-function perCallWording(run: RunAnalysis): RunAnalysis {
-  return {
-    verdict: run.verdict,
-    decidedBy: { ...run.decidedBy, reason: callWording(run.decidedBy.reason) },
-    metrics: run.metrics.map((m) => ({ ...m, reason: callWording(m.reason) })),
-  };
 }
 
 /**

@@ -171,7 +171,7 @@ function analyseProcess(
           ...projectTimeToLimit({
             current: last.heapUsed,
             limit: last.heapLimit,
-            bytesPerRequest: heap.perRequest,
+            bytesPerRequest: heap.perUnit,
             requestsPerSecond: rps,
           }),
         }

@@ -201,8 +201,8 @@ function metricChart(p: ProcessReport, m: MetricAnalysis): string {
       ? {
           intercept: m.theilSen.intercept,
           slope: m.theilSen.slope,
-          fromX: m.firstRequests,
-          toX: m.lastRequests,
+          fromX: m.xFirst,
+          toX: m.xLast,
         }
       : undefined,
     leak: m.gating && m.verdict === 'leak',

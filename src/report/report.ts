@@ -6,7 +6,7 @@ import type { MetricAnalysis } from '../analysis';
 import type { FidelityReport } from '../traffic/fidelity';
 
 /** Version of the report.json layout. */
-export const REPORT_SCHEMA_VERSION = 1;
+export const REPORT_SCHEMA_VERSION = 2;
 
 /** Overall outcome. `error` means the run could not measure (see `failure`). */
 export type ReportVerdict = 'leak' | 'pass' | 'inconclusive' | 'error';

@@ -195,7 +195,15 @@ function metricResult(
     },
     ...(locations.length > 0 ? { locations: locations.slice(0, 1) } : {}),
     partialFingerprints: { leakcheckMetric: m.metric },
-    properties: { pid, perRequest: m.perRequest, growth: m.growth, rule: m.rule, samples: m.samples },
+    // perRequest: the name before report schema 2, kept for one release.
+    properties: {
+      pid,
+      perUnit: m.perUnit,
+      perRequest: m.perUnit,
+      growth: m.growth,
+      rule: m.rule,
+      samples: m.samples,
+    },
   };
 }
 

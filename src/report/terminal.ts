@@ -1,4 +1,5 @@
 /** The terminal summary: verdict line, per-metric table, heap chart, projection, warnings. */
+import { axisNamed } from '../analysis/axis';
 import {
   formatAmount,
   formatBytes,
@@ -81,8 +82,9 @@ function renderProcess(
   const header = `  ${pad('metric', 13)}${pad('per request (95% CI)', 38)}${pad('growth', 12)}${pad('samples', 9)}${pad('R²', 7)}verdict`;
   out.push(header);
   for (const m of p.metrics) {
-    const rate = formatRateWithInterval(m.perRequest, m.theilSen.low, m.theilSen.high, m.unit, 0.95)
-      .replace('/request', '')
+    const axis = axisNamed(m.axis);
+    const rate = formatRateWithInterval(m.perUnit, m.theilSen.low, m.theilSen.high, m.unit, 0.95, axis)
+      .replace(axis.bytesRate, '')
       .replace(/\(\d+(\.\d+)?% CI /, '[')
       .replace(/\)$/, ']');
     const growth = (m.growth >= 0 ? '+' : '') + formatAmount(m.growth, m.unit);

@@ -1,9 +1,11 @@
 /**
  * Reading a saved report.json back: checks the schema version and the fields the renderers read,
  * so `leakcheck report` and the Action's comment workflow fail with one clear line on a file that
- * is not a report, or a report of another version. Unknown extra fields are kept.
+ * is not a report, or a report of another version. Version 1 reports are upgraded on load
+ * (migrate.ts). Unknown extra fields are kept.
  */
 import { z } from 'zod';
+import { migrateReport } from './migrate';
 import { REPORT_SCHEMA_VERSION, type Report } from './report';
 
 /** The file is not a report this version of leakcheck can read. */
@@ -14,14 +16,15 @@ const fit = z.looseObject({ slope: num, intercept: num, low: num, high: num, est
 const metric = z.looseObject({
   metric: z.string(),
   unit: z.enum(['bytes', 'count']),
+  axis: z.string(),
   gating: z.boolean(),
   samples: num,
-  firstRequests: num,
-  lastRequests: num,
+  xFirst: num,
+  xLast: num,
   ols: z.looseObject({ rSquared: num, estimable: z.boolean() }),
   theilSen: fit.extend({ confidence: num }),
   growth: num,
-  perRequest: num,
+  perUnit: num,
   verdict: z.enum(['leak', 'pass', 'inconclusive']),
   rule: z.string(),
   reason: z.string(),
@@ -98,14 +101,16 @@ export function parseReport(text: string, name: string): Report {
 }
 
 /**
- * Checks that a parsed value is a Report of the supported schema version.
+ * Checks that a parsed value is a Report of the supported schema version; a report of the
+ * previous version (1) is upgraded first.
  *
  * @param value - parsed JSON
  * @param name - where it came from, for messages
  * @returns the value as a Report
  * @throws ReportFormatError as {@link parseReport}
  */
-export function validateReport(value: unknown, name: string): Report {
+export function validateReport(input: unknown, name: string): Report {
+  const value = migrateReport(input);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ReportFormatError(`${name} is not a leakcheck report: expected a JSON object`);
   }
@@ -115,7 +120,7 @@ export function validateReport(value: unknown, name: string): Report {
   }
   if (version !== REPORT_SCHEMA_VERSION) {
     throw new ReportFormatError(
-      `${name} has report schemaVersion ${JSON.stringify(version)}; this leakcheck reads version ${REPORT_SCHEMA_VERSION}`,
+      `${name} has report schemaVersion ${JSON.stringify(version)}; this leakcheck reads versions 1 and ${REPORT_SCHEMA_VERSION}`,
     );
   }
   const parsed = reportSchema.safeParse(value);

@@ -3,7 +3,7 @@
  * format says the same thing. Values are plain (unescaped) text: each renderer escapes for its own
  * format when it writes them.
  */
-import type { MetricAnalysis, MetricName } from '../analysis';
+import { axisNamed, type MetricAnalysis, type MetricName } from '../analysis';
 import {
   formatAmount,
   formatBytes,
@@ -50,13 +50,20 @@ export function summarySentence(report: Report): string {
 }
 
 /**
- * The per-request rate with its interval, e.g. "312.9 B/request (95% CI 312.6–313.3)".
+ * The rate per unit of the metric's axis with its interval, e.g. "312.9 B/request (95% CI 312.6–313.3)".
  *
  * @param m - one metric's analysis
  * @returns the text
  */
 export function rateText(m: MetricAnalysis): string {
-  return formatRateWithInterval(m.perRequest, m.theilSen.low, m.theilSen.high, m.unit, m.theilSen.confidence);
+  return formatRateWithInterval(
+    m.perUnit,
+    m.theilSen.low,
+    m.theilSen.high,
+    m.unit,
+    m.theilSen.confidence,
+    axisNamed(m.axis),
+  );
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
  * Per-instance leak analysis of Prometheus series with the local run's statistics: the same
- * analyseMetric (least squares, Theil-Sen, Mann-Kendall, plateau and verdict rules), fed time in
- * hours (growth per hour) or the instance's request counter (growth per request). Pure: data in,
- * data out.
+ * analyseMetric (least squares, Theil-Sen, Mann-Kendall, plateau and verdict rules), on the HOURS
+ * axis (growth per hour) or on the instance's request counter (REQUESTS, growth per request); the
+ * axis words the reasons. Pure: data in, data out.
  */
 import {
   analyseMetric,
@@ -12,8 +12,9 @@ import {
   formatConfidence,
   formatDuration,
   formatNumber,
-  formatPValue,
+  formatRate,
   formatRateWithInterval,
+  HOURS,
   mergeAnalysisOptions,
   METRICS,
   projectTimeToLimit,
@@ -83,10 +84,7 @@ export interface GrowthFit {
   samples: number;
   /** Points skipped (not a finite value, or no counter value at that time). */
   skipped: number;
-  /**
-   * The full analysis as a local run reports it. For the per-hour basis x is hours, so its
-   * "perRequest", "firstRequests" and "lastRequests" fields are per hour and hours.
-   */
+  /** The full analysis as a local run reports it; its `axis` says what x was ("hours", "requests"). */
   analysis: MetricAnalysis;
 }
 
@@ -160,7 +158,7 @@ export function defaultWatchThresholds(
   const MiB = 1024 * 1024;
   return {
     perHour: info.unit === 'bytes' ? { rate: MiB, minGrowth: 4 * MiB } : { rate: 1, minGrowth: 10 },
-    perRequest: { rate: info.threshold.perRequest, minGrowth: info.threshold.minGrowth },
+    perRequest: { rate: info.threshold.perUnit, minGrowth: info.threshold.minGrowth },
   };
 }
 
@@ -231,7 +229,7 @@ function optionsFor(options: WatchAnalysisOptions, threshold: WatchThreshold): A
   return mergeAnalysisOptions({
     confidence: options.confidence,
     minSamples: options.minSamples,
-    thresholds: { [options.metric]: { perRequest: threshold.rate, minGrowth: threshold.minGrowth } },
+    thresholds: { [options.metric]: { perUnit: threshold.rate, minGrowth: threshold.minGrowth } },
     // The user chose this query to judge: it gates even if it is RSS (informational locally).
     gating: { [options.metric]: true },
   });
@@ -240,12 +238,15 @@ function optionsFor(options: WatchAnalysisOptions, threshold: WatchThreshold): A
 function fitPerHour(input: InstanceInput, options: WatchAnalysisOptions): GrowthFit {
   const t0 = input.t.find((t) => Number.isFinite(t)) ?? 0;
   const hours = input.t.map((t) => (t - t0) / 3600);
-  const analysis = analyseMetric(options.metric, hours, input.v, optionsFor(options, options.perHour));
+  const analysis = analyseMetric(
+    { metric: options.metric, x: hours, y: input.v },
+    { ...optionsFor(options, options.perHour), axis: HOURS },
+  );
   return {
     basis: 'per-hour',
     verdict: analysis.verdict,
     rule: analysis.rule,
-    reason: perHourReason(analysis, options),
+    reason: analysis.reason,
     rate: analysis.theilSen.slope,
     low: analysis.theilSen.low,
     high: analysis.theilSen.high,
@@ -294,7 +295,7 @@ function fitPerRequest(
     y.push(input.v[i] as number);
     times.push(t);
   }
-  const analysis = analyseMetric(options.metric, x, y, optionsFor(options, options.perRequest));
+  const analysis = analyseMetric({ metric: options.metric, x, y }, optionsFor(options, options.perRequest));
   const span = times.length > 1 ? (times[times.length - 1] as number) - (times[0] as number) : 0;
   const servedCount = x.length > 1 ? (x[x.length - 1] as number) - (x[0] as number) : 0;
   const resetNote =
@@ -333,9 +334,7 @@ function lastFinite(values: readonly number[]): number | null {
 }
 
 /**
- * Formats a per-hour rate with its interval: "5.2 MB/h (95% CI 4.9–5.5)". Reuses the analysis'
- * formatter (its decimals follow the interval's width) and swaps its per-request suffix; counts
- * are given to it per 1,000 so the numbers print unscaled.
+ * Formats a per-hour rate with its interval: "5.2 MB/h (95% CI 4.9–5.5)", "3/h (95% CI 2–4)".
  *
  * @param estimate - growth per hour
  * @param low - lower bound
@@ -351,13 +350,7 @@ export function formatPerHourWithInterval(
   metric: MetricName,
   confidence: number,
 ): string {
-  if (METRICS[metric].unit === 'bytes') {
-    return formatRateWithInterval(estimate, low, high, 'bytes', confidence).replace('/request', '/h');
-  }
-  return formatRateWithInterval(estimate / 1000, low / 1000, high / 1000, 'count', confidence).replace(
-    ' per 1,000 requests',
-    '/h',
-  );
+  return formatRateWithInterval(estimate, low, high, METRICS[metric].unit, confidence, HOURS);
 }
 
 /**
@@ -368,70 +361,7 @@ export function formatPerHourWithInterval(
  * @returns the text
  */
 export function formatPerHour(perHour: number, metric: MetricName): string {
-  return `${formatAmount(perHour, METRICS[metric].unit)}/h`;
-}
-
-/** The analysis' rule, told in hours instead of requests (its own reasons speak of requests). */
-function perHourReason(a: MetricAnalysis, options: WatchAnalysisOptions): string {
-  const { metric, confidence } = options;
-  const info = METRICS[metric];
-  const label = info.label;
-  const limit = a.threshold.perRequest;
-  const hours = a.lastRequests - a.firstRequests;
-  const over = formatDuration(hours * 3600);
-  const rate = formatPerHourWithInterval(
-    a.theilSen.slope,
-    a.theilSen.low,
-    a.theilSen.high,
-    metric,
-    confidence,
-  );
-  const skipped =
-    a.skipped > 0 ? ` (${a.skipped} point${a.skipped === 1 ? '' : 's'} without a finite value skipped)` : '';
-  const growth = formatAmount(a.growth, info.unit);
-  let text: string;
-  switch (a.rule) {
-    case 'too-few-samples':
-      text =
-        a.samples < options.minSamples
-          ? `only ${a.samples} ${label} point${a.samples === 1 ? '' : 's'} (need at least ${options.minSamples}); widen --range or shorten --step`
-          : `the ${a.samples} ${label} points cover no time span or too few distinct times for a slope`;
-      break;
-    case 'plateau': {
-      const p = a.plateau;
-      const late = formatPerHourWithInterval(p.lateSlope, p.lateLow, p.lateHigh, metric, confidence);
-      text =
-        `${label} rose ${formatAmount(p.rise, info.unit)}, at ${formatPerHour(p.earlySlope, metric)} over the first ` +
-        `${formatDuration((p.earlyEndX - a.firstRequests) * 3600)}, then flattened to ${late} over the last ` +
-        `${formatDuration((a.lastRequests - p.lateStartX) * 3600)}, below the ${formatPerHour(limit, metric)} threshold: ` +
-        'looks like a cache that filled and stopped or one-time initialisation';
-      break;
-    }
-    case 'linear-growth':
-      text =
-        `${label} grew ${rate}, above the ${formatPerHour(limit, metric)} threshold; trend significant ` +
-        `(Mann-Kendall ${formatPValue(a.mannKendall.pValue)}); ${growth} over ${over}`;
-      break;
-    case 'below-threshold':
-      text =
-        a.theilSen.high < limit
-          ? `${label} grows ${rate}, below the ${formatPerHour(limit, metric)} threshold`
-          : `${label} grows ${rate}; even at the upper bound that is ` +
-            `${formatAmount(Math.max(a.theilSen.high, 0) * hours, info.unit)} over ${over}, below the ` +
-            `${formatAmount(a.threshold.minGrowth, info.unit)} minimum growth`;
-      break;
-    case 'no-trend':
-      text =
-        `${label}: no significant trend (Mann-Kendall ${formatPValue(a.mannKendall.pValue)}) and the least-squares ` +
-        `slope ${formatPerHourWithInterval(a.ols.slope, a.ols.low, a.ols.high, metric, confidence)} is below the ` +
-        `${formatPerHour(limit, metric)} threshold`;
-      break;
-    default:
-      text =
-        `${label} grows ${rate}, which cannot be told apart from the ${formatPerHour(limit, metric)} threshold ` +
-        `at ${formatConfidence(confidence)} over ${over}; a longer --range would decide`;
-  }
-  return text + skipped;
+  return formatRate(perHour, METRICS[metric].unit, HOURS);
 }
 
 function project(

@@ -54,7 +54,7 @@ export { formatPromDuration, parseBytes, parseDuration } from './units';
 export { renderWatchMarkdown, renderWatchTerminal } from './render';
 
 /** Version of the watch report's JSON layout. */
-export const WATCH_REPORT_SCHEMA_VERSION = 1;
+export const WATCH_REPORT_SCHEMA_VERSION = 2;
 
 /** Exit codes, as for `leakcheck run`. */
 const EXIT_PASS = 0;

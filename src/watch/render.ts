@@ -2,7 +2,14 @@
  * Renderers of a watch report: terminal and Markdown (JSON is the report itself). Pure. Label
  * values and reasons come from the user's Prometheus, so they are escaped for each medium.
  */
-import { formatAmount, formatDuration, formatNumber, formatRateWithInterval, METRICS } from '../analysis';
+import {
+  formatAmount,
+  formatDuration,
+  formatNumber,
+  formatRateWithInterval,
+  METRICS,
+  REQUESTS,
+} from '../analysis';
 import { formatPerHourWithInterval, type InstanceAnalysis } from './analyse';
 import type { WatchReport } from './index';
 
@@ -75,7 +82,9 @@ function rates(instance: InstanceAnalysis, report: WatchReport): string {
   const parts = [formatPerHourWithInterval(h.rate, h.low, h.high, metric, report.confidence)];
   const r = instance.perRequest;
   if (r && r.samples > 0) {
-    parts.push(formatRateWithInterval(r.rate, r.low, r.high, METRICS[metric].unit, report.confidence));
+    parts.push(
+      formatRateWithInterval(r.rate, r.low, r.high, METRICS[metric].unit, report.confidence, REQUESTS),
+    );
   }
   const current =
     instance.current !== null ? `; now ${formatAmount(instance.current, METRICS[metric].unit)}` : '';

@@ -108,7 +108,7 @@ describe('the Action on the incident leak, on a pull request', () => {
     expect(Number(run.outputs['bytes-per-request'])).toBeGreaterThan(100);
     const report = JSON.parse(fs.readFileSync(run.outputs['report-path'] as string, 'utf8')) as Report;
     expect(report.verdict).toBe('leak');
-    expect(report.schemaVersion).toBe(1);
+    expect(report.schemaVersion).toBe(2);
     const html = fs.readFileSync(run.outputs['html-report-path'] as string, 'utf8');
     expect(html).toMatch(/^<!doctype html>/i);
     expect(html).toContain('id="verdict"');

@@ -74,7 +74,7 @@ test('a leak added by the head is blamed: exit 1, head − base above the thresh
   expect(report.exitCode).toBe(1);
   const heap = report.differences.find((d) => d.metric === 'heapUsed');
   expect(heap?.verdict).toBe('leak');
-  expect(heap?.low).toBeGreaterThan(heap?.threshold.perRequest ?? Infinity);
+  expect(heap?.low).toBeGreaterThan(heap?.threshold.perUnit ?? Infinity);
   expect(heap?.baseLeaks).toBe(false);
   expect(report.preExisting).toEqual([]);
   // Alternating, the order flipped in the second pair.

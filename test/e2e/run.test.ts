@@ -33,10 +33,10 @@ describe('leaking fixtures are flagged on the right metric', () => {
     expect(m.verdict).toBe('leak');
     const truth = expected(fixture);
     if (truth.bytesPerRequest) {
-      expect(Math.abs(m.perRequest - truth.bytesPerRequest) / truth.bytesPerRequest).toBeLessThan(0.15);
+      expect(Math.abs(m.perUnit - truth.bytesPerRequest) / truth.bytesPerRequest).toBeLessThan(0.15);
     }
     if (truth.unitPerRequest) {
-      expect(Math.abs(m.perRequest - truth.unitPerRequest) / truth.unitPerRequest).toBeLessThan(0.15);
+      expect(Math.abs(m.perUnit - truth.unitPerRequest) / truth.unitPerRequest).toBeLessThan(0.15);
     }
     expect(run.stdout).toContain('LEAK');
     expect(survivors(run.report)).toEqual([]);

@@ -1,4 +1,5 @@
 import {
+  REQUESTS,
   formatBytes,
   formatConfidence,
   formatDuration,
@@ -48,18 +49,26 @@ describe('format', () => {
     expect(formatPValue(0.41)).toBe('p=0.41');
     expect(formatConfidence(0.95)).toBe('95%');
     expect(formatConfidence(0.995)).toBe('99.5%');
-    expect(formatRate(312, 'bytes')).toBe('312 B/request');
-    expect(formatRate(0.002, 'count')).toBe('2 per 1,000 requests');
+    expect(formatRate(312, 'bytes', REQUESTS)).toBe('312 B/request');
+    expect(formatRate(0.002, 'count', REQUESTS)).toBe('2 per 1,000 requests');
   });
 
   it('formats a rate and its interval in one scale', () => {
-    expect(formatRateWithInterval(312, 298, 327, 'bytes', 0.95)).toBe('312 B/request (95% CI 298–327)');
-    expect(formatRateWithInterval(313.31, 313.02, 313.63, 'bytes', 0.95)).toBe(
+    expect(formatRateWithInterval(312, 298, 327, 'bytes', 0.95, REQUESTS)).toBe(
+      '312 B/request (95% CI 298–327)',
+    );
+    expect(formatRateWithInterval(313.31, 313.02, 313.63, 'bytes', 0.95, REQUESTS)).toBe(
       '313.3 B/request (95% CI 313.0–313.6)',
     );
-    expect(formatRateWithInterval(12, -30, 54, 'bytes', 0.9)).toBe('12 B/request (90% CI -30 to 54)');
-    expect(formatRateWithInterval(1500, 1200, 1800, 'bytes', 0.95)).toBe('1.5 KB/request (95% CI 1.2–1.8)');
-    expect(formatRateWithInterval(0, 0, 0, 'count', 0.95)).toBe('0 per 1,000 requests (95% CI 0–0)');
+    expect(formatRateWithInterval(12, -30, 54, 'bytes', 0.9, REQUESTS)).toBe(
+      '12 B/request (90% CI -30 to 54)',
+    );
+    expect(formatRateWithInterval(1500, 1200, 1800, 'bytes', 0.95, REQUESTS)).toBe(
+      '1.5 KB/request (95% CI 1.2–1.8)',
+    );
+    expect(formatRateWithInterval(0, 0, 0, 'count', 0.95, REQUESTS)).toBe(
+      '0 per 1,000 requests (95% CI 0–0)',
+    );
   });
 });
 

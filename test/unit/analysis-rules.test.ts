@@ -1,4 +1,5 @@
 import {
+  REQUESTS,
   RULES,
   belowThreshold,
   decide,
@@ -29,8 +30,9 @@ function context(over: ContextOverrides = {}): RuleContext {
   return {
     metric: 'heapUsed',
     unit: 'bytes',
+    axis: REQUESTS,
     label: 'heap',
-    threshold: { perRequest: 2, minGrowth: 262_144 },
+    threshold: { perUnit: 2, minGrowth: 262_144 },
     confidence: 0.95,
     minSamples: 8,
     samples: 35,
@@ -210,7 +212,7 @@ describe('linear-growth', () => {
         metric: 'handles',
         unit: 'count',
         label: 'handles',
-        threshold: { perRequest: 0.0001, minGrowth: 10 },
+        threshold: { perUnit: 0.0001, minGrowth: 10 },
         theilSen: { slope: 0.002, low: 0.0019, high: 0.0021 },
         ols: { slope: 0.002, low: 0.0019, high: 0.0021 },
         mannKendall: { pValue: 1e-12 },
@@ -251,7 +253,7 @@ describe('no-trend', () => {
     metric: 'handles',
     unit: 'count',
     label: 'handles',
-    threshold: { perRequest: 0.0001, minGrowth: 10 },
+    threshold: { perUnit: 0.0001, minGrowth: 10 },
     // Sen's interval jumped to a ±1/3,000 slope; least squares sees nothing.
     theilSen: { slope: 0, low: 0, high: 0.00033 },
     ols: { slope: 0.000001, low: -0.000004, high: 0.000006 },

@@ -15,7 +15,7 @@ function heap(samples: number, f: (x: number) => number, seed: number, sd = HEAP
 }
 
 function analyse(series: MetricSeries): MetricAnalysis {
-  return analyseMetric(series.metric, series.x, series.y);
+  return analyseMetric(series);
 }
 
 const SEEDS = Array.from({ length: 25 }, (_, i) => i + 1);
@@ -25,7 +25,7 @@ describe('analyseMetric on realistic heap series', () => {
     for (const seed of SEEDS) {
       const a = analyse(heap(35, (x) => HEAP_BASELINE + 0.2 * x, seed));
       expect(a).toMatchObject({ verdict: 'pass', rule: 'below-threshold' });
-      expect(Math.abs(a.perRequest - 0.2)).toBeLessThan(1);
+      expect(Math.abs(a.perUnit - 0.2)).toBeLessThan(1);
     }
   });
 
@@ -33,8 +33,8 @@ describe('analyseMetric on realistic heap series', () => {
     for (const seed of SEEDS) {
       const a = analyse(heap(35, (x) => HEAP_BASELINE + 313 * x, seed));
       expect(a).toMatchObject({ verdict: 'leak', rule: 'linear-growth' });
-      expect(Math.abs(a.perRequest - 313) / 313).toBeLessThan(0.05);
-      expect(Math.abs(a.growth - 313 * (a.lastRequests - a.firstRequests))).toBeLessThan(0.05 * a.growth);
+      expect(Math.abs(a.perUnit - 313) / 313).toBeLessThan(0.05);
+      expect(Math.abs(a.growth - 313 * (a.xLast - a.xFirst))).toBeLessThan(0.05 * a.growth);
     }
     const one = analyse(heap(35, (x) => HEAP_BASELINE + 313 * x, 1));
     expect(one.reason).toMatch(
@@ -45,19 +45,19 @@ describe('analyseMetric on realistic heap series', () => {
   it('flags 16 B/request over ~100,000 requests', () => {
     for (const seed of SEEDS) {
       const a = analyse(heap(34, (x) => HEAP_BASELINE + 16 * x, seed));
-      expect(a.lastRequests).toBeGreaterThan(90_000);
-      expect(a.lastRequests).toBeLessThan(115_000);
+      expect(a.xLast).toBeGreaterThan(90_000);
+      expect(a.xLast).toBeLessThan(115_000);
       expect(a).toMatchObject({ verdict: 'leak', rule: 'linear-growth' });
-      expect(Math.abs(a.perRequest - 16)).toBeLessThan(1);
+      expect(Math.abs(a.perUnit - 16)).toBeLessThan(1);
     }
   });
 
   it('flags 4 B/request over ~300,000 requests', () => {
     for (const seed of SEEDS) {
       const a = analyse(heap(100, (x) => HEAP_BASELINE + 4 * x, seed));
-      expect(a.lastRequests).toBeGreaterThan(280_000);
+      expect(a.xLast).toBeGreaterThan(280_000);
       expect(a).toMatchObject({ verdict: 'leak', rule: 'linear-growth' });
-      expect(Math.abs(a.perRequest - 4)).toBeLessThan(0.3);
+      expect(Math.abs(a.perUnit - 4)).toBeLessThan(0.3);
     }
   });
 
@@ -76,7 +76,7 @@ describe('analyseMetric on realistic heap series', () => {
       const series = heap(35, (x) => HEAP_BASELINE + 0.5 * x, seed);
       const first = series.x[0] as number;
       const y = series.y.map((v, i) => v + ((series.x[i] as number) > first ? 5_000_000 : 0));
-      const a = analyseMetric('heapUsed', series.x, y);
+      const a = analyseMetric({ metric: 'heapUsed', x: series.x, y: y });
       expect(a.verdict).toBe('pass');
       expect(['plateau', 'below-threshold']).toContain(a.rule);
       expect(a.observedGrowth).toBeGreaterThan(4_500_000);
@@ -87,9 +87,8 @@ describe('analyseMetric on realistic heap series', () => {
     // About the rules' handling of noise, so pinned to the thresholds it was designed with rather
     // than to whatever the heap default is (1 MiB of minimum growth would let a 95% interval's
     // upper tail decide a few seeds).
-    const opts = mergeAnalysisOptions({ thresholds: { heapUsed: { perRequest: 2, minGrowth: 262_144 } } });
-    const analyse = (series: MetricSeries): MetricAnalysis =>
-      analyseMetric(series.metric, series.x, series.y, opts);
+    const opts = mergeAnalysisOptions({ thresholds: { heapUsed: { perUnit: 2, minGrowth: 262_144 } } });
+    const analyse = (series: MetricSeries): MetricAnalysis => analyseMetric(series, opts);
     const leak = (x: number): number => HEAP_BASELINE + 20 * x;
     const one = analyse(heap(35, leak, 2, 4_000_000));
     expect(one).toMatchObject({ verdict: 'inconclusive', rule: 'undecided' });
@@ -110,9 +109,9 @@ describe('analyseMetric on counts', () => {
     const x = grid(3);
     const jitter = mulberry32(4);
     const y = x.map((v) => 12 + Math.floor(v / 500) + (jitter() < 0.3 ? 1 : 0));
-    const a = analyseMetric('handles', x, y);
+    const a = analyseMetric({ metric: 'handles', x: x, y: y });
     expect(a).toMatchObject({ verdict: 'leak', rule: 'linear-growth', unit: 'count' });
-    expect(a.perRequest).toBeCloseTo(0.002, 4);
+    expect(a.perUnit).toBeCloseTo(0.002, 4);
     expect(a.reason).toContain('per 1,000 requests');
   });
 
@@ -120,7 +119,7 @@ describe('analyseMetric on counts', () => {
     const x = grid(5);
     const jitter = mulberry32(6);
     const y = x.map(() => 12 + Math.floor(jitter() * 3) - 1);
-    expect(analyseMetric('handles', x, y)).toMatchObject({ verdict: 'pass', perRequest: 0 });
+    expect(analyseMetric({ metric: 'handles', x: x, y: y })).toMatchObject({ verdict: 'pass', perUnit: 0 });
   });
 });
 
@@ -135,7 +134,7 @@ describe('analyseMetric input handling', () => {
     const y = [...s.y];
     y[3] = Number.NaN;
     y[9] = Number.POSITIVE_INFINITY;
-    const a = analyseMetric('heapUsed', s.x, y);
+    const a = analyseMetric({ metric: 'heapUsed', x: s.x, y: y });
     expect(a).toMatchObject({ samples: 33, skipped: 2, verdict: 'leak' });
     expect(a.reason).toContain('(2 samples without a finite value skipped)');
   });
@@ -143,39 +142,45 @@ describe('analyseMetric input handling', () => {
   it('sorts samples by requests served before testing for a trend', () => {
     const s = heap(35, (x) => HEAP_BASELINE + 313 * x, 1);
     const order = s.x.map((_, i) => i).reverse();
-    const a = analyseMetric(
-      'heapUsed',
-      order.map((i) => s.x[i] as number),
-      order.map((i) => s.y[i] as number),
-    );
+    const a = analyseMetric({
+      metric: 'heapUsed',
+      x: order.map((i) => s.x[i] as number),
+      y: order.map((i) => s.y[i] as number),
+    });
     expect(a.mannKendall.s).toBeGreaterThan(0);
     expect(a.verdict).toBe('leak');
   });
 
   it('produces JSON-safe output even for degenerate input', () => {
     for (const a of [
-      analyseMetric('heapUsed', [], []),
-      analyseMetric('heapUsed', [1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000], [1, 2, 3, 4, 5, 6, 7, 8]),
+      analyseMetric({ metric: 'heapUsed', x: [], y: [] }),
+      analyseMetric({
+        metric: 'heapUsed',
+        x: [1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000],
+        y: [1, 2, 3, 4, 5, 6, 7, 8],
+      }),
       analyse(heap(35, (x) => HEAP_BASELINE + 313 * x, 1)),
     ]) {
       expect(JSON.parse(JSON.stringify(a))).toEqual(a);
     }
     expect(
-      analyseMetric('heapUsed', [1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000], [1, 2, 3, 4, 5, 6, 7, 8]),
+      analyseMetric({
+        metric: 'heapUsed',
+        x: [1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000],
+        y: [1, 2, 3, 4, 5, 6, 7, 8],
+      }),
     ).toMatchObject({ verdict: 'inconclusive', rule: 'too-few-samples' });
   });
 
   it('applies threshold overrides', () => {
     const s = heap(35, (x) => HEAP_BASELINE + 16 * x, 1);
-    const strict = analyseMetric('heapUsed', s.x, s.y);
+    const strict = analyseMetric({ metric: 'heapUsed', x: s.x, y: s.y });
     const lenient = analyseMetric(
-      'heapUsed',
-      s.x,
-      s.y,
-      mergeAnalysisOptions({ thresholds: { heapUsed: { perRequest: 50 } } }),
+      { metric: 'heapUsed', x: s.x, y: s.y },
+      mergeAnalysisOptions({ thresholds: { heapUsed: { perUnit: 50 } } }),
     );
     expect(strict.verdict).toBe('leak');
-    expect(lenient).toMatchObject({ verdict: 'pass', threshold: { perRequest: 50, minGrowth: 1_048_576 } });
+    expect(lenient).toMatchObject({ verdict: 'pass', threshold: { perUnit: 50, minGrowth: 1_048_576 } });
   });
 });
 

@@ -14,7 +14,7 @@ const SETTINGS = {
   label: 'heap',
   unit: 'bytes' as const,
   gating: true,
-  threshold: { perRequest: 2, minGrowth: 256 * 1024 },
+  threshold: { perUnit: 2, minGrowth: 256 * 1024 },
   confidence: 0.95,
 };
 // Student's t, 0.975 quantile, from tables: 2 degrees of freedom (2 pairs: 2N − 2), 4 (3 pairs).
@@ -55,7 +55,7 @@ describe('pairedDifference', () => {
     const head = [run(18, 'leak'), run(9, 'inconclusive')];
     const d = pairedDifference(base, head, SETTINGS);
     expect(d.mean).toBeCloseTo(1, 6);
-    expect(d.low).toBeLessThan(SETTINGS.threshold.perRequest);
+    expect(d.low).toBeLessThan(SETTINGS.threshold.perUnit);
     expect(d.verdict).toBe('inconclusive');
   });
 

@@ -372,10 +372,37 @@ describe('report.json validation', () => {
     ['{', /^r\.json is not valid JSON/],
     ['[]', /^r\.json is not a leakcheck report: expected a JSON object$/],
     ['{"verdict":"leak"}', /^r\.json is not a leakcheck report: it has no "schemaVersion"$/],
-    ['{"schemaVersion":2}', /^r\.json has report schemaVersion 2; this leakcheck reads version 1$/],
+    ['{"schemaVersion":3}', /^r\.json has report schemaVersion 3; this leakcheck reads versions 1 and 2$/],
   ])('%s is refused in one line', (input, message) => {
     expect(() => parseReport(input, 'r.json')).toThrow(ReportFormatError);
     expect(() => parseReport(input, 'r.json')).toThrow(message);
+  });
+
+  test('a report of schema version 1 (per-request field names) is upgraded on load', () => {
+    const v1 = JSON.parse(text);
+    v1.schemaVersion = 1;
+    for (const m of v1.processes[0].metrics) {
+      m.perRequest = m.perUnit;
+      m.firstRequests = m.xFirst;
+      m.lastRequests = m.xLast;
+      m.threshold = { perRequest: m.threshold.perUnit, minGrowth: m.threshold.minGrowth };
+      delete m.perUnit;
+      delete m.xFirst;
+      delete m.xLast;
+      delete m.axis;
+    }
+    const thresholds = v1.settings.thresholds as Record<string, { perUnit: number; minGrowth: number }>;
+    for (const [name, t] of Object.entries(thresholds)) {
+      v1.settings.thresholds[name] = { perRequest: t.perUnit, minGrowth: t.minGrowth };
+    }
+    const back = parseReport(JSON.stringify(v1), 'old.json');
+    expect(back.schemaVersion).toBe(2);
+    expect(back.processes[0]?.metrics[0]).toMatchObject({ axis: 'requests', threshold: { perUnit: 2 } });
+    // The same report, field for field (the renamed keys come last, so JSON text differs in order).
+    expect(back).toEqual(JSON.parse(text));
+    for (const f of REPORT_FORMATS.filter((f) => f !== 'json')) {
+      expect(renderReport(back, f)).toBe(renderReport(leak, f));
+    }
   });
 
   test('a wrong field is named by its path', () => {
