@@ -20,6 +20,7 @@
  * growth has settled: the recent slope is not shown to be below half the early slope. Decaying
  * growth slows down; a leak does not.
  */
+import { REQUESTS } from './axis';
 import { tQuantile } from './distributions';
 import { formatRateWithInterval, formatConfidence, formatNumber } from './format';
 
@@ -359,7 +360,7 @@ export function requestsNeeded(look: SequentialLook, threshold: number): number 
  */
 export function describeLook(look: SequentialLook, threshold: number, confidence: number): string {
   const rate = Number.isFinite(look.low)
-    ? formatRateWithInterval(look.slope, look.low, look.high, 'bytes', confidence)
+    ? formatRateWithInterval(look.slope, look.low, look.high, 'bytes', confidence, REQUESTS)
     : `${formatNumber(look.slope, 1)} B/request (interval not yet estimable)`;
   const warm = look.settled ? '' : ', growth still slowing down (warm-up)';
   return `look ${look.look}: recent slope ${rate} vs threshold ${formatNumber(threshold, 1)} B/request${warm}`;

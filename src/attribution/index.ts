@@ -43,7 +43,7 @@ export function withAttribution(
   analysis: AnalysisOptions,
 ): RunOptions {
   if (!config.attribution.enabled) return run;
-  const threshold = analysis.thresholds.heapUsed?.perRequest ?? 2;
+  const threshold = analysis.thresholds.heapUsed?.perUnit ?? 2;
   const probe = new AttributionProbe({
     samplingInterval: config.attribution.samplingInterval,
     snapshots: config.attribution.snapshots,
@@ -76,12 +76,10 @@ export function heapVerdict(samples: readonly Sample[], analysis: AnalysisOption
   const busiest = [...byPid.values()].sort((a, b) => served(b) - served(a))[0];
   if (!busiest || busiest.length < 2) return { verdict: 'inconclusive', perRequest: null };
   const m = analyseMetric(
-    'heapUsed',
-    busiest.map((s) => s.requests),
-    busiest.map((s) => s.heapUsed),
+    { metric: 'heapUsed', x: busiest.map((s) => s.requests), y: busiest.map((s) => s.heapUsed) },
     analysis,
   );
-  return { verdict: m.verdict, perRequest: m.perRequest };
+  return { verdict: m.verdict, perRequest: m.perUnit };
 }
 
 /**
