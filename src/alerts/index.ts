@@ -1,7 +1,9 @@
 /**
  * Prometheus recording and alerting rules for production leak detection on the exporter's
- * post-GC heap: "reaches its limit within the hour" (predict_linear) and "sustained growth"
- * (deriv). Pure: options in, a rule file object or its YAML out.
+ * post-GC heap: "reaches its limit within the hour" (predict_linear), "sustained growth" (deriv)
+ * and "the exporter stopped reporting" (per job). Recorded series follow Prometheus' naming
+ * convention, `level:metric:operations`; every alert links to its runbook. Pure: options in, a
+ * rule file object or its YAML out.
  */
 import { stringify } from 'yaml';
 import { EXPORTER_METRICS } from '../exporter/names';
@@ -46,6 +48,18 @@ export interface AlertRuleOptions {
   /** Severity labels. */
   limitSeverity: string;
   growthSeverity: string;
+  /** How far back a job counts as having reported (its series may vanish for this long). */
+  absentWindow: string;
+  /** How long a job must be silent before the absent alert fires; null for no such alert. */
+  absentFor: string | null;
+  absentSeverity: string;
+  /** Where the runbooks are: each alert's runbook_url is this plus the alert's section anchor. */
+  runbookBase: string;
+  /**
+   * Also record the 0.1 names (`leakcheck:heap_after_gc:*`) so existing dashboards keep working.
+   * Deprecated: removed in the next release.
+   */
+  legacyNames: boolean;
 }
 
 /** A Prometheus rule file. */
@@ -64,20 +78,69 @@ export type Rule =
       annotations?: Record<string, string>;
     };
 
-/** Names of the recorded series and alerts. */
+/** Names of the alerts (CamelCase, as Prometheus names alerts). */
 export const RULE_NAMES = {
-  /** deriv(post-GC heap[growth window]) × 3600: bytes per hour. */
-  growthPerHour: 'leakcheck:heap_after_gc:growth_bytes_per_hour',
-  /** predict_linear(post-GC heap[predict window], horizon): bytes at the horizon. */
-  predicted: 'leakcheck:heap_after_gc:predicted_bytes',
-  /** Post-GC heap / limit. */
-  limitRatio: 'leakcheck:heap_after_gc:limit_ratio',
-  /** deriv / rate of requests: bytes per request. */
-  growthPerRequest: 'leakcheck:heap_after_gc:growth_bytes_per_request',
   limitAlert: 'LeakcheckHeapLimitWithinHorizon',
   growthAlert: 'LeakcheckSustainedHeapGrowth',
   perRequestAlert: 'LeakcheckHeapGrowthPerRequest',
+  absentAlert: 'LeakcheckExporterAbsent',
 } as const;
+
+/**
+ * The recorded series' names before 0.2 (`leakcheck alerts --legacy-names` still records them).
+ * Deprecated: removed in the next release.
+ */
+export const LEGACY_RECORD_NAMES = {
+  growthPerHour: 'leakcheck:heap_after_gc:growth_bytes_per_hour',
+  predicted: 'leakcheck:heap_after_gc:predicted_bytes',
+  limitRatio: 'leakcheck:heap_after_gc:limit_ratio',
+  growthPerRequest: 'leakcheck:heap_after_gc:growth_bytes_per_request',
+} as const;
+
+/** Names of the recorded series. */
+export interface RecordNames {
+  /** deriv(post-GC heap[growth window]) × 3600: bytes per hour. */
+  growthPerHour: string;
+  /** predict_linear(post-GC heap[predict window], horizon): bytes at the horizon. */
+  predicted: string;
+  /** Post-GC heap / limit. */
+  limitRatio: string;
+  /** deriv / rate of requests: bytes per request. */
+  growthPerRequest: string;
+}
+
+/**
+ * The recorded series' names, `level:metric:operations` (Prometheus' convention): level
+ * `instance` (nothing aggregated away), the heap metric (with the unit the value has), and the
+ * operations with their windows, e.g. `instance:leakcheck_heap_used_after_gc_bytes_per_hour:deriv6h`.
+ *
+ * @param o - the options (heap metric, windows)
+ * @returns the four names
+ */
+export function recordNames(
+  o: Pick<AlertRuleOptions, 'heapMetric' | 'growthWindow' | 'predictWindow'>,
+): RecordNames {
+  // Colons belong to recording rules' structure: a recorded input's colons become underscores.
+  const metric = o.heapMetric.replace(/:/g, '_');
+  const base = metric.replace(/_bytes$/, '');
+  return {
+    growthPerHour: `instance:${base}_bytes_per_hour:deriv${o.growthWindow}`,
+    predicted: `instance:${metric}:predict_linear${o.predictWindow}`,
+    limitRatio: `instance:${base}_per_limit:ratio`,
+    growthPerRequest: `instance:${base}_bytes_per_request:ratio_deriv${o.growthWindow}`,
+  };
+}
+
+/** The README section each alert's runbook is in (anchors of "Runbook: leak alerts"). */
+export const RUNBOOK_ANCHORS: Record<(typeof RULE_NAMES)[keyof typeof RULE_NAMES], string> = {
+  LeakcheckHeapLimitWithinHorizon: 'runbook-leakcheckheaplimitwithinhorizon',
+  LeakcheckSustainedHeapGrowth: 'runbook-leakchecksustainedheapgrowth',
+  LeakcheckHeapGrowthPerRequest: 'runbook-leakcheckheapgrowthperrequest',
+  LeakcheckExporterAbsent: 'runbook-leakcheckexporterabsent',
+};
+
+/** The published README; `--runbook-base` points the links at a team's own copy instead. */
+export const DEFAULT_RUNBOOK_BASE = 'https://www.npmjs.com/package/leakcheck';
 
 const MiB = 1024 * 1024;
 
@@ -108,6 +171,11 @@ export function defaultAlertRuleOptions(): AlertRuleOptions {
     thresholdPerRequest: null,
     limitSeverity: 'critical',
     growthSeverity: 'warning',
+    absentWindow: '1h',
+    absentFor: '10m',
+    absentSeverity: 'warning',
+    runbookBase: DEFAULT_RUNBOOK_BASE,
+    legacyNames: false,
   };
 }
 
@@ -136,6 +204,8 @@ export function validateAlertRuleOptions(o: AlertRuleOptions): void {
     ['limitFor', o.limitFor],
     ['growthWindow', o.growthWindow],
     ['growthFor', o.growthFor],
+    ['absentWindow', o.absentWindow],
+    ['absentFor', o.absentFor],
   ];
   for (const [name, value] of durations) {
     if (value !== null && parseDuration(value) === null) {
@@ -171,6 +241,9 @@ export function validateAlertRuleOptions(o: AlertRuleOptions): void {
     );
   }
   if (o.group.trim() === '') throw new AlertOptionsError('group: must not be empty');
+  if (!/^https?:\/\/\S+$/.test(o.runbookBase)) {
+    throw new AlertOptionsError(`runbookBase: expected an http(s) URL, got "${o.runbookBase}"`);
+  }
   for (const label of o.limitOn ?? []) {
     if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(label)) {
       throw new AlertOptionsError(`limitOn: "${label}" is not a label name`);
@@ -206,30 +279,29 @@ export function alertRules(options: Partial<AlertRuleOptions> = {}): RuleFile {
       : '';
   // Vector matching against the limit: identical labels, or only the given ones.
   const match = o.limitOn && o.limitOn.length > 0 ? ` on (${o.limitOn.join(', ')}) group_left () ` : ' ';
-  const rules: Rule[] = [
-    {
-      record: RULE_NAMES.growthPerHour,
-      expr: `deriv(${heap}[${o.growthWindow}]) * 3600`,
-    },
-    {
-      record: RULE_NAMES.predicted,
-      expr: `predict_linear(${heap}[${o.predictWindow}], ${promNumber(horizonSeconds)})`,
-    },
-    {
-      record: RULE_NAMES.limitRatio,
-      expr: `${heap} /${match}${limit}`,
-    },
+  const names = recordNames(o);
+  const runbook = (alert: keyof typeof RUNBOOK_ANCHORS): string =>
+    `${o.runbookBase.replace(/#.*$/, '')}#${RUNBOOK_ANCHORS[alert]}`;
+  const records: Array<[keyof RecordNames, string]> = [
+    ['growthPerHour', `deriv(${heap}[${o.growthWindow}]) * 3600`],
+    ['predicted', `predict_linear(${heap}[${o.predictWindow}], ${promNumber(horizonSeconds)})`],
+    ['limitRatio', `${heap} /${match}${limit}`],
   ];
   if (o.requestsMetric) {
-    rules.push({
-      record: RULE_NAMES.growthPerRequest,
-      expr: `deriv(${heap}[${o.growthWindow}]) / (rate(${sel(o.requestsMetric)}[${o.growthWindow}]) > 0)`,
-    });
+    records.push([
+      'growthPerRequest',
+      `deriv(${heap}[${o.growthWindow}]) / (rate(${sel(o.requestsMetric)}[${o.growthWindow}]) > 0)`,
+    ]);
+  }
+  const rules: Rule[] = records.map(([key, expr]) => ({ record: names[key], expr }));
+  if (o.legacyNames) {
+    // Deprecated 0.1 names, recorded from the new series so both always agree.
+    for (const [key] of records) rules.push({ record: LEGACY_RECORD_NAMES[key], expr: names[key] });
   }
   rules.push(
     {
       alert: RULE_NAMES.limitAlert,
-      expr: `${RULE_NAMES.predicted} >=${match}${limit}\nand ${RULE_NAMES.growthPerHour} > 0`,
+      expr: `${names.predicted} >=${match}${limit}\nand ${names.growthPerHour} > 0`,
       for: o.limitFor,
       labels: { severity: o.limitSeverity },
       annotations: {
@@ -238,11 +310,12 @@ export function alertRules(options: Partial<AlertRuleOptions> = {}): RuleFile {
           `The heap after major GCs of {{ $labels.instance }} ({{ $labels.job }}), extrapolated over the last ` +
           `${o.predictWindow}, reaches the heap limit within ${o.horizon} (predicted {{ $value | humanize1024 }}B). ` +
           'A leak, or a working set too large for the limit.',
+        runbook_url: runbook(RULE_NAMES.limitAlert),
       },
     },
     {
       alert: RULE_NAMES.growthAlert,
-      expr: `${RULE_NAMES.growthPerHour} > ${promNumber(rateFloor)}${gcs}`,
+      expr: `${names.growthPerHour} > ${promNumber(rateFloor)}${gcs}`,
       for: o.growthFor,
       labels: { severity: o.growthSeverity },
       annotations: {
@@ -251,6 +324,7 @@ export function alertRules(options: Partial<AlertRuleOptions> = {}): RuleFile {
           `The heap after major GCs of {{ $labels.instance }} ({{ $labels.job }}) has grown faster than ` +
           `${promNumber(o.thresholdPerHour)} bytes/h (and at least ${promNumber(o.minGrowth)} bytes over ${o.growthWindow}) for ${o.growthFor}. ` +
           'Memory that survives garbage collection keeps growing: a leak unless traffic grew as much.',
+        runbook_url: runbook(RULE_NAMES.growthAlert),
       },
     },
   );
@@ -258,8 +332,8 @@ export function alertRules(options: Partial<AlertRuleOptions> = {}): RuleFile {
     rules.push({
       alert: RULE_NAMES.perRequestAlert,
       expr:
-        `${RULE_NAMES.growthPerRequest} > ${promNumber(o.thresholdPerRequest)}\n` +
-        `and ${RULE_NAMES.growthPerHour} > ${promNumber(rateFloor)}`,
+        `${names.growthPerRequest} > ${promNumber(o.thresholdPerRequest)}\n` +
+        `and ${names.growthPerHour} > ${promNumber(rateFloor)}`,
       for: o.growthFor,
       labels: { severity: o.growthSeverity },
       annotations: {
@@ -267,6 +341,25 @@ export function alertRules(options: Partial<AlertRuleOptions> = {}): RuleFile {
         description:
           `Each request to {{ $labels.instance }} ({{ $labels.job }}) leaves more than ${promNumber(o.thresholdPerRequest)} ` +
           `bytes behind after GC, fitted over ${o.growthWindow}.`,
+        runbook_url: runbook(RULE_NAMES.perRequestAlert),
+      },
+    });
+  }
+  if (o.absentFor !== null) {
+    // Per job, not per instance: a job that reported within the window and now has no series at
+    // all. Scaling down (some instances gone) leaves the job present and fires nothing.
+    rules.push({
+      alert: RULE_NAMES.absentAlert,
+      expr: `group by (job) (present_over_time(${heap}[${o.absentWindow}]))\nunless group by (job) (${heap})`,
+      for: o.absentFor,
+      labels: { severity: o.absentSeverity },
+      annotations: {
+        summary: `{{ $labels.job }}: no instance reports ${o.heapMetric}`,
+        description:
+          `Job {{ $labels.job }} exported ${o.heapMetric} within the last ${o.absentWindow} and no instance of it ` +
+          `has for ${o.absentFor}: the leak alerts cannot fire for it. The exporter is not loaded, ` +
+          'the targets are down, or scraping stopped.',
+        runbook_url: runbook(RULE_NAMES.absentAlert),
       },
     });
   }
@@ -287,6 +380,10 @@ export function renderAlertRules(options: Partial<AlertRuleOptions> = {}): strin
   return (
     '# Generated by `leakcheck alerts`: leak alerts on the heap after major GCs, as exported by\n' +
     "# require('leakcheck/exporter'). Check with: promtool check rules <this file>\n" +
+    (options.legacyNames
+      ? '# Also records the 0.1 names (leakcheck:heap_after_gc:*), deprecated: move dashboards to the\n' +
+        '# instance:* names; --legacy-names goes away in the next release.\n'
+      : '') +
     stringify(file, { lineWidth: 0 })
   );
 }

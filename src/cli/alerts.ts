@@ -33,6 +33,10 @@ interface AlertFlags {
   minGrowth?: number;
   minMajorGcs?: number;
   thresholdPerRequest?: number;
+  absentWindow?: string;
+  absentFor?: string;
+  runbookBase?: string;
+  legacyNames?: boolean;
 }
 
 function promDuration(value: string): string {
@@ -83,6 +87,16 @@ export function alertOptionsFromFlags(flags: AlertFlags): AlertRuleOptions {
   if (flags.minGrowth !== undefined) o.minGrowth = flags.minGrowth;
   if (flags.minMajorGcs !== undefined) o.minMajorGcs = flags.minMajorGcs;
   if (flags.thresholdPerRequest !== undefined) o.thresholdPerRequest = flags.thresholdPerRequest;
+  if (flags.absentWindow !== undefined) o.absentWindow = flags.absentWindow;
+  if (flags.absentFor !== undefined) o.absentFor = flags.absentFor === 'none' ? null : flags.absentFor;
+  if (flags.runbookBase !== undefined) o.runbookBase = flags.runbookBase;
+  if (flags.legacyNames) {
+    process.stderr.write(
+      'leakcheck alerts: --legacy-names is deprecated: it also records the 0.1 names (leakcheck:heap_after_gc:*); ' +
+        'move dashboards to the instance:* names, the flag goes away in the next release\n',
+    );
+    o.legacyNames = true;
+  }
   return o;
 }
 
@@ -113,6 +127,18 @@ export function registerAlerts(program: Command): void {
     .option('--min-growth <amount>', 'least growth over the growth window, bytes (default 4MiB)', amount)
     .option('--min-major-gcs <n>', 'least major GCs in the growth window (default 3; 0: none)', count)
     .option('--threshold-per-request <amount>', 'also alert on growth per request above this, bytes', amount)
+    .option(
+      '--absent-window <duration>',
+      'a job that exported within this and no longer does is absent (default 1h)',
+      promDuration,
+    )
+    .option(
+      '--absent-for <duration>',
+      '\'for\' of the exporter-absent alert (per job), or "none" (default 10m)',
+      (value: string) => (value === 'none' ? value : promDuration(value)),
+    )
+    .option('--runbook-base <url>', "runbook links point here (default: leakcheck's README on npm)")
+    .option('--legacy-names', 'also record the 0.1 rule names leakcheck:heap_after_gc:* (deprecated)')
     .action((flags: AlertFlags) => {
       process.exitCode = alertsCommand(flags);
     });

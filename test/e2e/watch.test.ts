@@ -206,6 +206,10 @@ describeProm('leakcheck watch and alerts against Prometheus', () => {
       '8MB',
       '--min-major-gcs',
       '2',
+      '--absent-window',
+      '10m',
+      '--absent-for',
+      '2s',
     ]);
     expect(generated.code).toBe(0);
 
@@ -279,6 +283,9 @@ describeProm('leakcheck watch and alerts against Prometheus', () => {
     expect(out.status).toBe(0);
     const text = fs.readFileSync(defaults, 'utf8');
     expect(text).toContain('predict_linear(leakcheck_heap_used_after_gc_bytes[1h], 3600)');
+    expect(text).toContain('record: instance:leakcheck_heap_used_after_gc_bytes_per_hour:deriv6h');
+    expect(text).toContain('alert: LeakcheckExporterAbsent');
+    expect(text).toContain('runbook_url: https://www.npmjs.com/package/leakcheck#runbook-');
     expect(text).toContain('for: 10m');
     for (const file of [defaults, rulesFile]) {
       const check = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
@@ -456,4 +463,18 @@ describeProm('leakcheck watch and alerts against Prometheus', () => {
       /^leakcheck watch: cannot reach Prometheus at http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query_range: ECONNREFUSED/,
     );
   }, 60_000);
+  // Last: it stops the clean service. Per job, so it must fire for job="clean" only.
+  it('fires the exporter-absent alert for a job whose only instance stopped, and not for the other', async () => {
+    await stopGroup(clean?.child);
+    const firing = await until('LeakcheckExporterAbsent firing for job="clean"', 60_000, async () => {
+      const answer = await getJson<{ data: { alerts: PromAlert[] } }>(`${promUrl}/api/v1/alerts`);
+      const absent = answer.data.alerts.filter((a) => a.labels.alertname === 'LeakcheckExporterAbsent');
+      return absent.some((a) => a.labels.job === 'clean' && a.state === 'firing') ? absent : null;
+    });
+    expect(firing.map((a) => a.labels)).toEqual([
+      expect.objectContaining({ alertname: 'LeakcheckExporterAbsent', job: 'clean', severity: 'warning' }),
+    ]);
+    // Per job: no instance label, so a scale-down (another instance still exporting) cannot fire it.
+    expect(firing[0]?.labels.instance).toBeUndefined();
+  }, 90_000);
 });

@@ -8,6 +8,8 @@ import {
   AlertOptionsError,
   alertRules,
   defaultAlertRuleOptions,
+  LEGACY_RECORD_NAMES,
+  recordNames,
   renderAlertRules,
   RULE_NAMES,
   type Rule,
@@ -26,24 +28,66 @@ describe('alertRules', () => {
     expect(file.groups).toHaveLength(1);
     const group = file.groups[0] as (typeof file.groups)[number];
     expect(group.interval).toBeUndefined();
-    expect(byName(group.rules, RULE_NAMES.predicted).expr).toBe(
+    // Prometheus' level:metric:operations names, windows included.
+    const names = recordNames(defaultAlertRuleOptions());
+    expect(names).toEqual({
+      growthPerHour: 'instance:leakcheck_heap_used_after_gc_bytes_per_hour:deriv6h',
+      predicted: 'instance:leakcheck_heap_used_after_gc_bytes:predict_linear1h',
+      limitRatio: 'instance:leakcheck_heap_used_after_gc_per_limit:ratio',
+      growthPerRequest: 'instance:leakcheck_heap_used_after_gc_bytes_per_request:ratio_deriv6h',
+    });
+    expect(byName(group.rules, names.predicted).expr).toBe(
       'predict_linear(leakcheck_heap_used_after_gc_bytes[1h], 3600)',
     );
-    expect(byName(group.rules, RULE_NAMES.growthPerHour).expr).toBe(
+    expect(byName(group.rules, names.growthPerHour).expr).toBe(
       'deriv(leakcheck_heap_used_after_gc_bytes[6h]) * 3600',
     );
+    // No 0.1 names unless asked for.
+    expect(group.rules.some((r) => 'record' in r && r.record.startsWith('leakcheck:'))).toBe(false);
     const limit = byName(group.rules, RULE_NAMES.limitAlert);
     expect(limit).toMatchObject({ for: '10m', labels: { severity: 'critical' } });
     expect(limit.expr).toBe(
-      'leakcheck:heap_after_gc:predicted_bytes >= leakcheck_heap_limit_bytes\nand leakcheck:heap_after_gc:growth_bytes_per_hour > 0',
+      `${names.predicted} >= leakcheck_heap_limit_bytes\nand ${names.growthPerHour} > 0`,
     );
     const growth = byName(group.rules, RULE_NAMES.growthAlert);
     // max(1 MiB/h, 4 MiB / 6 h) = 1 MiB/h.
     expect(growth.expr).toBe(
-      'leakcheck:heap_after_gc:growth_bytes_per_hour > 1048576\nand increase(leakcheck_major_gcs_total[6h]) >= 3',
+      `${names.growthPerHour} > 1048576\nand increase(leakcheck_major_gcs_total[6h]) >= 3`,
     );
     expect(growth).toMatchObject({ for: '1h', labels: { severity: 'warning' } });
     expect(group.rules.some((r) => 'alert' in r && r.alert === RULE_NAMES.perRequestAlert)).toBe(false);
+    // Every alert links to its README runbook section.
+    for (const rule of group.rules) {
+      if ('alert' in rule) {
+        expect(rule.annotations?.runbook_url).toBe(
+          `https://www.npmjs.com/package/leakcheck#runbook-${rule.alert.toLowerCase()}`,
+        );
+      }
+    }
+  });
+
+  it('alerts per job, not per instance, when a job stops exporting', () => {
+    const group = alertRules({ selector: 'env="prod"' }).groups[0] as ReturnType<
+      typeof alertRules
+    >['groups'][number];
+    const absent = byName(group.rules, RULE_NAMES.absentAlert);
+    expect(absent.expr).toBe(
+      'group by (job) (present_over_time(leakcheck_heap_used_after_gc_bytes{env="prod"}[1h]))\n' +
+        'unless group by (job) (leakcheck_heap_used_after_gc_bytes{env="prod"})',
+    );
+    expect(absent).toMatchObject({ for: '10m', labels: { severity: 'warning' } });
+    const none = alertRules({ absentFor: null }).groups[0]?.rules ?? [];
+    expect(none.some((r) => 'alert' in r && r.alert === RULE_NAMES.absentAlert)).toBe(false);
+  });
+
+  it('records the 0.1 names too when asked (deprecated), from the new series', () => {
+    const options = { ...defaultAlertRuleOptions(), legacyNames: true, thresholdPerRequest: 8 };
+    const rules = alertRules(options).groups[0]?.rules ?? [];
+    const names = recordNames(options);
+    for (const key of ['growthPerHour', 'predicted', 'limitRatio', 'growthPerRequest'] as const) {
+      expect(byName(rules, LEGACY_RECORD_NAMES[key]).expr).toBe(names[key]);
+    }
+    expect(renderAlertRules(options)).toContain('deprecated');
   });
 
   it('takes short windows, a selector, a per-request alert and a limit matched on chosen labels', () => {
@@ -61,17 +105,19 @@ describe('alertRules', () => {
       thresholdPerRequest: 64,
     }).groups[0] as ReturnType<typeof alertRules>['groups'][number];
     expect(group.interval).toBe('1s');
-    expect(byName(group.rules, RULE_NAMES.predicted).expr).toBe(
+    expect(byName(group.rules, 'instance:leakcheck_heap_used_after_gc_bytes:predict_linear20s').expr).toBe(
       'predict_linear(leakcheck_heap_used_after_gc_bytes{job="api"}[20s], 600)',
     );
     // 8 MB over 30 s is 960 MB/h, above the 1 MB/h threshold: the floor is the larger.
     expect(byName(group.rules, RULE_NAMES.growthAlert).expr).toMatch(
-      /^leakcheck:heap_after_gc:growth_bytes_per_hour > 960000000\n/,
+      /^instance:leakcheck_heap_used_after_gc_bytes_per_hour:deriv30s > 960000000\n/,
     );
     expect(byName(group.rules, RULE_NAMES.limitAlert).expr).toContain(
       '>= on (pod) group_left () container_spec_memory_limit_bytes{job="api"}',
     );
-    expect(byName(group.rules, RULE_NAMES.perRequestAlert).expr).toMatch(/growth_bytes_per_request > 64\n/);
+    expect(byName(group.rules, RULE_NAMES.perRequestAlert).expr).toMatch(
+      /^instance:leakcheck_heap_used_after_gc_bytes_per_request:ratio_deriv30s > 64\n/,
+    );
   });
 
   it('refuses options that cannot make valid rules, naming the option', () => {
@@ -110,10 +156,12 @@ describe('alertRules', () => {
             thresholdPerRequest: 8,
             limitOn: ['instance'],
             interval: '30s',
+            legacyNames: true,
           }),
         );
         const check = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
-        expect(check.stdout).toContain('SUCCESS: 7 rules found');
+        // 4 recorded + 4 legacy names + 4 alerts; promtool also lints the names.
+        expect(check.stdout).toContain('SUCCESS: 12 rules found');
         expect(check.status).toBe(0);
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
