@@ -136,13 +136,19 @@ function start(socketPath, token) {
   const loopDelay = perfHooks.monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loopDelay.enable();
 
+  // Linux lists descriptors in /proc/self/fd, macOS and the BSDs in /dev/fd; elsewhere null.
+  const FD_DIRS = ['/proc/self/fd', '/dev/fd'];
+
   function countFds() {
-    try {
-      // readdir holds one descriptor of its own while it reads.
-      return fs.readdirSync('/proc/self/fd').length - 1;
-    } catch {
-      return null;
+    for (const dir of FD_DIRS) {
+      try {
+        // readdir holds one descriptor of its own while it reads.
+        return fs.readdirSync(dir).length - 1;
+      } catch {
+        // try the next place
+      }
     }
+    return null;
   }
 
   function sample() {

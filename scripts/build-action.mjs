@@ -23,8 +23,6 @@ await esbuild.build({
   // The runner starts actions on node24; Node 20 is the oldest the project supports (and tests on).
   target: 'node20',
   tsconfig: 'tsconfig.build.json',
-  // cosmiconfig loads TypeScript only for .ts config files, which leakcheck does not search for.
-  external: ['typescript'],
   legalComments: 'external',
   charset: 'utf8',
   logLevel: 'warning',

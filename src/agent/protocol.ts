@@ -2,10 +2,24 @@
  * The messages agent.cjs exchanges with the harness. The agent is plain JavaScript (it runs inside
  * other people's services), so these types are the one place the shape is written down.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** Absolute path of the agent file to preload with `--require`. */
-export const AGENT_PATH: string = path.join(__dirname, 'agent.cjs');
+/**
+ * Absolute path of the agent file to preload with `--require`: beside this module (compiled
+ * output, the Action's bundle) or in dist/agent/ next to a bundled entry (dist/index.js,
+ * dist/cli/main.js), where scripts/build-package.mjs copies it.
+ */
+export const AGENT_PATH: string = findAgent(__dirname);
+
+function findAgent(dir: string): string {
+  const candidates = [
+    path.join(dir, 'agent.cjs'),
+    path.join(dir, 'agent', 'agent.cjs'),
+    path.join(dir, '..', 'agent', 'agent.cjs'),
+  ];
+  return candidates.find((file) => fs.existsSync(file)) ?? (candidates[0] as string);
+}
 
 /** Environment variables that carry the private channel to the agent. */
 export const AGENT_ENV = { socket: 'LEAKCHECK_AGENT_SOCKET', token: 'LEAKCHECK_AGENT_TOKEN' } as const;

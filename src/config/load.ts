@@ -3,7 +3,10 @@
  * naming the file and the field, and what was expected.
  */
 import * as path from 'node:path';
-import { cosmiconfig } from 'cosmiconfig';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema';
 
@@ -19,7 +22,8 @@ export interface LoadedConfig {
   baseDir: string;
 }
 
-const SEARCH_PLACES = [
+/** File names searched in each folder, first hit wins (package.json only with a "leakcheck" key). */
+export const CONFIG_FILE_NAMES: readonly string[] = [
   'package.json',
   'leakcheck.config.json',
   'leakcheck.config.yaml',
@@ -28,6 +32,75 @@ const SEARCH_PLACES = [
   'leakcheck.config.cjs',
   'leakcheck.config.js',
 ];
+
+/**
+ * Walks up from `cwd` to the nearest folder holding `.git` (or the filesystem root), checking
+ * {@link CONFIG_FILE_NAMES} in each folder; the first hit wins. A monorepo package finds its own
+ * config before the root's, and the search never leaves the repository.
+ *
+ * @returns the config file's absolute path, or null when there is none
+ */
+export function findConfigFile(cwd: string): string | null {
+  let dir = path.resolve(cwd);
+  for (;;) {
+    for (const name of CONFIG_FILE_NAMES) {
+      const file = path.join(dir, name);
+      if (!fs.existsSync(file)) continue;
+      if (name !== 'package.json' || packageJsonHasConfig(file)) return file;
+    }
+    const parent = path.dirname(dir);
+    if (fs.existsSync(path.join(dir, '.git')) || parent === dir) return null;
+    dir = parent;
+  }
+}
+
+function packageJsonHasConfig(file: string): boolean {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+    return isPlainObject(pkg) && pkg.leakcheck !== undefined;
+  } catch {
+    return false; // a broken package.json is not ours to report
+  }
+}
+
+/** Reads one config file by its extension (package.json: its "leakcheck" key). */
+async function readConfigFile(file: string): Promise<unknown> {
+  const base = path.basename(file);
+  const ext = path.extname(file);
+  if (ext === '.json') {
+    const data = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+    return base === 'package.json' && isPlainObject(data) ? data.leakcheck : data;
+  }
+  if (ext === '.yaml' || ext === '.yml') {
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(fs.readFileSync(file, 'utf8'), { lineCounter, prettyErrors: false });
+    const first = doc.errors[0];
+    if (first) throw new Error(`line ${lineCounter.linePos(first.pos[0]).line}: ${first.message}`);
+    return doc.toJS() as unknown;
+  }
+  if (ext === '.cjs' || ext === '.js') {
+    try {
+      return unwrapDefault(createRequire(file)(file));
+    } catch (err) {
+      // A .js file in an ES-module package: Node 20 refuses require(); import() loads it.
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw err;
+    }
+  }
+  if (ext === '.mjs' || ext === '.js') return unwrapDefault(await import(pathToFileURL(file).href));
+  throw new Error('expected a .json, .yaml, .yml, .mjs, .cjs or .js file');
+}
+
+function unwrapDefault(mod: unknown): unknown {
+  return isPlainObject(mod) && 'default' in mod ? mod.default : mod;
+}
+
+/** JSON configs may name their schema for editors; it is not a setting. */
+function withoutSchemaKey(raw: unknown): unknown {
+  if (!isPlainObject(raw) || !('$schema' in raw)) return raw;
+  const rest: Record<string, unknown> = { ...raw };
+  delete rest.$schema;
+  return rest;
+}
 
 /** Formats the first schema issue as `<source>: <field>: <what was expected>`. */
 export function describeIssue(source: string, error: z.ZodError): string {
@@ -70,7 +143,7 @@ function oneLine(message: string): string {
 }
 
 /**
- * Loads the config from `explicitFile`, or searches `cwd` for one, merges `overrides` (from CLI
+ * Loads the config from `explicitFile`, or searches from `cwd` up for one ({@link findConfigFile}), merges `overrides` (from CLI
  * flags) on top and validates. Throws {@link ConfigError}.
  */
 export async function loadConfig(options: {
@@ -78,24 +151,18 @@ export async function loadConfig(options: {
   explicitFile?: string;
   overrides?: Record<string, unknown>;
 }): Promise<LoadedConfig> {
-  const explorer = cosmiconfig('leakcheck', { searchPlaces: SEARCH_PLACES });
   let raw: unknown = {};
   let file: string | null = null;
   try {
-    const found = options.explicitFile
-      ? await explorer.load(path.resolve(options.cwd, options.explicitFile))
-      : await explorer.search(options.cwd);
-    if (found) {
-      file = found.filepath;
-      raw = found.config ?? {};
-      if (typeof raw === 'object' && raw !== null && 'default' in raw && found.filepath.endsWith('.mjs')) {
-        raw = (raw as { default: unknown }).default;
-      }
-    }
+    file = options.explicitFile
+      ? path.resolve(options.cwd, options.explicitFile)
+      : findConfigFile(options.cwd);
+    if (file) raw = withoutSchemaKey((await readConfigFile(file)) ?? {});
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const where = options.explicitFile ?? options.cwd;
-    if (e.code === 'ENOENT') throw new ConfigError(`${where}: config file not found`);
+    const where = file ? path.relative(options.cwd, file) || file : options.cwd;
+    if (e.code === 'ENOENT' && file && !fs.existsSync(file))
+      throw new ConfigError(`${where}: config file not found`);
     throw new ConfigError(`${where}: could not read the config: ${oneLine(e.message ?? String(err))}`);
   }
   const source = file ? path.relative(options.cwd, file) || file : 'configuration';

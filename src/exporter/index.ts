@@ -15,7 +15,8 @@ import * as diagnostics from 'node:diagnostics_channel';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as v8 from 'node:v8';
-import { Counter, Gauge, Registry, register as globalRegistry, type Metric } from 'prom-client';
+import type * as PromClient from 'prom-client';
+import type { Metric, Registry } from 'prom-client';
 import { EXPORTER_METRICS } from './names';
 
 export { EXPORTER_METRICS } from './names';
@@ -109,7 +110,28 @@ function metricName(metric: Metric<string>): string {
   return (metric as unknown as { name: string }).name;
 }
 
+/** The one line shown when the service does not have prom-client (an optional peer dependency). */
+export const PROM_CLIENT_MISSING =
+  'leakcheck/exporter needs prom-client, which is not installed: npm install prom-client';
+
+/**
+ * prom-client is an optional peer dependency: only the exporter uses it, so it is loaded here, from
+ * the service's own node_modules, and never installed for users of the CLI.
+ */
+function loadPromClient(): typeof PromClient {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('prom-client') as typeof PromClient;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'MODULE_NOT_FOUND' && e.message.includes("'prom-client'"))
+      throw new Error(PROM_CLIENT_MISSING);
+    throw err;
+  }
+}
+
 function createExporter(options: ExporterOptions, onClose: () => void): Running {
+  const { Counter, Gauge, register: globalRegistry } = loadPromClient();
   const registry = options.registry ?? globalRegistry;
   const state: ExporterStats = { majorGcs: 0, heapAfterGc: null, requests: 0 };
   let lastExternal: number | null = null;
