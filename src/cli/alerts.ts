@@ -1,10 +1,11 @@
 /**
- * `leakcheck alerts [--out rules.yml]`: writes Prometheus recording and alerting rules for leaks
+ * `leakcheck alerts [-o rules.yml]`: writes Prometheus recording and alerting rules for leaks
  * on the exporter's post-GC heap. Defaults suit production; every window, `for` and threshold is a
  * flag, so a test (or a staging setup) can use short ones.
  */
 import * as fs from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { addRenamedOption } from './deprecated';
 import {
   AlertOptionsError,
   defaultAlertRuleOptions,
@@ -15,7 +16,7 @@ import { parseBytes, parseDuration } from '../watch/units';
 import { EXIT } from '../pipeline';
 
 interface AlertFlags {
-  out?: string;
+  output?: string;
   group?: string;
   interval?: string;
   selector?: string;
@@ -102,10 +103,11 @@ export function alertOptionsFromFlags(flags: AlertFlags): AlertRuleOptions {
 
 /** Registers the `alerts` command. */
 export function registerAlerts(program: Command): void {
-  program
+  const output = new Option('-o, --output <file>', 'write the rules here (default: stdout)');
+  const cmd = program
     .command('alerts')
     .description('write Prometheus recording and alerting rules for leaks on the post-GC heap')
-    .option('--out <file>', 'write the rules here (default: stdout)')
+    .addOption(output)
     .option('--group <name>', 'rule group name (default leakcheck)')
     .option(
       '--interval <duration>',
@@ -142,6 +144,7 @@ export function registerAlerts(program: Command): void {
     .action((flags: AlertFlags) => {
       process.exitCode = alertsCommand(flags);
     });
+  addRenamedOption(cmd, '--out <file>', output);
 }
 
 function alertsCommand(flags: AlertFlags): number {
@@ -153,16 +156,16 @@ function alertsCommand(flags: AlertFlags): number {
     process.stderr.write(`leakcheck alerts: ${err.message}\n`);
     return EXIT.usage;
   }
-  if (!flags.out) {
+  if (!flags.output) {
     process.stdout.write(yaml);
     return EXIT.pass;
   }
   try {
-    fs.writeFileSync(flags.out, yaml);
+    fs.writeFileSync(flags.output, yaml);
   } catch (err) {
-    process.stderr.write(`leakcheck alerts: --out: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`leakcheck alerts: --output: ${err instanceof Error ? err.message : String(err)}\n`);
     return EXIT.usage;
   }
-  process.stderr.write(`leakcheck alerts: wrote ${flags.out}\n`);
+  process.stderr.write(`leakcheck alerts: wrote ${flags.output}\n`);
   return EXIT.pass;
 }

@@ -9,6 +9,8 @@ import { registerTraffic } from './traffic';
 import { registerWatch } from './watch';
 import { registerAlerts } from './alerts';
 import { toolVersion } from './version';
+import { addColorOptions } from './color';
+import { addHelpTexts } from './help';
 import { EXIT } from '../pipeline';
 
 /** Builds the program (exported for tests). */
@@ -25,8 +27,20 @@ export function buildProgram(): Command {
   registerTraffic(program);
   registerWatch(program);
   registerAlerts(program);
-  for (const cmd of program.commands) cmd.exitOverride();
+  forEachCommand(program, (cmd) => {
+    cmd.exitOverride();
+    // Every command takes the colour flags, also those that print no colour today (one vocabulary).
+    if (cmd.commands.length === 0) addColorOptions(cmd);
+  });
+  addHelpTexts(program);
   return program;
+}
+
+function forEachCommand(cmd: Command, fn: (cmd: Command) => void): void {
+  for (const sub of cmd.commands) {
+    fn(sub);
+    forEachCommand(sub, fn);
+  }
 }
 
 async function main(argv: string[]): Promise<void> {

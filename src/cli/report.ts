@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
+import { useColor } from './color';
 import { UsageError } from '../pipeline';
 import type { JUnitInconclusive } from '../report/junit';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../report/render';
@@ -11,6 +12,7 @@ import { reportUsageError } from './errors';
 import { oneOf } from './options';
 
 interface ReportFlags {
+  color?: boolean;
   format: ReportFormat;
   output?: string;
   sourceRoot?: string;
@@ -101,7 +103,7 @@ function reportCommand(file: string, flags: ReportFlags): void {
   const text = renderReport(report, flags.format, {
     sourceRoot: flags.sourceRoot ? path.resolve(flags.sourceRoot) : undefined,
     inconclusive: flags.inconclusive,
-    color: !flags.output && Boolean(process.stdout.isTTY),
+    color: useColor(flags.color, flags.output ? {} : process.stdout),
   });
   if (!flags.output) {
     process.stdout.write(text);

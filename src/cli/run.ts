@@ -9,9 +9,11 @@ import { reportUsageError } from './errors';
 import { writeExtraReports } from './report';
 import { integer, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './options';
 import { toolVersion } from './version';
+import { useColor } from './color';
 import { addReplayOptions, prepareReplay, replayBanner, type ReplayFlags } from './traffic';
 
 interface RunFlags extends ReplayFlags {
+  color?: boolean;
   config?: string;
   url?: string;
   ready?: string;
@@ -179,7 +181,7 @@ async function runCommand(command: string[], flags: RunFlags): Promise<void> {
       process.stdout.write(
         renderTerminal(report, {
           reportFile: displayPath(reportFile),
-          color: Boolean(process.stdout.isTTY),
+          color: useColor(flags.color, process.stdout),
           stacks: Boolean(flags.stacks),
         }),
       );

@@ -22,6 +22,7 @@ import { compressRate } from '../traffic/model/rate';
 import { replaySource, type ReplaySource } from '../traffic/model/replay';
 import { reportUsageError } from './errors';
 import { oneOf } from './options';
+import { addRenamedOption } from './deprecated';
 
 /** Flags shared by `traffic import` and `run --replay`. */
 export interface ImportFlags {
@@ -33,28 +34,31 @@ export interface ImportFlags {
 
 interface ImportCommandFlags extends ImportFlags {
   output: string;
-  format: ImportFormat | 'auto';
+  inputFormat: ImportFormat | 'auto';
   json?: boolean;
 }
 
 /** The `run` flags for replay. */
 export interface ReplayFlags extends ImportFlags {
   replay?: string;
-  replayFormat?: ImportFormat | 'auto';
+  inputFormat?: ImportFormat | 'auto';
   paceFromLog?: boolean;
 }
 
-const formatOption = (flag: string): Option =>
-  new Option(`${flag} <format>`, `log format: auto, ${IMPORT_FORMATS.join(', ')}`)
+/** `--input-format`, the one name for an input's format (was --replay-format in run, --format in import). */
+function addInputFormat(cmd: Command, oldFlag: string): void {
+  const option = new Option('--input-format <format>', `log format: auto, ${IMPORT_FORMATS.join(', ')}`)
     .default('auto')
     .argParser(oneOf('auto', ...IMPORT_FORMATS));
+  cmd.addOption(option);
+  addRenamedOption(cmd, `${oldFlag} <format>`, option);
+}
 
 function addImportFlags(cmd: Command, forRun: boolean): Command {
-  const formatFlag = forRun ? '--replay-format' : '--format';
   return cmd
     .option(
       '--log-format <string>',
-      `nginx log_format string (with ${formatFlag} nginx), e.g. '$remote_addr [$time_local] "$request" $status'`,
+      `nginx log_format string (with --input-format nginx), e.g. '$remote_addr [$time_local] "$request" $status'`,
     )
     .option(
       '--fields <mapping>',
@@ -74,12 +78,11 @@ function addImportFlags(cmd: Command, forRun: boolean): Command {
 
 /** Adds the replay flags to `run`. */
 export function addReplayOptions(cmd: Command): Command {
-  cmd
-    .option(
-      '--replay <file>',
-      'replay production traffic from an access log, JSON-lines log, ALB log, HAR file or traffic.json',
-    )
-    .addOption(formatOption('--replay-format'));
+  cmd.option(
+    '--replay <file>',
+    'replay production traffic from an access log, JSON-lines log, ALB log, HAR file or traffic.json',
+  );
+  addInputFormat(cmd, '--replay-format');
   addImportFlags(cmd, true);
   return cmd.option(
     '--pace-from-log',
@@ -97,8 +100,8 @@ export function registerTraffic(program: Command): void {
     )
     .argument('<file>', 'nginx/Apache/JSON-lines/ALB log (gzip is fine) or HAR 1.2 file')
     .option('-o, --output <file>', 'where to write the model', 'traffic.json')
-    .addOption(formatOption('--format'))
     .option('--json', 'print the model summary as JSON');
+  addInputFormat(importCmd, '--format');
   addImportFlags(importCmd, false);
   importCmd.exitOverride();
   importCmd.action(async (file: string, flags: ImportCommandFlags) => {
@@ -112,7 +115,7 @@ export function registerTraffic(program: Command): void {
 }
 
 async function importCommand(file: string, flags: ImportCommandFlags): Promise<void> {
-  const model = await importOrThrow(file, flags.format, flags);
+  const model = await importOrThrow(file, flags.inputFormat, flags);
   const out = path.resolve(flags.output);
   try {
     saveModel(model, out);
@@ -259,7 +262,7 @@ export async function prepareReplay(
       throw err;
     }
   } else {
-    model = await importOrThrow(file, flags.replayFormat ?? 'auto', flags);
+    model = await importOrThrow(file, flags.inputFormat ?? 'auto', flags);
   }
   const mode = flags.verbatim ? 'verbatim' : 'model';
   if (mode === 'verbatim' && !model.sequence)

@@ -22,8 +22,10 @@ import {
 import { EXIT } from '../pipeline';
 import { oneOf, positiveInt, positiveNumber } from './options';
 import { toolVersion } from './version';
+import { useColor } from './color';
 
 interface WatchFlags {
+  color?: boolean;
   prometheus: string;
   query: string;
   range: number;
@@ -262,7 +264,7 @@ export function registerWatch(program: Command): void {
         .argParser(oneOf('terminal', 'json', 'markdown')),
     )
     .option('--json', 'same as --format json')
-    .option('--output <file>', 'write the output to this file instead of stdout')
+    .option('-o, --output <file>', 'write the output to this file instead of stdout')
     .addOption(
       new Option('--timeout <seconds>', 'bound on each Prometheus request')
         .default(30)
@@ -331,7 +333,9 @@ async function watchCommand(flags: WatchFlags): Promise<number> {
         ? JSON.stringify(report, null, 2) + '\n'
         : format === 'markdown'
           ? renderWatchMarkdown(report)
-          : renderWatchTerminal(report, { color: !flags.output && Boolean(process.stdout.isTTY) });
+          : renderWatchTerminal(report, {
+              color: useColor(flags.color, flags.output ? {} : process.stdout),
+            });
     if (flags.output) fs.writeFileSync(flags.output, text);
     else process.stdout.write(text);
     return report.exitCode;

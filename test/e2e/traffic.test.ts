@@ -140,7 +140,7 @@ describe('bad replay input is exit 2 before anything starts', () => {
     [
       'a named format that does not fit',
       'hello\nworld\n',
-      ['--replay-format', 'alb'],
+      ['--input-format', 'alb'],
       /no request could be read from 2 lines; expected AWS ALB/,
     ],
     [
@@ -170,7 +170,7 @@ describe('bad replay input is exit 2 before anything starts', () => {
     expect(run.report).toBeNull();
     if (name.includes('sequence')) return;
     // The same file, imported on its own: the same one-line error.
-    const format = extra[0] === '--replay-format' ? ['--format', extra[1] as string] : [];
+    const format = extra[0] === '--input-format' ? ['--input-format', extra[1] as string] : [];
     const imported = await runCli(['traffic', 'import', file, '-o', path.join(tmp, 'never.json'), ...format]);
     expect(imported.code).toBe(2);
     expect(imported.stderr.trim().split('\n')).toHaveLength(1);

@@ -275,7 +275,7 @@ describeProm('leakcheck watch and alerts against Prometheus', () => {
     const defaults = path.join(tmp, 'defaults.yml');
     const out = spawnSync(
       process.execPath,
-      [CLI, 'alerts', '--out', defaults, '--threshold-per-request', '64'],
+      [CLI, 'alerts', '-o', defaults, '--threshold-per-request', '64'],
       {
         encoding: 'utf8',
       },
