@@ -28,7 +28,8 @@
  * Registers the profiler commands.
  *
  * @param {Map<string, Handler>} handlers - the agent's command table
- * @param {{ requests: () => number }} hooks - how to read the agent's served-request counter
+ * @param {{ requests: () => number, forcedGc?: (t0: number, t1: number) => void }} hooks - how to read
+ *   the agent's served-request counter, and how to tell it about a GC the profiler forced
  */
 function register(handlers, hooks) {
   /** @type {InspectorSession | null} */
@@ -91,7 +92,11 @@ function register(handlers, hooks) {
   handlers.set('profiler.profile', async (args) => {
     if (!sampling) throw new Error('the sampling heap profiler is not running');
     // A full GC first, so the profile holds what is retained rather than what is merely unswept.
-    if (args.gc !== false) await post('HeapProfiler.collectGarbage');
+    if (args.gc !== false) {
+      const t0 = performance.now();
+      await post('HeapProfiler.collectGarbage');
+      if (hooks.forcedGc) hooks.forcedGc(t0, performance.now());
+    }
     const requests = hooks.requests();
     const result = await post('HeapProfiler.getSamplingProfile');
     return { requests, profile: result.profile };

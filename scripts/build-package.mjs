@@ -17,13 +17,25 @@ const ENTRIES = {
   'dist/cli/main.js': 'src/cli/main.ts',
   'dist/jest/index.js': 'src/jest/index.ts',
   'dist/exporter/preload.js': 'src/exporter/preload.ts',
+  'dist/node-test/index.js': 'src/node-test/index.ts',
+  'dist/vitest/index.mjs': 'src/vitest/index.mts',
 };
 
 /**
  * Left as require() calls: autocannon starts worker files by path; prom-client is an optional peer
  * dependency that the exporter loads from the service's own node_modules.
  */
-const EXTERNAL = ['autocannon', 'prom-client'];
+const EXTERNAL = ['autocannon', 'prom-client', 'vitest'];
+
+/** An ES-module bundle (vitest's entry) gets CommonJS's require and __dirname, which the code uses. */
+const ESM_BANNER = [
+  "import { createRequire as __leakcheckCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __leakcheckFileURLToPath } from 'node:url';",
+  "import { dirname as __leakcheckDirname } from 'node:path';",
+  'const require = __leakcheckCreateRequire(import.meta.url);',
+  'const __filename = __leakcheckFileURLToPath(import.meta.url);',
+  'const __dirname = __leakcheckDirname(__filename);',
+].join('\n');
 
 /** Packages whose code went into a bundle: their licences ship in THIRD-PARTY-LICENSES.txt. */
 const bundled = new Set();
@@ -34,7 +46,8 @@ for (const [outfile, entry] of Object.entries(ENTRIES)) {
     outfile,
     bundle: true,
     platform: 'node',
-    format: 'cjs',
+    format: outfile.endsWith('.mjs') ? 'esm' : 'cjs',
+    ...(outfile.endsWith('.mjs') ? { banner: { js: ESM_BANNER } } : {}),
     target: 'node20',
     tsconfig: 'tsconfig.build.json',
     external: EXTERNAL,
