@@ -304,6 +304,9 @@ async function publish(
 
   if (inputs.comment) await comment(tk, inputs, event, (sections) => outcome.render(link, sections));
 
+  // Never silent: an undecided verdict that does not fail the step still leaves a warning
+  // annotation saying what it saw and what it would have needed.
+  if (outcome.verdict === 'inconclusive' && outcome.exitCode === EXIT.pass) tk.warning(outcome.summaryLine);
   if (outcome.exitCode !== EXIT.pass) tk.setFailed(outcome.summaryLine);
   // After setFailed, which sets 1: the CLI's codes (3 for no verdict, 130 interrupted) carry over.
   process.exitCode = outcome.exitCode;

@@ -226,12 +226,12 @@ export function evaluateLook(
   const mid = first + (last - first) / 2;
   let split = 0;
   while (split < n && (x[split] as number) < mid) split++;
-  // One autocorrelation for both halves, from both halves' residuals (twice the points).
-  const earlyLine = lineFit(x.slice(0, split), y.slice(0, split));
-  const recentLine = lineFit(x.slice(split, n), y.slice(split, n));
-  const rho = residualAutocorrelation([earlyLine?.residuals ?? [], recentLine?.residuals ?? []]);
-  const early = autocorrelatedFit(x.slice(0, split), y.slice(0, split), rho);
-  const resets = findResets(y.slice(0, n));
+  // Each half its own autocorrelation: the early half's warm-up curve would make the recent
+  // half's look worse than it is.
+  const early = autocorrelatedFit(x.slice(0, split), y.slice(0, split));
+  // One drop is not a cycle: a series is cyclic from its second reset on.
+  const found = findResets(y.slice(0, n));
+  const resets = found.length >= 2 ? found : [];
   const recentResets = resets.filter((i) => i >= split);
   // A structure that fills and is cleared (a sawtooth) tilts any window that is not whole cycles:
   // once the series shows a reset, the recent slope is fitted through the means of the whole
@@ -239,7 +239,7 @@ export function evaluateLook(
   const cyclic = resets.length > 0;
   const recent = cyclic
     ? cycleMeansFit(x.slice(0, n), y.slice(0, n), recentResets)
-    : autocorrelatedFit(x.slice(split, n), y.slice(split, n), rho);
+    : autocorrelatedFit(x.slice(split, n), y.slice(split, n));
   const base = {
     look,
     samples: n,
@@ -307,8 +307,10 @@ export function cycleMeansFit(
   return autocorrelatedFit(cx, cy, 0);
 }
 
-/** A drop between consecutive samples this many robust standard deviations below zero is a reset. */
+/** A drop between consecutive samples this many robust standard deviations below zero is a reset... */
 export const RESET_SIGMAS = 8;
+/** ...when it also gives back at least this share of the growth since the previous reset. */
+export const RESET_SHARE = 0.5;
 
 /**
  * Finds resets: drops between consecutive samples far beyond the usual sample-to-sample change
@@ -327,7 +329,21 @@ export function findResets(y: readonly number[]): number[] {
   const mad = middle(d.map((v) => Math.abs(v - median)));
   const limit = -RESET_SIGMAS * 1.4826 * Math.max(mad, Number.MIN_VALUE);
   const out: number[] = [];
-  for (let i = 0; i < d.length; i++) if ((d[i] as number) < limit) out.push(i + 1);
+  let low = y[0] as number;
+  for (let i = 0; i < d.length; i++) {
+    const before = y[i] as number;
+    low = Math.min(low, before);
+    const drop = -(d[i] as number);
+    // A reset gives back most of what the structure gained since the last one; a leak's
+    // occasional dip (a cache trimmed, code flushed) gives back little of its growth.
+    // ...and it lasts: a one-sample dip that the next sample takes back is an outlier.
+    const after = i + 2 < y.length ? (y[i + 2] as number) : (y[i + 1] as number);
+    const lasts = after - (y[i + 1] as number) < RESET_SHARE * drop;
+    if ((d[i] as number) < limit && drop >= RESET_SHARE * (before - low) && lasts) {
+      out.push(i + 1);
+      low = y[i + 1] as number;
+    }
+  }
   return out;
 }
 
@@ -417,4 +433,50 @@ export function sequentialTest(
     if (look.decision !== 'continue') return { verdict: look.decision, looks, last: look };
   }
   return { verdict: 'inconclusive', looks, last: looks.at(-1) ?? null };
+}
+
+/** Rule names of the sequential procedure's decisions (a report's `decidedBy.rule`). */
+export type SequentialRule = 'sequential-leak' | 'sequential-pass' | 'sequential-budget';
+
+/**
+ * The reason for a sequential verdict, in words with numbers: the deciding look's slope and
+ * interval against the threshold; for an inconclusive one, what it would have needed.
+ *
+ * @param result - the procedure's result
+ * @param threshold - bytes per request
+ * @param alpha - alpha per side over all looks
+ * @param needed - for an undecided result: requests and seconds a decision would have needed
+ * @returns the rule and the reason
+ */
+export function sequentialReason(
+  result: SequentialResult,
+  threshold: number,
+  alpha: number,
+  needed: { requests: number | null; seconds: number | null },
+): { rule: SequentialRule; reason: string } {
+  const look = result.last;
+  const confidence = 1 - 2 * alpha;
+  if (!look) {
+    return {
+      rule: 'sequential-budget',
+      reason: 'the budget ended before the minimum window was full: no look was taken; raise --max-duration',
+    };
+  }
+  const rate = Number.isFinite(look.low)
+    ? formatRateWithInterval(look.slope, look.low, look.high, 'bytes', confidence, REQUESTS)
+    : `${formatNumber(look.slope, 1)} B/request (no interval yet)`;
+  const where = `heap (without code space) grows ${rate} over the recent ${formatNumber(look.to - look.from)} requests; look ${look.look}, intervals valid together over all looks`;
+  const limit = `${formatNumber(threshold, 1)} B/request threshold`;
+  if (result.verdict === 'leak') return { rule: 'sequential-leak', reason: `${where}: above the ${limit}` };
+  if (result.verdict === 'pass') return { rule: 'sequential-pass', reason: `${where}: below the ${limit}` };
+  const why = !look.settled
+    ? look.resets.total > 0 && look.resets.recent < MIN_CYCLES + 1
+      ? `the heap is reset periodically and the recent half holds only ${look.resets.recent} resets (a slope needs ${MIN_CYCLES} whole cycles)`
+      : 'growth was still slowing down (warm-up not over)'
+    : `the interval still straddles the ${limit}`;
+  const more =
+    needed.requests !== null
+      ? `; about ${formatNumber(needed.requests)} requests${needed.seconds !== null ? ` (~${formatNumber(needed.seconds)} s at the measured rate)` : ''} would decide: raise --max-duration or --max-requests`
+      : '; raise --max-duration or --max-requests';
+  return { rule: 'sequential-budget', reason: `${where}; ${why}${more}` };
 }

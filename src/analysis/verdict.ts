@@ -12,6 +12,7 @@ import { plateauFit, type PlateauFit } from './plateau';
 import { olsFit, type OlsFit } from './regression';
 import { mannKendall, theilSen, type MannKendall, type TheilSenFit } from './robust';
 import { decide, type RuleName, type Verdict } from './rules';
+import type { SequentialRule } from './sequential';
 import { at, cleanSeries } from './series';
 
 /** Everything the analysis found about one metric; all numbers finite (JSON-safe). */
@@ -50,11 +51,14 @@ export interface MetricAnalysis {
   perUnit: number;
   /** This metric's verdict. */
   verdict: Verdict;
-  /** The rule that decided it. */
-  rule: RuleName;
+  /** The rule that decided it (a sequential rule when a sequential run decided the heap). */
+  rule: RuleName | SequentialRule;
   /** Why, in words with numbers. */
   reason: string;
 }
+
+/** A metric as the rules decided it (before any sequential decision replaces the heap's). */
+export type RuleMetricAnalysis = MetricAnalysis & { rule: RuleName };
 
 /** One metric's samples: x = where on the axis it was sampled (requests served), y = its value. */
 export interface MetricSeries {
@@ -67,7 +71,7 @@ export interface MetricSeries {
 }
 
 /** Rule names a run-level decision can cite: a metric's rule, or the lack of any gating metric. */
-export type RunRuleName = RuleName | 'no-gating-metrics';
+export type RunRuleName = RuleName | SequentialRule | 'no-gating-metrics';
 
 /** The run's verdict and the metric and rule it came from. */
 export interface RunAnalysis {
@@ -104,7 +108,7 @@ function complete(options: AnalyseOptions): AnalysisOptions {
  * @param options - the axis and analysis options (defaults when omitted)
  * @returns the fits, growth figures and the verdict with the deciding rule and its reason
  */
-export function analyseMetric(series: MetricSeries, options: AnalyseOptions = {}): MetricAnalysis {
+export function analyseMetric(series: MetricSeries, options: AnalyseOptions = {}): RuleMetricAnalysis {
   const axis = options.axis ?? REQUESTS;
   const settings = complete(options);
   validateAnalysisOptions(settings);

@@ -25,6 +25,9 @@ interface RunFlags extends ReplayFlags {
   warmupRequests?: number;
   duration?: number;
   requests?: number;
+  minDuration?: number;
+  maxDuration?: number;
+  maxRequests?: number;
   samples?: number;
   threshold?: number;
   minGrowth?: number;
@@ -69,6 +72,9 @@ export function overridesFromFlags(flags: RunFlags): Record<string, unknown> {
       warmupRequests: flags.warmupRequests,
       durationSeconds: flags.duration,
       requests: flags.requests,
+      minDurationSeconds: flags.minDuration,
+      maxDurationSeconds: flags.maxDuration,
+      maxRequests: flags.maxRequests,
       samples: flags.samples,
     },
     analysis: { confidence: flags.confidence, thresholds },
@@ -96,9 +102,24 @@ export function registerRun(program: Command): void {
     .option('--seed <n>', 'seed for the traffic generator', integer)
     .option('--warmup <seconds>', 'warm-up before measuring', nonNegativeNumber)
     .option('--warmup-requests <n>', 'bound the warm-up by requests instead of seconds', positiveInt)
-    .option('--duration <seconds>', 'measured window', positiveNumber)
-    .option('--requests <n>', 'bound the measured window by requests instead of seconds', positiveInt)
-    .option('--samples <n>', 'post-GC samples in the measured window', positiveInt)
+    .option(
+      '--max-duration <seconds>',
+      'budget: measure until the evidence decides, at most this long (default 60)',
+      positiveNumber,
+    )
+    .option('--max-requests <n>', 'budget: at most this many measured requests', positiveInt)
+    .option(
+      '--min-duration <seconds>',
+      'minimum measured window before the first look (default 6)',
+      positiveNumber,
+    )
+    .option(
+      '--duration <seconds>',
+      'a fixed measured window instead (sequential testing off)',
+      positiveNumber,
+    )
+    .option('--requests <n>', 'a fixed window bounded by requests (sequential testing off)', positiveInt)
+    .option('--samples <n>', 'post-GC samples in the minimum window (or in the fixed window)', positiveInt)
     .option(
       '--threshold <bytes>',
       'heap and external growth per request that counts as a leak',
@@ -106,7 +127,7 @@ export function registerRun(program: Command): void {
     )
     .option(
       '--min-growth <bytes>',
-      'total growth over the window below which nothing is a leak',
+      'fixed windows only: total growth below which nothing is a leak',
       nonNegativeNumber,
     )
     .option('--confidence <p>', 'confidence level of the statistics', positiveNumber)
@@ -162,6 +183,8 @@ async function runCommand(command: string[], flags: RunFlags): Promise<void> {
   const progress = createProgress(
     flags.progress && !flags.json && Boolean(process.stderr.isTTY),
     loaded.config.run.samples,
+    // Without a terminal (CI logs): one line per look instead of a bar.
+    flags.progress && !flags.json && !process.stderr.isTTY,
   );
   try {
     const { report, reportFile } = await checkForLeaks(loaded.config, {

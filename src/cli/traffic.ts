@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { formatNumber } from '../analysis/format';
 import type { Config } from '../config/schema';
+import { measurementWindow } from '../config/adapt';
 import { UsageError } from '../pipeline';
 import { baselineFromModel, type FidelityBaseline } from '../traffic/fidelity';
 import { ImportError, IMPORT_FORMATS, importTraffic, type ImportFormat } from '../traffic/import/import';
@@ -292,7 +293,7 @@ export async function prepareReplay(
       );
     config.traffic.rate = compressRate(
       model.rate,
-      config.run.warmupSeconds + config.run.durationSeconds,
+      measurementWindow(config).warmupSeconds + measurementWindow(config).durationSeconds,
       mean,
     );
   }

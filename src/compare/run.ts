@@ -9,6 +9,7 @@ import { REQUESTS } from '../analysis/axis';
 import { formatRate } from '../analysis/format';
 import { isMetricName, METRICS } from '../analysis/metrics';
 import type { Config } from '../config/schema';
+import { FIXED_WINDOW, measurementWindow } from '../config/adapt';
 import { checkForLeaks, EXIT, UsageError, type CheckOptions } from '../pipeline';
 import type { ProcessReport, Report, ReportVerdict } from '../report/report';
 import { redactText } from '../report/redact';
@@ -76,12 +77,21 @@ export function perRunConfig(config: Config, pairs: number, outDir: string): Con
     out: outDir,
     run: {
       ...config.run,
-      warmupSeconds: split(config.run.warmupSeconds) ?? 0,
-      durationSeconds: split(config.run.durationSeconds) ?? config.run.durationSeconds,
+      warmupSeconds: split(pairWindow(config).warmupSeconds) ?? 0,
+      durationSeconds: split(pairWindow(config).durationSeconds),
       warmupRequests: splitCount(config.run.warmupRequests),
       requests: splitCount(config.run.requests),
     },
   };
+}
+
+/**
+ * The window the pairs share: the configured fixed window, or the fixed-window defaults (the
+ * comparison's pairs measure fixed windows; each one's requests are paired with the other side's).
+ */
+function pairWindow(config: Config): { warmupSeconds: number; durationSeconds: number } {
+  const w = measurementWindow(config);
+  return w.sequential ? { ...FIXED_WINDOW } : w;
 }
 
 /**
@@ -243,8 +253,8 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
     head: { commit: rev.head, dirty: rev.dirty, dir: headBaseDir },
     pairs,
     perRun: {
-      warmupSeconds: config.run.warmupSeconds / pairs,
-      durationSeconds: config.run.durationSeconds / pairs,
+      warmupSeconds: pairWindow(config).warmupSeconds / pairs,
+      durationSeconds: pairWindow(config).durationSeconds / pairs,
       samples: config.run.samples,
     },
     runs,

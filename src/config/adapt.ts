@@ -11,10 +11,51 @@ import {
 } from '../analysis';
 import { UsageError } from '../errors';
 import type { CheckOptions } from '../pipeline';
-import type { RunOptions } from '../sampling/run';
+import { METRICS } from '../analysis/metrics';
+import { planLooks } from '../sampling/evidence';
+import type { RunOptions, SequentialPlan } from '../sampling/run';
 import type { RateSpec } from '../traffic/pacer';
 import { compileScenario, defaultScenario } from '../traffic/scenario';
 import type { Config } from './schema';
+
+/** Warm-up and window of a fixed-window run when the config gives none (the 0.1 defaults). */
+export const FIXED_WINDOW = { warmupSeconds: 3, durationSeconds: 10 } as const;
+/**
+ * Warm-up of a sequential run: connections and first compilation only. The rest of a process's
+ * own early growth is left to the evidence (the tested slope is the recent half's, and a leak is
+ * only called once growth has stopped slowing down).
+ */
+export const SEQUENTIAL_WARMUP_SECONDS = 1;
+
+/** How a configuration measures: sequentially, or in a fixed window (durationSeconds or requests given). */
+export interface MeasurementWindow {
+  sequential: boolean;
+  warmupSeconds: number;
+  /** Fixed window: its length; sequential: the measured-time budget. */
+  durationSeconds: number;
+}
+
+/**
+ * Resolves the measured window of a configuration.
+ *
+ * @param config - the validated configuration
+ * @returns sequential or fixed, with the warm-up and duration in force
+ */
+export function measurementWindow(config: Config): MeasurementWindow {
+  const r = config.run;
+  const sequential = r.durationSeconds === undefined && r.requests === undefined;
+  return sequential
+    ? {
+        sequential,
+        warmupSeconds: r.warmupSeconds ?? SEQUENTIAL_WARMUP_SECONDS,
+        durationSeconds: r.maxDurationSeconds,
+      }
+    : {
+        sequential,
+        warmupSeconds: r.warmupSeconds ?? FIXED_WINDOW.warmupSeconds,
+        durationSeconds: r.durationSeconds ?? FIXED_WINDOW.durationSeconds,
+      };
+}
 
 /** Builds the run loop's options from a validated configuration. */
 export function runOptionsFrom(config: Config, options: CheckOptions): { run: RunOptions; outDir: string } {
@@ -25,6 +66,7 @@ export function runOptionsFrom(config: Config, options: CheckOptions): { run: Ru
     );
   }
   const outDir = path.resolve(config.out);
+  const window = measurementWindow(config);
   const spec = config.traffic.requests
     ? { requests: config.traffic.requests, users: config.traffic.users, seed: config.traffic.seed }
     : defaultScenario(config.traffic.users, config.traffic.seed);
@@ -46,9 +88,10 @@ export function runOptionsFrom(config: Config, options: CheckOptions): { run: Ru
       source,
       connections: config.traffic.connections,
       rate,
-      warmup: { seconds: config.run.warmupSeconds, requests: config.run.warmupRequests },
-      measure: { seconds: config.run.durationSeconds, requests: config.run.requests },
+      warmup: { seconds: window.warmupSeconds, requests: config.run.warmupRequests },
+      measure: { seconds: window.durationSeconds, requests: config.run.requests },
       samples: config.run.samples,
+      sequential: window.sequential ? sequentialPlan(config) : undefined,
       logFile: path.join(outDir, 'target.log'),
       stopGraceMs: config.stopGraceSeconds * 1000,
       onProgress: options.onProgress,
@@ -87,4 +130,28 @@ function perUnitThresholds(
     };
   }
   return out;
+}
+
+/**
+ * The sequential plan of a configuration: minimum window, budget, the heap threshold, alpha per
+ * side ((1 − confidence)/2, so all the looks' intervals hold together at the confidence level) and
+ * the look schedule for the sample spacing (the minimum window over `samples`).
+ *
+ * @param config - the validated configuration
+ * @returns the plan the run loop measures by
+ */
+export function sequentialPlan(config: Config): SequentialPlan {
+  const analysis = analysisOptionsFrom(config);
+  const r = config.run;
+  const minWindowMs = r.minDurationSeconds * 1000;
+  const maxMs = Math.max(r.maxDurationSeconds * 1000, minWindowMs);
+  const spacingMs = minWindowMs / Math.max(1, r.samples - 1);
+  return {
+    minWindowMs,
+    maxMs,
+    maxRequests: r.maxRequests,
+    threshold: analysis.thresholds.heapUsed?.perUnit ?? METRICS.heapUsed.threshold.perUnit,
+    alpha: (1 - analysis.confidence) / 2,
+    schedule: planLooks(minWindowMs, maxMs, spacingMs),
+  };
 }

@@ -71,14 +71,20 @@ export const configSchema = z
       .default({ connections: 10, users: 15_000, seed: 1 }),
     run: z
       .object({
-        warmupSeconds: z.number().nonnegative().default(3),
+        // Without durationSeconds or requests the run is sequential: it measures until the
+        // evidence decides, between minDurationSeconds and the budget (maxDurationSeconds,
+        // maxRequests). Either of them asks for a fixed window instead.
+        warmupSeconds: z.number().nonnegative().optional(),
         warmupRequests: count('a request count').optional(),
-        durationSeconds: positive('seconds').default(10),
+        durationSeconds: positive('seconds').optional(),
         requests: count('a request count').optional(),
+        minDurationSeconds: positive('seconds').default(6),
+        maxDurationSeconds: positive('seconds').default(60),
+        maxRequests: count('a request count').optional(),
         samples: z.number().int().min(8, 'expected at least 8 samples').max(10_000).default(30),
       })
       .strict()
-      .default({ warmupSeconds: 3, durationSeconds: 10, samples: 30 }),
+      .default({ minDurationSeconds: 6, maxDurationSeconds: 60, samples: 30 }),
     analysis: z
       .object({
         confidence: z.number().gt(0.5, 'expected a confidence between 0.5 and 1').lt(1).default(0.95),

@@ -4,14 +4,16 @@
  * derived, and everything that came from the target redacted.
  */
 import { analyseRun, METRIC_NAMES, projectTimeToLimit, type AnalysisOptions } from '../analysis';
-import { analysisOptionsFrom } from '../config/adapt';
+import { analysisOptionsFrom, measurementWindow, sequentialPlan } from '../config/adapt';
 import type { Config } from '../config/schema';
 import { EXIT } from '../outcome';
+import { requestsNeeded, sequentialReason, type SequentialResult } from '../analysis/sequential';
 import type { RunResult } from '../sampling/run';
 import { metricValue, type Sample } from '../sampling/samples';
 import { redactHeaders, redactText, redactUrl } from './redact';
 import {
   REPORT_SCHEMA_VERSION,
+  type SequentialReport,
   type Decision,
   type ProcessReport,
   type Report,
@@ -37,6 +39,8 @@ export function buildReport(
   },
 ): Report {
   const analysis = analysisOptionsFrom(config);
+  const sequential = sequentialReport(result, config);
+  const window = measurementWindow(config);
   const measured = result.samples.filter((s) => s.phase === 'measure');
   // A run that ended during the warm-up still reports its processes (with their warm-up samples).
   const byPid = groupBy(measured.length > 0 ? measured : result.samples, (s) => s.pid);
@@ -50,7 +54,16 @@ export function buildReport(
     const share = total > 0 ? requests / total : 0;
     if (total > 0 && share < MIN_SHARE) continue;
     processes.push(
-      analyseProcess(pid, measured.length > 0 ? list : [], result, config, analysis, requests, share),
+      analyseProcess(
+        pid,
+        measured.length > 0 ? list : [],
+        result,
+        config,
+        analysis,
+        requests,
+        share,
+        sequential,
+      ),
     );
   }
   processes.sort((a, b) => b.requests - a.requests);
@@ -62,7 +75,7 @@ export function buildReport(
       `${(traffic.errorRate * 100).toFixed(1)}% of responses were errors (status >= 400, failed or timed out): leakcheck may be measuring error paths, not the service's real work`,
     );
   }
-  if (result.status === 'completed' && measured.length > 0) {
+  if (result.status === 'completed' && measured.length > 0 && !result.sequential) {
     const perPid = Math.max(...[...byPid.values()].map((l) => l.length));
     if (perPid < config.run.samples) {
       warnings.push(
@@ -73,10 +86,27 @@ export function buildReport(
   if (result.status === 'completed' && total === 0)
     warnings.push('no process of the target counted any HTTP response: is the load reaching it?');
 
+  if (sequential && config.analysis.thresholds?.heapUsed?.minGrowth !== undefined) {
+    warnings.push(
+      'heap minGrowth (--min-growth) applies to fixed windows only (--duration or --requests): sequential measurement decides by the interval of the recent slope against the threshold and handles warm-up growth by evidence',
+    );
+  }
+  if (sequential?.verdict === 'inconclusive' && result.status === 'completed') {
+    warnings.push(`INCONCLUSIVE at the budget: ${sequential.reason}`);
+  }
+
   let verdict: Report['verdict'];
   let decidedBy: Decision | null = null;
   const worst = pickWorst(processes);
-  if (result.status !== 'completed') {
+  if (result.status === 'out-of-memory') {
+    // Heap exhaustion is the leak's end state: a leak, with whatever was measured before it.
+    verdict = 'leak';
+    decidedBy = {
+      metric: 'heapUsed',
+      rule: 'out-of-memory',
+      reason: result.failure?.message ?? 'the target ran out of memory',
+    };
+  } else if (result.status !== 'completed') {
     verdict = 'error';
   } else if (!worst) {
     verdict = 'inconclusive';
@@ -126,8 +156,16 @@ export function buildReport(
         headers: r.headers ? redactHeaders(r.headers) : undefined,
         body: r.body === undefined ? undefined : '[body]',
       })),
-      warmup: { seconds: config.run.warmupSeconds, requests: config.run.warmupRequests ?? null },
-      measure: { seconds: config.run.durationSeconds, requests: config.run.requests ?? null },
+      warmup: { seconds: window.warmupSeconds, requests: config.run.warmupRequests ?? null },
+      // Sequential: the window is decided by the evidence, between the minimum and the budget.
+      measure: window.sequential
+        ? {
+            sequential: true,
+            minSeconds: config.run.minDurationSeconds,
+            maxSeconds: config.run.maxDurationSeconds,
+            maxRequests: config.run.maxRequests ?? null,
+          }
+        : { seconds: window.durationSeconds, requests: config.run.requests ?? null },
       samples: config.run.samples,
       sampleEvery: meta.sampleEvery,
       confidence: analysis.confidence,
@@ -138,6 +176,102 @@ export function buildReport(
     traffic,
     warnings,
     timings: result.timings,
+    ...(sequential ? { sequential } : {}),
+  };
+}
+
+/** The sequential measurement's part of the report: looks, stop reason, time to verdict. */
+function sequentialReport(result: RunResult, config: Config): SequentialReport | undefined {
+  const outcome = result.sequential;
+  if (!outcome || !measurementWindow(config).sequential) return undefined;
+  const plan = sequentialPlan(config);
+  const e = outcome.evidence;
+  const own = e.processes.find((p) => p.pid === e.pid);
+  const verdict = e.verdict === 'undecided' ? 'inconclusive' : e.verdict;
+  const last = e.looks.at(-1);
+  const perSecond = outcome.measuredMs > 0 ? outcome.measuredRequests / (outcome.measuredMs / 1000) : 0;
+  const needed = last && verdict === 'inconclusive' ? requestsNeeded(last, plan.threshold) : null;
+  const reason = own
+    ? sequentialReason(own.result, plan.threshold, plan.alpha, {
+        requests: needed,
+        seconds: needed !== null && perSecond > 0 ? Math.round(needed / perSecond) : null,
+      })
+    : { rule: 'sequential-budget' as const, reason: 'no process served enough requests to weigh' };
+  const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
+  return {
+    verdict,
+    rule: reason.rule,
+    reason: reason.reason,
+    stopReason: outcome.stopReason,
+    pid: e.pid,
+    series: 'heapUsed without code space',
+    threshold: plan.threshold,
+    alpha: plan.alpha,
+    confidence: 1 - 2 * plan.alpha,
+    minWindowSeconds: plan.minWindowMs / 1000,
+    maxDurationSeconds: plan.maxMs / 1000,
+    maxRequests: plan.maxRequests ?? null,
+    plannedLooks: plan.schedule.length,
+    spacingMs: outcome.spacingMs,
+    timeToVerdictMs: outcome.timeToVerdictMs,
+    measuredMs: outcome.measuredMs,
+    measuredRequests: outcome.measuredRequests,
+    needed:
+      needed !== null
+        ? { requests: needed, seconds: perSecond > 0 ? Math.round(needed / perSecond) : null }
+        : null,
+    looks: e.looks.map((l) => ({
+      look: l.look,
+      samples: l.samples,
+      alpha: l.alpha,
+      from: l.from,
+      to: l.to,
+      slope: l.slope,
+      low: finite(l.low),
+      high: finite(l.high),
+      earlySlope: l.earlySlope,
+      settled: l.settled,
+      resets: l.resets,
+      decision: l.decision,
+    })),
+  };
+}
+
+/** Replaces the heap metric's verdict by the sequential one and recombines the process verdict. */
+function withSequentialHeap(
+  outcome: ReturnType<typeof analyseRun>,
+  result: SequentialResult | undefined,
+  report: SequentialReport,
+): ReturnType<typeof analyseRun> {
+  const heap = outcome.metrics.find((m) => m.metric === 'heapUsed');
+  if (!heap || !heap.gating) return outcome;
+  const words = result
+    ? sequentialReason(result, report.threshold, report.alpha, {
+        requests: report.needed?.requests ?? null,
+        seconds: report.needed?.seconds ?? null,
+      })
+    : { rule: 'sequential-budget' as const, reason: 'this process was not weighed' };
+  const verdict = result?.verdict ?? 'inconclusive';
+  const last = result?.last;
+  const metrics = outcome.metrics.map((m) =>
+    m === heap
+      ? {
+          ...m,
+          verdict,
+          rule: words.rule,
+          reason: words.reason,
+          perUnit: last ? last.slope : m.perUnit,
+        }
+      : m,
+  );
+  const gating = metrics.filter((m) => m.gating);
+  const leak = gating.find((m) => m.verdict === 'leak');
+  const unsure = gating.find((m) => m.verdict === 'inconclusive');
+  const cite = leak ?? unsure ?? metrics.find((m) => m.metric === 'heapUsed') ?? gating[0];
+  return {
+    verdict: leak ? 'leak' : unsure ? 'inconclusive' : 'pass',
+    decidedBy: cite ? { metric: cite.metric, rule: cite.rule, reason: cite.reason } : outcome.decidedBy,
+    metrics,
   };
 }
 
@@ -149,6 +283,7 @@ function analyseProcess(
   analysis: AnalysisOptions,
   requests: number,
   share: number,
+  sequential?: SequentialReport,
 ): ProcessReport {
   const x = list.map((s) => s.requests);
   const series = METRIC_NAMES.flatMap((metric) => {
@@ -156,7 +291,14 @@ function analyseProcess(
     if (ys.some((v) => v === null)) return [];
     return [{ metric, x, y: ys as number[] }];
   });
-  const outcome = analyseRun(series, analysis);
+  const fitted = analyseRun(series, analysis);
+  const outcome = sequential
+    ? withSequentialHeap(
+        fitted,
+        result.sequential?.evidence.processes.find((p) => p.pid === pid)?.result,
+        sequential,
+      )
+    : fitted;
   const info = result.processes.find((p) => p.pid === pid);
   const heap = outcome.metrics.find((m) => m.metric === 'heapUsed');
   const last = list.at(-1);

@@ -98,6 +98,8 @@ export interface Report {
   attribution?: AttributionSummary;
   /** Replayed traffic only: the log's mix next to what was sent and received. */
   fidelity?: FidelityReport;
+  /** Sequential measurement only: the looks, the stop reason and the time to verdict. */
+  sequential?: SequentialReport;
 }
 
 /** One step of a retainer path, from the GC root towards the object. */
@@ -155,4 +157,49 @@ export interface AttributionSummary {
   pprof: string[];
   /** Anything skipped or failed, counted and said in words. */
   notes: string[];
+}
+
+/** Sequential measurement: what the looks found, why the run stopped and when. */
+export interface SequentialReport {
+  verdict: 'leak' | 'pass' | 'inconclusive';
+  /** `sequential-leak`, `sequential-pass` or `sequential-budget`. */
+  rule: string;
+  reason: string;
+  /** `leak`, `pass`, `max-duration`, `max-requests` (the budget), or `ended-early`. */
+  stopReason: string;
+  /** The process the verdict is about. */
+  pid: number | null;
+  /** What is tested: the post-GC heap without the code spaces. */
+  series: string;
+  /** Bytes per request the interval is held against. */
+  threshold: number;
+  /** Chance of a false leak over all looks (and separately of a false pass). */
+  alpha: number;
+  /** Simultaneous confidence of all the looks' intervals. */
+  confidence: number;
+  minWindowSeconds: number;
+  maxDurationSeconds: number;
+  maxRequests: number | null;
+  plannedLooks: number;
+  spacingMs: number;
+  /** From the start of the run (start-up included) to the verdict. */
+  timeToVerdictMs: number;
+  measuredMs: number;
+  measuredRequests: number;
+  /** Inconclusive: what a decision would have needed. */
+  needed: { requests: number; seconds: number | null } | null;
+  looks: Array<{
+    look: number;
+    samples: number;
+    alpha: number;
+    from: number;
+    to: number;
+    slope: number;
+    low: number | null;
+    high: number | null;
+    earlySlope: number;
+    settled: boolean;
+    resets: { total: number; recent: number };
+    decision: string;
+  }>;
 }

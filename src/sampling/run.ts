@@ -2,6 +2,10 @@
  * The run loop: start the target with the agent, wait for it to listen, drive traffic through
  * warm-up, measurement (a post-GC sample every K requests) and cool-down, then stop the whole
  * tree. Returns everything measured, including when the run ends early (the partial report).
+ *
+ * Measurement is sequential unless a fixed window is asked for: after the minimum window the
+ * evidence is weighed at each planned look, and the run stops as soon as it decides (or at the
+ * budget). A target that dies of heap exhaustion is reported as such (`out-of-memory`).
  */
 import * as path from 'node:path';
 import { AgentChannel, type AgentConnection } from '../target/channel';
@@ -12,6 +16,7 @@ import type { RateSpec } from '../traffic/pacer';
 import type { RequestSource } from '../traffic/scenario';
 import type { AgentSample } from '../agent/protocol';
 import type { Phase, Sample } from './samples';
+import { sampleStep, weighEvidence, type Evidence, type EvidenceSettings } from './evidence';
 
 /** Everything the run loop needs; built from the config by the caller. */
 export interface RunOptions {
@@ -29,9 +34,12 @@ export interface RunOptions {
   connections: number;
   rate?: RateSpec;
   warmup: { seconds: number; requests?: number };
+  /** The fixed measured window; ignored when `sequential` is set. */
   measure: { seconds: number; requests?: number };
-  /** Samples in the measured window (the baseline included). */
+  /** Samples in the measured window (the baseline included); sequential: in the minimum window. */
   samples: number;
+  /** Measure until the evidence decides, within a budget (absent: the fixed window `measure`). */
+  sequential?: SequentialPlan;
   /** File receiving the target's output. */
   logFile: string;
   /** Grace period between SIGTERM and SIGKILL when stopping the target. */
@@ -45,6 +53,34 @@ export interface RunOptions {
    * measured window has decided, before the load stops).
    */
   judge?: (samples: Sample[]) => RunVerdict;
+}
+
+/** Sequential measurement: minimum window, budget, and how the evidence is weighed. */
+export interface SequentialPlan extends EvidenceSettings {
+  /** Measured time before the first look (long enough to see a bounded structure's reset). */
+  minWindowMs: number;
+  /** Budget: measured time. */
+  maxMs: number;
+  /** Budget: requests served in the measured window. */
+  maxRequests?: number;
+}
+
+/** Why the measured window ended. */
+export type StopReason = 'leak' | 'pass' | 'max-duration' | 'max-requests' | 'fixed-window' | 'ended-early';
+
+/** What the sequential measurement decided and when; in `RunResult.sequential`. */
+export interface SequentialOutcome {
+  /** The evidence at the end of the measured window. */
+  evidence: Evidence;
+  stopReason: StopReason;
+  /** Milliseconds from the start of the run (start-up included) to the verdict. */
+  timeToVerdictMs: number;
+  /** Measured milliseconds (warm-up excluded). */
+  measuredMs: number;
+  /** Requests served in the measured window. */
+  measuredRequests: number;
+  /** Time between samples. */
+  spacingMs: number;
 }
 
 /** A verdict as probes see it: what was called and the heap growth estimate behind it. */
@@ -100,10 +136,15 @@ export interface RunProgress {
   target?: number;
   heapUsed?: number;
   samples: number;
+  /** Sequential: the latest look (recent slope, its interval, the threshold). */
+  evidence?: Evidence;
+  /** Sequential: the threshold the interval is held against. */
+  threshold?: number;
 }
 
 /** How the run ended. */
-export type RunStatus = 'completed' | 'target-exited' | 'not-ready' | 'timeout' | 'aborted' | 'failed';
+export type RunStatus =
+  'completed' | 'target-exited' | 'out-of-memory' | 'not-ready' | 'timeout' | 'aborted' | 'failed';
 
 /** One process of the target, as its agent described it. */
 export interface TargetProcessInfo {
@@ -130,6 +171,8 @@ export interface RunResult {
   timings: { readyMs?: number; warmupEndMs?: number; measureEndMs?: number; totalMs: number };
   /** Results of the probes, by name. */
   probes: Record<string, unknown>;
+  /** Sequential measurement: the evidence, why it stopped, when. */
+  sequential?: SequentialOutcome;
 }
 
 class RunEnded extends Error {
@@ -186,12 +229,15 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
 
   let phase: Phase = 'warmup';
   let lastHeap: number | undefined;
+  let lastEvidence: Evidence | undefined;
   const progress = (): void =>
     options.onProgress?.({
       phase,
       completed: driver?.stats.completed ?? 0,
       heapUsed: lastHeap,
       samples: samples.filter((s) => s.phase === 'measure').length,
+      evidence: lastEvidence,
+      threshold: options.sequential?.threshold,
     });
 
   const sampleAll = async (p: Phase): Promise<void> => {
@@ -225,14 +271,19 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
       logFile: options.logFile,
     });
     const t = target;
-    void t.exited.then((exit) => {
+    void t.exited.then(async (exit) => {
+      const during = phase === 'warmup' && !result.url ? 'start-up' : phase;
+      // The last output lines arrive after the exit: wait for the streams to close (bounded).
+      await Promise.race([t.closed, delay(1000)]);
+      const oom = outOfMemory(exit, t.lastLines());
+      if (oom) {
+        rejectEnded(
+          new RunEnded('out-of-memory', `the target ran out of memory during the ${during}: ${oom}`),
+        );
+        return;
+      }
       const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-      rejectEnded(
-        new RunEnded(
-          'target-exited',
-          `the target ${how} during the ${phase === 'warmup' && !result.url ? 'start-up' : phase}`,
-        ),
-      );
+      rejectEnded(new RunEnded('target-exited', `the target ${how} during the ${during}`));
     });
     options.onProgress?.({ phase: 'starting', completed: 0, samples: 0 });
     try {
@@ -271,27 +322,37 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
       // Measurement: a sample every K requests.
       phase = 'measure';
       const startCount = d.stats.completed;
-      const requestBound = options.measure.requests;
-      // K: from the request bound, or from the throughput so far spread over the time left. It is
-      // re-estimated after every sample, because sampling itself slows the service down.
+      const seq = options.sequential;
+      const requestBound = seq ? undefined : options.measure.requests;
+      // K from the throughput so far; re-estimated after every sample, because sampling itself
+      // slows the service down.
       const warmRate = d.stats.completed / Math.max(0.001, warmSeconds);
       const measureStart = performance.now();
       const windowMs = options.measure.seconds * 1000;
+      const spacingMs = seq ? seq.minWindowMs / Math.max(1, options.samples - 1) : undefined;
       const nextStep = (i: number): number => {
-        if (requestBound) return Math.max(1, Math.round(requestBound / (options.samples - 1)));
         const spent = performance.now() - measureStart;
         const done = d.stats.completed - startCount;
         const rate = i > 1 && spent > 0 ? done / (spent / 1000) : warmRate;
-        const leftMs = Math.max(windowMs - spent, windowMs / (options.samples - 1) / 2);
-        return Math.max(1, Math.round((rate * leftMs) / 1000 / (options.samples - i)));
+        return sampleStep({
+          rate,
+          spacingMs,
+          requestBound,
+          windowMs,
+          spentMs: spent,
+          samples: options.samples,
+          index: i,
+        });
       };
-      // Time-bounded windows stop at 1.5x their length if throughput collapses.
-      const hardStop = requestBound ? Infinity : windowMs * 1.5;
+      // Sequential: the budget; time-bounded fixed windows stop at 1.5x their length if
+      // throughput collapses.
+      const hardStop = seq ? seq.maxMs : requestBound ? Infinity : windowMs * 1.5;
       const probes = options.probes ?? [];
+      let taken = 0;
       const probeCtx = (sampleIndex: number): ProbeContext => ({
         agents: channel.live(),
         sampleIndex,
-        samples: options.samples,
+        samples: seq ? Math.max(taken, sampleIndex + 1) : options.samples,
       });
       const runProbes = async (step: 'measureStart' | 'afterSample', index: number): Promise<void> => {
         for (const probe of probes) {
@@ -305,24 +366,63 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
       };
       await runProbes('measureStart', 0);
       await sampleAll('measure');
+      taken = 1;
       await runProbes('afterSample', 0);
       let goal = startCount;
-      for (let i = 1; i < options.samples; i++) {
+      let stopReason: StopReason = seq ? 'max-duration' : 'fixed-window';
+      let evidence: Evidence | undefined;
+      for (let i = 1; seq || i < options.samples; i++) {
         const left = hardStop - (performance.now() - measureStart);
         if (left <= 0) break;
-        goal = Math.max(goal, d.stats.completed) + nextStep(i);
+        if (seq?.maxRequests !== undefined && d.stats.completed - startCount >= seq.maxRequests) {
+          stopReason = 'max-requests';
+          break;
+        }
+        let step = nextStep(i);
+        if (seq?.maxRequests !== undefined)
+          step = Math.min(step, Math.max(1, startCount + seq.maxRequests - d.stats.completed));
+        goal = Math.max(goal, d.stats.completed) + step;
         await race(Promise.race([d.whenCompleted(goal), delay(Math.min(left, 2 ** 31 - 1))]));
         await sampleAll('measure');
+        taken = i + 1;
         await runProbes('afterSample', i);
+        if (seq) {
+          evidence = weighEvidence(samples, seq, false);
+          lastEvidence = evidence;
+          progress();
+          if (evidence.verdict === 'leak' || evidence.verdict === 'pass') {
+            stopReason = evidence.verdict;
+            break;
+          }
+        }
+      }
+      if (seq) {
+        if (stopReason !== 'leak' && stopReason !== 'pass') evidence = weighEvidence(samples, seq, true);
+        lastEvidence = evidence;
+        result.sequential = {
+          evidence: evidence ?? weighEvidence(samples, seq, true),
+          stopReason,
+          timeToVerdictMs: Math.round(elapsed()),
+          measuredMs: Math.round(performance.now() - measureStart),
+          measuredRequests: d.stats.completed - startCount,
+          spacingMs: Math.round(spacingMs ?? 0),
+        };
       }
       const measured = samples.filter((s) => s.phase === 'measure').length;
       result.sampleEvery = Math.round((d.stats.completed - startCount) / Math.max(1, measured - 1));
       result.timings.measureEndMs = Math.round(elapsed());
       const asked = probes.filter((p) => p.afterVerdict);
-      if (asked.length > 0 && options.judge) {
-        const verdict = options.judge(samples);
+      const outcome = result.sequential;
+      if (asked.length > 0 && (outcome || options.judge)) {
+        // Sequential: the verdict just reached; fixed window: the caller's judge.
+        const verdict: RunVerdict = outcome
+          ? {
+              verdict: outcome.evidence.verdict === 'undecided' ? 'inconclusive' : outcome.evidence.verdict,
+              perRequest: outcome.evidence.looks.at(-1)?.slope ?? null,
+            }
+          : (options.judge as (samples: Sample[]) => RunVerdict)(samples);
         const ctx: VerdictContext = {
-          ...probeCtx(options.samples - 1),
+          ...probeCtx(taken - 1),
           verdict,
           serve: (requests, maxMs) =>
             race(Promise.race([d.whenCompleted(d.stats.completed + requests), delay(maxMs)])),
@@ -336,7 +436,7 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
       }
       for (const probe of probes) {
         if (!probe.measureEnd || result.probes[probe.name]) continue;
-        result.probes[probe.name] = await race(probe.measureEnd(probeCtx(options.samples - 1))).catch(
+        result.probes[probe.name] = await race(probe.measureEnd(probeCtx(taken - 1))).catch(
           (err: unknown) => {
             if (err instanceof RunEnded) throw err;
             return { error: err instanceof Error ? err.message : String(err) };
@@ -394,6 +494,22 @@ async function stopQuietly(driver: TrafficDriver): Promise<TrafficStats> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Whether an exit was heap exhaustion: V8's "heap out of memory" fatal error in the output, or a
+ * SIGKILL that leakcheck did not send (the kernel's OOM killer; the run never kills the target
+ * while measuring).
+ *
+ * @param exit - how the target exited
+ * @param lines - its last output lines
+ * @returns what showed it, or null
+ */
+export function outOfMemory(exit: ExitInfo, lines: readonly string[]): string | null {
+  if (lines.some((l) => /heap out of memory|Allocation failed - JavaScript heap/i.test(l)))
+    return 'V8 reported "JavaScript heap out of memory"';
+  if (exit.signal === 'SIGKILL') return "it was killed by SIGKILL (the kernel's OOM killer, most likely)";
+  return null;
 }
 
 /** A wait that never keeps the process alive on its own. */

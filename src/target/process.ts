@@ -38,6 +38,8 @@ export function withAgentPreload(nodeOptions: string | undefined, agentPath: str
 export class TargetProcess {
   /** Resolves when the leading process exits. */
   readonly exited: Promise<ExitInfo>;
+  /** Resolves once the leading process exited and its output streams closed (all output seen). */
+  readonly closed: Promise<void>;
   private exitInfo: ExitInfo | null = null;
   private readonly tail: string[] = [];
   private partial = '';
@@ -55,6 +57,10 @@ export class TargetProcess {
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
+    this.closed = new Promise((resolve) => {
+      child.once('close', () => resolve());
+      child.once('error', () => resolve());
+    });
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.exitInfo = { code, signal };

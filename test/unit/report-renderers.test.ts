@@ -82,7 +82,7 @@ describe('markdown', () => {
     expect(traffic).toContain('| GET /health | 5% | 0.2% | 120 | 404: 120 |');
     expect(md).toContain('<details><summary>Run settings</summary>');
     expect(md).toMatch(/\| command \| node server\.js \|/);
-    expect(md).toMatch(/\| warmup \| seconds: 3, requests: – \|/);
+    expect(md).toMatch(/\| warmup \| seconds: 1, requests: – \|/);
   });
 
   test('a clean run passes without a findings section; the summary leaves out the settings', () => {

@@ -1,0 +1,148 @@
+/**
+ * Sequential measurement, as the run loop uses it: the look schedule, the sample spacing, and the
+ * evidence so far (every serving process's heap series through the sequential procedure of
+ * analysis/sequential.ts). Pure: samples in, decision out, so the report recomputes the same looks.
+ */
+import {
+  lookSchedule,
+  sequentialTest,
+  type SequentialLook,
+  type SequentialResult,
+} from '../analysis/sequential';
+import type { Sample } from './samples';
+
+/** A process must serve at least this share of requests to count (wrappers serve none). */
+export const MIN_SHARE = 0.1;
+
+/** V8 spaces holding compiled machine code: a leak of data never lives there (as detectLeak). */
+const CODE_SPACES = ['code_space', 'code_large_object_space'] as const;
+
+/** What the sequential procedure runs with. */
+export interface EvidenceSettings {
+  /** Heap growth per request that counts as a leak. */
+  threshold: number;
+  /** Chance of a false leak over all looks (and, separately, of a false pass). */
+  alpha: number;
+  /** Sample counts at which to look. */
+  schedule: number[];
+}
+
+/** The evidence of every serving process, combined. */
+export interface Evidence {
+  /** `undecided` while measuring; at the budget it becomes `inconclusive`. */
+  verdict: 'leak' | 'pass' | 'inconclusive' | 'undecided';
+  /** The process the verdict is about (the leaking one, else the busiest). */
+  pid: number | null;
+  /** That process's looks; the last is the latest (or deciding) one. */
+  looks: SequentialLook[];
+  /** Every serving process's result. */
+  processes: Array<{ pid: number; result: SequentialResult }>;
+}
+
+/**
+ * Heap after GC without the code spaces: compiled code keeps growing while a fresh process
+ * compiles (for its first ~150k requests) and is not data anyone can leak.
+ *
+ * @param s - a sample
+ * @returns heapUsed less code space
+ */
+export function dataHeap(s: Sample): number {
+  let code = 0;
+  for (const name of CODE_SPACES) code += s.spaces?.[name] ?? 0;
+  return s.heapUsed - code;
+}
+
+/**
+ * The look schedule of a run: the first look when the minimum window is full, then geometric up
+ * to the samples the budget allows.
+ *
+ * @param minWindowMs - minimum measured window
+ * @param maxMs - measured-time budget
+ * @param spacingMs - time between samples
+ * @returns sample counts at which to look
+ */
+export function planLooks(minWindowMs: number, maxMs: number, spacingMs: number): number[] {
+  const first = Math.round(minWindowMs / spacingMs) + 1;
+  const last = Math.ceil(Math.max(maxMs, minWindowMs) / spacingMs) + 1;
+  return lookSchedule(first, last);
+}
+
+/** What the spacing of the next sample depends on. */
+export interface StepInput {
+  /** Requests per second so far (or during the warm-up, before the second sample). */
+  rate: number;
+  /** Sequential: the time between samples. */
+  spacingMs?: number;
+  /** Fixed window bounded by requests: the bound. */
+  requestBound?: number;
+  /** Fixed window bounded by time: its length and the time spent in it. */
+  windowMs?: number;
+  spentMs?: number;
+  /** Samples planned in a fixed window, and the index of the next one. */
+  samples: number;
+  index: number;
+}
+
+/**
+ * Requests until the next sample. Sequential: the throughput times the spacing. Fixed window by
+ * requests: the bound spread over the samples. Fixed window by time: the throughput over the time
+ * left, spread over the samples left (re-estimated after each sample, since sampling itself slows
+ * the service down).
+ *
+ * @param p - throughput and plan
+ * @returns requests to the next sample, at least 1
+ */
+export function sampleStep(p: StepInput): number {
+  if (p.spacingMs !== undefined) return Math.max(1, Math.round((p.rate * p.spacingMs) / 1000));
+  if (p.requestBound) return Math.max(1, Math.round(p.requestBound / (p.samples - 1)));
+  const windowMs = p.windowMs ?? 0;
+  const leftMs = Math.max(windowMs - (p.spentMs ?? 0), windowMs / (p.samples - 1) / 2);
+  return Math.max(1, Math.round((p.rate * leftMs) / 1000 / Math.max(1, p.samples - p.index)));
+}
+
+/**
+ * Weighs the evidence of the measured samples so far.
+ *
+ * @param samples - every sample of the run (warm-up and cool-down ones are ignored)
+ * @param settings - threshold, alpha, schedule
+ * @param final - the budget is spent: take the last look and say inconclusive if it does not decide
+ * @returns the combined verdict: leak if any serving process leaks, pass when all pass
+ */
+export function weighEvidence(
+  samples: readonly Sample[],
+  settings: EvidenceSettings,
+  final: boolean,
+): Evidence {
+  const byPid = new Map<number, Sample[]>();
+  for (const s of samples) {
+    if (s.phase !== 'measure') continue;
+    const list = byPid.get(s.pid);
+    if (list) list.push(s);
+    else byPid.set(s.pid, [s]);
+  }
+  const served = (list: Sample[]): number => (list.at(-1)?.requests ?? 0) - (list[0]?.requests ?? 0);
+  const total = [...byPid.values()].reduce((a, l) => a + served(l), 0);
+  const serving = [...byPid.entries()]
+    .filter(([, list]) => total > 0 && served(list) / total >= MIN_SHARE)
+    .sort((a, b) => served(b[1]) - served(a[1]));
+  const processes = serving.map(([pid, list]) => ({
+    pid,
+    result: sequentialTest(
+      list.map((s) => s.requests),
+      list.map(dataHeap),
+      settings.schedule,
+      { threshold: settings.threshold, alpha: settings.alpha },
+      final,
+    ),
+  }));
+  const leak = processes.find((p) => p.result.verdict === 'leak');
+  const shown = leak ?? processes[0];
+  const verdict = leak
+    ? 'leak'
+    : processes.length > 0 && processes.every((p) => p.result.verdict === 'pass')
+      ? 'pass'
+      : final
+        ? 'inconclusive'
+        : 'undecided';
+  return { verdict, pid: shown?.pid ?? null, looks: shown?.result.looks ?? [], processes };
+}
