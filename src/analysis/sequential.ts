@@ -229,9 +229,9 @@ export function evaluateLook(
   // Each half its own autocorrelation: the early half's warm-up curve would make the recent
   // half's look worse than it is.
   const early = autocorrelatedFit(x.slice(0, split), y.slice(0, split));
-  // One drop is not a cycle: a series is cyclic from its second reset on.
-  const found = findResets(y.slice(0, n));
-  const resets = found.length >= 2 ? found : [];
+  // After a reset the structure's next ramp looks just like a leak: from the first reset on,
+  // the series is treated as cyclic.
+  const resets = findResets(y.slice(0, n));
   const recentResets = resets.filter((i) => i >= split);
   // A structure that fills and is cleared (a sawtooth) tilts any window that is not whole cycles:
   // once the series shows a reset, the recent slope is fitted through the means of the whole
