@@ -12,6 +12,7 @@ import { buildReport } from './report/build';
 import { writeReportFiles } from './report/files';
 import type { Report } from './report/report';
 import { runMeasurement, type RunProgress, type RunResult } from './sampling/run';
+import type { FailOn } from './outcome';
 import { compareFidelity, type FidelityBaseline } from './traffic/fidelity';
 import type { RequestSource } from './traffic/scenario';
 
@@ -27,7 +28,7 @@ export interface CheckOptions {
   /** The command, when given on the command line rather than in the config. */
   command?: string[] | string;
   /** Which verdicts fail: 'leak' (default), 'inconclusive' (leak or inconclusive), 'never'. */
-  failOn?: 'leak' | 'inconclusive' | 'never';
+  failOn?: FailOn;
   onProgress?: (p: RunProgress) => void;
   signal?: AbortSignal;
   /** Traffic source to use instead of the config's scenario (log replay plugs in here). */

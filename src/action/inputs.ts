@@ -3,7 +3,7 @@
  * tests) and checked: a bad value is one line naming the input and what was expected.
  */
 import * as path from 'node:path';
-import { UsageError } from '../pipeline';
+import { UsageError } from '../errors';
 
 /** Everything the Action was asked to do. */
 export interface ActionInputs {

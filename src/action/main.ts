@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatNumber } from '../analysis/format';
-import { isUsageError } from '../cli/errors';
+import { LeakcheckError } from '../errors';
 import { compareWithBase } from '../compare/run';
 import { renderCompareMarkdown } from '../compare/render';
 import { validateCompareReport, type CompareReport } from '../compare/report';
@@ -118,9 +118,9 @@ export async function runAction(tk: ActionToolkit): Promise<void> {
     if (inputs.mode === 'comment') await commentFromFolder(tk, inputs);
     else await check(tk, inputs, workspace);
   } catch (err) {
-    if (isUsageError(err)) {
+    if (err instanceof LeakcheckError) {
       tk.setFailed(`leakcheck: ${err.message}`);
-      process.exitCode = EXIT.usage;
+      process.exitCode = err.exitCode;
       return;
     }
     tk.setFailed(

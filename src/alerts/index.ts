@@ -8,6 +8,7 @@
 import { stringify } from 'yaml';
 import { EXPORTER_METRICS } from '../exporter/names';
 import { formatPromDuration, parseDuration } from '../watch/units';
+import { LeakcheckError } from '../errors';
 
 /** Options of {@link alertRules}. Durations are Prometheus durations ("1h", "30s"). */
 export interface AlertRuleOptions {
@@ -180,7 +181,7 @@ export function defaultAlertRuleOptions(): AlertRuleOptions {
 }
 
 /** Options that cannot make a valid rule file. */
-export class AlertOptionsError extends Error {
+export class AlertOptionsError extends LeakcheckError {
   /** @param message - one line naming the option and what was expected */
   constructor(message: string) {
     super(message);

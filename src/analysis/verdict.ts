@@ -1,4 +1,5 @@
 /** Fits every metric, applies the rules, and combines per-metric verdicts into the run's verdict. */
+import { combineVerdicts } from '../outcome';
 import { REQUESTS, type Axis } from './axis';
 import { METRICS, type MetricName, type MetricThreshold, type MetricUnit } from './metrics';
 import {
@@ -197,8 +198,10 @@ export function analyseRun(series: readonly MetricSeries[], options: AnalyseOpti
     reason,
   });
 
-  const leaks = gating.filter((m) => m.verdict === 'leak');
-  if (leaks.length > 0) {
+  // How verdicts combine is the outcome module's rule; which metric to cite is decided here.
+  const verdict = combineVerdicts(gating.map((m) => m.verdict));
+  if (verdict === 'leak') {
+    const leaks = gating.filter((m) => m.verdict === 'leak');
     // The most evident leak: largest fitted growth in units of its own minimum growth.
     const severity = (m: MetricAnalysis): number =>
       m.growth / Math.max(m.threshold.minGrowth, Number.MIN_VALUE);
@@ -206,7 +209,7 @@ export function analyseRun(series: readonly MetricSeries[], options: AnalyseOpti
     return { verdict: 'leak', decidedBy: cite(worst), metrics };
   }
   const unsure = gating.find((m) => m.verdict === 'inconclusive');
-  if (unsure) return { verdict: 'inconclusive', decidedBy: cite(unsure), metrics };
+  if (verdict === 'inconclusive' && unsure) return { verdict, decidedBy: cite(unsure), metrics };
   const first = gating[0];
   if (!first) {
     return {

@@ -6,6 +6,8 @@
  * memory stays near the size of the numbers and strings themselves.
  */
 import * as fs from 'node:fs';
+import { LeakcheckError } from '../errors';
+import { EXIT } from '../outcome';
 
 /** The snapshot's self-description (`snapshot.meta`). */
 export interface SnapshotMeta {
@@ -40,7 +42,12 @@ export interface ReadOptions {
 }
 
 /** The snapshot file is not what V8 writes. */
-export class SnapshotFormatError extends Error {}
+export class SnapshotFormatError extends LeakcheckError {
+  /** @param message - one line for the user */
+  constructor(message: string) {
+    super(message, EXIT.infrastructure);
+  }
+}
 
 const enum State {
   Header,

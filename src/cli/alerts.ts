@@ -6,14 +6,10 @@
 import * as fs from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addRenamedOption } from './deprecated';
-import {
-  AlertOptionsError,
-  defaultAlertRuleOptions,
-  renderAlertRules,
-  type AlertRuleOptions,
-} from '../alerts';
+import { defaultAlertRuleOptions, renderAlertRules, type AlertRuleOptions } from '../alerts';
 import { parseBytes, parseDuration } from '../watch/units';
-import { EXIT } from '../pipeline';
+import { EXIT } from '../outcome';
+import { reportError } from './errors';
 
 interface AlertFlags {
   output?: string;
@@ -152,9 +148,7 @@ function alertsCommand(flags: AlertFlags): number {
   try {
     yaml = renderAlertRules(alertOptionsFromFlags(flags));
   } catch (err) {
-    if (!(err instanceof AlertOptionsError)) throw err;
-    process.stderr.write(`leakcheck alerts: ${err.message}\n`);
-    return EXIT.usage;
+    return reportError(err, 'leakcheck alerts');
   }
   if (!flags.output) {
     process.stdout.write(yaml);

@@ -6,12 +6,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/load';
-import { GitError } from '../compare/git';
 import { compareWithBase, DEFAULT_PAIRS, type CompareStep } from '../compare/run';
 import { renderCompareMarkdown, renderCompareTerminal } from '../compare/render';
-import { EXIT } from '../pipeline';
+import { EXIT } from '../outcome';
 import { formatNumber } from '../analysis/format';
-import { reportUsageError } from './errors';
+import { reportError } from './errors';
 import { positiveInt, positiveNumber } from './options';
 import { overridesFromFlags, registerRun } from './run';
 import { toolVersion } from './version';
@@ -96,13 +95,8 @@ export function registerCompare(program: Command): void {
     try {
       await compareCommand(args, flags);
     } catch (err) {
-      if (err instanceof GitError) {
-        // git itself failed (not the user's input): one line, the infrastructure exit code.
-        process.stderr.write(`leakcheck: ${err.message}\n`);
-        process.exitCode = EXIT.infrastructure;
-        return;
-      }
-      reportUsageError(err);
+      // git failing is a GitError (exit code 3), bad input a UsageError (2): both one line.
+      reportError(err);
     }
   });
 }

@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { UsageError } from '../pipeline';
-import { reportUsageError } from './errors';
+import { UsageError } from '../errors';
+import { reportError } from './errors';
 
 /**
  * The Action reference written into the workflow. OWNER is a placeholder the README explains:
@@ -359,7 +359,7 @@ export function registerInit(program: Command): void {
         out.push('next: npm run leakcheck (or npx leakcheck run)');
         process.stdout.write(out.join('\n') + '\n');
       } catch (err) {
-        reportUsageError(err);
+        reportError(err);
       }
     });
 }

@@ -11,7 +11,7 @@ import { registerAlerts } from './alerts';
 import { toolVersion } from './version';
 import { addColorOptions } from './color';
 import { addHelpTexts } from './help';
-import { EXIT } from '../pipeline';
+import { EXIT } from '../outcome';
 
 /** Builds the program (exported for tests). */
 export function buildProgram(): Command {

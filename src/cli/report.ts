@@ -3,12 +3,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { useColor } from './color';
-import { UsageError } from '../pipeline';
+import { UsageError } from '../errors';
 import type { JUnitInconclusive } from '../report/junit';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../report/render';
 import type { Report } from '../report/report';
 import { parseReport, ReportFormatError } from '../report/validate';
-import { reportUsageError } from './errors';
+import { reportError } from './errors';
 import { oneOf } from './options';
 
 interface ReportFlags {
@@ -72,7 +72,7 @@ export function registerReport(program: Command): void {
       try {
         reportCommand(file, flags);
       } catch (err) {
-        reportUsageError(err);
+        reportError(err);
       }
     });
 }

@@ -5,7 +5,7 @@ import { loadConfig } from '../config/load';
 import { checkForLeaks, EXIT, UsageError } from '../pipeline';
 import { renderTerminal } from '../report/terminal';
 import { createProgress } from './progress';
-import { reportUsageError } from './errors';
+import { reportError } from './errors';
 import { writeExtraReports } from './report';
 import { integer, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './options';
 import { toolVersion } from './version';
@@ -151,7 +151,7 @@ export function registerRun(program: Command): void {
       try {
         await runCommand(command, flags);
       } catch (err) {
-        reportUsageError(err);
+        reportError(err);
       }
     });
   addReplayOptions(program.commands.find((c) => c.name() === 'run') as Command);

@@ -8,7 +8,7 @@ import { Command, Option } from 'commander';
 import { formatNumber } from '../analysis/format';
 import type { Config } from '../config/schema';
 import { measurementWindow } from '../config/adapt';
-import { UsageError } from '../pipeline';
+import { UsageError } from '../errors';
 import { baselineFromModel, type FidelityBaseline } from '../traffic/fidelity';
 import { ImportError, IMPORT_FORMATS, importTraffic, type ImportFormat } from '../traffic/import/import';
 import { InputError, readHead } from '../traffic/import/lines';
@@ -21,7 +21,7 @@ import {
 } from '../traffic/model/model';
 import { compressRate } from '../traffic/model/rate';
 import { replaySource, type ReplaySource } from '../traffic/model/replay';
-import { reportUsageError } from './errors';
+import { reportError } from './errors';
 import { oneOf } from './options';
 import { addRenamedOption } from './deprecated';
 
@@ -109,7 +109,7 @@ export function registerTraffic(program: Command): void {
     try {
       await importCommand(file, flags);
     } catch (err) {
-      reportUsageError(err);
+      reportError(err);
     }
   });
   traffic.exitOverride();

@@ -10,7 +10,6 @@ import {
   defaultWatchOptions,
   parseBytes,
   parseDuration,
-  PrometheusError,
   renderWatchMarkdown,
   renderWatchTerminal,
   watchFleet,
@@ -19,7 +18,9 @@ import {
   type PrometheusTls,
   type WatchAnalysisOptions,
 } from '../watch';
-import { EXIT } from '../pipeline';
+import { LeakcheckError } from '../errors';
+import { EXIT } from '../outcome';
+import { reportError } from './errors';
 import { oneOf, positiveInt, positiveNumber } from './options';
 import { toolVersion } from './version';
 import { useColor } from './color';
@@ -340,17 +341,8 @@ async function watchCommand(flags: WatchFlags): Promise<number> {
     else process.stdout.write(text);
     return report.exitCode;
   } catch (err) {
-    if (
-      err instanceof WatchInputError ||
-      (err instanceof PrometheusError && (err.kind === 'bad-query' || err.kind === 'unauthorized'))
-    ) {
-      process.stderr.write(`leakcheck watch: ${err.message}\n`);
-      return EXIT.usage;
-    }
-    if (err instanceof PrometheusError) {
-      process.stderr.write(`leakcheck watch: ${err.message}\n`);
-      return EXIT.infrastructure;
-    }
+    // Bad input and a bad query or credentials exit 2, an unusable Prometheus 3 (the error says).
+    if (err instanceof LeakcheckError) return reportError(err, 'leakcheck watch');
     if (err instanceof Error && 'code' in err && typeof (err as { code?: unknown }).code === 'string') {
       // Writing --output failed (no such folder, no permission): the user's path.
       process.stderr.write(`leakcheck watch: --output: ${err.message}\n`);

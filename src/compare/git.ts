@@ -6,7 +6,9 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { UsageError } from '../pipeline';
+import { UsageError } from '../errors';
+import { LeakcheckError } from '../errors';
+import { EXIT } from '../outcome';
 
 /** Output of one git command. */
 interface GitOutput {
@@ -15,7 +17,12 @@ interface GitOutput {
 }
 
 /** Git failed for a reason that is the environment's, not the user's input. */
-export class GitError extends Error {}
+export class GitError extends LeakcheckError {
+  /** @param message - one line for the user */
+  constructor(message: string) {
+    super(message, EXIT.infrastructure);
+  }
+}
 
 /** Runs git with arguments (never through a shell), bounded by a timeout. */
 export function git(cwd: string, args: string[], timeoutMs = 120_000): Promise<GitOutput> {

@@ -10,7 +10,8 @@ import { formatRate } from '../analysis/format';
 import { isMetricName, METRICS } from '../analysis/metrics';
 import type { Config } from '../config/schema';
 import { FIXED_WINDOW, measurementWindow } from '../config/adapt';
-import { checkForLeaks, EXIT, UsageError, type CheckOptions } from '../pipeline';
+import { checkForLeaks, UsageError, type CheckOptions } from '../pipeline';
+import { exitCodeFor, type FailOn } from '../outcome';
 import type { ProcessReport, Report, ReportVerdict } from '../report/report';
 import { redactText } from '../report/redact';
 import { pairedDifference, type MetricDifference, type RunEstimate } from './difference';
@@ -34,7 +35,7 @@ export interface CompareOptions {
   install?: string;
   /** Bound on the install (default 10 minutes). */
   installTimeoutMs?: number;
-  failOn?: 'leak' | 'inconclusive' | 'never';
+  failOn?: FailOn;
   version?: string;
   signal?: AbortSignal;
   /** Told when each step starts, for progress lines. */
@@ -231,15 +232,7 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
       reason: `every base run (${d.base.runs}) already leaks ${labelOf(d.metric)}: ${formatRate(d.base.mean, d.unit, REQUESTS)} on average`,
     }));
   const { verdict, decidedBy } = decide(differences, failure !== undefined || aborted);
-  const exitCode = aborted
-    ? EXIT.interrupted
-    : verdict === 'error'
-      ? EXIT.infrastructure
-      : failOn === 'never'
-        ? EXIT.pass
-        : verdict === 'leak' || (verdict === 'inconclusive' && failOn === 'inconclusive')
-          ? EXIT.leak
-          : EXIT.pass;
+  const exitCode = exitCodeFor(verdict, failOn, aborted);
   const report: CompareReport = {
     schemaVersion: COMPARE_SCHEMA_VERSION,
     kind: 'compare',

@@ -9,9 +9,10 @@ import { pathToFileURL } from 'node:url';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema';
+import { LeakcheckError } from '../errors';
 
 /** Bad configuration: the message is the one line the user sees. */
-export class ConfigError extends Error {}
+export class ConfigError extends LeakcheckError {}
 
 /** A loaded configuration and where it came from. */
 export interface LoadedConfig {

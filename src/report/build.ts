@@ -6,7 +6,7 @@
 import { analyseRun, METRIC_NAMES, projectTimeToLimit, type AnalysisOptions } from '../analysis';
 import { analysisOptionsFrom, measurementWindow, sequentialPlan } from '../config/adapt';
 import type { Config } from '../config/schema';
-import { EXIT } from '../outcome';
+import { exitCodeFor, VERDICT_SEVERITY, type FailOn } from '../outcome';
 import { requestsNeeded, sequentialReason, type SequentialResult } from '../analysis/sequential';
 import type { RunResult } from '../sampling/run';
 import { metricValue, type Sample } from '../sampling/samples';
@@ -33,7 +33,7 @@ export function buildReport(
     command: string[] | string;
     cwd: string;
     logFile: string;
-    failOn: 'leak' | 'inconclusive' | 'never';
+    failOn: FailOn;
     version: string;
     sampleEvery: number;
   },
@@ -114,16 +114,7 @@ export function buildReport(
     verdict = worst.verdict;
     decidedBy = worst.decidedBy;
   }
-  const exitCode =
-    result.status === 'aborted'
-      ? 130
-      : verdict === 'error'
-        ? EXIT.infrastructure
-        : meta.failOn === 'never'
-          ? EXIT.pass
-          : verdict === 'leak' || (verdict === 'inconclusive' && meta.failOn === 'inconclusive')
-            ? EXIT.leak
-            : EXIT.pass;
+  const exitCode = exitCodeFor(verdict, meta.failOn, result.status === 'aborted');
 
   const commandText = Array.isArray(meta.command) ? meta.command.join(' ') : meta.command;
   return {
@@ -344,8 +335,9 @@ function analyseProcess(
 }
 
 function pickWorst(processes: ProcessReport[]): ProcessReport | undefined {
-  const rank = { leak: 2, inconclusive: 1, pass: 0 } as const;
-  return [...processes].sort((a, b) => rank[b.verdict] - rank[a.verdict] || b.requests - a.requests)[0];
+  return [...processes].sort(
+    (a, b) => VERDICT_SEVERITY[b.verdict] - VERDICT_SEVERITY[a.verdict] || b.requests - a.requests,
+  )[0];
 }
 
 function trafficReport(result: RunResult): TrafficReport {

@@ -7,9 +7,10 @@
 import { z } from 'zod';
 import { migrateReport } from './migrate';
 import { REPORT_SCHEMA_VERSION, type Report } from './report';
+import { LeakcheckError } from '../errors';
 
 /** The file is not a report this version of leakcheck can read. */
-export class ReportFormatError extends Error {}
+export class ReportFormatError extends LeakcheckError {}
 
 const num = z.number();
 const fit = z.looseObject({ slope: num, intercept: num, low: num, high: num, estimable: z.boolean() });

@@ -6,9 +6,16 @@
 import * as http from 'node:http';
 import type { AgentChannel } from './channel';
 import type { ListenAddress } from '../agent/protocol';
+import { LeakcheckError } from '../errors';
+import { EXIT } from '../outcome';
 
 /** The target did not become ready in time; the message says what was awaited. */
-export class ReadyError extends Error {}
+export class ReadyError extends LeakcheckError {
+  /** @param message - one line for the user */
+  constructor(message: string) {
+    super(message, EXIT.infrastructure);
+  }
+}
 
 /** Options of {@link waitForReady}. */
 export interface ReadyOptions {

@@ -5,6 +5,7 @@
  */
 import { seededRandom, type Random } from './random';
 import { compileTemplate, TemplateError, type Template, type TemplateContext } from './template';
+import { LeakcheckError } from '../errors';
 
 /** One request as it goes on the wire. */
 export interface OutgoingRequest {
@@ -61,7 +62,7 @@ export function defaultScenario(users: number = DEFAULT_USERS, seed = 1): Scenar
 }
 
 /** A scenario that does not compile; `field` names the config field (e.g. `traffic.requests[1].path`). */
-export class ScenarioError extends Error {
+export class ScenarioError extends LeakcheckError {
   constructor(
     readonly field: string,
     message: string,

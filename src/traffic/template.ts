@@ -4,6 +4,7 @@
  * string concatenations on the load generator's hot path.
  */
 import { randomInt, randomUuid, type Random } from './random';
+import { LeakcheckError } from '../errors';
 
 /** Per-request values shared by every template of one request (one user per request). */
 export interface TemplateContext {
@@ -20,7 +21,7 @@ type Part = string | ((ctx: TemplateContext) => string);
 export type Template = (ctx: TemplateContext) => string;
 
 /** Thrown for a template the compiler does not understand; the message says what is expected. */
-export class TemplateError extends Error {}
+export class TemplateError extends LeakcheckError {}
 
 const EXPECTED = 'expected {{user}}, {{int A B}}, {{uuid}} or {{seq}}';
 

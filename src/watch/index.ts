@@ -20,6 +20,8 @@ import {
   type PrometheusTls,
   type RangeSeries,
 } from './prometheus';
+import { LeakcheckError } from '../errors';
+import { combineVerdicts, exitCodeFor, VERDICT_SEVERITY, type FailOn } from '../outcome';
 
 export {
   analyseInstance,
@@ -56,15 +58,11 @@ export { renderWatchMarkdown, renderWatchTerminal } from './render';
 /** Version of the watch report's JSON layout. */
 export const WATCH_REPORT_SCHEMA_VERSION = 2;
 
-/** Exit codes, as for `leakcheck run`. */
-const EXIT_PASS = 0;
-const EXIT_LEAK = 1;
-
 /** Default number of points per series when no step is given (6 h → a 30 s step). */
 export const DEFAULT_POINTS = 720;
 
 /** The user's input cannot work (duplicate series, too many points, no series): exit code 2. */
-export class WatchInputError extends Error {
+export class WatchInputError extends LeakcheckError {
   /** @param message - one line naming the flag and what was expected */
   constructor(message: string) {
     super(message);
@@ -93,7 +91,7 @@ export interface WatchOptions {
   /** Metric kind and thresholds. */
   analysis: WatchAnalysisOptions;
   /** Which verdicts fail: leak (default), inconclusive (leak or inconclusive), never. */
-  failOn?: 'leak' | 'inconclusive' | 'never';
+  failOn?: FailOn;
   /** Bound on each HTTP request, ms. */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -274,13 +272,15 @@ export async function watchFleet(options: WatchOptions): Promise<WatchReport> {
   if (unmatchedLimits > 0)
     warnings.push(`${unmatchedLimits} limit series matched no memory series and were ignored`);
 
-  const rank: Record<Verdict, number> = { leak: 0, inconclusive: 1, pass: 2 };
-  instances.sort((a, b) => rank[a.verdict] - rank[b.verdict] || a.name.localeCompare(b.name));
+  instances.sort(
+    (a, b) => VERDICT_SEVERITY[b.verdict] - VERDICT_SEVERITY[a.verdict] || a.name.localeCompare(b.name),
+  );
   const count = (v: Verdict): number => instances.filter((i) => i.verdict === v).length;
-  const verdict: Verdict = count('leak') > 0 ? 'leak' : count('inconclusive') > 0 ? 'inconclusive' : 'pass';
-  const failOn = options.failOn ?? 'leak';
-  const fails =
-    failOn === 'never' ? false : failOn === 'inconclusive' ? verdict !== 'pass' : verdict === 'leak';
+  // No series at all is refused earlier (WatchInputError); an empty fleet would pass.
+  const verdict = combineVerdicts(
+    instances.map((i) => i.verdict),
+    'pass',
+  );
   const decider = instances[0] ?? null;
   return {
     schemaVersion: WATCH_REPORT_SCHEMA_VERSION,
@@ -307,7 +307,7 @@ export async function watchFleet(options: WatchOptions): Promise<WatchReport> {
     confidence: options.analysis.confidence,
     thresholds: { perHour: options.analysis.perHour, perRequest: options.analysis.perRequest },
     verdict,
-    exitCode: fails ? EXIT_LEAK : EXIT_PASS,
+    exitCode: exitCodeFor(verdict, options.failOn ?? 'leak'),
     summary: summaryLine(verdict, instances),
     decidedBy: decider
       ? { instance: decider.name, basis: decider.basis, rule: decider.rule, reason: decider.reason }

@@ -5,6 +5,8 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { LeakcheckError } from '../errors';
+import { EXIT } from '../outcome';
 
 /** Most points Prometheus returns per series for one range query. */
 export const PROMETHEUS_MAX_POINTS = 11_000;
@@ -45,7 +47,7 @@ export type PrometheusErrorKind = 'unreachable' | 'server' | 'bad-query' | 'bad-
  * A failed Prometheus request. `bad-query` is the user's PromQL and `unauthorized` their
  * credentials (HTTP 401/403); the rest are infrastructure.
  */
-export class PrometheusError extends Error {
+export class PrometheusError extends LeakcheckError {
   /** What went wrong. */
   readonly kind: PrometheusErrorKind;
 
@@ -54,7 +56,7 @@ export class PrometheusError extends Error {
    * @param message - one line for humans
    */
   constructor(kind: PrometheusErrorKind, message: string) {
-    super(message);
+    super(message, kind === 'bad-query' || kind === 'unauthorized' ? EXIT.usage : EXIT.infrastructure);
     this.name = 'PrometheusError';
     this.kind = kind;
   }

@@ -9,12 +9,13 @@
  * in privacy.ts drop pseudo-headers, hop-by-hop headers and the recorded content-length.
  */
 import type { LogRecord, ParseResult } from './record';
+import { LeakcheckError } from '../../errors';
 
 /** Largest single entry parsed (recorded response bodies included). */
 export const MAX_ENTRY = 32 * 1024 * 1024;
 
 /** A HAR that is not one: the message says where and what was expected. */
-export class HarFormatError extends Error {}
+export class HarFormatError extends LeakcheckError {}
 
 type Frame =
   { type: 'object'; key: string | null; expectKey: boolean; path: string } | { type: 'array'; path: string };

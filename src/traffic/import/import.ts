@@ -19,6 +19,7 @@ import {
 import { InputError, LineSplitter, MAX_LINE, readHead, textChunks, type TextInfo } from './lines';
 import { COMBINED_FORMAT, COMMON_FORMAT, compileLogFormat, LogFormatError } from './nginx';
 import { isSkip, type LineParser, type ParseResult } from './record';
+import { LeakcheckError } from '../../errors';
 
 /** Formats the importer reads. */
 export const IMPORT_FORMATS = ['combined', 'common', 'nginx', 'jsonl', 'pino-http', 'alb', 'har'] as const;
@@ -40,7 +41,7 @@ export interface ImportOptions extends BuilderOptions {
 }
 
 /** A file that cannot be imported: one line naming the file and what was expected. */
-export class ImportError extends Error {}
+export class ImportError extends LeakcheckError {}
 
 /** Skipped examples reported. */
 const EXAMPLES = 5;

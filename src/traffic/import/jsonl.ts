@@ -4,6 +4,7 @@
  * covers pino-http; without a mapping, common field names are tried.
  */
 import type { LineParser, LogRecord, ParseResult } from './record';
+import { LeakcheckError } from '../../errors';
 
 /** Where each field of a request lives in a JSON log record (dotted paths). */
 export interface FieldMapping {
@@ -83,7 +84,7 @@ const CANDIDATES: Record<keyof FieldMapping, string[]> = {
 };
 
 /** A --fields value that cannot be used. */
-export class FieldMappingError extends Error {}
+export class FieldMappingError extends LeakcheckError {}
 
 /** Parses `method=req.method,url=req.url,...`; names the field it does not know. */
 export function parseFieldMapping(spec: string): FieldMapping {

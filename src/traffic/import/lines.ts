@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import { TextDecoder } from 'node:util';
 import { createGunzip } from 'node:zlib';
+import { LeakcheckError } from '../../errors';
 
 /** Longest line parsed; longer lines are counted and skipped. */
 export const MAX_LINE = 64 * 1024;
@@ -19,7 +20,7 @@ export interface TextInfo {
 }
 
 /** Input that cannot be read at all (missing file, broken gzip). */
-export class InputError extends Error {}
+export class InputError extends LeakcheckError {}
 
 /** Reads the first bytes of a file (for detection), decompressing gzip. */
 export async function readHead(file: string, max = 64 * 1024): Promise<string> {

@@ -6,6 +6,7 @@
  * Both escape styles are understood: nginx's `\x22` and Apache's `\"`.
  */
 import { parseRequestLine, type LineParser, type LogRecord, type ParseResult } from './record';
+import { LeakcheckError } from '../../errors';
 
 /** `log_format combined` (nginx's default; also Apache's "combined"). */
 export const COMBINED_FORMAT =
@@ -14,7 +15,7 @@ export const COMBINED_FORMAT =
 export const COMMON_FORMAT = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent';
 
 /** A log_format string that cannot be used; the message says why. */
-export class LogFormatError extends Error {}
+export class LogFormatError extends LeakcheckError {}
 
 interface Part {
   literal?: string;

@@ -10,6 +10,7 @@ import type { RateModel } from './rate';
 import type { ValueModel } from './sketch';
 import type { TemplateSegment } from './endpoints';
 import type { DistinctSummary } from './windows';
+import { LeakcheckError } from '../../errors';
 
 /** Marks a traffic.json file. */
 export const TRAFFIC_MODEL_KIND = 'leakcheck-traffic';
@@ -119,7 +120,7 @@ export interface TrafficModel {
 }
 
 /** A traffic.json that cannot be used: the message names the file and field. */
-export class TrafficModelError extends Error {}
+export class TrafficModelError extends LeakcheckError {}
 
 const valueKinds = z.enum(['int', 'uuid', 'hex', 'token', 'date', 'ipv4', 'ipv6', 'word', 'text', 'empty']);
 const valueModel = z.object({
