@@ -414,21 +414,26 @@ export function sequentialTest(
   x: readonly number[],
   y: readonly number[],
   schedule: readonly number[],
-  options: Omit<SequentialOptions, 'looks'>,
+  options: Omit<SequentialOptions, 'looks'> & { minSpan?: number },
   final: boolean,
 ): SequentialResult {
   const n = Math.min(x.length, y.length);
   const settings = { ...options, looks: schedule.length };
   const looks: SequentialLook[] = [];
+  // A scheduled look whose series does not yet span `minSpan` is skipped: its alpha is not spent.
+  const spans = (count: number): boolean =>
+    count > 0 && (x[count - 1] as number) - (x[0] as number) >= (options.minSpan ?? 0);
   for (let j = 0; j < schedule.length; j++) {
     const at = schedule[j] as number;
     if (at > n) break;
+    if (!spans(at)) continue;
     const look = evaluateLook(x.slice(0, at), y.slice(0, at), j + 1, settings);
     looks.push(look);
     if (look.decision !== 'continue') return { verdict: look.decision, looks, last: look };
   }
-  if (final && n > 0 && (looks.at(-1)?.samples ?? 0) < n && looks.length < schedule.length) {
-    const look = evaluateLook(x.slice(0, n), y.slice(0, n), looks.length + 1, settings);
+  const used = looks.at(-1)?.look ?? 0;
+  if (final && spans(n) && (looks.at(-1)?.samples ?? 0) < n && used < schedule.length) {
+    const look = evaluateLook(x.slice(0, n), y.slice(0, n), used + 1, settings);
     looks.push(look);
     if (look.decision !== 'continue') return { verdict: look.decision, looks, last: look };
   }
@@ -459,7 +464,8 @@ export function sequentialReason(
   if (!look) {
     return {
       rule: 'sequential-budget',
-      reason: 'the budget ended before the minimum window was full: no look was taken; raise --max-duration',
+      reason:
+        'the budget ended before the minimum window (time and requests: --min-duration, --min-requests) was full, so no look was taken: raise --max-duration',
     };
   }
   const rate = Number.isFinite(look.low)

@@ -26,6 +26,7 @@ interface RunFlags extends ReplayFlags {
   duration?: number;
   requests?: number;
   minDuration?: number;
+  minRequests?: number;
   maxDuration?: number;
   maxRequests?: number;
   samples?: number;
@@ -73,6 +74,7 @@ export function overridesFromFlags(flags: RunFlags): Record<string, unknown> {
       durationSeconds: flags.duration,
       requests: flags.requests,
       minDurationSeconds: flags.minDuration,
+      minRequests: flags.minRequests,
       maxDurationSeconds: flags.maxDuration,
       maxRequests: flags.maxRequests,
       samples: flags.samples,
@@ -113,6 +115,7 @@ export function registerRun(program: Command): void {
       'minimum measured window before the first look (default 6)',
       positiveNumber,
     )
+    .option('--min-requests <n>', 'requests before the first look (default 10000)', positiveInt)
     .option(
       '--duration <seconds>',
       'a fixed measured window instead (sequential testing off)',

@@ -150,6 +150,7 @@ export function sequentialPlan(config: Config): SequentialPlan {
     minWindowMs,
     maxMs,
     maxRequests: r.maxRequests,
+    minRequests: r.minRequests,
     threshold: analysis.thresholds.heapUsed?.perUnit ?? METRICS.heapUsed.threshold.perUnit,
     alpha: (1 - analysis.confidence) / 2,
     schedule: planLooks(minWindowMs, maxMs, spacingMs),

@@ -79,12 +79,13 @@ export const configSchema = z
         durationSeconds: positive('seconds').optional(),
         requests: count('a request count').optional(),
         minDurationSeconds: positive('seconds').default(6),
+        minRequests: count('a request count').default(10_000),
         maxDurationSeconds: positive('seconds').default(60),
         maxRequests: count('a request count').optional(),
         samples: z.number().int().min(8, 'expected at least 8 samples').max(10_000).default(30),
       })
       .strict()
-      .default({ minDurationSeconds: 6, maxDurationSeconds: 60, samples: 30 }),
+      .default({ minDurationSeconds: 6, minRequests: 10_000, maxDurationSeconds: 60, samples: 30 }),
     analysis: z
       .object({
         confidence: z.number().gt(0.5, 'expected a confidence between 0.5 and 1').lt(1).default(0.95),

@@ -25,6 +25,8 @@ export interface EvidenceSettings {
   alpha: number;
   /** Sample counts at which to look. */
   schedule: number[];
+  /** Requests the measured series must span before a look is taken (a fresh process's compile burst). */
+  minRequests: number;
 }
 
 /** The evidence of every serving process, combined. */
@@ -131,7 +133,7 @@ export function weighEvidence(
       list.map((s) => s.requests),
       list.map(dataHeap),
       settings.schedule,
-      { threshold: settings.threshold, alpha: settings.alpha },
+      { threshold: settings.threshold, alpha: settings.alpha, minSpan: settings.minRequests },
       final,
     ),
   }));

@@ -1,0 +1,68 @@
+/**
+ * End to end, sequential measurement (the default: no --duration): the incident is flagged by an
+ * early look, a clean service passes before the budget, a target that dies of heap exhaustion is a
+ * leak with its partial report. Bounded by the 60 s budget of each run.
+ */
+import { fixtureConfig, leftoverTargets, runCli, survivors } from './helpers';
+
+afterAll(() => {
+  expect(leftoverTargets()).toEqual([]);
+});
+
+describe('sequential measurement', () => {
+  test('the incident is flagged by a look before the budget', async () => {
+    const run = await runCli(['run', '--config', fixtureConfig('incident-auth')], { timeoutMs: 150_000 });
+    expect(run.report?.status).toBe('completed');
+    expect(run.report?.verdict).toBe('leak');
+    expect(run.code).toBe(1);
+    const seq = run.report?.sequential;
+    expect(seq?.stopReason).toBe('leak');
+    expect(seq?.rule).toBe('sequential-leak');
+    const last = seq?.looks.at(-1);
+    expect(last?.decision).toBe('leak');
+    expect(last?.low ?? 0).toBeGreaterThan(seq?.threshold ?? Infinity);
+    expect(seq?.looks.length ?? 0).toBeLessThan(seq?.plannedLooks ?? 0);
+    expect(survivors(run.report)).toEqual([]);
+  }, 180_000);
+
+  test('a clean service passes on evidence, not at the budget', async () => {
+    const run = await runCli(['run', '--config', fixtureConfig('clean-http'), '--no-attribution'], {
+      timeoutMs: 150_000,
+    });
+    expect(run.report?.verdict).toBe('pass');
+    expect(run.code).toBe(0);
+    const seq = run.report?.sequential;
+    expect(seq?.stopReason).toBe('pass');
+    expect(seq?.looks.at(-1)?.high ?? Infinity).toBeLessThan(seq?.threshold ?? 0);
+    expect(survivors(run.report)).toEqual([]);
+  }, 180_000);
+
+  test('a fixed window (--duration) keeps sequential testing off', async () => {
+    const run = await runCli(
+      [
+        'run',
+        '--config',
+        fixtureConfig('clean-http'),
+        '--no-attribution',
+        '--warmup',
+        '1',
+        '--duration',
+        '4',
+      ],
+      { timeoutMs: 90_000 },
+    );
+    expect(run.report?.verdict).toBe('pass');
+    expect(run.report?.sequential).toBeUndefined();
+  }, 120_000);
+
+  test('a target that dies of heap exhaustion is a leak with its partial report', async () => {
+    const run = await runCli(['run', '--config', fixtureConfig('heap-exhaustion'), '--no-attribution'], {
+      timeoutMs: 150_000,
+    });
+    expect(run.report?.status).toBe('out-of-memory');
+    expect(run.report?.verdict).toBe('leak');
+    expect(run.report?.decidedBy?.rule).toBe('out-of-memory');
+    expect(run.code).toBe(1);
+    expect(run.report?.failure?.logTail.join('\n')).toMatch(/heap out of memory/i);
+  }, 180_000);
+});
