@@ -9,7 +9,8 @@ import { addAttribution, withAttribution } from './attribution';
 import { analysisOptionsFrom, runOptionsFrom } from './config/adapt';
 import type { Config } from './config/schema';
 import { buildReport } from './report/build';
-import { writeReportFiles } from './report/files';
+import { redactReport } from './report/redact';
+import { prepareOutDir, writeReportFiles } from './report/files';
 import type { Report } from './report/report';
 import { runMeasurement, type RunProgress, type RunResult } from './sampling/run';
 import type { FailOn } from './outcome';
@@ -54,7 +55,7 @@ export interface CheckResult {
 export async function checkForLeaks(config: Config, options: CheckOptions): Promise<CheckResult> {
   const { run: plain, outDir } = runOptionsFrom(config, options);
   const run = withAttribution(config, plain, outDir, analysisOptionsFrom(config));
-  fs.mkdirSync(outDir, { recursive: true });
+  prepareOutDir(outDir);
   fs.rmSync(run.logFile, { force: true });
   const result = await runMeasurement(run);
   const report = buildReport(result, config, {
@@ -70,6 +71,9 @@ export async function checkForLeaks(config: Config, options: CheckOptions): Prom
     report.fidelity = compareFidelity(options.fidelity, result.traffic);
     report.warnings.push(...report.fidelity.warnings);
   }
-  const files = writeReportFiles(outDir, report, result.samples);
-  return { report, result, outDir, ...files };
+  // The one redaction step: every string that came from the service, a log, the traffic or the
+  // environment, before anything is written, printed or posted.
+  const safe = redactReport(report);
+  const files = writeReportFiles(outDir, safe, result.samples);
+  return { report: safe, result, outDir, ...files };
 }

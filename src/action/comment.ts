@@ -6,8 +6,10 @@
 
 /** The few comment calls the sticky comment needs. */
 export interface CommentClient {
-  /** Every comment on the pull request (all pages). */
-  list(): Promise<Array<{ id: number; body?: string | null }>>;
+  /** Every comment on the pull request (all pages), with its author's login. */
+  list(): Promise<Array<{ id: number; body?: string | null; author?: string | null }>>;
+  /** The login comments are written as (the token's identity). */
+  identity(): Promise<string>;
   create(body: string): Promise<{ id: number }>;
   update(id: number, body: string): Promise<{ id: number }>;
 }
@@ -27,7 +29,15 @@ export function stickyMarker(key: string): string {
 }
 
 /**
- * Creates the comment, or updates the one carrying the marker (the oldest, if several).
+ * The login a GITHUB_TOKEN writes as: installation tokens cannot read their own user, so this is
+ * what the identity falls back to.
+ */
+export const ACTIONS_BOT = 'github-actions[bot]';
+
+/**
+ * Creates the comment, or updates the one carrying the marker (the oldest, if several) that was
+ * written by the same identity: a comment anyone else wrote (quoting the marker, or forging it) is
+ * never edited.
  *
  * @param client - comment calls on one pull request
  * @param marker - from {@link stickyMarker}
@@ -43,8 +53,9 @@ export async function upsertStickyComment(
   if (text.length > MAX_COMMENT_CHARS) {
     throw new RangeError(`comment of ${text.length} characters is over GitHub's ${MAX_COMMENT_CHARS}`);
   }
+  const me = await client.identity();
   const existing = (await client.list())
-    .filter((c) => typeof c.body === 'string' && c.body.includes(marker))
+    .filter((c) => c.author === me && typeof c.body === 'string' && c.body.includes(marker))
     .sort((a, b) => a.id - b.id)[0];
   if (existing) return { action: 'updated', id: (await client.update(existing.id, text)).id };
   return { action: 'created', id: (await client.create(text)).id };

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ACTIONS_BOT } from './comment';
 import { runAction, type ActionToolkit, type GitHubApi } from './main';
 
 /** leakcheck's version: the package.json beside the action's folder (the repository's root). */
@@ -69,7 +70,15 @@ async function main(): Promise<void> {
                 issue_number,
                 per_page: 100,
               })
-            ).map((c) => ({ id: c.id, body: c.body })),
+            ).map((c) => ({ id: c.id, body: c.body, author: c.user?.login ?? null })),
+          identity: async () => {
+            try {
+              return (await octokit.rest.users.getAuthenticated()).data.login;
+            } catch {
+              // An installation token (GITHUB_TOKEN) cannot read /user: it writes as the Actions bot.
+              return ACTIONS_BOT;
+            }
+          },
           create: async (body) => ({
             id: (await octokit.rest.issues.createComment({ owner, repo: name, issue_number, body })).data.id,
           }),

@@ -435,7 +435,13 @@ async function commentFromFolder(tk: ActionToolkit, inputs: ActionInputs): Promi
   }
   const api = inputs.githubToken ? tk.github(inputs.githubToken) : null;
   if (!api) throw new UsageError("input 'github-token': needed with mode: comment");
-  const head = await api.pullRequestHead(number);
+  let head: string;
+  try {
+    head = await api.pullRequestHead(number);
+  } catch (err) {
+    tk.warning(`comment: could not read pull request #${number}: ${(err as Error).message}; no comment`);
+    return;
+  }
   if (head !== pr.headSha) {
     tk.info(
       `comment: pull request #${number} has moved on to ${head.slice(0, 12)}; a newer run will comment`,
@@ -460,6 +466,11 @@ async function commentFromFolder(tk: ActionToolkit, inputs: ActionInputs): Promi
     throw err;
   }
   const body = fitComment(render);
-  const done = await upsertStickyComment(api.comments(number), stickyMarker(inputs.artifactName), body);
-  tk.info(`comment ${done.action} on pull request #${number} (id ${done.id})`);
+  try {
+    const done = await upsertStickyComment(api.comments(number), stickyMarker(inputs.artifactName), body);
+    tk.info(`comment ${done.action} on pull request #${number} (id ${done.id})`);
+  } catch (err) {
+    // Commenting is a courtesy: a refused comment (403, rate limit) is a warning, never a failed step.
+    tk.warning(`could not comment on pull request #${number}: ${(err as Error).message}`);
+  }
 }

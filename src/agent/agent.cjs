@@ -52,17 +52,32 @@ function start(socketPath, token) {
   // The channel must never keep the service alive or show up as the service's own handle.
   socket.unref();
   socket.setEncoding('utf8');
+  let everConnected = false;
   socket.on('connect', () => {
     connected = true;
+    everConnected = true;
     for (const line of outbox.splice(0)) socket.write(line);
   });
+  let released = false;
   socket.on('error', () => {
-    // Harness gone: stop talking, keep serving.
+    // Harness gone: stop talking (and see 'close' below).
     connected = false;
   });
+  // The harness says goodbye before it closes the channel on purpose. A channel that was open and
+  // closes without one means the harness died (SIGKILL, the OOM killer, a CI hard cancel): nobody
+  // will stop this service, so it ends itself, and the other processes of the same run.
+  socket.on('close', () => {
+    // Only a channel that was really open counts: an agent that never reached a harness does nothing.
+    const wasConnected = everConnected && helloSent && !released;
+    connected = false;
+    if (wasConnected) abandoned();
+  });
+  let helloSent = false;
   let buffered = '';
   socket.on('data', (chunk) => {
     buffered += chunk;
+    // Bounded: the harness's commands are small.
+    if (buffered.length > 1 << 20) buffered = '';
     let nl = buffered.indexOf('\n');
     while (nl >= 0) {
       const line = buffered.slice(0, nl);
@@ -86,6 +101,12 @@ function start(socketPath, token) {
     try {
       msg = JSON.parse(line);
     } catch {
+      return;
+    }
+    // Anything but a command object (null, a number, an array) is ignored, never thrown on.
+    if (!msg || typeof msg !== 'object' || Array.isArray(msg) || typeof msg.cmd !== 'string') return;
+    if (msg.cmd === 'goodbye') {
+      released = true;
       return;
     }
     const handler = handlers.get(msg.cmd);
@@ -301,6 +322,7 @@ function start(socketPath, token) {
     // Sampling still works without attribution.
   }
 
+  helloSent = true;
   send({
     event: 'hello',
     token,
@@ -316,6 +338,61 @@ function start(socketPath, token) {
 }
 
 const LOOP_RESOLUTION_MS = 10;
+/** After SIGTERM, how long a process that ignores it gets before SIGKILL. */
+const ABANDONED_GRACE_MS = 3000;
+
+/**
+ * The harness is gone without a goodbye: SIGTERM to the other processes carrying this run's marker
+ * (Linux: found in /proc), then to this process; SIGKILL to all of them if they are still there.
+ */
+function abandoned() {
+  const marker = process.env.LEAKCHECK_RUN_ID;
+  const others = marker ? markedProcesses(marker) : [];
+  /** @param {NodeJS.Signals} signal */
+  const signalAll = (signal) => {
+    for (const pid of others) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // gone
+      }
+    }
+    try {
+      process.kill(process.pid, signal);
+    } catch {
+      // ignore
+    }
+  };
+  signalAll('SIGTERM');
+  setTimeout(() => signalAll('SIGKILL'), ABANDONED_GRACE_MS).unref();
+}
+
+/**
+ * Pids (other than this one) whose environment carries the run's marker.
+ * @param {string} marker
+ * @returns {number[]}
+ */
+function markedProcesses(marker) {
+  const fs = require('fs');
+  const needle = Buffer.from(`LEAKCHECK_RUN_ID=${marker}\0`);
+  /** @type {number[]} */
+  const out = [];
+  let names = [];
+  try {
+    names = fs.readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (fs.readFileSync(`/proc/${name}/environ`).includes(needle)) out.push(Number(name));
+    } catch {
+      // not ours to read, or gone
+    }
+  }
+  return out;
+}
 
 /** @param {number} ns */
 function delayMs(ns) {

@@ -8,7 +8,6 @@ import { analyseMetric, type AnalysisOptions } from '../analysis';
 import type { RunOptions, RunResult, RunVerdict } from '../sampling/run';
 import type { Sample } from '../sampling/samples';
 import type { Report } from '../report/report';
-import { redactText } from '../report/redact';
 import { analyseAttribution } from './analyse';
 import { ATTRIBUTION_ENV, ATTRIBUTION_PROBE, AttributionProbe, type AttributionData } from './probe';
 
@@ -108,7 +107,7 @@ export async function addAttribution(
       profiles: 0,
       snapshots: { taken: false, reason: 'attribution failed', files: [] },
       pprof: [],
-      notes: [`attribution failed: ${redactText(String(error ?? 'no data'))}`],
+      notes: [`attribution failed: ${String(error ?? 'no data')}`],
     };
     return report;
   }
@@ -119,13 +118,9 @@ export async function addAttribution(
     keepSnapshots: report.verdict === 'leak' || config.attribution.snapshots === 'always',
     outDir,
   });
-  // Property names on retainer paths can be keys that came from traffic (tokens, user names).
-  report.findings = outcome.findings.map((f) => ({
-    ...f,
-    title: redactText(f.title),
-    ...(f.retainerPath ? { retainerPath: redactText(f.retainerPath) } : {}),
-    ...(f.retainers ? { retainers: f.retainers.map((s) => ({ ...s, edge: redactText(s.edge) })) } : {}),
-  }));
+  // Property names on retainer paths can be keys that came from traffic (tokens, user names): the
+  // pipeline's redaction step (redactReport) covers them with the rest of the report.
+  report.findings = outcome.findings;
   report.attribution = outcome.summary;
   return report;
 }

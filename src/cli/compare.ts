@@ -12,6 +12,7 @@ import { EXIT } from '../outcome';
 import { formatNumber } from '../analysis/format';
 import { reportError } from './errors';
 import { positiveInt, positiveNumber } from './options';
+import { handleStopSignals } from './signals';
 import { overridesFromFlags, registerRun } from './run';
 import { toolVersion } from './version';
 
@@ -107,19 +108,7 @@ async function compareCommand(args: string[], flags: CompareFlags): Promise<void
     explicitFile: flags.config,
     overrides: overridesFromFlags(flags),
   });
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSignal = (): void => {
-    interrupts++;
-    if (interrupts === 1) {
-      process.stderr.write('\nleakcheck: stopping, removing the base worktree (Ctrl-C again to force)\n');
-      controller.abort();
-    } else {
-      process.exit(EXIT.interrupted);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = handleStopSignals('removing the base worktree');
   const say = (text: string): void => {
     if (flags.progress && !flags.json) process.stderr.write(`leakcheck: ${text}\n`);
   };
@@ -133,7 +122,7 @@ async function compareCommand(args: string[], flags: CompareFlags): Promise<void
       installTimeoutMs: flags.installTimeout === undefined ? undefined : flags.installTimeout * 1000,
       failOn: flags.failOn,
       version: toolVersion(),
-      signal: controller.signal,
+      signal: stop.signal,
       onStep: (step) => say(stepText(step)),
     });
     if (flags.markdown) {
@@ -148,8 +137,7 @@ async function compareCommand(args: string[], flags: CompareFlags): Promise<void
       );
     process.exitCode = result.report.exitCode;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
   }
 }
 

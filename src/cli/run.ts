@@ -2,10 +2,11 @@
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/load';
-import { checkForLeaks, EXIT, UsageError } from '../pipeline';
+import { checkForLeaks, UsageError } from '../pipeline';
 import { renderTerminal } from '../report/terminal';
 import { createProgress } from './progress';
 import { reportError } from './errors';
+import { handleStopSignals } from './signals';
 import { writeExtraReports } from './report';
 import { integer, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './options';
 import { toolVersion } from './version';
@@ -168,21 +169,7 @@ async function runCommand(command: string[], flags: RunFlags): Promise<void> {
   });
   const replay = flags.replay ? await prepareReplay(flags, loaded.config, process.cwd()) : undefined;
   if (replay && !flags.json) process.stderr.write(replayBanner(replay, flags.replay as string));
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSignal = (): void => {
-    interrupts++;
-    if (interrupts === 1) {
-      process.stderr.write(
-        '\nleakcheck: stopping the target and writing the partial report (Ctrl-C again to force)\n',
-      );
-      controller.abort();
-    } else {
-      process.exit(EXIT.interrupted);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = handleStopSignals('writing the partial report');
   const progress = createProgress(
     flags.progress && !flags.json && Boolean(process.stderr.isTTY),
     loaded.config.run.samples,
@@ -195,7 +182,7 @@ async function runCommand(command: string[], flags: RunFlags): Promise<void> {
       command: command.length > 0 ? command : undefined,
       failOn: flags.failOn,
       onProgress: (p) => progress.update(p),
-      signal: controller.signal,
+      signal: stop.signal,
       version: toolVersion(),
       source: replay?.source,
       fidelity: replay?.baseline,
@@ -214,8 +201,7 @@ async function runCommand(command: string[], flags: RunFlags): Promise<void> {
     process.exitCode = report.exitCode;
   } finally {
     progress.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
   }
 }
 

@@ -2,10 +2,11 @@
  * The git side of base-versus-head: find the merge base, check it out in a temporary worktree
  * (the user's checkout, index and branches are left alone) and remove it again.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { onForcedExit } from '../cleanup';
 import { UsageError } from '../errors';
 import { LeakcheckError } from '../errors';
 import { EXIT } from '../outcome';
@@ -119,6 +120,13 @@ export async function addWorktree(repoDir: string, commit: string): Promise<Work
   const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-base-'));
   const dir = path.join(parent, 'tree');
   let removed = false;
+  // A forced exit (second Ctrl-C, a hang) still removes the worktree, synchronously.
+  const unregister = onForcedExit(() => {
+    const opts = { cwd: repoDir, stdio: 'ignore', timeout: 10_000 } as const;
+    spawnSync('git', ['worktree', 'remove', '--force', '--force', dir], opts);
+    fs.rmSync(parent, { recursive: true, force: true });
+    spawnSync('git', ['worktree', 'prune'], opts);
+  });
   const remove = async (): Promise<void> => {
     if (removed) return;
     removed = true;
@@ -129,6 +137,7 @@ export async function addWorktree(repoDir: string, commit: string): Promise<Work
     }
     fs.rmSync(parent, { recursive: true, force: true });
     await git(repoDir, ['worktree', 'prune']).catch(() => undefined);
+    unregister();
   };
   try {
     await git(repoDir, ['worktree', 'add', '--detach', dir, commit], 300_000);

@@ -5,6 +5,9 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { onForcedExit } from '../cleanup';
+import { installEnvironment } from '../target/environment';
+import { RedactedLog } from '../target/log';
 
 /** What will be run to install the base, and where. */
 export interface InstallPlan {
@@ -82,17 +85,20 @@ export function runInstall(
   const started = performance.now();
   if (plan.command === null) return Promise.resolve({ ok: true, code: 0, tail: [], ms: 0 });
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
-  const log = fs.openSync(logFile, 'a');
-  fs.writeSync(log, `$ ${plan.command}   (in ${plan.cwd})\n`);
+  // The install's output can print registry URLs with credentials: redacted like the target's.
+  const log = new RedactedLog(logFile);
+  log.write(`$ ${plan.command}   (in ${plan.cwd})\n`);
   return new Promise((resolve) => {
     // A process group of its own, so a timeout ends npm and everything it started.
     const child = spawn(plan.command as string, {
       cwd: plan.cwd,
       shell: true,
       detached: true,
-      stdio: ['ignore', log, log],
-      env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...installEnvironment(process.env), npm_config_audit: 'false', npm_config_fund: 'false' },
     });
+    child.stdout?.on('data', (chunk: Buffer) => log.write(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => log.write(chunk));
     const kill = (): void => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
@@ -100,6 +106,7 @@ export function runInstall(
         // already gone
       }
     };
+    const unregister = onForcedExit(kill);
     const timer = setTimeout(kill, timeoutMs);
     signal?.addEventListener('abort', kill, { once: true });
     let done = false;
@@ -107,12 +114,16 @@ export function runInstall(
       if (done) return;
       done = true;
       clearTimeout(timer);
+      unregister();
       signal?.removeEventListener('abort', kill);
-      fs.closeSync(log);
-      resolve({ ok: code === 0, code, tail: lastLines(logFile, 20), ms: performance.now() - started });
+      void log
+        .end()
+        .then(() =>
+          resolve({ ok: code === 0, code, tail: lastLines(logFile, 20), ms: performance.now() - started }),
+        );
     };
     child.once('error', () => finish(127));
-    child.once('exit', (code) => finish(code));
+    child.once('close', (code) => finish(code));
   });
 }
 

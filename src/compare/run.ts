@@ -13,7 +13,8 @@ import { FIXED_WINDOW, measurementWindow } from '../config/adapt';
 import { checkForLeaks, UsageError, type CheckOptions } from '../pipeline';
 import { exitCodeFor, type FailOn } from '../outcome';
 import type { ProcessReport, Report, ReportVerdict } from '../report/report';
-import { redactText } from '../report/redact';
+import { prepareOutDir } from '../report/files';
+import { redactReport } from '../report/redact';
 import { pairedDifference, type MetricDifference, type RunEstimate } from './difference';
 import { addWorktree, resolveRevisions, type Worktree } from './git';
 import { planInstall, runInstall } from './install';
@@ -126,12 +127,12 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
     throw new UsageError(`${headBaseDir}: the service folder is outside the git repository ${rev.topLevel}`);
   }
   const outDir = path.resolve(config.out);
-  fs.mkdirSync(outDir, { recursive: true });
+  prepareOutDir(outDir);
   const warnings: string[] = [];
   const commandText = Array.isArray(command) ? command.join(' ') : command;
   if (commandText.includes(rev.topLevel)) {
     warnings.push(
-      `the command names a path inside the head checkout (${redactText(rev.topLevel)}): the base runs may start the head's code; use paths relative to the service folder`,
+      `the command names a path inside the head checkout (${rev.topLevel}): the base runs may start the head's code; use paths relative to the service folder`,
     );
   }
   if (rev.mergeBase === rev.head && !rev.dirty) {
@@ -166,7 +167,7 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
       else if (!outcome.ok) {
         failure = {
           message: `installing the base failed: \`${plan.command ?? ''}\` exited with code ${outcome.code} (see base-install.log)`,
-          logTail: outcome.tail.map(redactText),
+          logTail: outcome.tail,
         };
       } else {
         const sides = { base: baseServiceDir, head: headBaseDir } as const;
@@ -259,9 +260,11 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
     timings: { installMs: install.ms, totalMs: Math.round(performance.now() - started) },
   };
   const reportFile = path.join(outDir, 'compare.json');
-  fs.writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n');
+  // The runs' reports are redacted already; the failure's install log tail and the warnings here.
+  const safe = redactReport(report);
+  fs.writeFileSync(reportFile, JSON.stringify(safe, null, 2) + '\n');
   const lastHead = [...reports].reverse().find((r) => r.side === 'head');
-  return { report, outDir, reportFile, headReport: lastHead?.report ?? null };
+  return { report: safe, outDir, reportFile, headReport: lastHead?.report ?? null };
 }
 
 function labelOf(metric: string): string {

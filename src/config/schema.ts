@@ -20,25 +20,46 @@ const endpointSchema = z
   })
   .strict();
 
-const positive = (what: string): z.ZodNumber => z.number().positive(`expected ${what} above 0`);
-const count = (what: string): z.ZodNumber =>
-  z.number().int().positive(`expected ${what}, a whole number above 0`);
+/**
+ * Upper bounds of numeric settings: far above any real use, low enough that a typo (`1e9`
+ * connections, a timeout in milliseconds) is refused with a message instead of exhausting the
+ * machine or waiting for years.
+ */
+export const LIMITS = {
+  connections: 10_000,
+  users: 100_000_000,
+  requestsPerSecond: 1_000_000,
+  requests: 1_000_000_000,
+  seconds: 7 * 24 * 3600,
+  stopGraceSeconds: 600,
+} as const;
+
+const positive = (what: string, max: number = LIMITS.seconds): z.ZodNumber =>
+  z.number().positive(`expected ${what} above 0`).max(max, `expected ${what} of at most ${max}`);
+const count = (what: string, max: number = LIMITS.requests): z.ZodNumber =>
+  z
+    .number()
+    .int()
+    .positive(`expected ${what}, a whole number above 0`)
+    .max(max, `expected ${what} of at most ${max}`);
 
 const rateSchema = z.union([
-  positive('requests per second'),
-  z.object({ kind: z.literal('constant'), rps: positive('requests per second') }).strict(),
+  positive('requests per second', LIMITS.requestsPerSecond),
+  z
+    .object({ kind: z.literal('constant'), rps: positive('requests per second', LIMITS.requestsPerSecond) })
+    .strict(),
   z
     .object({
       kind: z.literal('ramp'),
-      from: z.number().nonnegative(),
-      to: z.number().nonnegative(),
+      from: z.number().nonnegative().max(LIMITS.requestsPerSecond),
+      to: z.number().nonnegative().max(LIMITS.requestsPerSecond),
       seconds: positive('seconds'),
     })
     .strict(),
   z
     .object({
       kind: z.literal('shape'),
-      rps: z.array(z.number().nonnegative()).min(1),
+      rps: z.array(z.number().nonnegative().max(LIMITS.requestsPerSecond)).min(1).max(100_000),
       secondsPerStep: positive('seconds'),
     })
     .strict(),
@@ -58,11 +79,11 @@ export const configSchema = z
     ready: z.string().startsWith('/', 'expected a path starting with /').optional(),
     readyTimeoutSeconds: positive('seconds').default(30),
     timeoutSeconds: positive('seconds').default(600),
-    stopGraceSeconds: z.number().nonnegative().default(3),
+    stopGraceSeconds: z.number().nonnegative().max(LIMITS.stopGraceSeconds).default(3),
     traffic: z
       .object({
-        connections: count('a connection count').default(10),
-        users: count('a number of distinct users').default(15_000),
+        connections: count('a connection count', LIMITS.connections).default(10),
+        users: count('a number of distinct users', LIMITS.users).default(15_000),
         seed: z.number().int().default(1),
         rate: rateSchema.optional(),
         requests: z.array(endpointSchema).min(1, 'expected at least one request').optional(),
@@ -74,7 +95,7 @@ export const configSchema = z
         // Without durationSeconds or requests the run is sequential: it measures until the
         // evidence decides, between minDurationSeconds and the budget (maxDurationSeconds,
         // maxRequests). Either of them asks for a fixed window instead.
-        warmupSeconds: z.number().nonnegative().optional(),
+        warmupSeconds: z.number().nonnegative().max(LIMITS.seconds).optional(),
         warmupRequests: count('a request count').optional(),
         durationSeconds: positive('seconds').optional(),
         requests: count('a request count').optional(),
@@ -96,7 +117,7 @@ export const configSchema = z
       .strict()
       .default({ confidence: 0.95 }),
     projection: z
-      .object({ requestsPerSecond: positive('requests per second').optional() })
+      .object({ requestsPerSecond: positive('requests per second', LIMITS.requestsPerSecond).optional() })
       .strict()
       .default({}),
     out: z.string().default('.leakcheck'),

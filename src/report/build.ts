@@ -1,7 +1,7 @@
 /**
  * Report building: what a run measured (samples, traffic counts, status) turned into the Report.
  * Pure apart from the creation time: processes are grouped and analysed, warnings and the verdict
- * derived, and everything that came from the target redacted.
+ * derived. Redaction happens once, in the pipeline, on the finished report (report/redact.ts).
  */
 import { analyseRun, METRIC_NAMES, projectTimeToLimit, type AnalysisOptions } from '../analysis';
 import { analysisOptionsFrom, measurementWindow, sequentialPlan } from '../config/adapt';
@@ -10,7 +10,6 @@ import { exitCodeFor, VERDICT_SEVERITY, type FailOn } from '../outcome';
 import { requestsNeeded, sequentialReason, type SequentialResult } from '../analysis/sequential';
 import type { RunResult } from '../sampling/run';
 import { metricValue, type Sample } from '../sampling/samples';
-import { redactHeaders, redactText, redactUrl } from './redact';
 import {
   REPORT_SCHEMA_VERSION,
   type SequentialReport,
@@ -127,10 +126,10 @@ export function buildReport(
     decidedBy,
     status: result.status,
     failure: result.failure
-      ? { message: redactText(result.failure.message), logTail: result.failure.logTail.map(redactText) }
+      ? { message: result.failure.message, logTail: result.failure.logTail }
       : undefined,
     target: {
-      command: redactText(commandText),
+      command: commandText,
       cwd: meta.cwd,
       url: result.url,
       node: result.processes[0]?.node,
@@ -143,8 +142,8 @@ export function buildReport(
       seed: config.traffic.seed,
       requests: (config.traffic.requests ?? null)?.map((r) => ({
         ...r,
-        path: redactUrl(r.path),
-        headers: r.headers ? redactHeaders(r.headers) : undefined,
+        path: r.path,
+        headers: r.headers,
         body: r.body === undefined ? undefined : '[body]',
       })),
       warmup: { seconds: window.warmupSeconds, requests: config.run.warmupRequests ?? null },
@@ -312,7 +311,7 @@ function analyseProcess(
   const all = result.samples.filter((s) => s.pid === pid);
   return {
     pid,
-    argv: (info?.argv ?? []).map(redactText),
+    argv: info?.argv ?? [],
     requests,
     share,
     verdict: outcome.verdict,
@@ -359,7 +358,7 @@ function trafficReport(result: RunResult): TrafficReport {
     endpoints: [...names].map((endpoint) => {
       const e = t.endpoints[endpoint];
       return {
-        endpoint: redactUrl(endpoint),
+        endpoint,
         intendedShare: intended.get(endpoint) ?? 0,
         share: t.completed > 0 ? (e?.count ?? 0) / t.completed : 0,
         count: e?.count ?? 0,

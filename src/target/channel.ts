@@ -8,7 +8,15 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { onForcedExit } from '../cleanup';
 import { AGENT_ENV, isAgentEvent, isAgentReply, type HelloEvent, type ListenEvent } from '../agent/protocol';
+
+/** Bytes a connection may send before its hello. */
+const MAX_BEFORE_HELLO = 64 * 1024;
+/** Longest single message from an agent (heap profiles are large). */
+const MAX_MESSAGE = 256 * 1024 * 1024;
+/** Sent before the harness closes the channel on purpose. */
+const GOODBYE = JSON.stringify({ id: 0, cmd: 'goodbye', args: {} }) + '\n';
 
 /** One agent, inside one process of the target. */
 export class AgentConnection {
@@ -95,7 +103,11 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
     private readonly server: net.Server,
   ) {
     super();
+    // A forced exit still removes the private folder (socket and token location).
+    this.unregister = onForcedExit(() => fs.rmSync(dir, { recursive: true, force: true }));
   }
+
+  private readonly unregister: () => void;
 
   /** Creates the private directory, the token and the listening socket. */
   static async open(): Promise<AgentChannel> {
@@ -133,6 +145,12 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
     let buffered = '';
     socket.on('data', (chunk: string) => {
       buffered += chunk;
+      // Bounded: a stranger gets 64 KiB to say hello; an agent's single message at most 256 MiB.
+      if (buffered.length > (conn ? MAX_MESSAGE : MAX_BEFORE_HELLO)) {
+        if (!conn) this.rejected++;
+        socket.destroy();
+        return;
+      }
       let nl = buffered.indexOf('\n');
       while (nl >= 0) {
         const line = buffered.slice(0, nl);
@@ -186,10 +204,29 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
     return a.length === b.length && crypto.timingSafeEqual(a, b);
   }
 
-  /** Stops listening, drops every agent and removes the private directory. */
+  /**
+   * Stops listening, says goodbye to every agent still connected (an agent whose channel closes
+   * without a goodbye takes the harness for dead and ends its process), drops them and removes the
+   * private directory.
+   */
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
+    await Promise.all(
+      [...this.sockets].map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            const done = (): void => {
+              clearTimeout(timer);
+              s.destroy();
+              resolve();
+            };
+            const timer = setTimeout(done, 500);
+            if (!s.destroyed && s.writable) s.end(GOODBYE, done);
+            else done();
+          }),
+      ),
+    );
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await fs.promises.rm(this.dir, { recursive: true, force: true });
+    this.unregister();
   }
 }

@@ -24,6 +24,8 @@ export interface ProcessEntry {
   start: string;
   /** Executable name (Linux `comm`, at most 15 characters; `ps` `comm`). */
   name: string;
+  /** True for a process that has exited and waits to be reaped (Linux state Z): it cannot be signalled. */
+  zombie?: boolean;
 }
 
 /** Which reader lists processes. */
@@ -84,7 +86,9 @@ export function parseProcStat(stat: string): ProcessEntry | null {
   const sid = Number(rest[3]);
   const start = rest[19];
   if (![pid, ppid, pgid, sid].every(Number.isInteger) || start === undefined) return null;
-  return { pid, ppid, pgid, sid, start, name: stat.slice(open + 1, close) };
+  const entry: ProcessEntry = { pid, ppid, pgid, sid, start, name: stat.slice(open + 1, close) };
+  if (rest[0] === 'Z') entry.zombie = true;
+  return entry;
 }
 
 function readProc(): ProcessEntry[] {

@@ -7,6 +7,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AGENT_PATH } from '../agent/protocol';
+import { onForcedExit } from '../cleanup';
+import { targetEnvironment } from './environment';
+import { RedactedLog } from './log';
+import { newRunMarker, ProcessTracker, RUN_MARKER_ENV, systemReader, type ProcessReader } from './ownership';
 import { descendantsIn, listProcesses } from './process-table';
 
 /** How to start the target. */
@@ -14,7 +18,7 @@ export interface LaunchOptions {
   /** argv (spawned directly) or one string (run through the shell, like an npm script). */
   command: string[] | string;
   cwd: string;
-  /** Extra environment for the target, on top of the harness's own. */
+  /** Environment set for the target on top of the harness's (minus withheld credentials, environment.ts). */
   env: Record<string, string>;
   /** File that receives the target's stdout and stderr. */
   logFile: string;
@@ -34,7 +38,7 @@ export function withAgentPreload(nodeOptions: string | undefined, agentPath: str
   return [nodeOptions?.trim(), `--require ${quoted}`].filter(Boolean).join(' ');
 }
 
-/** A running target: its process group, output tail and exit. */
+/** A running target: its process tree, output tail and exit. */
 export class TargetProcess {
   /** Resolves when the leading process exits. */
   readonly exited: Promise<ExitInfo>;
@@ -43,14 +47,19 @@ export class TargetProcess {
   private exitInfo: ExitInfo | null = null;
   private readonly tail: string[] = [];
   private partial = '';
-  private readonly log: fs.WriteStream;
+  private readonly log: RedactedLog;
+  private readonly tracker: ProcessTracker | undefined;
+  private readonly unregister: () => void;
 
   private constructor(
     private readonly child: ChildProcess,
     logFile: string,
     private readonly tailLines: number,
+    marker: string,
+    reader: ProcessReader,
   ) {
-    this.log = fs.createWriteStream(logFile, { flags: 'a' });
+    // The target's output is the service's: redacted line by line before it reaches the file.
+    this.log = new RedactedLog(logFile);
     const onData = (chunk: Buffer): void => {
       this.log.write(chunk);
       this.remember(chunk.toString('utf8'));
@@ -61,26 +70,39 @@ export class TargetProcess {
       child.once('close', () => resolve());
       child.once('error', () => resolve());
     });
+    if (child.pid !== undefined) {
+      this.tracker = new ProcessTracker(child.pid, marker, reader);
+      this.tracker.watch();
+    }
+    // However leakcheck ends (a second Ctrl-C, a crash), the target's tree ends with it.
+    this.unregister = onForcedExit(() => this.killNow());
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.exitInfo = { code, signal };
+        this.tracker?.leaderExited();
         resolve(this.exitInfo);
       });
       child.once('error', (err) => {
         this.remember(`leakcheck: could not start the target: ${err.message}\n`);
         this.exitInfo = { code: 127, signal: null };
+        this.tracker?.leaderExited();
         resolve(this.exitInfo);
       });
     });
   }
 
-  /** Starts the target in a process group of its own, so the whole tree can be stopped. */
-  static launch(options: LaunchOptions): TargetProcess {
+  /**
+   * Starts the target in a session and process group of its own, with the least environment
+   * (environment.ts), the agent preloaded, and the run's marker in its environment, so the whole
+   * tree can be found and stopped, and nothing else.
+   */
+  static launch(options: LaunchOptions, reader: ProcessReader = systemReader): TargetProcess {
     fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
+    const marker = newRunMarker();
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...options.env,
+      ...targetEnvironment(process.env, options.env),
       NODE_OPTIONS: withAgentPreload(options.env.NODE_OPTIONS ?? process.env.NODE_OPTIONS),
+      [RUN_MARKER_ENV]: marker,
     };
     const shell = typeof options.command === 'string';
     const [file, ...args] = shell ? [options.command as string] : (options.command as string[]);
@@ -92,7 +114,7 @@ export class TargetProcess {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    return new TargetProcess(child, options.logFile, options.tailLines ?? 40);
+    return new TargetProcess(child, options.logFile, options.tailLines ?? 40, marker, reader);
   }
 
   /** Pid of the leading process (also the process group id). */
@@ -110,6 +132,11 @@ export class TargetProcess {
     return this.partial ? [...this.tail, this.partial] : [...this.tail];
   }
 
+  /** The target's processes alive now, verified (pid and start time); empty once it has ended. */
+  processes(): number[] {
+    return this.tracker?.alive() ?? [];
+  }
+
   private remember(text: string): void {
     const lines = (this.partial + text).split('\n');
     this.partial = lines.pop() ?? '';
@@ -121,62 +148,42 @@ export class TargetProcess {
   }
 
   /**
-   * Stops the whole tree: SIGTERM to the process group and every descendant found under the
-   * leader (some wrappers start a session of their own), then SIGKILL to whatever is left once
-   * the grace period ends.
+   * Stops the whole tree: SIGTERM to every verified process of the target (its group, its
+   * descendants, re-parented and `setsid` children found by the run's marker), then SIGKILL to
+   * whatever is left once the grace period ends. `claimed` pids (what agents said about
+   * themselves) are signalled only if they are verified processes of the target.
    */
-  async stop(graceMs = 3000, extraPids: number[] = []): Promise<void> {
-    const pid = this.child.pid;
-    if (pid === undefined) return;
-    const targets = new Set<number>([...descendants(pid), ...extraPids]);
-    signalAll(pid, targets, 'SIGTERM');
+  async stop(graceMs = 3000, claimed: number[] = []): Promise<void> {
+    const tracker = this.tracker;
+    if (!tracker) {
+      await this.log.end();
+      this.unregister();
+      return;
+    }
+    // A claimed pid is never trusted by itself: the tracker signals only what it verified.
+    void claimed;
+    tracker.signal('SIGTERM');
     const deadline = Date.now() + graceMs;
-    // Wait for the group and the known descendants to go, bounded by the grace period.
-    while (Date.now() < deadline && anyAlive(pid, targets)) {
+    // Wait for the tree to go, bounded by the grace period.
+    while (Date.now() < deadline && tracker.alive().length > 0) {
       await new Promise((r) => setTimeout(r, 25));
     }
-    if (anyAlive(pid, targets)) {
-      for (const p of descendants(pid)) targets.add(p);
-      signalAll(pid, targets, 'SIGKILL');
+    if (tracker.alive().length > 0) tracker.signal('SIGKILL');
+    const killDeadline = Date.now() + 2000;
+    while (Date.now() < killDeadline && tracker.alive().length > 0) {
+      await new Promise((r) => setTimeout(r, 25));
     }
     await Promise.race([this.exited, new Promise((r) => setTimeout(r, 1000))]);
-    await new Promise<void>((resolve) => this.log.end(() => resolve()));
+    tracker.close();
+    await this.log.end();
+    this.unregister();
   }
 
-  /** Last-resort synchronous kill, for process exit handlers. */
+  /** Last-resort synchronous kill of every verified process of the target, for forced exits. */
   killNow(): void {
-    const pid = this.child.pid;
-    if (pid === undefined) return;
-    signalAll(pid, new Set(descendants(pid)), 'SIGKILL');
+    this.tracker?.signal('SIGKILL');
+    this.tracker?.close();
   }
-}
-
-function signalAll(groupId: number, pids: Set<number>, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-groupId, signal);
-  } catch {
-    // group already gone
-  }
-  for (const p of pids) {
-    try {
-      process.kill(p, signal);
-    } catch {
-      // already gone
-    }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function anyAlive(groupId: number, pids: Set<number>): boolean {
-  return alive(-groupId) || [...pids].some(alive);
 }
 
 /**

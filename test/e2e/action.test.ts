@@ -19,7 +19,7 @@ afterAll(() => {
 
 /** A stand-in for the GitHub REST API on 127.0.0.1: one pull request and its comments. */
 class FakeGitHub {
-  comments: Array<{ id: number; body: string }> = [];
+  comments: Array<{ id: number; body: string; user?: { login: string } }> = [];
   calls: string[] = [];
   headSha = HEAD_SHA;
   private nextId = 1000;
@@ -40,7 +40,11 @@ class FakeGitHub {
       if (url.pathname === '/repos/octo/service/issues/7/comments') {
         if (req.method === 'GET') return send(200, this.comments);
         if (req.method === 'POST') {
-          const c = { id: this.nextId++, body: (JSON.parse(body) as { body: string }).body };
+          const c = {
+            id: this.nextId++,
+            body: (JSON.parse(body) as { body: string }).body,
+            user: { login: 'github-actions[bot]' },
+          };
           this.comments.push(c);
           return send(201, c);
         }

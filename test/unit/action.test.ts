@@ -136,14 +136,18 @@ describe('annotations', () => {
 });
 
 class FakeComments implements CommentClient {
-  comments: Array<{ id: number; body: string }> = [];
+  comments: Array<{ id: number; body: string; author?: string }> = [];
   private next = 100;
-  async list(): Promise<Array<{ id: number; body?: string | null }>> {
+  me = 'github-actions[bot]';
+  async identity(): Promise<string> {
+    return this.me;
+  }
+  async list(): Promise<Array<{ id: number; body?: string | null; author?: string | null }>> {
     return this.comments.map((c) => ({ ...c }));
   }
   async create(body: string): Promise<{ id: number }> {
     const id = this.next++;
-    this.comments.push({ id, body });
+    this.comments.push({ id, body, author: this.me });
     return { id };
   }
   async update(id: number, body: string): Promise<{ id: number }> {
@@ -169,6 +173,15 @@ describe('sticky comment', () => {
     expect(gh.comments.map((c) => c.id)).toEqual([1, 100, 101]);
     expect(gh.comments[1]?.body).toBe(`${marker}\nthird`);
     expect(gh.comments[0]?.body).toBe('LGTM');
+  });
+
+  test('a comment by someone else carrying the marker is never edited', async () => {
+    const gh = new FakeComments();
+    const marker = stickyMarker('leakcheck-report');
+    gh.comments.push({ id: 1, body: `${marker}\nforged by a contributor`, author: 'mallory' });
+    expect(await upsertStickyComment(gh, marker, 'ours')).toEqual({ action: 'created', id: 100 });
+    expect(await upsertStickyComment(gh, marker, 'ours again')).toEqual({ action: 'updated', id: 100 });
+    expect(gh.comments[0]?.body).toBe(`${marker}\nforged by a contributor`);
   });
 
   test('the marker is an HTML comment its key cannot close', () => {

@@ -227,7 +227,7 @@ describe('compare renderers', () => {
     );
     expect(md).not.toContain('<img');
     expect(md).toContain('&lt;img');
-    expect(md).toContain('\\[click\\](http://evil.example) \\| cell');
+    expect(md).toContain('\\[click\\](http:&#8203;//evil.example) \\| cell');
     expect(md).toContain('### Already on the base');
     expect(md).toContain('every base run leaks &lt;b&gt;');
   });

@@ -331,7 +331,7 @@ describe('every renderer escapes what came from traffic, logs and the target', (
     // The crash's log tail is in a fence the log cannot close.
     expect(renderMarkdown(evilCrash)).toMatch(/```text\n[^`]*error at <script>/);
     expect(escapeMarkdown('[l](http://e.test) *x* _y_ `z`')).toBe(
-      '\\[l\\](http://e.test) \\*x\\* \\_y\\_ \\`z\\`',
+      '\\[l\\](http:&#8203;//e.test) \\*x\\* \\_y\\_ \\`z\\`',
     );
   });
 

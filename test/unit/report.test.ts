@@ -8,12 +8,15 @@ describe('redaction', () => {
         Authorization: 'Bearer abc.def',
         cookie: 'sid=1',
         'x-trace': 't1',
+        accept: 'application/json',
         authorization: 'Bearer {{user}}',
       }),
     ).toEqual({
       Authorization: REDACTED,
       cookie: REDACTED,
-      'x-trace': 't1',
+      // Default deny: only the documented allow-list keeps its values.
+      'x-trace': REDACTED,
+      accept: 'application/json',
       authorization: 'Bearer {{user}}',
     });
   });

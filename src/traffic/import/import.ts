@@ -4,6 +4,7 @@
  * few reported with their line numbers; a file that yields no request at all is an
  * {@link ImportError} naming the format that was expected.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ModelBuilder, type BuilderOptions } from '../model/builder';
 import type { SkipExample, TrafficModel } from '../model/model';
@@ -20,6 +21,7 @@ import { InputError, LineSplitter, MAX_LINE, readHead, textChunks, type TextInfo
 import { COMBINED_FORMAT, COMMON_FORMAT, compileLogFormat, LogFormatError } from './nginx';
 import { isSkip, type LineParser, type ParseResult } from './record';
 import { LeakcheckError } from '../../errors';
+import { redactReport } from '../../report/redact';
 
 /** Formats the importer reads. */
 export const IMPORT_FORMATS = ['combined', 'common', 'nginx', 'jsonl', 'pino-http', 'alb', 'har'] as const;
@@ -159,6 +161,27 @@ class SkipLog {
   }
 }
 
+/** One line for a path that is not a readable regular file (a folder, a device, missing). */
+function checkReadableFile(file: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ImportError(
+      `${file}: ${code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? 'error'})`}`,
+    );
+  }
+  if (stat.isDirectory()) throw new ImportError(`${file}: is a folder; expected a log or HAR file`);
+  if (!stat.isFile() && !stat.isFIFO())
+    throw new ImportError(`${file}: not a regular file or a pipe; expected a log or HAR file`);
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch {
+    throw new ImportError(`${file}: not readable`);
+  }
+}
+
 /** Imports a log or HAR file into a traffic model. Throws {@link ImportError} for unusable input. */
 export async function importTraffic(file: string, options: ImportOptions = {}): Promise<TrafficModel> {
   try {
@@ -172,6 +195,7 @@ export async function importTraffic(file: string, options: ImportOptions = {}): 
 }
 
 async function importFile(file: string, options: ImportOptions): Promise<TrafficModel> {
+  checkReadableFile(file);
   let format = options.format && options.format !== 'auto' ? options.format : null;
   if (!format) {
     const head = await readHead(file);
@@ -273,8 +297,13 @@ async function importFile(file: string, options: ImportOptions): Promise<Traffic
     file: path.basename(file),
     format,
     records,
-    skipped: { total: skips.total, byReason: skips.byReason, examples: skips.examples },
-    notes,
+    // Skip reasons and notes can quote the log: the one redaction step before they are stored.
+    skipped: {
+      total: skips.total,
+      byReason: redactReport(skips.byReason),
+      examples: redactReport(skips.examples),
+    },
+    notes: redactReport(notes),
     ...(format === 'har' && harOrigin
       ? { otherOrigins: { origin: harOrigin, total: otherOriginTotal, byOrigin: origins } }
       : {}),

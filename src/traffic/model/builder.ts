@@ -98,7 +98,7 @@ export class ModelBuilder {
     const headers: Array<[string, string]> = [];
     let authorization: string | undefined;
     let cookie: string | undefined;
-    let ua = r.userAgent;
+    let ua = r.userAgent === undefined ? undefined : this.anonymizer.text(r.userAgent);
     let contentType: string | undefined;
     for (const [rawName, rawValue] of r.headers ?? []) {
       const name = rawName.toLowerCase();
@@ -114,17 +114,21 @@ export class ModelBuilder {
           cookie = this.anonymizer.cookie(value);
           break;
         case 'user-agent':
-          ua ??= value;
+          ua ??= this.anonymizer.text(value);
+          break;
+        case 'client':
+          // Proxy address headers are identities: synthesised, same cardinality, never kept.
+          headers.push([name, this.anonymizer.identity(value)]);
+          break;
+        case 'url':
+          headers.push([name, this.anonymizer.text(anonymizeTarget(value, this.anonymizer))]);
           break;
         case 'secret':
           headers.push([name, this.anonymizer.token(value)]);
           break;
         case 'keep':
           if (name === 'content-type') contentType = value;
-          headers.push([
-            name,
-            name === 'referer' || name === 'origin' ? anonymizeTarget(value, this.anonymizer) : value,
-          ]);
+          headers.push([name, this.anonymizer.text(value)]);
       }
     }
     const remoteUser = !authorization && r.remoteUser ? this.anonymizer.user(r.remoteUser) : undefined;

@@ -7,14 +7,17 @@
  * be turned back into the original.
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import {
+  decodeDeep,
+  isSafeHeader,
+  isSecretName,
+  luhn,
+  replaceSecrets,
+  secretShape,
+} from '../../privacy/secrets';
 import { detach } from './sketch';
 
-/** Query parameter names whose values are credentials (also matched as `x_token`, `apiKey`...). */
-const SECRET_NAME =
-  /(^|[_.-])(token|access_token|id_token|refresh_token|jwt|api[_-]?key|apikey|key|secret|password|passwd|pwd|auth|session|sessionid|sid|sig|signature|code|otp|nonce|credential)s?($|[_.-])|token|secret|password|apikey|api_key|signature/i;
-
-/** Header names whose values are credentials besides Authorization and Cookie. */
-const SECRET_HEADER = /token|secret|api-?key|auth|session|signature|password|credential|csrf|xsrf/i;
+export { isSecretName };
 
 const JWT = /^eyJ[\w-]+\.[\w-]+\.[\w-]*$/;
 
@@ -35,10 +38,18 @@ const DROPPED_HEADERS = new Set([
   'http2-settings',
 ]);
 
-/** True for a query parameter whose name says its value is a credential. */
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
-}
+/** Headers naming the client's address (set by proxies and CDNs): synthesised like the client. */
+const CLIENT_HEADERS = new Set([
+  'x-forwarded-for',
+  'x-real-ip',
+  'x-client-ip',
+  'x-cluster-client-ip',
+  'cf-connecting-ip',
+  'true-client-ip',
+  'fastly-client-ip',
+  'x-original-forwarded-for',
+  'forwarded',
+]);
 
 /** True for a value that looks like a credential whatever its name: a JWT, or a long random-looking string. */
 export function isTokenLike(value: string): boolean {
@@ -47,7 +58,7 @@ export function isTokenLike(value: string): boolean {
   if (!/^[\w.~+/=%-]+$/.test(value)) return false;
   // Percent-encoded text and '+'-joined words are search phrases, not credentials.
   if (/%[0-9A-F]{2}/i.test(value) || value.includes('+')) {
-    const decoded = decodeSafe(value.replace(/\+/g, ' '));
+    const decoded = decodeDeep(value.replace(/\+/g, ' '));
     if (/\s/.test(decoded) || /[^ -~]/.test(decoded)) return false;
   }
   if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) return false;
@@ -55,10 +66,19 @@ export function isTokenLike(value: string): boolean {
   return /\d/.test(value) && /[a-z]/i.test(value) && !/^[a-z]+(-[a-z0-9]+)*$/i.test(value);
 }
 
-/** What happens to a request header on import. */
-export type HeaderFate = 'drop' | 'authorization' | 'cookie' | 'user-agent' | 'secret' | 'keep';
+/** True for a standalone value (query value, path segment, JSON string) that must not be kept. */
+export function isSecretValue(value: string): boolean {
+  return isTokenLike(value) || secretShape(value) !== null;
+}
 
-/** Decides what happens to a request header: dropped, an identity, anonymised, or kept as is. */
+/** What happens to a request header on import. */
+export type HeaderFate =
+  'drop' | 'authorization' | 'cookie' | 'user-agent' | 'client' | 'url' | 'secret' | 'keep';
+
+/**
+ * Decides what happens to a request header: dropped, an identity, anonymised, or kept. Default
+ * deny: only the headers in the documented allow-list (SAFE_HEADERS) keep their values.
+ */
 export function headerFate(name: string): HeaderFate {
   const n = name.toLowerCase();
   // HTTP/2 and HTTP/3 pseudo-headers (:method, :path, :authority, :scheme) are not headers.
@@ -66,8 +86,9 @@ export function headerFate(name: string): HeaderFate {
   if (n === 'authorization' || n === 'proxy-authorization') return 'authorization';
   if (n === 'cookie') return 'cookie';
   if (n === 'user-agent') return 'user-agent';
-  if (n === 'set-cookie' || SECRET_HEADER.test(n)) return 'secret';
-  return 'keep';
+  if (CLIENT_HEADERS.has(n)) return 'client';
+  if (n === 'referer' || n === 'origin') return 'url';
+  return isSafeHeader(n) ? 'keep' : 'secret';
 }
 
 /** Cookie names that carry the visitor's session (the identity); other cookies are preferences. */
@@ -86,6 +107,7 @@ export class Anonymizer {
     t: new Map<string, string>(),
     c: new Map<string, string>(),
     u: new Map<string, string>(),
+    x: new Map<string, string>(),
   };
 
   /** `key` is for tests that need repeatable output; by default a fresh random key. */
@@ -98,10 +120,38 @@ export class Anonymizer {
    * same case, everything else (dots, dashes) is kept, so routes that validate a format still match.
    */
   token(value: string): string {
-    return this.remember('t', value, () => this.reshape(value));
+    return this.remember('t', value, () => {
+      if (!/%[0-9A-Fa-f]{2}/.test(value)) return this.reshape(value);
+      // Percent-encoded: the decoded characters are what is secret (an escape kept byte for byte
+      // would keep the secret); re-encoded so the synthetic value travels the same way.
+      const decoded = decodeDeep(value);
+      return encodeURIComponent(this.reshape(decoded)).replace(/%20/g, '+');
+    });
   }
 
-  private remember(kind: 't' | 'c' | 'u', value: string, make: () => string): string {
+  /**
+   * Free text (a text body, a user agent) with every secret found by name or shape replaced by a
+   * synthetic value of the same shape.
+   */
+  text(value: string): string {
+    if (value.length < 6) return value;
+    return this.remember('x', value, () => replaceSecrets(value, (secret) => this.token(secret)));
+  }
+
+  /** A synthetic value for an identity header: addresses stay addresses, lists keep their length. */
+  identity(value: string): string {
+    return value
+      .split(/(\s*,\s*)/)
+      .map((part, i) => {
+        if (i % 2 === 1 || part === '') return part;
+        const bare = part.replace(/^for=/i, '').replace(/^"?\[?|\]?"?$/g, '');
+        const ip = /^(\d{1,3}\.){3}\d{1,3}(:\d+)?$|^[0-9a-f:]+$/i.test(bare);
+        return ip ? this.client(bare.replace(/:\d+$/, '')) : this.token(part);
+      })
+      .join('');
+  }
+
+  private remember(kind: 't' | 'c' | 'u' | 'x', value: string, make: () => string): string {
     const memo = this.memo[kind];
     const hit = memo.get(value);
     if (hit !== undefined) return hit;
@@ -131,6 +181,8 @@ export class Anonymizer {
       if (c >= 48 && c <= 57) out += String.fromCharCode(48 + (b % 10));
       else if (c >= 97 && c <= 122) out += String.fromCharCode(97 + (b % 26));
       else if (c >= 65 && c <= 90) out += String.fromCharCode(65 + (b % 26));
+      // Letters outside ASCII (and emoji) are as secret as the rest: a lowercase letter instead.
+      else if (c > 127) out += String.fromCharCode(97 + (b % 26));
       else out += value[i];
     }
     return out;
@@ -191,21 +243,24 @@ export class Anonymizer {
 }
 
 /**
- * A request target with token-like query values and path segments replaced. Returns the target
- * unchanged (the same string) when nothing in it is secret, which is the common case.
+ * A request target with secret values replaced: query values whose name (decoded) says secret or
+ * whose value (decoded) looks like one, path segments that look like one, and `;name=value` path
+ * parameters (`;jsessionid=`). Returns the target unchanged (the same string) when nothing in it is
+ * secret, which is the common case.
  */
 export function anonymizeTarget(target: string, anonymizer: Anonymizer): string {
   const q = target.indexOf('?');
   const path = q < 0 ? target : target.slice(0, q);
   let newPath = path;
-  // Only a segment of 20 or more characters can be token-like: test before splitting.
-  if (path.length >= 21 && /[^/]{20}/.test(path)) {
+  // Cheap test first: only a long segment, an escape, a parameter, an '@' or digits can be secret.
+  if (/[^/]{20}|%|;|@|\d/.test(path)) {
     const segments = path.split('/');
     let changed = false;
     for (let i = 0; i < segments.length; i++) {
       const s = segments[i] as string;
-      if (isTokenLike(s)) {
-        segments[i] = anonymizer.token(s);
+      const next = anonymizeSegment(s, anonymizer);
+      if (next !== s) {
+        segments[i] = next;
         changed = true;
       }
     }
@@ -216,29 +271,52 @@ export function anonymizeTarget(target: string, anonymizer: Anonymizer): string 
   let changed = false;
   const parts = query.split('&').map((part) => {
     const eq = part.indexOf('=');
-    if (eq < 0) return part;
-    const name = part.slice(0, eq);
-    const value = part.slice(eq + 1);
-    if (value === '' || !(isSecretName(decodeSafe(name)) || isTokenLike(value))) return part;
+    if (eq < 0) {
+      if (!isSecretValue(part)) return part;
+      changed = true;
+      return anonymizer.token(part);
+    }
+    const value = anonymizeField(part.slice(0, eq), part.slice(eq + 1), anonymizer);
+    if (value === part.slice(eq + 1)) return part;
     changed = true;
-    return `${name}=${anonymizer.token(value)}`;
+    return `${part.slice(0, eq)}=${value}`;
   });
   if (!changed && newPath === path) return target;
   return `${newPath}?${changed ? parts.join('&') : query}`;
 }
 
-function decodeSafe(s: string): string {
-  if (!s.includes('%')) return s;
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
+/** One path segment: its `;params` by name and shape, the segment itself by shape. */
+function anonymizeSegment(segment: string, anonymizer: Anonymizer): string {
+  const [head, ...params] = segment.split(';');
+  const main = head && isSecretValue(head) ? anonymizer.token(head) : (head as string);
+  if (params.length === 0) return main;
+  const cleaned = params.map((p) => {
+    const eq = p.indexOf('=');
+    if (eq < 0) return isSecretValue(p) ? anonymizer.token(p) : p;
+    return `${p.slice(0, eq)}=${anonymizeField(p.slice(0, eq), p.slice(eq + 1), anonymizer)}`;
+  });
+  return [main, ...cleaned].join(';');
+}
+
+/** The value of a `name=value` pair (query, form, path parameter), replaced when secret. */
+function anonymizeField(name: string, value: string, anonymizer: Anonymizer): string {
+  if (value === '') return value;
+  if (isSecretName(name) || isSecretValue(value)) return anonymizer.token(value);
+  // A search phrase can carry an e-mail address or a card number among ordinary words.
+  return /%|\+|@|\d/.test(value) ? anonymizeFreeValue(value, anonymizer) : value;
+}
+
+/** An encoded free-text value with the secrets inside it replaced (re-encoded when changed). */
+function anonymizeFreeValue(value: string, anonymizer: Anonymizer): string {
+  const decoded = decodeDeep(value.replace(/\+/g, ' '));
+  const cleaned = anonymizer.text(decoded);
+  return cleaned === decoded ? value : encodeURIComponent(cleaned).replace(/%20/g, '+');
 }
 
 /**
- * A request body with credential fields replaced: JSON keys and form fields named like secrets get
- * synthetic values of the same shape; bearer tokens inside any other text are replaced too.
+ * A request body with credential fields replaced: JSON keys (at any depth) and form fields named
+ * like secrets get synthetic values of the same shape, as do values shaped like secrets; any other
+ * text has the secrets found in it replaced.
  */
 export function anonymizeBody(text: string, contentType: string | undefined, anonymizer: Anonymizer): string {
   const type = (contentType ?? '').toLowerCase();
@@ -251,31 +329,29 @@ export function anonymizeBody(text: string, contentType: string | undefined, ano
       // not JSON after all: fall through to the text rules
     }
   }
-  if (type.includes('x-www-form-urlencoded')) {
+  if (
+    type.includes('x-www-form-urlencoded') ||
+    /^[\w.%[\]-]+=[^&\s]*(&[\w.%[\]-]+=[^&\s]*)*$/.test(trimmed)
+  ) {
     return text
       .split('&')
       .map((part) => {
         const eq = part.indexOf('=');
-        if (eq < 0) return part;
-        const name = part.slice(0, eq);
-        const value = part.slice(eq + 1);
-        return isSecretName(decodeSafe(name)) || isTokenLike(value)
-          ? `${name}=${anonymizer.token(value)}`
-          : part;
+        if (eq < 0) return isSecretValue(part) ? anonymizer.token(part) : part;
+        return `${part.slice(0, eq)}=${anonymizeField(part.slice(0, eq), part.slice(eq + 1), anonymizer)}`;
       })
       .join('&');
   }
-  return text
-    .replace(
-      /\b(Bearer|Basic)\s+([A-Za-z0-9._~+/=-]+)/g,
-      (_m, scheme: string, v: string) => `${scheme} ${anonymizer.token(v)}`,
-    )
-    .replace(/eyJ[\w-]+\.[\w-]+\.[\w-]*/g, (v) => anonymizer.token(v));
+  return anonymizer.text(text);
 }
 
 function scrubJson(value: unknown, anonymizer: Anonymizer, secret = false): unknown {
-  if (typeof value === 'string') return secret || isTokenLike(value) ? anonymizer.token(value) : value;
-  if (typeof value === 'number' && secret) return Number(anonymizer.token(String(value))) || 0;
+  if (typeof value === 'string') {
+    if (secret || isSecretValue(value)) return anonymizer.token(value);
+    return anonymizer.text(value);
+  }
+  if (typeof value === 'number' && (secret || luhn(String(value))))
+    return Number(anonymizer.token(String(value))) || 0;
   if (Array.isArray(value)) return value.map((v) => scrubJson(v, anonymizer, secret));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
