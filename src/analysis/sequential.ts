@@ -360,7 +360,6 @@ export function requestsNeeded(look: SequentialLook, threshold: number): number 
   const halfWidth = (look.high - look.low) / 2;
   const gap = Math.abs(look.slope - threshold);
   if (!Number.isFinite(halfWidth) || !(gap > 0)) return null;
-  if (!look.settled) return null;
   const grow = Math.max(1, (halfWidth / gap) ** (2 / 3));
   const span = (look.to - look.from) * 2;
   return Math.round(span * grow);

@@ -1,0 +1,93 @@
+/** The run loop's pure parts: sample spacing, look plan, combining processes, heap exhaustion. */
+import { dataHeap, planLooks, sampleStep, weighEvidence } from '../../src/sampling/evidence';
+import { outOfMemory } from '../../src/sampling/run';
+import type { Sample } from '../../src/sampling/samples';
+import { evidenceText } from '../../src/cli/progress';
+
+function sample(pid: number, requests: number, heapUsed: number, code = 0): Sample {
+  return {
+    pid,
+    requests,
+    heapUsed,
+    spaces: { code_space: code },
+    phase: 'measure',
+    t: 0,
+    loadCompleted: requests,
+  } as unknown as Sample;
+}
+
+const settings = { threshold: 2, alpha: 0.025, schedule: planLooks(6000, 60_000, 207), minRequests: 10_000 };
+
+describe('sampleStep', () => {
+  it('spaces sequential samples by time at the measured rate', () => {
+    expect(sampleStep({ rate: 5000, spacingMs: 200, samples: 30, index: 3 })).toBe(1000);
+  });
+  it('spreads a request bound over the samples', () => {
+    expect(sampleStep({ rate: 5000, requestBound: 29_000, samples: 30, index: 3 })).toBe(1000);
+  });
+  it('spreads the time left of a fixed window over the samples left', () => {
+    expect(sampleStep({ rate: 1000, windowMs: 10_000, spentMs: 5000, samples: 11, index: 6 })).toBe(1000);
+  });
+  it('never asks for fewer than one request', () => {
+    expect(sampleStep({ rate: 0, spacingMs: 200, samples: 30, index: 1 })).toBe(1);
+  });
+});
+
+describe('planLooks', () => {
+  it('looks first when the minimum window is full and reaches the budget', () => {
+    const plan = planLooks(6000, 60_000, 207);
+    expect(plan[0]).toBe(30);
+    expect(plan.at(-1)).toBeGreaterThanOrEqual(Math.ceil(60_000 / 207) + 1);
+  });
+});
+
+describe('weighEvidence', () => {
+  const leaking = (pid: number, perRequest: number): Sample[] =>
+    Array.from({ length: 40 }, (_, i) =>
+      sample(pid, (i + 1) * 500, 8e6 + perRequest * (i + 1) * 500 + (i % 2) * 3000),
+    );
+
+  it('tests the heap without code space', () => {
+    expect(dataHeap(sample(1, 0, 10_000, 4000))).toBe(6000);
+  });
+
+  it('calls a leak when the busiest process leaks, and ignores a wrapper that serves nothing', () => {
+    const wrapper = Array.from({ length: 40 }, () => sample(99, 0, 5e6));
+    const e = weighEvidence([...wrapper, ...leaking(7, 300)], settings, false);
+    expect(e.verdict).toBe('leak');
+    expect(e.pid).toBe(7);
+    expect(e.processes.map((p) => p.pid)).toEqual([7]);
+  });
+
+  it('takes no look before the minimum requests, and says inconclusive at the budget', () => {
+    const few = leaking(7, 300).map((s) => ({ ...s, requests: s.requests / 10 }));
+    expect(weighEvidence(few, settings, false).verdict).toBe('undecided');
+    const final = weighEvidence(few, settings, true);
+    expect(final.verdict).toBe('inconclusive');
+    expect(final.looks).toEqual([]);
+  });
+
+  it('passes only when every serving process passes', () => {
+    const flat = (pid: number): Sample[] =>
+      Array.from({ length: 40 }, (_, i) => sample(pid, (i + 1) * 500, 8e6 + (i % 2) * 1000));
+    expect(weighEvidence([...flat(1), ...flat(2)], settings, false).verdict).toBe('pass');
+    expect(weighEvidence([...flat(1), ...leaking(2, 300)], settings, false).verdict).toBe('leak');
+  });
+
+  it('shows the forming verdict in the progress line', () => {
+    const e = weighEvidence(leaking(7, 300), settings, false);
+    expect(
+      evidenceText({ phase: 'measure', completed: 20_000, samples: 40, evidence: e, threshold: 2 }),
+    ).toMatch(/look 1: 300 B\/req \[\d+–\d+\] vs 2: leak/);
+  });
+});
+
+describe('outOfMemory', () => {
+  it("recognises V8's heap exhaustion and an unexplained SIGKILL", () => {
+    expect(
+      outOfMemory({ code: 134, signal: null }, ['FATAL ERROR: ... JavaScript heap out of memory']),
+    ).toMatch(/heap out of memory/);
+    expect(outOfMemory({ code: null, signal: 'SIGKILL' }, [])).toMatch(/OOM killer/);
+    expect(outOfMemory({ code: 1, signal: null }, ['Error: listen EADDRINUSE'])).toBeNull();
+  });
+});
