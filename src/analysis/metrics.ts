@@ -1,7 +1,18 @@
 /** Catalogue of the metrics leakcheck fits: units, default thresholds, which ones gate. */
 
+/** All metric names in catalogue order: the one list every other place reads. */
+export const METRIC_NAMES = [
+  'heapUsed',
+  'external',
+  'arrayBuffers',
+  'rss',
+  'handles',
+  'sockets',
+  'fds',
+] as const;
+
 /** A metric the agent reports in every sample. */
-export type MetricName = 'heapUsed' | 'external' | 'arrayBuffers' | 'rss' | 'handles' | 'sockets' | 'fds';
+export type MetricName = (typeof METRIC_NAMES)[number];
 
 /** What a metric counts. */
 export type MetricUnit = 'bytes' | 'count';
@@ -68,17 +79,6 @@ export const METRICS: Readonly<Record<MetricName, Readonly<MetricInfo>>> = {
   sockets: { name: 'sockets', unit: 'count', label: 'sockets', gatingByDefault: true, threshold: countGate },
   fds: { name: 'fds', unit: 'count', label: 'file descriptors', gatingByDefault: true, threshold: countGate },
 };
-
-/** All metric names in catalogue order. */
-export const METRIC_NAMES: readonly MetricName[] = [
-  'heapUsed',
-  'external',
-  'arrayBuffers',
-  'rss',
-  'handles',
-  'sockets',
-  'fds',
-];
 
 /**
  * Whether a string names a metric in the catalogue.

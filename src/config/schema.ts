@@ -3,8 +3,7 @@
  * a "leakcheck" key in package.json) and CLI flags are both validated against it.
  */
 import { z } from 'zod';
-
-const METRICS = ['heapUsed', 'external', 'arrayBuffers', 'rss', 'handles', 'sockets', 'fds'] as const;
+import { METRIC_NAMES } from '../analysis/metrics';
 
 const endpointSchema = z
   .object({
@@ -111,8 +110,8 @@ export const configSchema = z
       .object({
         confidence: z.number().gt(0.5, 'expected a confidence between 0.5 and 1').lt(1).default(0.95),
         minSamples: z.number().int().min(3).optional(),
-        thresholds: z.partialRecord(z.enum(METRICS), thresholdSchema).optional(),
-        gating: z.partialRecord(z.enum(METRICS), z.boolean()).optional(),
+        thresholds: z.partialRecord(z.enum(METRIC_NAMES), thresholdSchema).optional(),
+        gating: z.partialRecord(z.enum(METRIC_NAMES), z.boolean()).optional(),
       })
       .strict()
       .default({ confidence: 0.95 }),

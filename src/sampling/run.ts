@@ -7,7 +7,6 @@
  * evidence is weighed at each planned look, and the run stops as soon as it decides (or at the
  * budget). A target that dies of heap exhaustion is reported as such (`out-of-memory`).
  */
-import * as path from 'node:path';
 import { AgentChannel, type AgentConnection } from '../target/channel';
 import { TargetProcess, type ExitInfo } from '../target/process';
 import { waitForReady, ReadyError } from '../target/ready';
@@ -515,9 +514,4 @@ export function outOfMemory(exit: ExitInfo, lines: readonly string[]): string | 
 /** A wait that never keeps the process alive on its own. */
 function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
-}
-
-/** Where the run writes the target's output inside the report directory. */
-export function logFileIn(outDir: string): string {
-  return path.join(outDir, 'target.log');
 }

@@ -75,8 +75,3 @@ export function compileTemplate(source: string): Template {
     return out;
   };
 }
-
-/** True if the template uses `{{user}}`. */
-export function usesUser(source: string): boolean {
-  return /\{\{\s*user\s*\}\}/.test(source);
-}

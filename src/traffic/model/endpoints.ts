@@ -5,7 +5,7 @@
  * variable once it has more than a bounded number of distinct children, merging the subtrees
  * below it. Memory is bounded by that fan-out, not by the log's length.
  */
-import { detach, valueKind, ValueSketch, type ValueKind, type ValueModel } from './sketch';
+import { detach, valueKind, ValueSketch, type ValueKind } from './sketch';
 
 /** Distinct literal children a path position may have before it becomes a variable. */
 const MAX_LITERALS = 48;
@@ -389,9 +389,4 @@ function insertSlotBelow(node: Node, index: number, value: string): void {
   for (const child of node.literals.values()) insertSlotBelow(child, index, value);
   for (const child of node.kinds.values()) insertSlotBelow(child, index, value);
   if (node.param) insertSlotBelow(node.param, index, value);
-}
-
-/** The model of one endpoint's values, for the writer. */
-export function valueModels(stats: EndpointStats): ValueModel[] {
-  return stats.slots.map((s) => s.toModel());
 }
