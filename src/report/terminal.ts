@@ -1,12 +1,7 @@
 /** The terminal summary: verdict line, per-metric table, heap chart, projection, warnings. */
 import { axisNamed } from '../analysis/axis';
-import {
-  formatAmount,
-  formatBytes,
-  formatDuration,
-  formatNumber,
-  formatRateWithInterval,
-} from '../analysis/format';
+import { formatBytes, formatConfidence, formatNumber } from '../analysis/format';
+import { growthText, projectionText, rateText } from './view';
 import { barChart } from './chart';
 import * as path from 'node:path';
 import type { Finding, ProcessReport, Report } from './report';
@@ -79,15 +74,17 @@ function renderProcess(
   const out: string[] = [''];
   if (many)
     out.push(`  process ${p.pid} (${formatNumber(p.share * 100)}% of requests): ${p.verdict.toUpperCase()}`);
-  const header = `  ${pad('metric', 13)}${pad('per request (95% CI)', 38)}${pad('growth', 12)}${pad('samples', 9)}${pad('R²', 7)}verdict`;
+  const confidence = p.metrics[0]?.theilSen.confidence ?? 0.95;
+  const unit = axisNamed(p.metrics[0]?.axis).unit;
+  const header = `  ${pad('metric', 13)}${pad(`per ${unit} (${formatConfidence(confidence)} CI)`, 38)}${pad('growth', 12)}${pad('samples', 9)}${pad('R²', 7)}verdict`;
   out.push(header);
   for (const m of p.metrics) {
-    const axis = axisNamed(m.axis);
-    const rate = formatRateWithInterval(m.perUnit, m.theilSen.low, m.theilSen.high, m.unit, 0.95, axis)
-      .replace(axis.bytesRate, '')
+    // The view's rate, compacted for a fixed-width column: no unit suffix, the interval in brackets.
+    const rate = rateText(m)
+      .replace(axisNamed(m.axis).bytesRate, '')
       .replace(/\(\d+(\.\d+)?% CI /, '[')
       .replace(/\)$/, ']');
-    const growth = (m.growth >= 0 ? '+' : '') + formatAmount(m.growth, m.unit);
+    const growth = growthText(m);
     const verdict = m.gating
       ? `${c(m.verdict, m.verdict.toUpperCase())} (${m.rule})`
       : c('dim', `info (${m.rule})`);
@@ -114,14 +111,10 @@ function renderProcess(
     const span = (measured.at(-1)?.requests ?? 0) - (measured[0]?.requests ?? 0);
     out.push(`  ${' '.repeat(w)} └${'─'.repeat(lines[0]?.length ?? 0)} ${formatNumber(span)} requests`);
   }
-  // A projection from a slope the analysis called noise would only alarm: show it when the heap grows.
-  const heapVerdict = p.metrics.find((m) => m.metric === 'heapUsed')?.verdict;
-  if (p.projection && p.projection.secondsToLimit !== null && heapVerdict !== 'pass') {
+  const projection = projectionText(p);
+  if (projection) {
     out.push('');
-    out.push(
-      `  projection: at ${formatNumber(p.projection.requestsPerSecond)} requests/s the heap reaches its ` +
-        `${formatBytes(p.projection.heapLimit)} limit in about ${formatDuration(p.projection.secondsToLimit)}`,
-    );
+    out.push(`  projection: ${projection.charAt(0).toLowerCase()}${projection.slice(1).replace(/\.$/, '')}`);
   }
   return out;
 }

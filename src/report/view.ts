@@ -118,7 +118,9 @@ export function processTitle(p: ProcessReport): string {
 }
 
 /**
- * The time-to-heap-limit projection in words, or null when there is none.
+ * The time-to-heap-limit projection in words, or null when there is none. A projection from a
+ * slope the analysis called noise would only alarm, so a heap that passed shows none (in every
+ * format).
  *
  * @param p - one analysed process
  * @returns the sentence, or null
@@ -126,6 +128,7 @@ export function processTitle(p: ProcessReport): string {
 export function projectionText(p: ProcessReport): string | null {
   const pr = p.projection;
   if (!pr || pr.secondsToLimit === null) return null;
+  if (p.metrics.find((m) => m.metric === 'heapUsed')?.verdict === 'pass') return null;
   return (
     `At ${formatNumber(pr.requestsPerSecond)} requests/s the heap reaches its ` +
     `${formatBytes(pr.heapLimit)} limit in about ${formatDuration(pr.secondsToLimit)}.`
