@@ -12,9 +12,13 @@ import {
   parseDuration,
   renderWatchMarkdown,
   renderWatchTerminal,
+  knownMetricsIn,
+  SOURCE_DEFAULT_QUERY,
+  SOURCE_NAMES,
   watchFleet,
   WatchInputError,
   type PrometheusCredentials,
+  type SourceName,
   type PrometheusTls,
   type WatchAnalysisOptions,
 } from '../watch';
@@ -28,14 +32,15 @@ import { useColor } from './color';
 interface WatchFlags {
   color?: boolean;
   prometheus: string;
-  query: string;
+  query?: string;
+  source?: SourceName;
   range: number;
   end?: number;
   step?: number;
   requests?: string;
   limit?: string;
   on?: string[];
-  metric: MetricName;
+  metric?: MetricName;
   thresholdPerHour?: number;
   minGrowthPerHour?: number;
   threshold?: number;
@@ -217,9 +222,15 @@ export function registerWatch(program: Command): void {
     .command('watch')
     .description('analyse memory trends per instance from Prometheus (range query) and report leaks')
     .requiredOption('--prometheus <url>', 'Prometheus base URL, e.g. http://127.0.0.1:9090')
-    .requiredOption(
+    .option(
       '--query <promql>',
-      'memory per instance, e.g. leakcheck_heap_used_after_gc_bytes{job="api"} (post-GC heap from the exporter)',
+      'memory per instance, e.g. leakcheck_heap_used_after_gc_bytes{job="api"} (default: the --source heap metric)',
+    )
+    .addOption(
+      new Option(
+        '--source <name>',
+        "who exports the metric: leakcheck (post-GC), prom-client or otel (read at scrape time); default: recognised from the query's metric name",
+      ).argParser(oneOf(...SOURCE_NAMES)),
     )
     .addOption(
       new Option('--range <duration>', 'how far back to look').default(6 * 3600, '6h').argParser(duration),
@@ -237,9 +248,10 @@ export function registerWatch(program: Command): void {
       labels,
     )
     .addOption(
-      new Option('--metric <name>', 'what the query measures (unit, words, default thresholds)')
-        .default('heapUsed')
-        .argParser(metric),
+      new Option(
+        '--metric <name>',
+        "what the query measures (unit, words, default thresholds); default: from the query's metric name, else heapUsed",
+      ).argParser(metric),
     )
     .option('--threshold-per-hour <amount>', 'growth per hour that counts as a leak (default 1MiB)', amount)
     .option(
@@ -296,7 +308,8 @@ export function registerWatch(program: Command): void {
 
 /** Analysis options from the flags, over the defaults for the chosen metric. */
 export function watchAnalysisFromFlags(flags: WatchFlags): WatchAnalysisOptions {
-  const options = defaultWatchOptions(flags.metric);
+  const known = knownMetricsIn(flags.query ?? (flags.source ? SOURCE_DEFAULT_QUERY[flags.source] : ''))[0];
+  const options = defaultWatchOptions(flags.metric ?? known?.metric ?? 'heapUsed');
   if (flags.confidence !== undefined) options.confidence = flags.confidence;
   if (flags.minSamples !== undefined) {
     if (flags.minSamples < 3) throw new WatchInputError('--min-samples: expected 3 or more');
@@ -314,10 +327,14 @@ async function watchCommand(flags: WatchFlags): Promise<number> {
   try {
     const limit = flags.limit === undefined ? undefined : (parseBytes(flags.limit) ?? flags.limit);
     const access = watchAccessFromFlags(flags);
+    const query = flags.query ?? (flags.source ? SOURCE_DEFAULT_QUERY[flags.source] : undefined);
+    if (query === undefined)
+      throw new WatchInputError('--query: give the memory PromQL, or --source to use its heap metric');
     const report = await watchFleet({
       ...access,
       prometheus: flags.prometheus,
-      query: flags.query,
+      query,
+      source: flags.source,
       requests: flags.requests,
       limit,
       on: flags.on,

@@ -24,6 +24,8 @@ import {
   type RuleName,
   type Verdict,
 } from '../analysis';
+import { lowerEnvelope } from './envelope';
+import type { Sampling } from './sources';
 
 /** What the growth rate is measured against. */
 export type WatchBasis = 'per-hour' | 'per-request';
@@ -48,6 +50,36 @@ export interface WatchAnalysisOptions {
   perHour: WatchThreshold;
   /** Thresholds of the per-request fit. */
   perRequest: WatchThreshold;
+  /**
+   * How the values were sampled (default post-gc): scrape-time values are fitted on their lower
+   * envelope (see envelope.ts).
+   */
+  sampling?: Sampling;
+}
+
+/** Which points a fit used, and how much that data can resolve. */
+export interface FitData {
+  /** How the values were sampled. */
+  sampling: Sampling;
+  /** Fitted as sampled, or on the lower envelope (each block's lowest point). */
+  method: 'as-sampled' | 'lower-envelope';
+  /** Finite points available. */
+  points: number;
+  /** Points fitted. */
+  fitted: number;
+  /** Points per block of the envelope; null when fitted as sampled. */
+  block: number | null;
+  /** Median absolute deviation of the fitted points around their line; null when fitted as sampled. */
+  scatter: number | null;
+  /** The same for all points (the sawtooth); null when fitted as sampled. */
+  rawScatter: number | null;
+  /**
+   * Growth per unit of the basis (hour or request) that the floor's scatter hides over the fitted
+   * span: scatter / span. Null when fitted as sampled.
+   */
+  resolution: number | null;
+  /** One sentence on the data, appended to the fit's reason for scrape-time values. */
+  note: string;
 }
 
 /** One instance's data: its memory series, and its request counter and limit when known. */
@@ -86,6 +118,8 @@ export interface GrowthFit {
   skipped: number;
   /** The full analysis as a local run reports it; its `axis` says what x was ("hours", "requests"). */
   analysis: MetricAnalysis;
+  /** Which data the fit used. */
+  data: FitData;
 }
 
 /** Request-counter facts behind a per-request fit. */
@@ -238,22 +272,96 @@ function optionsFor(options: WatchAnalysisOptions, threshold: WatchThreshold): A
 function fitPerHour(input: InstanceInput, options: WatchAnalysisOptions): GrowthFit {
   const t0 = input.t.find((t) => Number.isFinite(t)) ?? 0;
   const hours = input.t.map((t) => (t - t0) / 3600);
+  const chosen = fitPoints(hours, input.v, options, 'h');
   const analysis = analyseMetric(
-    { metric: options.metric, x: hours, y: input.v },
+    { metric: options.metric, x: chosen.x, y: chosen.y },
     { ...optionsFor(options, options.perHour), axis: HOURS },
   );
   return {
     basis: 'per-hour',
     verdict: analysis.verdict,
     rule: analysis.rule,
-    reason: analysis.reason,
+    reason: withDataNote(analysis.reason, chosen.data),
     rate: analysis.theilSen.slope,
     low: analysis.theilSen.low,
     high: analysis.theilSen.high,
     samples: analysis.samples,
-    skipped: analysis.skipped,
+    skipped: analysis.skipped + chosen.skipped,
     analysis,
+    data: chosen.data,
   };
+}
+
+/**
+ * The points a fit uses: all of them for post-GC values; for scrape-time values, the lower
+ * envelope, with a note saying what was fitted and what it can resolve.
+ */
+function fitPoints(
+  x: readonly number[],
+  y: readonly number[],
+  options: WatchAnalysisOptions,
+  per: string,
+): { x: number[]; y: number[]; skipped: number; data: FitData } {
+  const sampling = options.sampling ?? 'post-gc';
+  const finite = y.filter((v) => Number.isFinite(v)).length;
+  const asSampled = (note: string): { x: number[]; y: number[]; skipped: number; data: FitData } => ({
+    x: [...x],
+    y: [...y],
+    skipped: 0,
+    data: {
+      sampling,
+      method: 'as-sampled',
+      points: finite,
+      fitted: finite,
+      block: null,
+      scatter: null,
+      rawScatter: null,
+      resolution: null,
+      note,
+    },
+  });
+  if (sampling === 'post-gc') return asSampled('');
+  const envelope = lowerEnvelope(x, y, options.minSamples);
+  if (!envelope) {
+    return asSampled(
+      `scrape-time values fitted as sampled (${finite} points, too few for a lower envelope of ` +
+        `${options.minSamples} blocks): they include garbage awaiting collection, so the interval is ` +
+        'wider and the estimate less certain than on post-GC values',
+    );
+  }
+  const ex = envelope.indices.map((i) => x[i] as number);
+  const ey = envelope.indices.map((i) => y[i] as number);
+  const span = (ex[ex.length - 1] as number) - (ex[0] as number);
+  const resolution = span > 0 ? envelope.scatter / span : null;
+  const unit = METRICS[options.metric].unit;
+  const note =
+    `fitted on the lower envelope of scrape-time values: ${ex.length} block minima (${envelope.block} ` +
+    `points each) of ${envelope.points} points; the floor scatters ${formatAmount(envelope.scatter, unit)} ` +
+    `around its trend (the sawtooth ${formatAmount(envelope.rawScatter, unit)})` +
+    (resolution !== null
+      ? `, so growth below about ${formatAmount(resolution, unit)}/${per} is within that scatter over this range`
+      : '') +
+    `; post-GC values (leakcheck's exporter) give ${envelope.points} points without the sawtooth`;
+  return {
+    x: ex,
+    y: ey,
+    skipped: y.length - finite,
+    data: {
+      sampling,
+      method: 'lower-envelope',
+      points: envelope.points,
+      fitted: ex.length,
+      block: envelope.block,
+      scatter: envelope.scatter,
+      rawScatter: envelope.rawScatter,
+      resolution,
+      note,
+    },
+  };
+}
+
+function withDataNote(reason: string, data: FitData): string {
+  return data.note === '' ? reason : `${reason} (${data.note})`;
 }
 
 function fitPerRequest(
@@ -295,7 +403,11 @@ function fitPerRequest(
     y.push(input.v[i] as number);
     times.push(t);
   }
-  const analysis = analyseMetric({ metric: options.metric, x, y }, optionsFor(options, options.perRequest));
+  const chosen = fitPoints(x, y, options, 'request');
+  const analysis = analyseMetric(
+    { metric: options.metric, x: chosen.x, y: chosen.y },
+    optionsFor(options, options.perRequest),
+  );
   const span = times.length > 1 ? (times[times.length - 1] as number) - (times[0] as number) : 0;
   const servedCount = x.length > 1 ? (x[x.length - 1] as number) - (x[0] as number) : 0;
   const resetNote =
@@ -307,13 +419,14 @@ function fitPerRequest(
       basis: 'per-request',
       verdict: analysis.verdict,
       rule: analysis.rule,
-      reason: analysis.reason + resetNote,
+      reason: withDataNote(analysis.reason + resetNote, chosen.data),
       rate: analysis.theilSen.slope,
       low: analysis.theilSen.low,
       high: analysis.theilSen.high,
       samples: analysis.samples,
-      skipped: analysis.skipped + unmatched + beforeReset,
+      skipped: analysis.skipped + chosen.skipped + unmatched + beforeReset,
       analysis,
+      data: chosen.data,
     },
     info: {
       served: servedCount,

@@ -5,13 +5,15 @@
  */
 import type { MetricName, Verdict } from '../analysis';
 import {
-  analyseInstance,
   seriesName,
   type InstanceAnalysis,
+  type InstanceInput,
   type WatchAnalysisOptions,
   type WatchBasis,
   type WatchThreshold,
 } from './analyse';
+import { resolveDataSource, type DataSource, type SourceName } from './sources';
+import { analyseInstances } from './parallel';
 import {
   PROMETHEUS_MAX_POINTS,
   prometheusBaseUrl,
@@ -53,6 +55,19 @@ export {
   type RangeSeries,
 } from './prometheus';
 export { formatPromDuration, parseBytes, parseDuration } from './units';
+export { lowerEnvelope, type LowerEnvelope } from './envelope';
+export { analyseInstances, PARALLEL_FROM_POINTS, type ParallelOptions } from './parallel';
+export {
+  KNOWN_METRICS,
+  knownMetricsIn,
+  resolveDataSource,
+  SOURCE_DEFAULT_QUERY,
+  SOURCE_NAMES,
+  type DataSource,
+  type KnownMetric,
+  type Sampling,
+  type SourceName,
+} from './sources';
 export { renderWatchMarkdown, renderWatchTerminal } from './render';
 
 /** Version of the watch report's JSON layout. */
@@ -90,6 +105,11 @@ export interface WatchOptions {
   step?: number;
   /** Metric kind and thresholds. */
   analysis: WatchAnalysisOptions;
+  /**
+   * Where the query's metric comes from (decides how it was sampled); default: recognised from
+   * the metric name in the query, else post-GC values assumed.
+   */
+  source?: SourceName;
   /** Which verdicts fail: leak (default), inconclusive (leak or inconclusive), never. */
   failOn?: FailOn;
   /** Bound on each HTTP request, ms. */
@@ -105,6 +125,8 @@ export interface WatchOptions {
   fetch?: typeof fetch;
   /** leakcheck's version for the report. */
   version?: string;
+  /** Worker threads for the analysis (default: one per core for large fleets, see parallel.ts). */
+  workers?: number;
   /** Clock (tests), unix ms. */
   now?: () => number;
 }
@@ -130,6 +152,8 @@ export interface WatchReport {
   prometheus: string;
   /** How requests were made: the kind of credentials and the extra headers' names, never values. */
   access: WatchAccess;
+  /** Where the data comes from and how it was sampled (each fit's `data` says what was fitted). */
+  data: DataSource;
   query: string;
   requestsQuery: string | null;
   /** The limit as given: bytes, or the PromQL that returned it. */
@@ -189,6 +213,13 @@ export async function watchFleet(options: WatchOptions): Promise<WatchReport> {
     );
   }
   const start = end - options.rangeSeconds;
+  let data: DataSource;
+  try {
+    data = resolveDataSource(options.query, options.source);
+  } catch (err) {
+    throw new WatchInputError(err instanceof Error ? err.message : String(err));
+  }
+  const analysisOptions: WatchAnalysisOptions = { ...options.analysis, sampling: data.sampling };
   const client = {
     timeoutMs: options.timeoutMs,
     signal: options.signal,
@@ -237,7 +268,7 @@ export async function watchFleet(options: WatchOptions): Promise<WatchReport> {
     if (limits.series.length === 0) warnings.push('--limit returned no series: no projections');
   }
 
-  const instances: InstanceAnalysis[] = [];
+  const inputs: InstanceInput[] = [];
   let withoutRequests = 0;
   let withoutLimit = 0;
   for (const [key, series] of byKey) {
@@ -246,19 +277,16 @@ export async function watchFleet(options: WatchOptions): Promise<WatchReport> {
     const limit = limitByKey ? (limitByKey.get(key) ?? null) : broadcastLimit;
     if (options.limit !== undefined && limit === null) withoutLimit++;
     const labels = Object.fromEntries(Object.entries(series.labels).filter(([k]) => k !== '__name__'));
-    instances.push(
-      analyseInstance(
-        {
-          labels,
-          t: series.t,
-          v: series.v,
-          requests: counter ? { t: counter.t, v: counter.v } : null,
-          limit,
-        },
-        options.analysis,
-      ),
-    );
+    inputs.push({
+      labels,
+      t: series.t,
+      v: series.v,
+      requests: counter ? { t: counter.t, v: counter.v } : null,
+      limit,
+    });
   }
+  // A large fleet goes to worker threads (one per core); the results are the same.
+  const instances = await analyseInstances(inputs, analysisOptions, { workers: options.workers });
   const unmatchedRequests = requestsByKey ? [...requestsByKey.keys()].filter((k) => !byKey.has(k)).length : 0;
   const unmatchedLimits = limitByKey ? [...limitByKey.keys()].filter((k) => !byKey.has(k)).length : 0;
   if (withoutRequests > 0) {
@@ -287,6 +315,7 @@ export async function watchFleet(options: WatchOptions): Promise<WatchReport> {
     tool: { name: 'leakcheck', version: options.version ?? '0.0.0' },
     createdAt: new Date(nowMs).toISOString(),
     prometheus: withoutCredentials(base),
+    data,
     access: {
       auth: options.credentials?.type ?? 'none',
       headers: Object.keys(options.headers ?? {}),

@@ -1,0 +1,255 @@
+/**
+ * `leakcheck watch` on metrics services already export: a real Prometheus (Debian's package)
+ * scraping two services that expose only prom-client's default metrics
+ * (fixtures/prom-client/service.js), one keeping ~1 KB per request, one clean, both driven at the
+ * same paced rate. `watch` must recognise prom-client's heap metric as read at scrape time, fit its
+ * lower envelope, flag the leak near its true rate and pass the clean one on its interval, with
+ * the minimum-growth floor set to 0 so the floor cannot be what passes it.
+ * Skipped only where prometheus is not installed and CI is not set; in CI it must run.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import autocannon from 'autocannon';
+import type { WatchReport } from '../../src/watch';
+import { ROOT, runCli } from './helpers';
+
+const HAVE_PROMETHEUS = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
+const IN_CI = Boolean(process.env.CI);
+if (!HAVE_PROMETHEUS && !IN_CI) {
+  process.stderr.write('watch-sources.test.ts: SKIPPED: prometheus is not installed\n');
+}
+const describeProm = HAVE_PROMETHEUS || IN_CI ? describe : describe.skip;
+
+/** Requests per second each service gets: ~1 KB × 100/s ≈ 350 MB/h retained by the leaky one. */
+const RATE = 100;
+/** Retained bytes per request in the leaky service (fixtures/prom-client/expected.json). */
+const EXPECTED = JSON.parse(
+  fs.readFileSync(path.join(ROOT, 'fixtures', 'prom-client', 'expected.json'), 'utf8'),
+) as {
+  leaky: { bytesPerRequest: number };
+};
+/** Requests each service serves before the measured range starts (warm-up: JIT, caches, first GCs). */
+const WARMUP_REQUESTS = 1500;
+/** Scrapes after warm-up before `watch` runs: 2.5 minutes at 1 s. */
+const POINTS = 150;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function until<T>(what: string, deadlineMs: number, check: () => Promise<T | null>): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  let last: unknown = null;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== null) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(
+    `timed out after ${deadlineMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
+  );
+}
+
+async function startService(leak: boolean): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'fixtures', 'prom-client', 'service.js')], {
+    cwd: ROOT,
+    env: { ...process.env, LEAK: leak ? '1' : '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line) resolve((JSON.parse(line) as { port: number }).port);
+    });
+    child.once('exit', (code) => reject(new Error(`service exited (${code}) before listening: ${stderr}`)));
+  });
+  return { child, port };
+}
+
+async function stopGroup(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000).unref());
+  if ((await Promise.race([exited, timer])) === 'timeout') {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    await exited;
+  }
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return (await response.json()) as T;
+}
+
+describeProm('leakcheck watch on prom-client default metrics', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-sources-'));
+  const services: Array<{ child: ChildProcess; port: number }> = [];
+  let prometheus: ChildProcess | undefined;
+  let promUrl = '';
+  const loads: autocannon.Instance[] = [];
+  const loadsDone: Array<Promise<void>> = [];
+  const served = [0, 0];
+  let measuredFrom = 0;
+
+  beforeAll(async () => {
+    if (!HAVE_PROMETHEUS) throw new Error('CI is set but prometheus is not installed');
+    services.push(await startService(true), await startService(false));
+    const promPort = await freePort();
+    fs.writeFileSync(
+      path.join(tmp, 'prometheus.yml'),
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        '  scrape_timeout: 1s',
+        'scrape_configs:',
+        '  - job_name: leaky',
+        '    static_configs:',
+        `      - targets: ["127.0.0.1:${services[0]?.port}"]`,
+        '  - job_name: clean',
+        '    static_configs:',
+        `      - targets: ["127.0.0.1:${services[1]?.port}"]`,
+        '',
+      ].join('\n'),
+    );
+    prometheus = spawn(
+      'prometheus',
+      [
+        `--config.file=${path.join(tmp, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(tmp, 'data')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+        '--storage.tsdb.retention.time=1h',
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'ignore', 'ignore'], detached: true },
+    );
+    promUrl = `http://127.0.0.1:${promPort}`;
+    services.forEach((service, k) => {
+      let done: () => void = () => undefined;
+      loadsDone.push(new Promise((resolve) => (done = resolve)));
+      const load = autocannon(
+        {
+          url: `http://127.0.0.1:${service.port}/`,
+          connections: 2,
+          overallRate: RATE,
+          duration: 300, // bounded even if the test never stops it
+        },
+        () => done(),
+      );
+      load.on('response', () => {
+        served[k] = (served[k] ?? 0) + 1;
+      });
+      loads.push(load);
+    });
+    await until('Prometheus ready', 30_000, async () =>
+      (await fetch(`${promUrl}/-/ready`, { signal: AbortSignal.timeout(2000) })).ok ? true : null,
+    );
+    await until('warm-up requests', 60_000, async () =>
+      served.every((n) => n >= WARMUP_REQUESTS) ? true : null,
+    );
+    measuredFrom = Date.now();
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const load of loads) load.stop();
+    await Promise.race([Promise.all(loadsDone), new Promise((r) => setTimeout(r, 5000).unref())]);
+    await stopGroup(prometheus);
+    for (const service of services) await stopGroup(service.child);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }, 30_000);
+
+  it('flags the leaking service and passes the clean one on the lower envelope of scrape-time heap', async () => {
+    const seconds = (): number => Math.floor((Date.now() - measuredFrom) / 1000);
+    await until(`${POINTS} scrapes of each service after warm-up`, 240_000, async () => {
+      const query = encodeURIComponent(`count_over_time(nodejs_heap_size_used_bytes[${seconds()}s])`);
+      const answer = await getJson<{ data: { result: Array<{ value: [number, string] }> } }>(
+        `${promUrl}/api/v1/query?query=${query}`,
+      );
+      const counts = answer.data.result.map((r) => Number(r.value[1]));
+      return counts.length === 2 && counts.every((c) => c >= POINTS) ? true : null;
+    });
+    const run = await runCli(
+      [
+        'watch',
+        '--prometheus',
+        promUrl,
+        '--source',
+        'prom-client',
+        '--range',
+        `${seconds() - 1}s`,
+        '--step',
+        '1s',
+        '--threshold-per-hour',
+        '100MB',
+        '--min-growth-per-hour',
+        '0',
+        '--json',
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(run.stderr).toBe('');
+    const report = JSON.parse(run.stdout) as WatchReport;
+    expect(report.query).toBe('nodejs_heap_size_used_bytes');
+    expect(report.data).toEqual({
+      source: 'prom-client',
+      metricName: 'nodejs_heap_size_used_bytes',
+      sampling: 'scrape-time',
+      decidedBy: 'flag',
+    });
+    const byJob = (job: string): WatchReport['instances'][number] => {
+      const found = report.instances.find((i) => i.labels.job === job);
+      if (!found) throw new Error(`no ${job} in ${run.stdout}`);
+      return found;
+    };
+    const leaky = byJob('leaky');
+    const clean = byJob('clean');
+    const detail = `leaky: ${leaky.reason}\nclean: ${clean.reason}`;
+    expect({ leaky: leaky.verdict, clean: clean.verdict, detail }).toEqual({
+      leaky: 'leak',
+      clean: 'pass',
+      detail,
+    });
+    expect(run.code).toBe(1);
+    for (const instance of [leaky, clean]) {
+      expect(instance.perHour.data.method).toBe('lower-envelope');
+      expect(instance.reason).toMatch(
+        /\(fitted on the lower envelope of scrape-time values: \d+ block minima/,
+      );
+    }
+    // The true rate: ~1 KB retained per request at the paced rate, per hour.
+    const trueRate = EXPECTED.leaky.bytesPerRequest * RATE * 3600;
+    expect(leaky.perHour.high).toBeGreaterThan(trueRate * 0.5);
+    expect(leaky.perHour.low).toBeLessThan(trueRate * 1.5);
+    // Passed on its interval (the floor is 0): the upper end is below the threshold.
+    expect(clean.perHour.high).toBeLessThan(100e6);
+    expect(clean.rule).not.toBe('too-few-samples');
+  }, 300_000);
+});
