@@ -3,9 +3,14 @@
  * and writes bench/results.md: verdict accuracy, estimated vs true growth per request, wall time
  * to verdict, and the agent's throughput cost (sampling on vs off, alternated in one process).
  *
- * Flags: --runs N (default 5), --only a,b (fixture cases), --no-overhead, --out FILE.
+ * Flags: --runs N (default 5), --only a,b (fixture cases), --no-overhead, --out FILE, --busy
+ * (another process keeps one core busy with a bounded CPU loop while the fixtures run; results go
+ * to bench/results-busy.md unless --out says otherwise).
+ *
+ * Truth per request: the fixture's truth.json (bench/truth.ts, a reference sampler of its own)
+ * when there is one, else its expected.json.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,6 +25,10 @@ interface Case {
   fixture: string;
   args: string[];
   env?: Record<string, string>;
+  /** Replay the log named in the fixture's expected.json (`replay`). */
+  replay?: boolean;
+  /** The verdict this case must reach when it differs from expected.json's (one URL vs replay). */
+  verdict?: 'leak' | 'pass';
 }
 
 const CASES: Case[] = [
@@ -45,6 +54,15 @@ const CASES: Case[] = [
   { name: 'handle-leak', fixture: 'handle-leak', args: [] },
   { name: 'ts-service', fixture: 'ts-service', args: [] },
   { name: 'cluster-clean', fixture: 'cluster-clean', args: [] },
+  // Realistic express services (fixtures/shop-*), as a new user would run them.
+  { name: 'shop-leak16', fixture: 'shop-leak16', args: [] },
+  { name: 'shop-url-cache replay', fixture: 'shop-url-cache', args: [], replay: true },
+  { name: 'shop-url-cache one URL', fixture: 'shop-url-cache', args: [], verdict: 'pass' },
+  { name: 'shop-esm-leak', fixture: 'shop-esm-leak', args: [] },
+  { name: 'shop-clean', fixture: 'shop-clean', args: [] },
+  { name: 'shop-clean replay', fixture: 'shop-clean', args: [], replay: true },
+  { name: 'shop-sawtooth', fixture: 'shop-sawtooth', args: [] },
+  { name: 'shop-esm-clean', fixture: 'shop-esm-clean', args: [] },
 ];
 
 interface Expected {
@@ -52,12 +70,15 @@ interface Expected {
   metric: string | null;
   bytesPerRequest: number | null;
   unitPerRequest?: number;
+  replay?: string;
 }
 
 interface Outcome {
   verdict: string;
   exitCode: number | null;
   wallSeconds: number;
+  /** From the start of the CLI to the verdict (the end of the measured window). */
+  verdictSeconds: number | null;
   estimate: number | null;
   /** For a leaking fixture: its expected metric was the one (or one of those) flagged. */
   expectedFlagged: boolean;
@@ -76,11 +97,13 @@ function median(xs: number[]): number {
 
 function runOnce(c: Case, expected: Expected): Outcome {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-bench-'));
-  const cfg = path.join(ROOT, 'fixtures', c.fixture, 'leakcheck.config.json');
+  const dir = path.join(ROOT, 'fixtures', c.fixture);
+  const cfg = path.join(dir, 'leakcheck.config.json');
+  const replay = c.replay && expected.replay ? ['--replay', path.resolve(dir, expected.replay)] : [];
   const started = performance.now();
   const r = spawnSync(
     process.execPath,
-    [CLI, 'run', '--config', cfg, '--out', out, '--no-progress', '--json', ...c.args],
+    [CLI, 'run', '--config', cfg, '--out', out, '--no-progress', '--json', ...replay, ...c.args],
     {
       env: { ...process.env, ...c.env },
       encoding: 'utf8',
@@ -97,6 +120,7 @@ function runOnce(c: Case, expected: Expected): Outcome {
     verdict: report?.verdict ?? 'no report',
     exitCode: r.status,
     wallSeconds,
+    verdictSeconds: verdictMs(report) === null ? null : (verdictMs(report) as number) / 1000,
     estimate: metric ? metric.perUnit : null,
     // A leak fixture's other metrics may grow with the same leak (a Buffer's on-heap part, a
     // socket's fd): the run is right when the expected metric is among those flagged.
@@ -104,41 +128,91 @@ function runOnce(c: Case, expected: Expected): Outcome {
   };
 }
 
+/** Milliseconds from the run's start to its verdict, as the report tells it. */
+function verdictMs(report: Report | null): number | null {
+  if (!report) return null;
+  const sequential = (report as unknown as { sequential?: { timeToVerdictMs?: number } }).sequential;
+  return sequential?.timeToVerdictMs ?? report.timings.measureEndMs ?? null;
+}
+
+/** The fixture's measured truth (truth.json), else what expected.json says. */
+function truthOf(c: Case, expected: Expected): number | null {
+  const lbr = c.env?.LEAK_BYTES_PER_REQUEST;
+  if (lbr) return Number(lbr);
+  if (c.verdict === 'pass') return 0;
+  const file = path.join(ROOT, 'fixtures', c.fixture, 'truth.json');
+  if (fs.existsSync(file))
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { bytesPerRequest: number }).bytesPerRequest;
+  return expected.bytesPerRequest ?? expected.unitPerRequest ?? null;
+}
+
+/**
+ * Another process keeping one core busy: a CPU loop bounded by its own deadline (so it ends even
+ * if this script dies), stopped by this script when the cases are done.
+ */
+function startBusyCore(maxSeconds: number): ChildProcess {
+  return spawn(
+    process.execPath,
+    ['-e', `const end = Date.now() + ${maxSeconds * 1000}; let x = 0; while (Date.now() < end) x++;`],
+    {
+      stdio: 'ignore',
+    },
+  );
+}
+
 function main(): void {
   const runs = Number(arg('--runs') ?? 5);
   const only = arg('--only')?.split(',');
-  const outFile = arg('--out') ?? path.join(__dirname, 'results.md');
+  const busy = process.argv.includes('--busy');
+  const outFile = arg('--out') ?? path.join(__dirname, busy ? 'results-busy.md' : 'results.md');
   const cases = CASES.filter((c) => !only || only.includes(c.name) || only.includes(c.fixture));
   const rows: string[] = [];
-  for (const c of cases) {
-    const expected = JSON.parse(
-      fs.readFileSync(path.join(ROOT, 'fixtures', c.fixture, 'expected.json'), 'utf8'),
-    ) as Expected;
-    const lbr = c.env?.LEAK_BYTES_PER_REQUEST;
-    const truth = lbr ? Number(lbr) : (expected.bytesPerRequest ?? expected.unitPerRequest ?? null);
-    const outcomes: Outcome[] = [];
-    for (let i = 0; i < runs; i++) {
-      const o = runOnce(c, expected);
-      outcomes.push(o);
-      process.stderr.write(
-        `${c.name} #${i + 1}: ${o.verdict} (exit ${o.exitCode}) ${o.wallSeconds.toFixed(1)} s estimate ${o.estimate ?? '-'}\n`,
+  const load: string[] = [`before: ${os.loadavg()[0]?.toFixed(1)}`];
+  // Each run is bounded (180 s); the loop outlives none of them.
+  const hog = busy ? startBusyCore(cases.length * runs * 200 + 60) : null;
+  try {
+    for (const c of cases) {
+      const expected = JSON.parse(
+        fs.readFileSync(path.join(ROOT, 'fixtures', c.fixture, 'expected.json'), 'utf8'),
+      ) as Expected;
+      const want = c.verdict ?? expected.verdict;
+      const truth = truthOf(c, expected);
+      const outcomes: Outcome[] = [];
+      for (let i = 0; i < runs; i++) {
+        const o = runOnce(c, expected);
+        outcomes.push(o);
+        process.stderr.write(
+          `${c.name} #${i + 1}: ${o.verdict} (exit ${o.exitCode}) ${o.wallSeconds.toFixed(1)} s estimate ${o.estimate ?? '-'}\n`,
+        );
+      }
+      const correct = outcomes.filter(
+        (o) => o.verdict === want && (want === 'pass' || o.expectedFlagged),
+      ).length;
+      const count = (v: string): number => outcomes.filter((o) => o.verdict === v).length;
+      const estimates = outcomes.map((o) => o.estimate).filter((e): e is number => e !== null);
+      const est = estimates.length > 0 ? median(estimates) : null;
+      const error = est !== null && truth ? ((est - truth) / truth) * 100 : null;
+      // Within ±15% of the truth: for a leak, per run.
+      const within = truth ? estimates.filter((e) => Math.abs(e - truth) <= 0.15 * truth).length : null;
+      const verdictTimes = outcomes.map((o) => o.verdictSeconds).filter((t): t is number => t !== null);
+      const span = (xs: number[]): string =>
+        xs.length === 0
+          ? '-'
+          : `${median(xs).toFixed(1)} (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`;
+      rows.push(
+        `| ${c.name} | ${want} on ${expected.metric ?? 'any'} | ${correct}/${runs} | ` +
+          `${want === 'leak' ? count('leak') : '-'} | ${want === 'pass' ? count('leak') : '-'} | ${count('inconclusive')} | ` +
+          `${truth ?? '-'} | ${est === null ? '-' : est.toPrecision(4)} | ${error === null ? '-' : `${error >= 0 ? '+' : ''}${error.toFixed(1)}%`} | ` +
+          `${within === null ? '-' : `${within}/${runs}`} | ${span(verdictTimes)} | ${span(outcomes.map((o) => o.wallSeconds))} |`,
       );
     }
-    const correct = outcomes.filter(
-      (o) => o.verdict === expected.verdict && (expected.verdict === 'pass' || o.expectedFlagged),
-    ).length;
-    const estimates = outcomes.map((o) => o.estimate).filter((e): e is number => e !== null);
-    const est = estimates.length > 0 ? median(estimates) : null;
-    const error = est !== null && truth ? ((est - truth) / truth) * 100 : null;
-    rows.push(
-      `| ${c.name} | ${expected.verdict} on ${expected.metric ?? 'any'} | ${correct}/${runs} | ${[...new Set(outcomes.map((o) => o.verdict))].join(', ')} | ` +
-        `${truth ?? '-'} | ${est === null ? '-' : est.toPrecision(4)} | ${error === null ? '-' : `${error >= 0 ? '+' : ''}${error.toFixed(1)}%`} | ` +
-        `${median(outcomes.map((o) => o.wallSeconds)).toFixed(1)} (${Math.min(...outcomes.map((o) => o.wallSeconds)).toFixed(1)}–${Math.max(...outcomes.map((o) => o.wallSeconds)).toFixed(1)}) |`,
-    );
+  } finally {
+    hog?.kill('SIGKILL');
   }
+  load.push(`after: ${os.loadavg()[0]?.toFixed(1)}`);
   void (async () => {
     const overhead: OverheadResult[] = [];
-    if (!process.argv.includes('--no-overhead')) {
+    if (!process.argv.includes('--no-overhead') && !busy) {
       for (const f of ['clean-http', 'clean-express', 'incident-auth']) {
         overhead.push(
           await measureOverhead(path.join(ROOT, 'fixtures', f), {
@@ -155,14 +229,14 @@ function main(): void {
       '# leakcheck benchmark results',
       '',
       `Machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
-      `Command: \`npm run bench -- --runs ${runs}${only ? ` --only ${only.join(',')}` : ''}\` (default settings: 3 s warm-up, 10 s measured window, 30 samples, 10 connections, 15,000 users).`,
+      `Command: \`npm run bench -- --runs ${runs}${only ? ` --only ${only.join(',')}` : ''}${busy ? ' --busy' : ''}\` (default settings, 10 connections, 15,000 users).${busy ? ' Another process kept one core busy (a CPU loop) throughout.' : ''} Load average (1 min) ${load.join(', ')}.`,
       '',
       '## Verdicts',
       '',
       'A run is correct when the overall verdict matches the fixture and, for a leak, the expected metric is among those flagged (a clean fixture passes only when no gating metric leaks). Estimates are the robust (Theil-Sen) slope of the expected metric, median over runs; wall time is from starting the CLI to its exit, start-up included.',
       '',
-      '| case | expected | correct | verdicts seen | true per request | estimated (median) | error | wall s, median (min–max) |',
-      '|---|---|---|---|---|---|---|---|',
+      '| case | expected | correct | flagged | false alarms | inconclusive | true per request | estimated (median) | error | within ±15% | s to verdict, median (min–max) | s to exit, median (min–max) |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
     ];

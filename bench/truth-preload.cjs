@@ -23,7 +23,8 @@ function record() {
   const served = requests;
   let code = 0;
   for (const s of v8.getHeapSpaceStatistics())
-    if (s.space_name === 'code_space' || s.space_name === 'code_large_object_space') code += s.space_used_size;
+    if (s.space_name === 'code_space' || s.space_name === 'code_large_object_space')
+      code += s.space_used_size;
   const heap = process.memoryUsage().heapUsed;
   points.push([served, heap, heap - code]);
 }

@@ -69,7 +69,13 @@ async function main(): Promise<void> {
   const log = path.join(tmp, 'target.log');
   const command = config.command as string[];
   const target = TargetProcess.launch({
-    command: [command[0] as string, '--expose-gc', '--require', path.join(__dirname, 'truth-preload.cjs'), ...command.slice(1)],
+    command: [
+      command[0] as string,
+      '--expose-gc',
+      '--require',
+      path.join(__dirname, 'truth-preload.cjs'),
+      ...command.slice(1),
+    ],
     cwd: dir,
     env: { ...config.env, TRUTH_EVERY: String(every), TRUTH_OUT: out },
     logFile: log,
@@ -87,7 +93,9 @@ async function main(): Promise<void> {
     await driver.stop();
     const seconds = (performance.now() - started) / 1000;
     await target.stop(10_000);
-    const { points } = JSON.parse(fs.readFileSync(out, 'utf8')) as { points: Array<[number, number, number]> };
+    const { points } = JSON.parse(fs.readFileSync(out, 'utf8')) as {
+      points: Array<[number, number, number]>;
+    };
     const half = points.filter((p) => p[0] >= (points.at(-1)?.[0] ?? 0) / 2);
     const truth = {
       fixture,
@@ -103,7 +111,10 @@ async function main(): Promise<void> {
       seconds: Math.round(seconds),
       node: process.version,
       date: new Date().toISOString().slice(0, 10),
-      load: os.loadavg().map((l) => l.toFixed(1)).join(' '),
+      load: os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' '),
     };
     fs.writeFileSync(path.join(dir, 'truth.json'), JSON.stringify(truth, null, 2) + '\n');
     process.stdout.write(JSON.stringify(truth) + '\n');
