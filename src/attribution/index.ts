@@ -2,6 +2,7 @@
  * Attribution, wired into a check: the probe that rides the run, and the step that turns its
  * data into the report's findings. The pipeline calls these two and nothing else.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Config } from '../config/schema';
 import { analyseMetric, type AnalysisOptions } from '../analysis';
@@ -98,6 +99,25 @@ export async function addAttribution(
   outDir: string,
 ): Promise<Report> {
   const raw = result.probes[ATTRIBUTION_PROBE];
+  try {
+    return await attribute(report, raw, config, outDir);
+  } finally {
+    // Heap snapshots hold every secret in the service's memory: read, then deleted unless the
+    // user asked to keep them (--keep-snapshots). The Action never uploads them.
+    if (!config.attribution.keepSnapshots) {
+      fs.rmSync(path.join(outDir, 'snapshots'), { recursive: true, force: true });
+      const snap = report.attribution?.snapshots;
+      if (snap && snap.files.length > 0) {
+        snap.files = [];
+        report.attribution?.notes.push(
+          "heap snapshots were analysed and deleted (they hold the service's memory, secrets included); --keep-snapshots keeps them",
+        );
+      }
+    }
+  }
+}
+
+async function attribute(report: Report, raw: unknown, config: Config, outDir: string): Promise<Report> {
   if (!config.attribution.enabled || raw === undefined) return report;
   if (!isAttributionData(raw)) {
     const error = (raw as { error?: unknown } | null)?.error;

@@ -45,6 +45,7 @@ interface RunFlags extends ReplayFlags {
   /** False with --no-attribution. */
   attribution?: boolean;
   snapshots?: boolean;
+  keepSnapshots?: boolean;
   stacks?: boolean;
   failOn: 'leak' | 'inconclusive' | 'never';
 }
@@ -86,6 +87,7 @@ export function overridesFromFlags(flags: RunFlags): Record<string, unknown> {
     attribution: {
       enabled: flags.attribution === false ? false : undefined,
       snapshots: flags.snapshots ? 'always' : undefined,
+      keepSnapshots: flags.keepSnapshots ? true : undefined,
     },
   };
 }
@@ -144,6 +146,10 @@ export function registerRun(program: Command): void {
     .option('--sarif <file>', 'also write leaks and their allocation sites as SARIF 2.1.0')
     .option('--no-progress', 'no progress bar')
     .option('--snapshots', 'take three heap snapshots in the measured window, whatever the verdict')
+    .option(
+      '--keep-snapshots',
+      "keep the heap snapshots after analysis (they hold the service's memory, secrets included)",
+    )
     .option('--no-attribution', 'no allocation profiling or heap snapshots (what grew and where)')
     .option('--stacks', 'print the full allocation stack of each growing site')
     .addOption(

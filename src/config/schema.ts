@@ -124,6 +124,8 @@ export const configSchema = z
       .object({
         enabled: z.boolean().default(true),
         snapshots: z.enum(['auto', 'always', 'never']).default('auto'),
+        // Snapshots hold the service's memory, secrets included: deleted after analysis unless kept.
+        keepSnapshots: z.boolean().default(false),
         samplingInterval: z
           .number()
           .int()
@@ -132,7 +134,7 @@ export const configSchema = z
           .default(8192),
       })
       .strict()
-      .default({ enabled: true, snapshots: 'auto', samplingInterval: 8192 }),
+      .default({ enabled: true, snapshots: 'auto', keepSnapshots: false, samplingInterval: 8192 }),
   })
   .strict();
 
