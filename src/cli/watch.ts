@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { isMetricName, METRIC_NAMES, type MetricName } from '../analysis';
+import { formatBytes, isMetricName, METRIC_NAMES, METRICS, type MetricName } from '../analysis';
 import {
   defaultWatchOptions,
   parseBytes,
@@ -261,12 +261,12 @@ export function registerWatch(program: Command): void {
     )
     .option(
       '--threshold <amount>',
-      'growth per request that counts as a leak (default as for run: 2 bytes)',
+      `growth per request that counts as a leak (default as for run: ${METRICS.heapUsed.threshold.perUnit} bytes for the heap)`,
       amount,
     )
     .option(
       '--min-growth <amount>',
-      'least growth over the range for the per-request fit (default 256KiB)',
+      `least growth over the range for the per-request fit (default as for run: ${formatBytes(METRICS.heapUsed.threshold.minGrowth)} for the heap)`,
       amount,
     )
     .option('--confidence <p>', 'confidence level of the statistics (default 0.95)', probability)

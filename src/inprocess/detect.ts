@@ -122,7 +122,7 @@ export interface LeakDetection extends RunAnalysis {
  *   bounds up to 37). The planted 200 B/call leak measured 200–202 B/call;
  * - 64 B/call sits about 3× below the 200 B/call target and well above the noise of the default
  *   window, even in jest (and still above that of a short window);
- * - 64 KiB minimum growth replaces the service default (256 KiB, meant for load tests with noisy
+ * - 64 KiB minimum growth replaces the service defaults (1 MiB heap, 256 KiB external, meant for load tests with noisy
  *   heaps) so a short custom window can still decide, while one-off steps (tens of KB) cannot.
  */
 export const DETECT_LEAK_DEFAULTS: Readonly<ResolvedDetectLeakOptions> = Object.freeze({
