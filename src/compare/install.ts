@@ -1,6 +1,7 @@
 /**
- * Installing the base checkout the way the head was installed: the package manager whose lock file
- * is there, in its clean-install mode, or a command the user gives.
+ * Installing the base checkout the way the head was installed: the package manager that
+ * package.json's `packageManager` field or the lock file names, in its clean-install mode, or a
+ * command the user gives.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,16 +20,84 @@ export interface InstallPlan {
   why: string;
 }
 
-const LOCK_FILES: ReadonlyArray<[file: string, command: string]> = [
-  ['package-lock.json', 'npm ci'],
-  ['npm-shrinkwrap.json', 'npm ci'],
-  ['pnpm-lock.yaml', 'pnpm install --frozen-lockfile'],
-  ['yarn.lock', 'yarn install --frozen-lockfile'],
+/** The package managers leakcheck can install the base with. */
+export type PackageManager = 'npm' | 'pnpm' | 'yarn-classic' | 'yarn-berry' | 'bun';
+
+/** Lock files, in the order they are preferred when a folder holds several and nothing else decides. */
+const LOCK_FILES: ReadonlyArray<[file: string, manager: PackageManager]> = [
+  ['package-lock.json', 'npm'],
+  ['npm-shrinkwrap.json', 'npm'],
+  ['pnpm-lock.yaml', 'pnpm'],
+  ['yarn.lock', 'yarn-classic'], // berry told apart below (its lock file starts with __metadata)
+  ['bun.lock', 'bun'],
+  ['bun.lockb', 'bun'],
 ];
 
+/** Clean install from the lock file, failing instead of updating it: each manager's own flag. */
+export const FROZEN_INSTALL: Readonly<Record<PackageManager, string>> = {
+  npm: 'npm ci',
+  pnpm: 'pnpm install --frozen-lockfile',
+  'yarn-classic': 'yarn install --frozen-lockfile',
+  'yarn-berry': 'yarn install --immutable',
+  bun: 'bun install --frozen-lockfile',
+};
+
+/** Install without a lock file (a base commit that has none). */
+const PLAIN_INSTALL: Readonly<Record<PackageManager, string>> = {
+  npm: 'npm install',
+  pnpm: 'pnpm install',
+  'yarn-classic': 'yarn install',
+  'yarn-berry': 'yarn install',
+  bun: 'bun install',
+};
+
 /**
- * Decides how to install: `given` wins ("none" installs nothing); otherwise the nearest lock file
- * from the service's folder up to the checkout's top decides the package manager.
+ * The manager package.json's `packageManager` field names ("pnpm@9.1.0", "yarn@4.1.1"), or null
+ * when the field is missing or names something else.
+ */
+export function managerFromField(field: unknown): PackageManager | null {
+  if (typeof field !== 'string') return null;
+  const m = /^(npm|pnpm|yarn|bun)@(\d+)/.exec(field.trim());
+  if (!m) return null;
+  if (m[1] === 'yarn') return Number(m[2]) >= 2 ? 'yarn-berry' : 'yarn-classic';
+  return m[1] as PackageManager;
+}
+
+function readPackageManagerField(dir: string): PackageManager | null {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+      packageManager?: unknown;
+    };
+    return managerFromField(pkg.packageManager);
+  } catch {
+    return null;
+  }
+}
+
+/** Yarn 2+ writes `__metadata:` into yarn.lock and reads .yarnrc.yml; classic does neither. */
+function yarnFlavour(dir: string): PackageManager {
+  if (fs.existsSync(path.join(dir, '.yarnrc.yml'))) return 'yarn-berry';
+  try {
+    const head = fs.readFileSync(path.join(dir, 'yarn.lock'), 'utf8').slice(0, 2048);
+    return /^__metadata:/m.test(head) ? 'yarn-berry' : 'yarn-classic';
+  } catch {
+    return 'yarn-classic';
+  }
+}
+
+function locksIn(dir: string): { file: string; manager: PackageManager }[] {
+  return LOCK_FILES.filter(([file]) => fs.existsSync(path.join(dir, file))).map(([file, manager]) => ({
+    file,
+    manager: manager === 'yarn-classic' ? yarnFlavour(dir) : manager,
+  }));
+}
+
+/**
+ * Decides how to install: `given` wins ("none" installs nothing). Otherwise, from the service's
+ * folder up to the checkout's top, the nearest `packageManager` field of a package.json names the
+ * manager and the nearest lock file says where to run it; without a field the lock file names the
+ * manager. The install is frozen (each manager's own flag: npm ci, --frozen-lockfile, --immutable)
+ * whenever the manager's lock file is there.
  *
  * @param serviceDir - the service's folder inside the checkout
  * @param topDir - the checkout's top folder (the search stops there)
@@ -41,20 +110,50 @@ export function planInstall(serviceDir: string, topDir: string, given?: string):
       ? { command: null, cwd: serviceDir, why: 'install turned off (--install none)' }
       : { command: given, cwd: serviceDir, why: 'the given install command' };
   }
+  let field: { manager: PackageManager; dir: string } | null = null;
+  let lock: { dir: string; locks: { file: string; manager: PackageManager }[] } | null = null;
   let dir = serviceDir;
   for (;;) {
-    for (const [file, command] of LOCK_FILES) {
-      if (fs.existsSync(path.join(dir, file))) return { command, cwd: dir, why: `${file} found` };
+    if (!field) {
+      const manager = readPackageManagerField(dir);
+      if (manager) field = { manager, dir };
+    }
+    if (!lock) {
+      const locks = locksIn(dir);
+      if (locks.length > 0) lock = { dir, locks };
     }
     const rel = path.relative(topDir, dir);
-    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) break;
+    if ((field && lock) || rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) break;
     dir = path.dirname(dir);
   }
+  if (field) {
+    const own = lock?.locks.find((l) => l.manager === field.manager || sameYarn(l.manager, field.manager));
+    if (own && lock) {
+      return {
+        command: FROZEN_INSTALL[field.manager],
+        cwd: lock.dir,
+        why: `packageManager ${field.manager} and ${own.file} found`,
+      };
+    }
+    return {
+      command: PLAIN_INSTALL[field.manager],
+      cwd: field.dir,
+      why: `packageManager ${field.manager}, no ${field.manager} lock file: not a frozen install`,
+    };
+  }
+  const first = lock?.locks[0];
+  if (lock && first)
+    return { command: FROZEN_INSTALL[first.manager], cwd: lock.dir, why: `${first.file} found` };
   return {
     command: null,
     cwd: serviceDir,
     why: 'no lock file found, nothing installed (give --install "<command>" if the base needs one)',
   };
+}
+
+/** The field decides classic or berry even when the lock file looks like the other. */
+function sameYarn(a: PackageManager, b: PackageManager): boolean {
+  return a.startsWith('yarn') && b.startsWith('yarn');
 }
 
 /** How an install ended. */
