@@ -4,7 +4,7 @@
  * what each code means for a command. test/unit/cli-docs.test.ts checks that every example parses.
  */
 import type { Command } from 'commander';
-import { EXIT } from '../pipeline';
+import { EXIT, EXIT_CODES } from '../outcome';
 import { PROCESS_TABLE_ENV } from '../target/process-table';
 
 type Outcome = keyof typeof EXIT;
@@ -98,13 +98,10 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
   },
 };
 
-/** Fallback for a command without an entry above: the codes every command shares. */
-const SHARED_EXITS: CommandHelp['exits'] = {
-  pass: 'success',
-  leak: 'a leak',
-  usage: 'bad flag, config or input',
-  infrastructure: 'leakcheck could not do its work',
-};
+/** Fallback for a command without an entry above: the shared table's own wording. */
+const SHARED_EXITS: CommandHelp['exits'] = Object.fromEntries(
+  EXIT_CODES.map((row) => [row.name, row.meaning]),
+);
 
 /** Where the full documentation is (the README ships in the package). */
 export const DOCS_POINTER =

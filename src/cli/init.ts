@@ -8,12 +8,12 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { UsageError } from '../errors';
 import { reportError } from './errors';
+import { actionReference, majorTag } from './action-ref';
+import { toolVersion } from './version';
+import { CONFIG_SCHEMA_REF } from '../config/json-schema';
 
-/**
- * The Action reference written into the workflow. OWNER is a placeholder the README explains:
- * replace it with the account that publishes the Action (or pass --action).
- */
-export const DEFAULT_ACTION_REF = 'OWNER/leakcheck@v1';
+/** Node major written into generated workflows when the project names none: the current LTS. */
+export const WORKFLOW_NODE = '24';
 
 /** Entry files tried, in order, when package.json names no start script or main. */
 const ENTRY_CANDIDATES = [
@@ -167,6 +167,8 @@ export function workflowYaml(options: {
   install: string;
   build: boolean;
   action: string;
+  /** The action reference still names the OWNER placeholder. */
+  placeholder?: boolean;
   /** Config file for the Action's config input; omitted when leakcheck finds it by itself. */
   config?: string;
 }): string {
@@ -176,7 +178,7 @@ export function workflowYaml(options: {
       : `          node-version: '${options.nodeVersion.version}'`;
   return `# Written by leakcheck init. Runs the leakcheck Action on every pull request: it starts the
 # service, drives traffic, fails the check when memory or handles grow per request, and writes the
-# verdict to the job summary. Replace OWNER below with the account that publishes the Action.
+# verdict to the job summary.${options.placeholder ? ` Replace OWNER in "uses: ${options.action}" below with\n# the GitHub account that publishes the leakcheck Action.` : ''}
 name: leakcheck
 
 on:
@@ -192,11 +194,11 @@ jobs:
     runs-on: ubuntu-latest
     timeout-minutes: 20
     steps:
-      - uses: actions/checkout@v4
+      - uses: actions/checkout@v5
         with:
           # compare: base measures the merge base too, so the history must be there.
           fetch-depth: 0
-      - uses: actions/setup-node@v4
+      - uses: actions/setup-node@v5
         with:
 ${node}
       - run: ${options.install}
@@ -210,12 +212,15 @@ ${options.config ? `          config: ${options.config}\n` : ''}          # leak
 `;
 }
 
-/** The Node version the workflow sets up: .nvmrc / .node-version, else engines.node's major, else 20. */
+/**
+ * The Node version the workflow sets up: .nvmrc / .node-version, else engines.node when it pins a
+ * major (22, 22.x, ^22; a lower bound such as >=20 pins nothing), else the current LTS.
+ */
 function nodeVersionOf(dir: string, pkg: PackageJson | null): { file: string } | { version: string } {
   for (const file of ['.nvmrc', '.node-version']) if (isFile(path.join(dir, file))) return { file };
-  const engines = typeof pkg?.engines?.node === 'string' ? pkg.engines.node : '';
-  const major = /(\d+)/.exec(engines)?.[1];
-  return { version: major && Number(major) >= 18 ? major : '20' };
+  const engines = typeof pkg?.engines?.node === 'string' ? pkg.engines.node.trim() : '';
+  const major = /^[\^~]?(\d+)(?:\.[\dx*]+)*$/.exec(engines)?.[1];
+  return { version: major && Number(major) >= 20 ? major : WORKFLOW_NODE };
 }
 
 /**
@@ -281,7 +286,8 @@ export function initProject(dir: string, options: InitOptions = {}): InitResult 
   } else {
     write(
       'leakcheck.config.json',
-      JSON.stringify({ command: detection.command, out: '.leakcheck' }, null, 2) + '\n',
+      JSON.stringify({ $schema: CONFIG_SCHEMA_REF, command: detection.command, out: '.leakcheck' }, null, 2) +
+        '\n',
     );
   }
 
@@ -305,6 +311,7 @@ export function initProject(dir: string, options: InitOptions = {}): InitResult 
   }
 
   if (options.workflow !== false) {
+    const action = options.action ? { ref: options.action, placeholder: false } : actionReference();
     const hasLock =
       isFile(path.join(dir, 'package-lock.json')) || isFile(path.join(dir, 'npm-shrinkwrap.json'));
     write(
@@ -313,13 +320,14 @@ export function initProject(dir: string, options: InitOptions = {}): InitResult 
         nodeVersion: nodeVersionOf(dir, pkg),
         install: hasLock ? 'npm ci' : 'npm install',
         build: typeof pkg?.scripts?.build === 'string',
-        action: options.action ?? DEFAULT_ACTION_REF,
+        action: action.ref,
+        placeholder: action.placeholder,
         config: configName === 'package.json' ? undefined : configName,
       }),
     );
-    if ((options.action ?? DEFAULT_ACTION_REF).startsWith('OWNER/'))
+    if (action.placeholder)
       result.notes.push(
-        'in .github/workflows/leakcheck.yml, replace OWNER/leakcheck@v1 with the published Action (see the README)',
+        `in .github/workflows/leakcheck.yml, replace OWNER in "uses: ${action.ref}" with the GitHub account that publishes the leakcheck Action (or run init again with --action <owner>/leakcheck@${action.ref.split('@')[1]})`,
       );
   }
   return result;
@@ -344,7 +352,10 @@ export function registerInit(program: Command): void {
     .option('--force', 'overwrite existing files and an existing "leakcheck" script')
     .option('--no-workflow', 'do not write .github/workflows/leakcheck.yml')
     .option('--no-script', 'do not add the "leakcheck" npm script')
-    .option('--action <ref>', `Action reference for the workflow (default ${DEFAULT_ACTION_REF})`)
+    .option(
+      '--action <ref>',
+      `Action reference for the workflow (default: <owner>/leakcheck@${majorTag(toolVersion())}, the owner from leakcheck's package.json or git remote)`,
+    )
     .action((flags: InitFlags) => {
       try {
         const dir = path.resolve(flags.dir ?? process.cwd());

@@ -11,6 +11,7 @@ import { registerAlerts } from './alerts';
 import { toolVersion } from './version';
 import { addColorOptions } from './color';
 import { addHelpTexts } from './help';
+import { guardPlatform } from './platform';
 import { EXIT } from '../outcome';
 
 /** Builds the program (exported for tests). */
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
     if (cmd.commands.length === 0) addColorOptions(cmd);
   });
   addHelpTexts(program);
+  guardPlatform(program);
   return program;
 }
 

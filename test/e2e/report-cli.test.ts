@@ -8,6 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fixtureConfig, runCli, survivors, type CliRun } from './helpers';
 import { initProject, detectStartCommand } from '../../src/cli/init';
+import { actionReference, majorTag } from '../../src/cli/action-ref';
+import { toolVersion } from '../../src/cli/version';
 import { loadConfig } from '../../src/config/load';
 
 const SHORT = ['--warmup', '2', '--duration', '8'];
@@ -149,6 +151,7 @@ describe('leakcheck init', () => {
     expect(first.stdout).toContain('wrote leakcheck.config.json');
     expect(first.stdout).toContain('wrote .github/workflows/leakcheck.yml');
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'leakcheck.config.json'), 'utf8'))).toEqual({
+      $schema: './node_modules/leakcheck/config.schema.json',
       command: ['node', 'src/server.js'],
       out: '.leakcheck',
     });
@@ -156,7 +159,12 @@ describe('leakcheck init', () => {
     expect(JSON.parse(pkgText).scripts).toEqual({ start: 'node src/server.js', leakcheck: 'leakcheck run' });
     expect(pkgText).toMatch(/^ {4}"name"/m); // the file's own indentation is kept
     const workflow = fs.readFileSync(path.join(dir, '.github/workflows/leakcheck.yml'), 'utf8');
-    expect(workflow).toContain('uses: OWNER/leakcheck@v1');
+    const action = actionReference();
+    expect(action.ref).toMatch(new RegExp(`/leakcheck@${majorTag(toolVersion())}$`));
+    expect(workflow).toContain(`uses: ${action.ref}`);
+    expect(workflow).toContain('uses: actions/checkout@v5');
+    expect(workflow).toContain('uses: actions/setup-node@v5');
+    if (action.placeholder) expect(first.stdout).toContain(`replace OWNER in "uses: ${action.ref}"`);
     expect(workflow).toContain('node-version-file: .nvmrc');
     expect(workflow).toContain('- run: npm ci');
     expect(workflow).toMatch(/^ {10}config: leakcheck\.config\.json$/m);
@@ -222,7 +230,7 @@ describe('leakcheck init', () => {
     );
     const workflow = fs.readFileSync(path.join(dir, '.github/workflows/leakcheck.yml'), 'utf8');
     expect(workflow).not.toContain('config:');
-    expect(workflow).toContain("node-version: '20'");
+    expect(workflow).toContain("node-version: '24'"); // no .nvmrc, no pinned engines: the current LTS
     expect(workflow).toContain('- run: npm install');
   });
 
