@@ -6,6 +6,7 @@
 // measures it). Usage: node scripts/build-package.mjs
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
@@ -72,6 +73,14 @@ const notices = [...bundled].sort().map((name) => {
 fs.writeFileSync(
   path.join(root, 'dist', 'THIRD-PARTY-LICENSES.txt'),
   'Code from these packages is bundled into dist/*.js:\n\n' + notices.join('\n' + '-'.repeat(72) + '\n\n'),
+);
+// The config's JSON schema for editors, generated from the compiled zod schema on every build.
+const { configJsonSchema } = createRequire(import.meta.url)(
+  path.join(root, 'dist', 'config', 'json-schema.js'),
+);
+fs.writeFileSync(
+  path.join(root, 'dist', 'config.schema.json'),
+  JSON.stringify(configJsonSchema(), null, 2) + '\n',
 );
 // The agent is preloaded into targets by path (src/agent/protocol.ts looks beside the bundles).
 fs.mkdirSync(path.join(root, 'dist', 'agent'), { recursive: true });

@@ -151,7 +151,7 @@ describe('leakcheck init', () => {
     expect(first.stdout).toContain('wrote leakcheck.config.json');
     expect(first.stdout).toContain('wrote .github/workflows/leakcheck.yml');
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'leakcheck.config.json'), 'utf8'))).toEqual({
-      $schema: './node_modules/leakcheck/config.schema.json',
+      $schema: './node_modules/leakcheck/dist/config.schema.json',
       command: ['node', 'src/server.js'],
       out: '.leakcheck',
     });
