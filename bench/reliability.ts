@@ -1,0 +1,164 @@
+/**
+ * Reliability against hostile targets: runs `leakcheck run` on fixtures/hostile in its modes
+ * (SIGTERM ignored, double fork, setsid children, crash at start, crash mid-run, never listens) and
+ * sends the harness SIGINT, SIGINT twice, SIGHUP, SIGTERM or SIGKILL at a seeded random moment.
+ * After each run it counts what is left: processes of that run (found by a value unique to the run
+ * in their environment), and leakcheck temporary folders (each run gets a TMPDIR of its own).
+ *
+ * Usage: npm run build && tsx bench/reliability.ts [--runs 50] [--seed 1] [--out bench/results-reliability.md]
+ * Run it alone: flock -x /work/load.lock (numbers are counts, not timings, but a loaded machine
+ * shifts the moments the signals land on).
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..');
+const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+const FIXTURE = path.join(ROOT, 'fixtures', 'hostile');
+
+const MODES = ['ignore-term,setsid', 'double-fork', 'setsid', 'crash-start', 'crash-mid', 'never-listen'];
+const SIGNALS = ['SIGINT', 'SIGINT twice', 'SIGHUP', 'SIGTERM', 'SIGKILL'] as const;
+type Sent = (typeof SIGNALS)[number];
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}
+
+/** Pids whose environment carries `needle` (the run's unique HOSTILE_SLEEP value). */
+function processesWith(needle: string): number[] {
+  const out: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      if (fs.readFileSync(`/proc/${name}/environ`).includes(needle)) out.push(Number(name));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+interface Outcome {
+  mode: string;
+  sent: Sent;
+  atMs: number;
+  exit: string;
+  left: number;
+  tempDirs: number;
+  hung: boolean;
+}
+
+async function once(i: number, random: () => number): Promise<Outcome> {
+  const mode = MODES[i % MODES.length] as string;
+  const sent = SIGNALS[Math.floor(random() * SIGNALS.length)] as Sent;
+  const atMs = Math.round(1500 + random() * 9000);
+  const sleepTag = String(40000 + i);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lc-rel-'));
+  const out = path.join(tmp, 'out');
+  const runTmp = path.join(tmp, 'tmp');
+  fs.mkdirSync(runTmp);
+  const child = spawn(process.execPath, [CLI, 'run', '--no-progress', '--out', out], {
+    cwd: FIXTURE,
+    env: { ...process.env, TMPDIR: runTmp, HOSTILE_MODE: mode, HOSTILE_SLEEP: sleepTag },
+    stdio: 'ignore',
+  });
+  const exited = new Promise<string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(signal ? signal : `code ${code}`)),
+  );
+  const timers: NodeJS.Timeout[] = [];
+  const send = (s: NodeJS.Signals): void => {
+    try {
+      child.kill(s);
+    } catch {
+      // already gone
+    }
+  };
+  timers.push(
+    setTimeout(() => {
+      if (sent === 'SIGINT twice') {
+        send('SIGINT');
+        timers.push(setTimeout(() => send('SIGINT'), 300));
+      } else send(sent as NodeJS.Signals);
+    }, atMs),
+  );
+  let hung = false;
+  const hang = setTimeout(() => {
+    hung = true;
+    send('SIGKILL');
+  }, 90_000);
+  const exit = await exited;
+  clearTimeout(hang);
+  for (const t of timers) clearTimeout(t);
+  // Leftovers must be gone within a few seconds (after SIGKILL the agent needs its grace period).
+  const needle = `HOSTILE_SLEEP=${sleepTag}\0`;
+  const deadline = Date.now() + (sent === 'SIGKILL' ? 8000 : 3000);
+  let left = processesWith(needle);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    left = processesWith(needle);
+  }
+  const tempDirs = fs.readdirSync(runTmp).filter((n) => n.startsWith('leakcheck-')).length;
+  // Clean up whatever is left so one failure does not pollute the next run (counted above).
+  for (const pid of left) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+  return { mode, sent, atMs, exit, left: left.length, tempDirs, hung };
+}
+
+async function main(): Promise<void> {
+  const runs = Number(arg('--runs') ?? 50);
+  const seed = Number(arg('--seed') ?? 1);
+  const outFile = arg('--out') ?? path.join(__dirname, 'results-reliability.md');
+  const random = rng(seed);
+  const rows: Outcome[] = [];
+  for (let i = 0; i < runs; i++) {
+    const o = await once(i, random);
+    rows.push(o);
+    process.stderr.write(
+      `#${i + 1} ${o.mode} ${o.sent} at ${o.atMs} ms: ${o.exit}, ${o.left} processes, ${o.tempDirs} temp dirs${o.hung ? ' HUNG' : ''}\n`,
+    );
+  }
+  const total = (f: (o: Outcome) => number): number => rows.reduce((s, o) => s + f(o), 0);
+  const lines = [
+    '# Reliability against hostile targets',
+    '',
+    `Command: \`tsx bench/reliability.ts --runs ${runs} --seed ${seed}\` (${new Date().toISOString().slice(0, 10)}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} at the end; other engineers' builds and tests were running on the same 2 cores).`,
+    '',
+    `**${runs} runs: ${total((o) => o.left)} processes left, ${total((o) => o.tempDirs)} temporary folders left, ${total((o) => Number(o.hung))} hangs.** Compare worktrees are not exercised by this script.`,
+    '',
+    '| # | target mode | sent to the harness | at | harness exit | processes left | temp dirs left |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...rows.map(
+      (o, i) =>
+        `| ${i + 1} | ${o.mode} | ${o.sent} | ${(o.atMs / 1000).toFixed(1)} s | ${o.exit}${o.hung ? ' (hung, killed)' : ''} | ${o.left} | ${o.tempDirs} |`,
+    ),
+    '',
+  ];
+  fs.writeFileSync(outFile, lines.join('\n'));
+  process.stderr.write(`wrote ${outFile}\n`);
+}
+
+void main();
