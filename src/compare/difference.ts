@@ -125,11 +125,12 @@ function side(estimates: readonly RunEstimate[]): SideSummary {
  *   `minGrowth`; also when no head run grew on its own (nothing to blame, whatever the base did);
  * - inconclusive otherwise.
  *
- * @param base - the base runs' estimates, pair order
- * @param head - the head runs' estimates, same order and length (at least 2 pairs)
+ * @param base - the base runs' estimates, pair order (at least 2)
+ * @param head - the head runs' estimates, same order (at least 2; more than the base when a
+ *   bisect step measured its candidate again against a reused base)
  * @param settings - metric, threshold and confidence
  * @returns the difference and its verdict
- * @throws RangeError with fewer than 2 pairs or unequal lengths
+ * @throws RangeError with fewer than 2 runs on a side
  */
 export function pairedDifference(
   base: readonly RunEstimate[],
@@ -137,19 +138,19 @@ export function pairedDifference(
   settings: DifferenceSettings,
 ): MetricDifference {
   const n = head.length;
-  if (base.length !== n)
-    throw new RangeError(`pairedDifference needs equal runs, got ${base.length} and ${n}`);
-  // One pair says nothing about how much runs of the same code differ.
-  if (n < 2) throw new RangeError(`pairedDifference needs at least 2 pairs, got ${n}`);
+  const nb = base.length;
+  // One run per side says nothing about how much runs of the same code differ.
+  if (n < 2 || nb < 2)
+    throw new RangeError(`pairedDifference needs at least 2 runs per side, got ${nb} and ${n}`);
   const m = mean(head.map((h) => h.perRequest)) - mean(base.map((b) => b.perRequest));
   const spreadOf = (side: readonly RunEstimate[]): number => sampleSd(side.map((e) => e.perRequest)) ** 2;
-  const between = Math.sqrt((spreadOf(base) + spreadOf(head)) / n);
-  const within =
-    Math.sqrt(
-      head.reduce((s, h, i) => s + impliedStdErr(h) ** 2 + impliedStdErr(base[i] as RunEstimate) ** 2, 0),
-    ) / n;
+  // Pooled two-sample variance; with equal runs per side it is (s²base + s²head) / n.
+  const pooled = ((nb - 1) * spreadOf(base) + (n - 1) * spreadOf(head)) / (nb + n - 2);
+  const between = Math.sqrt(pooled * (1 / nb + 1 / n));
+  const sumSq = (side: readonly RunEstimate[]): number => side.reduce((s, e) => s + impliedStdErr(e) ** 2, 0);
+  const within = Math.sqrt(sumSq(head) / n ** 2 + sumSq(base) / nb ** 2);
   const stdErr = Math.max(between, within);
-  const df = 2 * n - 2;
+  const df = nb + n - 2;
   const q = tQuantile(1 - (1 - settings.confidence) / 2, df);
   const low = m - q * stdErr;
   const high = m + q * stdErr;
@@ -158,7 +159,7 @@ export function pairedDifference(
   const span = head.reduce((s, h) => s + Math.max(0, h.span), 0);
   const { perUnit: limit, minGrowth } = settings.threshold;
   const rate = formatRateWithInterval(m, low, high, settings.unit, settings.confidence, REQUESTS);
-  const over = `over ${n} pairs of runs`;
+  const over = nb === n ? `over ${n} pairs of runs` : `over ${nb} base and ${n} head runs`;
 
   let verdict: Verdict;
   let reason: string;
@@ -205,7 +206,7 @@ export function pairedDifference(
     spread: between >= within ? 'between-runs' : 'within-runs',
     base: baseSide,
     head: headSide,
-    baseLeaks: baseSide.leakRuns === n,
+    baseLeaks: baseSide.leakRuns === nb,
     verdict,
     reason,
   };

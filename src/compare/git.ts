@@ -147,3 +147,36 @@ export async function addWorktree(repoDir: string, commit: string): Promise<Work
   }
   return { dir, remove };
 }
+
+/**
+ * Reads files of one commit without checking it out (`git show <commit>:<path>`).
+ *
+ * @param repoDir - a folder inside the repository
+ * @param commit - the commit
+ * @returns a reader: path from the repository's top → text, or null when the commit lacks it
+ */
+export function commitReader(repoDir: string, commit: string): (relPath: string) => Promise<string | null> {
+  return async (relPath) => {
+    try {
+      return (await git(repoDir, ['show', `${commit}:${relPath}`])).stdout;
+    } catch {
+      return null;
+    }
+  };
+}
+
+/**
+ * Reads files of the working tree (what is checked out now, uncommitted changes included).
+ *
+ * @param topLevel - the repository's top folder
+ * @returns a reader: path from the top → text, or null when absent
+ */
+export function workingTreeReader(topLevel: string): (relPath: string) => Promise<string | null> {
+  return (relPath) => {
+    try {
+      return Promise.resolve(fs.readFileSync(path.join(topLevel, relPath), 'utf8'));
+    } catch {
+      return Promise.resolve(null);
+    }
+  };
+}

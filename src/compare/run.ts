@@ -7,17 +7,23 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REQUESTS } from '../analysis/axis';
 import { formatRate } from '../analysis/format';
-import { isMetricName, METRICS } from '../analysis/metrics';
 import type { Config } from '../config/schema';
 import { FIXED_WINDOW, measurementWindow } from '../config/adapt';
-import { checkForLeaks, UsageError, type CheckOptions } from '../pipeline';
+import { UsageError } from '../pipeline';
 import { exitCodeFor, type FailOn } from '../outcome';
-import type { ProcessReport, Report, ReportVerdict } from '../report/report';
+import type { Report, ReportVerdict } from '../report/report';
 import { prepareOutDir } from '../report/files';
 import { redactReport } from '../report/redact';
-import { pairedDifference, type MetricDifference, type RunEstimate } from './difference';
-import { addWorktree, resolveRevisions, type Worktree } from './git';
-import { planInstall, runInstall } from './install';
+import { blameSentence, dependencyChanges, packagesInFindings } from '../deps/changes';
+import { commitReader, resolveRevisions, workingTreeReader } from './git';
+import {
+  checkoutRevision,
+  decideDifferences,
+  labelOf,
+  measureRun,
+  metricDifferences,
+  type Checkout,
+} from './measure';
 import { COMPARE_SCHEMA_VERSION, type CompareReport, type CompareRun, type PreExistingLeak } from './report';
 
 /** Default pairs of runs: the least that measures how much runs of the same code differ. */
@@ -144,87 +150,76 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
   let failure: CompareReport['failure'];
   let aborted = false;
   let install: CompareReport['base']['install'] = { command: null, why: '', ok: false, ms: 0 };
-  let worktree: Worktree | null = null;
+  let checkout: Checkout | null = null;
   try {
-    worktree = await addWorktree(rev.topLevel, rev.mergeBase);
-    const baseServiceDir = path.join(worktree.dir, relDir);
-    if (!fs.existsSync(baseServiceDir)) {
-      failure = {
-        message: `the service folder ${relDir || '.'} does not exist at the merge base ${rev.mergeBase.slice(0, 12)}`,
-        logTail: [],
-      };
+    const outcome = await checkoutRevision(rev.mergeBase, {
+      topLevel: rev.topLevel,
+      relDir,
+      install: options.install,
+      installTimeoutMs: options.installTimeoutMs,
+      logFile: path.join(outDir, 'base-install.log'),
+      label: 'the base',
+      where: 'the merge base',
+      signal: options.signal,
+      onInstall: (cmd, why) => options.onStep?.({ kind: 'install', command: cmd, why }),
+    });
+    if (outcome.kind === 'ready') {
+      checkout = outcome.checkout;
+      install = checkout.install;
     } else {
-      const plan = planInstall(baseServiceDir, worktree.dir, options.install);
-      options.onStep?.({ kind: 'install', command: plan.command, why: plan.why });
-      const outcome = await runInstall(
-        plan,
-        path.join(outDir, 'base-install.log'),
-        options.installTimeoutMs ?? 600_000,
-        options.signal,
-      );
-      install = { command: plan.command, why: plan.why, ok: outcome.ok, ms: Math.round(outcome.ms) };
-      if (options.signal?.aborted) aborted = true;
-      else if (!outcome.ok) {
-        failure = {
-          message: `installing the base failed: \`${plan.command ?? ''}\` exited with code ${outcome.code} (see base-install.log)`,
-          logTail: outcome.tail,
-        };
-      } else {
-        const sides = { base: baseServiceDir, head: headBaseDir } as const;
-        let order = 0;
-        outer: for (let pair = 1; pair <= pairs; pair++) {
-          // Flipping the order every other pair (base-head, head-base, ...) spreads a steady drift
-          // in the machine's speed over both sides instead of always favouring one.
-          const sequence: Array<'base' | 'head'> = pair % 2 === 1 ? ['base', 'head'] : ['head', 'base'];
-          for (const side of sequence) {
-            order++;
-            options.onStep?.({ kind: 'run', side, pair, order, total: pairs * 2 });
-            const runStarted = performance.now();
-            const runDir = path.join(outDir, 'runs', `${String(pair).padStart(2, '0')}-${side}`);
-            const check: CheckOptions = {
-              baseDir: sides[side],
-              command,
-              failOn: 'never',
-              signal: options.signal,
-              version: options.version,
-            };
-            const { report, reportFile } = await checkForLeaks(perRunConfig(config, pairs, runDir), check);
-            const top: ProcessReport | undefined = report.processes[0];
-            const run: CompareRun = {
-              side,
-              pair,
-              order,
-              status: report.status,
-              verdict: report.verdict,
-              summary: report.summary,
-              reportFile,
-              requests: top?.requests ?? 0,
-              node: report.target.node,
-              ms: Math.round(performance.now() - runStarted),
-            };
-            runs.push(run);
-            reports.push({ side, pair, report });
-            options.onStep?.({ kind: 'ran', run });
-            if (report.status === 'aborted' || options.signal?.aborted) {
-              aborted = true;
-              break outer;
-            }
-            if (report.status !== 'completed' || !top || top.metrics.length === 0) {
-              failure = {
-                message: `${side} run ${pair}: ${report.failure?.message ?? 'measured nothing (no process served requests)'}`,
-                logTail: report.failure?.logTail ?? [],
-              };
-              break outer;
-            }
+      install = outcome.install;
+      if (outcome.kind === 'aborted') aborted = true;
+      else failure = outcome.failure;
+    }
+    if (checkout) {
+      const sides = { base: checkout.serviceDir, head: headBaseDir } as const;
+      let order = 0;
+      outer: for (let pair = 1; pair <= pairs; pair++) {
+        // Flipping the order every other pair (base-head, head-base, ...) spreads a steady drift
+        // in the machine's speed over both sides instead of always favouring one.
+        const sequence: Array<'base' | 'head'> = pair % 2 === 1 ? ['base', 'head'] : ['head', 'base'];
+        for (const side of sequence) {
+          order++;
+          options.onStep?.({ kind: 'run', side, pair, order, total: pairs * 2 });
+          const runDir = path.join(outDir, 'runs', `${String(pair).padStart(2, '0')}-${side}`);
+          const measured = await measureRun({
+            side,
+            pair,
+            order,
+            dir: sides[side],
+            runDir,
+            command,
+            config: perRunConfig(config, pairs, runDir),
+            signal: options.signal,
+            version: options.version,
+          });
+          runs.push(measured.run);
+          reports.push({ side, pair, report: measured.report });
+          options.onStep?.({ kind: 'ran', run: measured.run });
+          if (measured.aborted) {
+            aborted = true;
+            break outer;
+          }
+          if (measured.failure) {
+            failure = { ...measured.failure, message: `${side} run ${pair}: ${measured.failure.message}` };
+            break outer;
           }
         }
       }
     }
   } finally {
-    await worktree?.remove();
+    await checkout?.remove();
   }
 
-  const differences = failure || aborted ? [] : compareMetrics(reports, config.analysis.confidence);
+  const completePairs = [...new Set(reports.map((r) => r.pair))].filter(
+    (p) => reports.filter((r) => r.pair === p).length === 2,
+  );
+  const sideReports = (side: 'base' | 'head'): Report[] =>
+    reports.filter((r) => r.side === side && completePairs.includes(r.pair)).map((r) => r.report);
+  const differences =
+    failure || aborted
+      ? []
+      : metricDifferences(sideReports('base'), sideReports('head'), config.analysis.confidence);
   const preExisting: PreExistingLeak[] = differences
     .filter((d) => d.gating && d.baseLeaks)
     .map((d) => ({
@@ -232,7 +227,15 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
       perRequest: d.base.mean,
       reason: `every base run (${d.base.runs}) already leaks ${labelOf(d.metric)}: ${formatRate(d.base.mean, d.unit, REQUESTS)} on average`,
     }));
-  const { verdict, decidedBy } = decide(differences, failure !== undefined || aborted);
+  const { verdict, decidedBy } = decideDifferences(differences, failure !== undefined || aborted);
+  const dependencies = await dependencyChanges(
+    commitReader(rev.topLevel, rev.mergeBase),
+    workingTreeReader(rev.topLevel),
+    relDir,
+  );
+  const lastHead = [...reports].reverse().find((r) => r.side === 'head');
+  const blame =
+    verdict === 'leak' ? blameSentence(packagesInFindings(lastHead?.report.findings), dependencies) : null;
   const exitCode = exitCodeFor(verdict, failOn, aborted);
   const report: CompareReport = {
     schemaVersion: COMPARE_SCHEMA_VERSION,
@@ -241,7 +244,7 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
     createdAt: new Date().toISOString(),
     verdict,
     exitCode,
-    summary: summarise(verdict, decidedBy, preExisting, failure, aborted),
+    summary: summarise(verdict, decidedBy, preExisting, failure, aborted) + (blame ? `; ${blame}` : ''),
     decidedBy,
     base: { ref: options.baseRef, commit: rev.mergeBase, install },
     head: { commit: rev.head, dirty: rev.dirty, dir: headBaseDir },
@@ -255,6 +258,8 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
     differences,
     preExisting,
     failure,
+    dependencies,
+    ...(blame ? { blame } : {}),
     warnings,
     settings: { failOn, confidence: config.analysis.confidence },
     timings: { installMs: install.ms, totalMs: Math.round(performance.now() - started) },
@@ -262,86 +267,9 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
   const reportFile = path.join(outDir, 'compare.json');
   // The runs' reports are redacted already; the failure's install log tail and the warnings here.
   const safe = redactReport(report);
-  fs.writeFileSync(reportFile, JSON.stringify(safe, null, 2) + '\n');
-  const lastHead = [...reports].reverse().find((r) => r.side === 'head');
+  fs.writeFileSync(reportFile, JSON.stringify(safe, null, 2) + '
+');
   return { report: safe, outDir, reportFile, headReport: lastHead?.report ?? null };
-}
-
-function labelOf(metric: string): string {
-  return isMetricName(metric) ? METRICS[metric].label : metric;
-}
-
-/** Per-metric differences over the completed pairs, for metrics every run measured. */
-function compareMetrics(
-  reports: ReadonlyArray<{ side: 'base' | 'head'; pair: number; report: Report }>,
-  confidence: number,
-): MetricDifference[] {
-  const estimate = (r: Report, metric: string): (RunEstimate & { gating: boolean }) | null => {
-    const m = r.processes[0]?.metrics.find((x) => x.metric === metric);
-    if (!m) return null;
-    return {
-      perRequest: m.perUnit,
-      low: m.theilSen.low,
-      high: m.theilSen.high,
-      confidence: m.theilSen.confidence,
-      span: m.xLast - m.xFirst,
-      verdict: m.verdict,
-      gating: m.gating,
-    };
-  };
-  const pairsDone = [...new Set(reports.map((r) => r.pair))].filter(
-    (p) => reports.filter((r) => r.pair === p).length === 2,
-  );
-  const first = reports[0]?.report.processes[0];
-  if (!first || pairsDone.length < 2) return [];
-  const out: MetricDifference[] = [];
-  for (const m of first.metrics) {
-    const base: RunEstimate[] = [];
-    const head: RunEstimate[] = [];
-    let gating = m.gating;
-    for (const pair of pairsDone) {
-      const b = reports.find((r) => r.pair === pair && r.side === 'base');
-      const h = reports.find((r) => r.pair === pair && r.side === 'head');
-      const be = b ? estimate(b.report, m.metric) : null;
-      const he = h ? estimate(h.report, m.metric) : null;
-      if (!be || !he) break;
-      base.push(be);
-      head.push(he);
-      gating = gating || he.gating;
-    }
-    if (base.length !== pairsDone.length) continue;
-    out.push(
-      pairedDifference(base, head, {
-        metric: m.metric,
-        label: labelOf(m.metric),
-        unit: m.unit,
-        gating,
-        threshold: m.threshold,
-        confidence,
-      }),
-    );
-  }
-  return out;
-}
-
-function decide(
-  differences: readonly MetricDifference[],
-  failed: boolean,
-): { verdict: ReportVerdict; decidedBy: CompareReport['decidedBy'] } {
-  if (failed) return { verdict: 'error', decidedBy: null };
-  const gating = differences.filter((d) => d.gating);
-  const pick = (v: ReportVerdict): MetricDifference | undefined => gating.find((d) => d.verdict === v);
-  const decider = pick('leak') ?? pick('inconclusive');
-  if (decider)
-    return { verdict: decider.verdict, decidedBy: { metric: decider.metric, reason: decider.reason } };
-  if (gating.length === 0) {
-    return {
-      verdict: 'inconclusive',
-      decidedBy: { metric: 'all', reason: 'no gating metric was measured on both sides' },
-    };
-  }
-  const heap = gating.find((d) => d.metric === 'heapUsed') ?? (gating[0] as MetricDifference);
-  return { verdict: 'pass', decidedBy: { metric: heap.metric, reason: heap.reason } };
 }
 
 function summarise(

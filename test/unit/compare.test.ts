@@ -127,11 +127,26 @@ describe('pairedDifference', () => {
     expect(d.mean).toBeLessThan(0);
   });
 
-  test('one pair, or unequal sides, is refused', () => {
-    expect(() => pairedDifference([run(0, 'pass')], [run(1, 'pass')], SETTINGS)).toThrow(/at least 2 pairs/);
+  test('one run on a side is refused', () => {
+    expect(() => pairedDifference([run(0, 'pass')], [run(1, 'pass')], SETTINGS)).toThrow(/at least 2 runs/);
     expect(() => pairedDifference([run(0, 'pass')], [run(1, 'pass'), run(2, 'pass')], SETTINGS)).toThrow(
-      /equal runs/,
+      /at least 2 runs/,
     );
+  });
+
+  test('unequal sides (a bisect candidate measured again against a reused base) pool their spread', () => {
+    const base = [run(1, 'pass'), run(3, 'pass')];
+    const equal = pairedDifference(base, [run(300, 'leak'), run(320, 'leak')], SETTINGS);
+    const more = pairedDifference(
+      base,
+      [run(300, 'leak'), run(320, 'leak'), run(310, 'leak'), run(305, 'leak')],
+      SETTINGS,
+    );
+    expect(more.df).toBe(4);
+    expect(equal.df).toBe(2);
+    expect(more.verdict).toBe('leak');
+    expect(more.high - more.low).toBeLessThan(equal.high - equal.low);
+    expect(more.reason).toContain('over 2 base and 4 head runs');
   });
 });
 
