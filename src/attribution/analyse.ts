@@ -11,6 +11,7 @@ import { writePprof } from './pprof';
 import { isAgentFrameStack, significantSites } from './growth';
 import type { AttributionData, ProcessAttribution, ProfilePoint } from './probe';
 import { growingSites, type GrowingSite, type StackFrame } from './profile';
+import { packageLabel, packageNamer, type FramePackage } from './packages';
 import { SourceMapper, toPath } from './sourcemap';
 
 /** Options of {@link analyseAttribution}. */
@@ -58,6 +59,7 @@ export async function analyseAttribution(
   const pprof: string[] = [];
   const snapshotFiles: string[] = [];
   let profiles = 0;
+  const nameOf = packageNamer();
   for (const proc of data.processes) {
     profiles += proc.profiles.length;
     for (const e of proc.errors) notes.push(`process ${proc.pid}: ${e}`);
@@ -75,7 +77,7 @@ export async function analyseAttribution(
         threshold: options.threshold,
         minSamples: options.minSamples,
       }).slice(0, options.maxSites ?? 5);
-      for (const site of sites) findings.push(siteFinding(proc.pid, site));
+      for (const site of sites) findings.push(siteFinding(proc.pid, site, nameOf));
       const stacks = growingSites(a, b, units, { groupBy: 'stack', include });
       if (stacks.length > 0) {
         const file = path.join(options.outDir, `allocations-${proc.pid}.pb.gz`);
@@ -86,7 +88,7 @@ export async function analyseAttribution(
     for (const f of mapper.failures) notes.push(`process ${proc.pid}: source map not used: ${f}`);
     if (proc.snapshots.length > 0) {
       if (options.keepSnapshots && proc.snapshots.length === 3) {
-        const groups = await snapshotFindings(proc, mapper, options, notes);
+        const groups = await snapshotFindings(proc, mapper, options, notes, nameOf);
         findings.push(...groups);
         snapshotFiles.push(...proc.snapshots.map((s) => s.file));
       } else {
@@ -130,24 +132,71 @@ function profilePair(points: readonly ProfilePoint[]): [ProfilePoint, ProfilePoi
   return last.requests > before.requests ? [before, last] : null;
 }
 
-function frameText(f: StackFrame): string {
-  return `${f.functionName} (${f.url === '' ? '(internal)' : toPath(f.url)}:${f.line}:${f.column})`;
+type PackageNamer = (url: string) => FramePackage | null;
+
+function frameText(f: StackFrame, nameOf: PackageNamer): string {
+  if (f.url === '') return `${f.functionName} ((internal):${f.line}:${f.column})`;
+  const pkg = nameOf(f.url);
+  const where = pkg ? packageLabel(pkg) : toPath(f.url);
+  return `${f.functionName} (${where}:${f.line}:${f.column})`;
 }
 
-function siteFinding(pid: number, site: GrowingSite): Finding {
+/**
+ * The innermost frame under node_modules, between the allocating frame and the nearest user frame:
+ * the dependency's code that allocated (the frames of Node itself are skipped).
+ */
+function dependencyFrame(
+  site: GrowingSite,
+  nameOf: PackageNamer,
+): { frame: StackFrame; pkg: FramePackage } | null {
+  for (const frame of site.stack) {
+    if (frame === site.userFrame) break;
+    const pkg = frame.url === '' ? null : nameOf(frame.url);
+    if (pkg) return { frame, pkg };
+  }
+  return null;
+}
+
+function siteFinding(pid: number, site: GrowingSite, nameOf: PackageNamer): Finding {
   const frame = site.userFrame ?? site.frame;
   const file = frame && frame.url !== '' ? toPath(frame.url) : undefined;
-  const where = frame
-    ? `${frame.functionName} (${file ? path.basename(file) : '(internal)'}:${frame.line})`
-    : 'V8';
+  const short = (f: StackFrame, name: string | undefined): string =>
+    `${f.functionName} (${name ?? '(internal)'}:${f.line})`;
+  const dep = dependencyFrame(site, nameOf);
+  const depText = dep ? `${packageLabel(dep.pkg)}:${dep.frame.line} (${dep.frame.functionName})` : null;
+  const userText = site.userFrame ? short(site.userFrame, file ? path.basename(file) : undefined) : null;
+  const where = depText
+    ? depText
+    : frame
+      ? short(
+          frame,
+          file
+            ? nameOf(file)
+              ? packageLabel(nameOf(file) as FramePackage)
+              : path.basename(file)
+            : undefined,
+        )
+      : 'V8';
+  const calledFrom = depText && userText ? `, called from ${userText}` : '';
   return {
     kind: 'allocation-site',
     pid,
-    title: `${where} allocates ${round(site.perUnit)} B per request that stays alive`,
+    title: `${where} allocates ${round(site.perUnit)} B per request that stays alive${calledFrom}`,
     ...(file ? { file } : {}),
     ...(frame ? { line: frame.line, column: frame.column, function: frame.functionName } : {}),
     bytesPerRequest: round(site.perUnit),
-    stack: site.stack.map(frameText),
+    stack: site.stack.map((f) => frameText(f, nameOf)),
+    ...(dep
+      ? {
+          package: {
+            name: dep.pkg.name,
+            version: dep.pkg.version,
+            file: dep.pkg.file,
+            line: dep.frame.line,
+            function: dep.frame.functionName,
+          },
+        }
+      : {}),
   };
 }
 
@@ -156,6 +205,7 @@ async function snapshotFindings(
   mapper: SourceMapper,
   options: AttributionAnalysisOptions,
   notes: string[],
+  nameOf: PackageNamer,
 ): Promise<Finding[]> {
   const [s1, s2, s3] = proc.snapshots as [
     (typeof proc.snapshots)[0],
@@ -180,7 +230,7 @@ async function snapshotFindings(
     return comparison.groups
       .filter(reportable)
       .slice(0, max)
-      .map((g) => groupFinding(proc.pid, g, units, mapper));
+      .map((g) => groupFinding(proc.pid, g, units, mapper, nameOf));
   } catch (err) {
     notes.push(
       `process ${proc.pid}: snapshots not compared: ${err instanceof Error ? err.message : String(err)}`,
@@ -189,7 +239,13 @@ async function snapshotFindings(
   }
 }
 
-function groupFinding(pid: number, g: ObjectGroup, units: number, mapper: SourceMapper): Finding {
+function groupFinding(
+  pid: number,
+  g: ObjectGroup,
+  units: number,
+  mapper: SourceMapper,
+  nameOf: PackageNamer,
+): Finding {
   const perRequest = g.count / units;
   const sizeEach = g.selfSize / g.count;
   let where: { file?: string; line?: number; column?: number } = {};
@@ -204,16 +260,20 @@ function groupFinding(pid: number, g: ObjectGroup, units: number, mapper: Source
         : { file: toPath(url), line, column };
     }
   }
+  // Objects made by a dependency's code: say which package (and version) made them.
+  const pkg = where.file ? nameOf(where.file) : null;
+  const madeIn = pkg ? `, made in ${packageLabel(pkg)}${where.line ? `:${where.line}` : ''}` : '';
   return {
     kind: 'object-group',
     pid,
-    title: `${g.name}: +${perRequest.toFixed(2)} per request, ${Math.round(sizeEach)} B each`,
+    title: `${g.name}: +${perRequest.toFixed(2)} per request, ${Math.round(sizeEach)} B each${madeIn}`,
     ...where,
     bytesPerRequest: round(g.selfSize / units),
     countPerRequest: Math.round(perRequest * 1000) / 1000,
     sizeEach: Math.round(sizeEach),
     ...(g.retainerText ? { retainerPath: g.retainerText } : {}),
     ...(g.retainers ? { retainers: g.retainers } : {}),
+    ...(pkg ? { package: { name: pkg.name, version: pkg.version, file: pkg.file, line: where.line } } : {}),
   };
 }
 

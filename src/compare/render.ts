@@ -9,6 +9,7 @@ import { isMetricName, METRICS } from '../analysis/metrics';
 import { escapeMarkdown, markdownCodeBlock } from '../report/escape';
 import { markdownTable, renderMarkdownSummary } from '../report/markdown';
 import type { Report, ReportVerdict } from '../report/report';
+import { dependencyLines, dependencyMarkdown } from '../deps/render';
 import type { MetricDifference } from './difference';
 import type { CompareReport } from './report';
 
@@ -91,6 +92,8 @@ export function renderCompareTerminal(report: CompareReport, options: { reportFi
     out.push('');
     out.push(`  already on the base: ${p.reason}`);
   }
+  const deps = dependencyLines(report.dependencies, 'base → head');
+  if (deps.length > 0) out.push('', ...deps);
   if (report.warnings.length > 0) {
     out.push('');
     for (const w of report.warnings) out.push(`  warning: ${w}`);
@@ -178,6 +181,8 @@ export function renderCompareMarkdown(report: CompareReport, options: CompareMar
     blocks.push(h(1, 'Already on the base'));
     blocks.push(report.preExisting.map((p) => `- ${e(p.reason)}`).join('\n'));
   }
+  const deps = dependencyMarkdown(report.dependencies, 'Dependencies changed, base → head', level + 1);
+  if (deps) blocks.push(deps.trimEnd());
   if (report.runs.length > 0) {
     blocks.push(
       `<details><summary>Runs (${report.runs.length})</summary>\n\n` +

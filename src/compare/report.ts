@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { ReportVerdict } from '../report/report';
 import { ReportFormatError } from '../report/validate';
+import type { DependencyChanges } from '../deps/changes';
 import type { MetricDifference } from './difference';
 
 /** Version of the compare.json layout. */
@@ -70,6 +71,13 @@ export interface CompareReport {
   /** Gating metrics that every base run already called a leak. */
   preExisting: PreExistingLeak[];
   failure?: { message: string; logTail: string[] };
+  /** Packages whose resolved versions differ between the base's lock file and the head's. */
+  dependencies?: DependencyChanges;
+  /**
+   * When the head's growing allocation sites sit inside a dependency: which, and whether this
+   * change moved its version (the same words end the summary).
+   */
+  blame?: string;
   warnings: string[];
   settings: { failOn: 'leak' | 'inconclusive' | 'never'; confidence: number };
   timings: { installMs: number; totalMs: number };

@@ -143,6 +143,11 @@ export interface Finding {
   retainers?: RetainerStepReport[];
   /** The full allocation stack, innermost first, as "function (file:line:column)" (allocation sites). */
   stack?: string[];
+  /**
+   * The dependency the growth is allocated in (the innermost frame under node_modules), with the
+   * version that ran; `file`/`line` then still name the nearest frame in the user's code.
+   */
+  package?: { name: string; version: string | null; file: string; line?: number; function?: string };
 }
 
 /** How attribution ran. */

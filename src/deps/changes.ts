@@ -1,0 +1,177 @@
+/**
+ * Dependency blame: which packages' resolved versions differ between two revisions' lock files,
+ * and, when a leak's growth is allocated inside one of them, the words that say so.
+ */
+import * as path from 'node:path';
+import type { Finding } from '../report/report';
+import { LOCKFILE_NAMES, LockfileError, parseLockfile, type LockedPackages } from './lockfile';
+
+/** A package whose resolved version(s) differ between two lock files. */
+export interface ChangedPackage {
+  name: string;
+  /** Version(s) before, comma-separated when several are installed; null when it was not there. */
+  from: string | null;
+  /** Version(s) after; null when it is gone. */
+  to: string | null;
+  /** The project depends on it itself (either side), rather than through another package. */
+  direct: boolean;
+}
+
+/** What the lock files of two revisions say changed. */
+export interface DependencyChanges {
+  /** The lock file compared, relative to the repository's top (the later revision's). */
+  lockfile: string | null;
+  /** Packages whose versions changed, direct ones first, then by name. */
+  changed: ChangedPackage[];
+  /** Why nothing could be compared (no lock file, unreadable), when that is the case. */
+  note?: string;
+}
+
+/**
+ * The packages whose versions differ, direct first then by name.
+ *
+ * @param before - the earlier revision's packages
+ * @param after - the later revision's packages
+ * @returns the changes (empty when the two resolve the same versions)
+ */
+export function diffPackages(before: LockedPackages, after: LockedPackages): ChangedPackage[] {
+  const names = new Set([...before.versions.keys(), ...after.versions.keys()]);
+  const text = (set: Set<string> | undefined): string | null =>
+    set && set.size > 0 ? [...set].sort(compareVersions).join(', ') : null;
+  const out: ChangedPackage[] = [];
+  for (const name of names) {
+    const from = text(before.versions.get(name));
+    const to = text(after.versions.get(name));
+    if (from === to) continue;
+    out.push({ name, from, to, direct: before.direct.has(name) || after.direct.has(name) });
+  }
+  return out.sort(
+    (a, b) => Number(b.direct) - Number(a.direct) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
+}
+
+/** Numeric-aware order of version strings ("4.10.0" after "4.9.1"). */
+function compareVersions(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+/** Reads a file of one revision by its path from the repository's top; null when absent. */
+export type RevisionReader = (relPath: string) => Promise<string | null>;
+
+/**
+ * Finds the lock file that governs `relDir` in one revision: the nearest one from that folder up
+ * to the repository's top, as the package managers look for it.
+ *
+ * @param read - reads a file of the revision
+ * @param relDir - the service's folder relative to the repository's top ("" for the top)
+ * @returns the lock file's path (from the top), its text and the package.json beside it, or null
+ */
+export async function findLockfile(
+  read: RevisionReader,
+  relDir: string,
+): Promise<{ file: string; text: string; manifest: string | null } | null> {
+  let dir = relDir
+    .split(path.sep)
+    .join('/')
+    .replace(/^\.?\/?$/, '');
+  for (;;) {
+    for (const [name] of LOCKFILE_NAMES) {
+      const file = dir ? `${dir}/${name}` : name;
+      const text = await read(file);
+      if (text !== null) {
+        return { file, text, manifest: await read(dir ? `${dir}/package.json` : 'package.json') };
+      }
+    }
+    if (!dir) return null;
+    const up = path.posix.dirname(dir);
+    dir = up === '.' ? '' : up;
+  }
+}
+
+/**
+ * Compares the lock files of two revisions of the service's folder.
+ *
+ * @param before - reads the earlier revision
+ * @param after - reads the later revision
+ * @param relDir - the service's folder relative to the repository's top
+ * @returns the changed packages, or a note saying why there are none to show
+ */
+export async function dependencyChanges(
+  before: RevisionReader,
+  after: RevisionReader,
+  relDir: string,
+): Promise<DependencyChanges> {
+  const [a, b] = await Promise.all([findLockfile(before, relDir), findLockfile(after, relDir)]);
+  if (!a && !b) return { lockfile: null, changed: [], note: 'no lock file in either revision' };
+  if (!a || !b) {
+    const which = a ? 'the later' : 'the earlier';
+    return {
+      lockfile: (b ?? a)?.file ?? null,
+      changed: [],
+      note: `${which} revision has no lock file; dependencies not compared`,
+    };
+  }
+  try {
+    const pa = parseLockfile(a.file, a.text, a.manifest ?? undefined);
+    const pb = parseLockfile(b.file, b.text, b.manifest ?? undefined);
+    const note = a.file !== b.file ? `the lock file moved from ${a.file} to ${b.file}` : undefined;
+    return { lockfile: b.file, changed: diffPackages(pa, pb), ...(note ? { note } : {}) };
+  } catch (err) {
+    if (!(err instanceof LockfileError)) throw err;
+    return { lockfile: b.file, changed: [], note: `lock file not read: ${err.message}` };
+  }
+}
+
+/** The package a growing allocation site sits in, as a finding carries it. */
+export interface BlamedPackage {
+  name: string;
+  version: string | null;
+}
+
+/**
+ * The verdict's words about a dependency: when the growth is allocated inside a package whose
+ * version this change moved, "growth allocated inside debug, changed 4.3.0 → 4.2.0 in this
+ * change; the project was on debug@4.3.0 before: pin it back or move to a release that fixes it".
+ *
+ * @param packages - packages the growing sites sit in, largest growth first
+ * @param changes - the change's dependency changes
+ * @returns the sentence, or null when no growing site is inside a dependency
+ */
+export function blameSentence(
+  packages: readonly BlamedPackage[],
+  changes: DependencyChanges | undefined,
+): string | null {
+  const first = packages[0];
+  if (!first) return null;
+  const changed = changes?.changed.find((c) => c.name === first.name);
+  if (changed) {
+    const from = changed.from ?? 'not installed';
+    const to = changed.to ?? 'removed';
+    const fix = changed.from
+      ? `; the project was on ${first.name}@${changed.from} before: pin it back, or upgrade to a release that fixes it`
+      : `; ${first.name} is new in this change`;
+    return `growth allocated inside ${first.name}, changed ${from} → ${to} in this change${fix}`;
+  }
+  return `growth allocated inside ${first.name}${first.version ? `@${first.version}` : ''} (its version did not change here)`;
+}
+
+/**
+ * The packages that growing allocation sites sit in, largest growth first, one entry per package.
+ *
+ * @param findings - a run's findings
+ * @returns the packages (empty when every growing site is in the user's code)
+ */
+export function packagesInFindings(findings: readonly Finding[] | undefined): BlamedPackage[] {
+  const sites = (findings ?? [])
+    .filter((f) => f.kind === 'allocation-site' && f.package)
+    .sort((a, b) => (b.bytesPerRequest ?? 0) - (a.bytesPerRequest ?? 0));
+  const seen = new Set<string>();
+  const out: BlamedPackage[] = [];
+  for (const f of sites) {
+    const p = f.package as NonNullable<Finding['package']>;
+    if (seen.has(p.name)) continue;
+    seen.add(p.name);
+    out.push({ name: p.name, version: p.version });
+  }
+  return out;
+}

@@ -1,0 +1,61 @@
+/**
+ * The changed-packages list as terminal lines and as a Markdown section, for every report that
+ * compares two revisions (compare, bisect). Package names and versions come from the repository's
+ * lock files: the table escapes them for Markdown.
+ */
+import { markdownTable } from '../report/markdown';
+import type { ChangedPackage, DependencyChanges } from './changes';
+
+/** Most packages listed before "and N more". */
+const MAX_LISTED = 20;
+
+function versions(c: ChangedPackage): [string, string] {
+  return [c.from ?? '(none)', c.to ?? '(removed)'];
+}
+
+/**
+ * Terminal lines (indented two spaces) for the changed packages; none when nothing changed and
+ * there is nothing to say.
+ *
+ * @param changes - the dependency changes
+ * @param heading - what the two revisions are ("base → head")
+ * @returns lines without trailing newlines
+ */
+export function dependencyLines(changes: DependencyChanges | undefined, heading: string): string[] {
+  if (!changes) return [];
+  const out: string[] = [];
+  if (changes.changed.length > 0) {
+    out.push(`  dependencies changed, ${heading} (${changes.lockfile ?? 'lock file'}):`);
+    for (const c of changes.changed.slice(0, MAX_LISTED)) {
+      const [from, to] = versions(c);
+      out.push(`    ${c.name.padEnd(28)} ${from} → ${to}  ${c.direct ? 'direct' : 'transitive'}`);
+    }
+    if (changes.changed.length > MAX_LISTED) out.push(`    and ${changes.changed.length - MAX_LISTED} more`);
+  } else if (changes.note) {
+    out.push(`  dependencies: ${changes.note}`);
+  }
+  return out;
+}
+
+/**
+ * A Markdown section listing the changed packages, or '' when none changed.
+ *
+ * @param changes - the dependency changes
+ * @param heading - the section's heading text
+ * @param level - heading level
+ * @returns the section, ending with a blank line
+ */
+export function dependencyMarkdown(
+  changes: DependencyChanges | undefined,
+  heading: string,
+  level = 3,
+): string {
+  if (!changes || changes.changed.length === 0) return '';
+  const rows = changes.changed.slice(0, MAX_LISTED).map((c) => {
+    const [from, to] = versions(c);
+    return [c.name, from, to, c.direct ? 'direct' : 'transitive'];
+  });
+  const more =
+    changes.changed.length > MAX_LISTED ? `\nand ${changes.changed.length - MAX_LISTED} more\n` : '';
+  return `${'#'.repeat(level)} ${heading}\n\n${markdownTable({ headers: ['package', 'from', 'to', 'dependency'], rows })}\n${more}\n`;
+}
