@@ -59,6 +59,24 @@ const RUN_FLAGS_FOR_COMPARE = new Set([
   '--fail-on',
 ]);
 
+/**
+ * Adds the `run` flags that shape the configuration, output and gating to a command that measures
+ * revisions (compare, bisect), taken from `leakcheck run`'s own definitions so they never drift.
+ *
+ * @param command - the command to extend (flags it defines itself are kept)
+ * @param except - flags of the list it does not take
+ */
+export function addRunFlags(command: Command, except: readonly string[] = []): void {
+  const template = new Command();
+  registerRun(template);
+  const run = template.commands.find((c) => c.name() === 'run');
+  for (const option of run?.options ?? []) {
+    if (!option.long || !RUN_FLAGS_FOR_COMPARE.has(option.long) || except.includes(option.long)) continue;
+    if (command.options.some((o) => o.long === option.long)) continue;
+    command.addOption(option as Option);
+  }
+}
+
 /** Registers the `compare` command, with every `run` flag as well. */
 export function registerCompare(program: Command): void {
   const command = program
@@ -83,15 +101,7 @@ export function registerCompare(program: Command): void {
     )
     .option('--install-timeout <seconds>', 'bound on the base install (default 600)', positiveNumber)
     .option('--markdown <file>', 'also write the comparison as Markdown to this file');
-  // The run options, taken from `leakcheck run`'s own definitions so the two never drift.
-  const template = new Command();
-  registerRun(template);
-  const run = template.commands.find((c) => c.name() === 'run');
-  for (const option of run?.options ?? []) {
-    if (!option.long || !RUN_FLAGS_FOR_COMPARE.has(option.long)) continue;
-    if (command.options.some((o) => o.long === option.long)) continue;
-    command.addOption(option as Option);
-  }
+  addRunFlags(command);
   command.action(async (args: string[], flags: CompareFlags) => {
     try {
       await compareCommand(args, flags);

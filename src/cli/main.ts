@@ -5,6 +5,7 @@ import { registerRun } from './run';
 import { registerReport } from './report';
 import { registerInit } from './init';
 import { registerCompare } from './compare';
+import { registerBisect } from './bisect';
 import { registerTraffic } from './traffic';
 import { registerWatch } from './watch';
 import { registerAlerts } from './alerts';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerInit(program);
   registerCompare(program);
+  registerBisect(program);
   registerTraffic(program);
   registerWatch(program);
   registerAlerts(program);

@@ -267,8 +267,7 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
   const reportFile = path.join(outDir, 'compare.json');
   // The runs' reports are redacted already; the failure's install log tail and the warnings here.
   const safe = redactReport(report);
-  fs.writeFileSync(reportFile, JSON.stringify(safe, null, 2) + '
-');
+  fs.writeFileSync(reportFile, JSON.stringify(safe, null, 2) + '\n');
   return { report: safe, outDir, reportFile, headReport: lastHead?.report ?? null };
 }
 

@@ -1,0 +1,220 @@
+/**
+ * `npx tsx bench/bisect.ts`: `leakcheck bisect` on throw-away repositories of 20 commits
+ * (test/e2e/bisect-repo.ts), the leaking commit at a different position each trial, and on the
+ * deps branch where one commit only moves leaky-lib 1.0.0 → 1.0.1. Writes bench/results-bisect.md:
+ * found or not, measured steps against ⌈log2 20⌉ + 3, and the bisect's wall time without installs
+ * against ⌈log2 20⌉ + 4 single runs (`leakcheck run` of the bad revision with the same windows,
+ * measured in the same trial).
+ *
+ * Flags: --main N (trials on the main line, default 10), --deps N (dependency trials, default 10),
+ * --fresh (forget earlier trials). Trials accumulate in bench/results-bisect.json, so the bench can
+ * be run in several short sittings; the Markdown is written from all of them.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { BisectReport } from '../src/bisect/report';
+import { makeBisectRepo } from '../test/e2e/bisect-repo';
+
+const ROOT = path.resolve(__dirname, '..');
+const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+const RAW = path.join(__dirname, 'results-bisect.json');
+const OUT = path.join(__dirname, 'results-bisect.md');
+const WINDOWS = ['--warmup', '2', '--duration', '10'];
+const COMMITS = 20;
+const STEP_TARGET = Math.ceil(Math.log2(COMMITS)) + 3;
+const TIME_TARGET = Math.ceil(Math.log2(COMMITS)) + 4;
+/** Where the leak goes in successive main-line trials: spread over the range, ends included. */
+const POSITIONS = [11, 3, 17, 1, 20, 7, 14, 5, 19, 9];
+
+interface Trial {
+  kind: 'main' | 'deps';
+  at: string;
+  load: string;
+  /** 1-based position of the leaking commit among the commits searched. */
+  position: number;
+  commits: number;
+  expected: string;
+  named: string | null;
+  outcome: string;
+  found: boolean;
+  /** For deps trials: leaky-lib 1.0.0 → 1.0.1 named in the dependencies and the verdict line. */
+  packageNamed: boolean | null;
+  steps: number;
+  exitCode: number | null;
+  measureMs: number;
+  installMs: number;
+  totalMs: number;
+  /** Wall time of one `leakcheck run` of the bad revision with the same windows. */
+  singleRunMs: number;
+}
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+function load(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ');
+}
+
+function singleRun(cwd: string): number {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-bench-run-'));
+  const started = performance.now();
+  spawnSync(process.execPath, [CLI, 'run', ...WINDOWS, '--out', out, '--no-progress'], {
+    cwd,
+    stdio: 'ignore',
+    timeout: 300_000,
+  });
+  const ms = performance.now() - started;
+  fs.rmSync(out, { recursive: true, force: true });
+  return ms;
+}
+
+function trial(kind: 'main' | 'deps', index: number): Trial {
+  const leakAt = POSITIONS[index % POSITIONS.length] as number;
+  const depLeakAt = 2 + (index % 5); // 2..6 of 6
+  const repo = makeBisectRepo({ commits: COMMITS, leakAt, depCommits: 6, depLeakAt });
+  try {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-bench-bisect-'));
+    const bad = kind === 'main' ? 'main' : 'deps';
+    const at = new Date().toISOString();
+    const before = load();
+    const run = spawnSync(
+      process.execPath,
+      [CLI, 'bisect', '--good', 'good', '--bad', bad, ...WINDOWS, '--out', out, '--no-progress'],
+      { cwd: repo.dir, encoding: 'utf8', timeout: 900_000 },
+    );
+    const file = path.join(out, 'bisect.json');
+    const report = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as BisectReport) : null;
+    fs.rmSync(out, { recursive: true, force: true });
+    // The single-run reference: the bad revision, installed, with the same windows.
+    spawnSync('git', ['checkout', '-q', bad], { cwd: repo.dir });
+    if (kind === 'deps') spawnSync('npm', ['ci', '--offline', '--no-audit', '--no-fund'], { cwd: repo.dir });
+    const singleRunMs = singleRun(repo.dir);
+    const expected = (kind === 'main' ? repo.leakCommit : repo.depLeakCommit) as string;
+    const dep = report?.dependencies?.changed.find((c) => c.name === 'leaky-lib');
+    return {
+      kind,
+      at,
+      load: before,
+      position: kind === 'main' ? leakAt : depLeakAt,
+      commits: kind === 'main' ? COMMITS : 6,
+      expected,
+      named: report?.firstBad?.sha ?? null,
+      outcome: report?.outcome ?? `no report (exit ${run.status}): ${(run.stderr ?? '').slice(0, 200)}`,
+      found: report?.firstBad?.sha === expected,
+      packageNamed:
+        kind === 'deps'
+          ? dep?.from === '1.0.0' &&
+            dep.to === '1.0.1' &&
+            (report?.summary ?? '').includes('growth allocated inside leaky-lib, changed 1.0.0 → 1.0.1')
+          : null,
+      steps: report?.steps.length ?? 0,
+      exitCode: run.status,
+      measureMs: report?.timings.measureMs ?? 0,
+      installMs: report?.timings.installMs ?? 0,
+      totalMs: report?.timings.totalMs ?? 0,
+      singleRunMs: Math.round(singleRunMs),
+    };
+  } finally {
+    repo.remove();
+  }
+}
+
+function s(ms: number): string {
+  return (ms / 1000).toFixed(1);
+}
+
+function write(trials: readonly Trial[]): void {
+  const main = trials.filter((t) => t.kind === 'main');
+  const deps = trials.filter((t) => t.kind === 'deps');
+  const lines: string[] = [];
+  lines.push('# Bisect benchmark');
+  lines.push('');
+  lines.push(
+    `Run: \`flock -x /work/load.lock npx tsx bench/bisect.ts\` on ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? ''}), Node ${process.version}.`,
+  );
+  lines.push(
+    'Each trial builds a fresh repository (test/e2e/bisect-repo.ts) and runs `leakcheck bisect --good good ' +
+      `--bad <branch> ${WINDOWS.join(' ')}\` (2 runs of 1 s warm-up + 5 s per measured revision). ` +
+      'The single run is `leakcheck run` of the bad revision with the same windows, in the same trial. ' +
+      '"Without installs" is the bisect\'s total wall time minus its install time (worktree creation and git included). ' +
+      'Load averages (1, 5, 15 min) are taken when the trial started; other engineers compiled and tested on the machine.',
+  );
+  lines.push('');
+  const table = (rows: readonly Trial[]): void => {
+    lines.push(
+      '| trial | started | load | leak at | named | steps (target ≤ ' +
+        `${STEP_TARGET}) | measuring s | without installs s | installs s | single run s | without installs / single run (target ≤ ${TIME_TARGET}) |`,
+    );
+    lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    rows.forEach((t, i) => {
+      const ratio = t.singleRunMs > 0 ? (t.totalMs - t.installMs) / t.singleRunMs : NaN;
+      lines.push(
+        `| ${i + 1} | ${t.at.slice(11, 19)} | ${t.load} | ${t.position} of ${t.commits} | ` +
+          `${t.found ? 'yes' : `no (${t.outcome}${t.named ? ` ${t.named.slice(0, 12)}` : ''})`}` +
+          `${t.packageNamed === null ? '' : t.packageNamed ? ', leaky-lib 1.0.0 → 1.0.1 named' : ', package NOT named'} | ` +
+          `${t.steps} | ${s(t.measureMs)} | ${s(t.totalMs - t.installMs)} | ${s(t.installMs)} | ${s(t.singleRunMs)} | ${ratio.toFixed(2)} |`,
+      );
+    });
+    lines.push('');
+  };
+  const summary = (rows: readonly Trial[], what: string): void => {
+    if (rows.length === 0) {
+      lines.push(`No ${what} trials yet.`);
+      lines.push('');
+      return;
+    }
+    const found = rows.filter((t) => t.found).length;
+    const withinSteps = rows.filter((t) => t.steps <= STEP_TARGET).length;
+    const withinTime = rows.filter((t) => (t.totalMs - t.installMs) / t.singleRunMs <= TIME_TARGET).length;
+    const named = rows.filter((t) => t.packageNamed === true).length;
+    lines.push(
+      `${what}: found ${found}/${rows.length}; steps within ${STEP_TARGET} ${withinSteps}/${rows.length}; ` +
+        `wall time without installs within ${TIME_TARGET} single runs ${withinTime}/${rows.length}` +
+        (rows[0]?.kind === 'deps' ? `; package and both versions named ${named}/${rows.length}` : '') +
+        '.',
+    );
+    lines.push('');
+  };
+  lines.push('## The leaking commit among 20 (leak in the service code)');
+  lines.push('');
+  summary(main, 'Main line');
+  if (main.length > 0) table(main);
+  lines.push(
+    '## A dependency-only leak (leaky-lib 1.0.0 → 1.0.1 in a commit that touches only package.json and the lock file)',
+  );
+  lines.push('');
+  summary(deps, 'Dependency');
+  if (deps.length > 0) table(deps);
+  fs.writeFileSync(OUT, lines.join('\n'));
+}
+
+function main(): void {
+  const fresh = process.argv.includes('--fresh');
+  const trials: Trial[] =
+    !fresh && fs.existsSync(RAW) ? (JSON.parse(fs.readFileSync(RAW, 'utf8')) as Trial[]) : [];
+  const mainTrials = flag('--main', 10);
+  const depTrials = flag('--deps', 10);
+  const done = (kind: string): number => trials.filter((t) => t.kind === kind).length;
+  for (let i = 0; i < mainTrials; i++) {
+    const t = trial('main', done('main'));
+    trials.push(t);
+    fs.writeFileSync(RAW, JSON.stringify(trials, null, 2) + '\n');
+    process.stderr.write(`main ${t.position}: ${t.found ? 'found' : t.outcome} in ${t.steps} steps\n`);
+  }
+  for (let i = 0; i < depTrials; i++) {
+    const t = trial('deps', done('deps'));
+    trials.push(t);
+    fs.writeFileSync(RAW, JSON.stringify(trials, null, 2) + '\n');
+    process.stderr.write(`deps ${t.position}: ${t.found ? 'found' : t.outcome} in ${t.steps} steps\n`);
+  }
+  write(trials);
+}
+
+main();

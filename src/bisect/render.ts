@@ -1,0 +1,185 @@
+/**
+ * Renderers of a {@link BisectReport}: terminal text (the path of the search, each step's verdict
+ * and growth) and Markdown for a comment. Pure; commit subjects and package names come from the
+ * repository and are escaped in Markdown.
+ */
+import { formatNumber, formatRateWithInterval } from '../analysis/format';
+import { dependencyLines, dependencyMarkdown } from '../deps/render';
+import { escapeMarkdown } from '../report/escape';
+import { markdownTable } from '../report/markdown';
+import type { BisectOutcome, BisectReport, BisectStepReport } from './report';
+
+const WORD: Readonly<Record<BisectOutcome, string>> = {
+  found: 'FIRST LEAKING COMMIT',
+  range: 'LEAK ADDED IN A RANGE',
+  'bad-clean': 'NO LEAK',
+  'bad-unsure': 'INCONCLUSIVE',
+  error: 'ERROR',
+  aborted: 'INTERRUPTED',
+};
+
+const HEADLINE: Readonly<Record<BisectOutcome, string>> = {
+  found: '❌ leakcheck bisect: first leaking commit found',
+  range: '❌ leakcheck bisect: the leak came in within a range',
+  'bad-clean': '✅ leakcheck bisect: the bad revision does not leak',
+  'bad-unsure': '⚠️ leakcheck bisect: inconclusive',
+  error: '🛑 leakcheck bisect: no result',
+  aborted: '🛑 leakcheck bisect: interrupted',
+};
+
+function short(sha: string): string {
+  return sha.slice(0, 12);
+}
+
+/** The summary without its "FIRST LEAKING COMMIT: " style prefix. */
+function sentence(report: BisectReport): string {
+  return report.summary.replace(/^[A-Z ]+: /, '');
+}
+
+function growthText(s: BisectStepReport, confidence = 0.95): string {
+  if (!s.growth) return '';
+  return formatRateWithInterval(s.growth.mean, s.growth.low, s.growth.high, s.growth.unit, confidence);
+}
+
+function roleText(s: BisectStepReport): string {
+  return s.role === 'bad' ? 'bad rev' : s.role;
+}
+
+/**
+ * Terminal text for a bisect.
+ *
+ * @param report - the bisect
+ * @param options - the bisect.json path to point at
+ * @returns the text, ending with a newline
+ */
+export function renderBisectTerminal(report: BisectReport, options: { reportFile?: string } = {}): string {
+  const out: string[] = [''];
+  out.push(`${WORD[report.outcome]}  ${sentence(report)}`);
+  out.push('');
+  out.push(
+    `  good     ${report.good.ref} = ${short(report.good.sha)} (${report.baseline.runs} runs, reused by every step)`,
+  );
+  out.push(`  bad      ${report.bad.ref} = ${short(report.bad.sha)}`);
+  out.push(
+    `  range    ${report.commits} commits (${report.firstParent ? 'first-parent' : 'all commits'}), ` +
+      `${report.budget.used} of ${report.budget.maxSteps} steps measured, ` +
+      `${report.perRun.runs} runs each of ${formatNumber(report.perRun.warmupSeconds, 1)} s warm-up + ${formatNumber(report.perRun.durationSeconds, 1)} s`,
+  );
+  out.push(
+    `  time     ${formatNumber(report.timings.measureMs / 1000, 1)} s measuring, ` +
+      `${formatNumber(report.timings.installMs / 1000, 1)} s installing, ${formatNumber(report.timings.totalMs / 1000, 1)} s in all`,
+  );
+  if (report.steps.length > 0) {
+    out.push('');
+    out.push('  step  commit        pos  why        verdict       growth over good');
+    for (const s of report.steps) {
+      out.push(
+        `  ${String(s.step).padStart(4)}  ${short(s.sha)}  ${String(s.position).padStart(3)}  ${roleText(s).padEnd(9)}  ` +
+          `${s.verdict.padEnd(12)}  ${s.verdict === 'skip' ? s.reason : growthText(s)}`,
+      );
+    }
+  }
+  if (report.firstBad) {
+    out.push('');
+    out.push(`  first bad  ${short(report.firstBad.sha)} ${report.firstBad.subject}`);
+    out.push(`             ${report.firstBad.author}, ${report.firstBad.date}`);
+  } else if (report.range) {
+    out.push('');
+    out.push(`  the first leaking commit is one of these ${report.range.commits.length}:`);
+    for (const c of report.range.commits) out.push(`    ${short(c.sha)} ${c.subject}`);
+  }
+  for (const s of report.skipped) out.push(`  skipped ${short(s.sha)}: ${s.reason}`);
+  const deps = dependencyLines(report.dependencies, report.firstBad ? 'in this commit' : 'in this range');
+  if (deps.length > 0) out.push('', ...deps);
+  const findings = report.findings.filter((f) => f.kind === 'allocation-site' || f.retainerPath);
+  if (findings.length > 0) {
+    out.push('');
+    out.push('  where it grows (the first bad commit):');
+    for (const f of findings.slice(0, 5)) {
+      out.push(`    ${f.title}`);
+      if (f.retainerPath) out.push(`      held by ${f.retainerPath}`);
+    }
+  }
+  if (report.failure) {
+    out.push('');
+    out.push(`  failed: ${report.failure.message}`);
+    for (const line of report.failure.logTail.slice(-15)) out.push(`  │ ${line}`);
+  }
+  for (const w of report.warnings) out.push(`  warning: ${w}`);
+  if (options.reportFile) {
+    out.push('');
+    out.push(`  report: ${options.reportFile}`);
+  }
+  out.push('');
+  return out.join('\n');
+}
+
+/**
+ * Markdown for a bisect: headline, the named commit or range, changed dependencies, where it
+ * grows, and the steps.
+ *
+ * @param report - the bisect
+ * @param options - heading level (default 2)
+ * @returns the Markdown, ending with a newline
+ */
+export function renderBisectMarkdown(report: BisectReport, options: { headingLevel?: number } = {}): string {
+  const level = Math.min(4, Math.max(1, Math.round(options.headingLevel ?? 2)));
+  const h = (depth: number, text: string): string => `${'#'.repeat(level + depth)} ${text}`;
+  const e = escapeMarkdown;
+  const blocks: string[] = [h(0, HEADLINE[report.outcome]), e(sentence(report))];
+  blocks.push(
+    `Good: ${e(report.good.ref)} \`${short(report.good.sha)}\` · bad: ${e(report.bad.ref)} \`${short(report.bad.sha)}\` · ` +
+      `${report.commits} commits (${report.firstParent ? 'first-parent' : 'all commits'}) · ` +
+      `${report.budget.used} of ${report.budget.maxSteps} steps measured`,
+  );
+  if (report.firstBad) {
+    blocks.push(
+      `**First leaking commit:** \`${short(report.firstBad.sha)}\` ${e(report.firstBad.subject)} — ` +
+        `${e(report.firstBad.author)}, ${e(report.firstBad.date)}`,
+    );
+  } else if (report.range) {
+    blocks.push(
+      `**The first leaking commit is one of:**\n\n` +
+        report.range.commits.map((c) => `- \`${short(c.sha)}\` ${e(c.subject)}`).join('\n'),
+    );
+  }
+  const deps = dependencyMarkdown(
+    report.dependencies,
+    report.firstBad ? 'Dependencies this commit changed' : 'Dependencies this range changed',
+    level + 1,
+  );
+  if (deps) blocks.push(deps.trimEnd());
+  const findings = report.findings.filter((f) => f.kind === 'allocation-site' || f.retainerPath);
+  if (findings.length > 0) {
+    blocks.push(h(1, 'Where it grows'));
+    blocks.push(
+      findings
+        .slice(0, 5)
+        .map((f) => `- ${e(f.title)}${f.retainerPath ? `<br>held by ${e(f.retainerPath)}` : ''}`)
+        .join('\n'),
+    );
+  }
+  if (report.failure) {
+    blocks.push(h(1, 'Failed'));
+    blocks.push(e(report.failure.message));
+  }
+  if (report.steps.length > 0) {
+    blocks.push(
+      `<details><summary>Steps (${report.steps.length})</summary>\n\n` +
+        markdownTable({
+          headers: ['#', 'commit', 'position', 'why', 'verdict', 'growth over good'],
+          rows: report.steps.map((s) => [
+            String(s.step),
+            short(s.sha),
+            String(s.position),
+            roleText(s),
+            s.verdict,
+            s.verdict === 'skip' ? s.reason : growthText(s),
+          ]),
+        }) +
+        '\n\n</details>',
+    );
+  }
+  if (report.warnings.length > 0) blocks.push(report.warnings.map((w) => `- ${e(w)}`).join('\n'));
+  return blocks.join('\n\n') + '\n';
+}

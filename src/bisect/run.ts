@@ -1,0 +1,503 @@
+/**
+ * `leakcheck bisect` as a library call: list the commits between a good and a bad revision,
+ * measure the good one once (its runs are the baseline every step is compared with), then let the
+ * search measure candidates in temporary worktrees with compare's machinery, and name the first
+ * commit that adds a leak, with the dependencies it changed. Every worktree is removed at the end,
+ * whatever happened.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Config } from '../config/schema';
+import { perRunConfig } from '../compare/run';
+import { git, GitError } from '../compare/git';
+import {
+  checkoutRevision,
+  decideDifferences,
+  measureRun,
+  metricDifferences,
+  type Checkout,
+  type InstallRecord,
+  type MeasureFailure,
+} from '../compare/measure';
+import { commitReader } from '../compare/git';
+import { blameSentence, dependencyChanges, packagesInFindings } from '../deps/changes';
+import { EXIT, UsageError } from '../pipeline';
+import type { Report } from '../report/report';
+import { redactText } from '../report/redact';
+import {
+  defaultBudget,
+  searchFirstBad,
+  type Candidate,
+  type Measurement,
+  type SearchResult,
+  type SearchStep,
+  type StepRole,
+} from './search';
+import {
+  BISECT_SCHEMA_VERSION,
+  type BisectOutcome,
+  type BisectReport,
+  type BisectStepReport,
+} from './report';
+
+/** Runs per measurement of one revision: the least that measures how much runs of the same code differ. */
+export const DEFAULT_RUNS = 2;
+
+/** Options of {@link bisectLeak}. */
+export interface BisectOptions {
+  /** A revision without the leak. */
+  good: string;
+  /** A revision with it (default HEAD). */
+  bad?: string;
+  /** The service's folder (the configuration's folder) in the current checkout. */
+  baseDir: string;
+  command?: string[] | string;
+  /** Install command for each checkout; "none" for none; undefined picks by lock file. */
+  install?: string;
+  installTimeoutMs?: number;
+  /** Every commit (`git rev-list`), not only the first-parent line. */
+  allCommits?: boolean;
+  /** Most measured steps (default ⌈log2(commits)⌉ + 3). */
+  maxSteps?: number;
+  /** Runs per measurement of a revision (default 2); each gets 1/runs of the run windows. */
+  runs?: number;
+  version?: string;
+  signal?: AbortSignal;
+  onEvent?: (event: BisectEvent) => void;
+}
+
+/** Progress of a bisect, for the terminal. */
+export type BisectEvent =
+  | { kind: 'range'; commits: number; firstParent: boolean; maxSteps: number }
+  | { kind: 'baseline'; sha: string }
+  | { kind: 'install'; sha: string; command: string | null; why: string }
+  | { kind: 'run'; sha: string; run: number; of: number }
+  | { kind: 'step'; step: BisectStepReport; open: number };
+
+/** A finished bisect. */
+export interface BisectResult {
+  report: BisectReport;
+  outDir: string;
+  reportFile: string;
+}
+
+interface Revision {
+  ref: string;
+  sha: string;
+}
+
+/**
+ * Finds the first commit between `options.good` and `options.bad` that adds a leak. Bad refs, a
+ * good revision that is not an ancestor of the bad one, and a good revision that leaks itself are
+ * usage errors ({@link UsageError}); install, start and git trouble end in an `error` outcome.
+ *
+ * @param config - the validated configuration (used for every revision)
+ * @param options - the range, install, budget
+ * @returns the report and where it was written
+ */
+export async function bisectLeak(config: Config, options: BisectOptions): Promise<BisectResult> {
+  const started = performance.now();
+  const runs = options.runs ?? DEFAULT_RUNS;
+  if (!Number.isInteger(runs) || runs < 2) {
+    throw new UsageError(`--runs ${runs}: expected a whole number, 2 or more (one run cannot measure noise)`);
+  }
+  const command = options.command ?? config.command;
+  if (!command || command.length === 0) {
+    throw new UsageError(
+      'no command to start: give it after -- (leakcheck bisect --good v1.2.0 -- node server.js) or as "command" in the config',
+    );
+  }
+  const serviceDir = fs.realpathSync(path.resolve(options.baseDir));
+  let topLevel: string;
+  try {
+    topLevel = fs.realpathSync((await git(serviceDir, ['rev-parse', '--show-toplevel'])).stdout.trim());
+  } catch (err) {
+    throw new UsageError(`${serviceDir}: not inside a git repository (${(err as Error).message})`);
+  }
+  const relDir = path.relative(topLevel, serviceDir);
+  const good = await resolveRef(topLevel, options.good, '--good');
+  const bad = await resolveRef(topLevel, options.bad ?? 'HEAD', '--bad');
+  if (good.sha === bad.sha)
+    throw new UsageError(`--good ${good.ref} and --bad ${bad.ref} are the same commit`);
+  const isAncestor = await git(topLevel, ['merge-base', '--is-ancestor', good.sha, bad.sha]).then(
+    () => true,
+    () => false,
+  );
+  if (!isAncestor) {
+    throw new UsageError(
+      `--good ${good.ref} is not an ancestor of --bad ${bad.ref}: nothing between them to search`,
+    );
+  }
+  const firstParent = !options.allCommits;
+  const commits = await listCommits(topLevel, good.sha, bad.sha, firstParent);
+  if (commits.length === 0 || commits[commits.length - 1]?.sha !== bad.sha) {
+    throw new UsageError(
+      `no first-parent path from --good ${good.ref} to --bad ${bad.ref} (give --all-commits to search every commit)`,
+    );
+  }
+  const maxSteps = options.maxSteps ?? defaultBudget(commits.length);
+  const outDir = path.resolve(config.out);
+  fs.mkdirSync(outDir, { recursive: true });
+  const warnings: string[] = [];
+  const commandText = Array.isArray(command) ? command.join(' ') : command;
+  if (commandText.includes(topLevel)) {
+    warnings.push(
+      `the command names a path inside the checkout (${redactText(topLevel)}): every revision may start the same code; use paths relative to the service folder`,
+    );
+  }
+  const emit = options.onEvent ?? ((): void => undefined);
+  emit({ kind: 'range', commits: commits.length, firstParent, maxSteps });
+
+  const checkouts = new Map<string, Checkout>();
+  const installs: InstallRecord[] = [];
+  let measureMs = 0;
+  const baseline: Report[] = [];
+  const candidateReports = new Map<string, Report[]>();
+  const stepExtras = new Map<string, { installMs: number; ms: number; runDirs: string[] }>();
+  let failure: MeasureFailure | undefined;
+  let search: SearchResult | null = null;
+  let goodLeaks: string | null = null;
+  let aborted = false;
+
+  const open = async (sha: string, label: string): Promise<Checkout | MeasureFailure | 'aborted'> => {
+    const have = checkouts.get(sha);
+    if (have) return have;
+    // Two worktrees at most: a re-measurement is nearly always of one of the last two commits.
+    while (checkouts.size >= 2) {
+      const [oldest, co] = checkouts.entries().next().value as [string, Checkout];
+      checkouts.delete(oldest);
+      await co.remove();
+    }
+    const outcome = await checkoutRevision(sha, {
+      topLevel,
+      relDir,
+      install: options.install,
+      installTimeoutMs: options.installTimeoutMs,
+      logFile: path.join(outDir, 'install', `${sha.slice(0, 12)}.log`),
+      label,
+      signal: options.signal,
+      onInstall: (cmd, why) => emit({ kind: 'install', sha, command: cmd, why }),
+    });
+    if (outcome.kind !== 'ready') installs.push(outcome.install);
+    if (outcome.kind === 'aborted') return 'aborted';
+    if (outcome.kind === 'failed') return outcome.failure;
+    installs.push(outcome.checkout.install);
+    checkouts.set(sha, outcome.checkout);
+    return outcome.checkout;
+  };
+  /** `runs` measured runs of one revision; their reports, or why there are none. */
+  const measureRevision = async (
+    sha: string,
+    dir: string,
+    side: 'base' | 'head',
+    attempt: number,
+    snapshots: boolean,
+  ): Promise<{ reports: Report[]; ms: number; runDirs: string[] } | MeasureFailure | 'aborted'> => {
+    const reports: Report[] = [];
+    const runDirs: string[] = [];
+    let ms = 0;
+    for (let i = 1; i <= runs; i++) {
+      emit({ kind: 'run', sha, run: i, of: runs });
+      const runDir = path.join(outDir, 'runs', `${sha.slice(0, 12)}-${attempt}-${i}`);
+      const measured = await measureRun({
+        side,
+        pair: (attempt - 1) * runs + i,
+        order: i,
+        dir,
+        runDir,
+        command,
+        config: withSnapshots(perRunConfig(config, runs, runDir), snapshots),
+        signal: options.signal,
+        version: options.version,
+      });
+      ms += measured.run.ms;
+      runDirs.push(path.relative(outDir, runDir));
+      if (measured.aborted) return 'aborted';
+      if (measured.failure) return measured.failure;
+      reports.push(measured.report);
+    }
+    measureMs += ms;
+    return { reports, ms, runDirs };
+  };
+
+  try {
+    // The good revision, once: every step is compared with these runs.
+    emit({ kind: 'baseline', sha: good.sha });
+    const goodCheckout = await open(good.sha, `the good revision ${good.ref}`);
+    if (goodCheckout === 'aborted') aborted = true;
+    else if (!('serviceDir' in goodCheckout)) failure = prefix(goodCheckout, `good revision ${good.ref}`);
+    else {
+      const measured = await measureRevision(good.sha, goodCheckout.serviceDir, 'base', 1, false);
+      if (measured === 'aborted') aborted = true;
+      else if (!('reports' in measured)) failure = prefix(measured, `good revision ${good.ref}`);
+      else {
+        baseline.push(...measured.reports);
+        if (baseline.every((r) => r.verdict === 'leak')) {
+          goodLeaks = baseline[0]?.summary ?? 'every run leaks';
+        }
+      }
+      checkouts.delete(good.sha);
+      await goodCheckout.remove();
+    }
+
+    if (!failure && !aborted && goodLeaks === null) {
+      const measurer = async (c: Candidate, attempt: number, role: StepRole): Promise<Measurement> => {
+        const installBefore = installs.reduce((s, i) => s + i.ms, 0);
+        const co = await open(c.sha, `commit ${c.sha.slice(0, 12)}`);
+        const installMs = installs.reduce((s, i) => s + i.ms, 0) - installBefore;
+        const done = (m: Measurement, ms: number, runDirs: string[]): Measurement => {
+          stepExtras.set(`${c.sha} ${attempt}`, { installMs, ms, runDirs });
+          return m;
+        };
+        if (co === 'aborted') return done({ verdict: 'skip', reason: 'interrupted', runs: 0 }, 0, []);
+        if (!('serviceDir' in co)) {
+          return done({ verdict: 'skip', reason: redactText(co.message), runs: 0 }, 0, []);
+        }
+        const measured = await measureRevision(c.sha, co.serviceDir, 'head', attempt, role === 'confirm');
+        if (measured === 'aborted') return done({ verdict: 'skip', reason: 'interrupted', runs: 0 }, 0, []);
+        if (!('reports' in measured)) {
+          checkouts.delete(c.sha);
+          await co.remove();
+          return done(
+            { verdict: 'skip', reason: `did not start or measure: ${redactText(measured.message)}`, runs: 0 },
+            0,
+            [],
+          );
+        }
+        const all = [...(candidateReports.get(c.sha) ?? []), ...measured.reports];
+        candidateReports.set(c.sha, all);
+        const differences = metricDifferences(baseline, all, config.analysis.confidence);
+        const { verdict, decidedBy } = decideDifferences(differences, false);
+        const d =
+          differences.find((x) => x.metric === decidedBy?.metric) ??
+          differences.find((x) => x.metric === 'heapUsed');
+        return done(
+          {
+            verdict: verdict === 'error' ? 'skip' : verdict,
+            reason: decidedBy?.reason ?? 'no metric measured',
+            runs: all.length,
+            ...(d
+              ? { growth: { metric: d.metric, unit: d.unit, mean: d.mean, low: d.low, high: d.high } }
+              : {}),
+          },
+          measured.ms,
+          measured.runDirs,
+        );
+      };
+      search = await searchFirstBad(commits, measurer, {
+        maxSteps,
+        signal: options.signal,
+        onStep: (s) =>
+          emit({ kind: 'step', step: stepReport(s, commits, stepExtras), open: s.firstBad - s.lastGood - 1 }),
+      });
+      if (search.outcome === 'aborted') aborted = true;
+    }
+  } catch (err) {
+    if (!(err instanceof GitError)) throw err;
+    failure = { message: err.message, logTail: [] };
+  } finally {
+    for (const co of checkouts.values()) await co.remove();
+    checkouts.clear();
+  }
+  if (goodLeaks !== null) {
+    throw new UsageError(
+      `--good ${good.ref} (${good.sha.slice(0, 12)}) leaks too: ${redactText(goodLeaks)}; give an older revision without the leak`,
+    );
+  }
+
+  const steps = search ? search.steps.map((s) => stepReport(s, commits, stepExtras)) : [];
+  const outcome: BisectOutcome = aborted
+    ? 'aborted'
+    : failure
+      ? 'error'
+      : search
+        ? search.outcome === 'bad-unmeasurable'
+          ? 'error'
+          : search.outcome
+        : 'error';
+  if (!failure && search?.outcome === 'bad-unmeasurable') {
+    failure = { message: `the bad revision could not be measured: ${steps[0]?.reason ?? ''}`, logTail: [] };
+  }
+  const named = outcome === 'found' || outcome === 'range';
+  const firstBadIndex = search?.firstBad ?? commits.length - 1;
+  const lastGoodIndex = search?.lastGood ?? -1;
+  const firstBad = outcome === 'found' ? (commits[firstBadIndex] ?? null) : null;
+  const lastGoodSha = lastGoodIndex < 0 ? good.sha : (commits[lastGoodIndex] as Candidate).sha;
+  const range = named
+    ? {
+        lastGood: lastGoodSha,
+        firstBad: (commits[firstBadIndex] as Candidate).sha,
+        commits: commits.slice(lastGoodIndex + 1, firstBadIndex + 1),
+      }
+    : null;
+  // The dependencies the named change (or range) moved, read from the two revisions' lock files.
+  const dependencies = range
+    ? await dependencyChanges(
+        commitReader(topLevel, range.lastGood),
+        commitReader(topLevel, range.firstBad),
+        relDir,
+      )
+    : undefined;
+  const badReports = range ? (candidateReports.get(range.firstBad) ?? []) : [];
+  const lastReport = badReports[badReports.length - 1];
+  const blame = range ? blameSentence(packagesInFindings(lastReport?.findings), dependencies) : null;
+  const exitCode =
+    outcome === 'aborted'
+      ? EXIT.interrupted
+      : outcome === 'error'
+        ? EXIT.infrastructure
+        : named
+          ? EXIT.leak
+          : EXIT.pass;
+  const report: BisectReport = {
+    schemaVersion: BISECT_SCHEMA_VERSION,
+    kind: 'bisect',
+    tool: { name: 'leakcheck', version: options.version ?? '0.0.0' },
+    createdAt: new Date().toISOString(),
+    outcome,
+    exitCode,
+    summary: summarise(outcome, firstBad, range, search, failure, blame),
+    good: { ref: options.good, sha: good.sha },
+    bad: { ref: options.bad ?? 'HEAD', sha: bad.sha },
+    firstParent,
+    commits: commits.length,
+    firstBad,
+    range,
+    steps,
+    skipped: (search?.skipped ?? []).map((i) => {
+      const c = commits[i] as Candidate;
+      return { sha: c.sha, reason: [...steps].reverse().find((s) => s.sha === c.sha)?.reason ?? '' };
+    }),
+    unsure: (search?.unsure ?? []).map((i) => (commits[i] as Candidate).sha),
+    baseline: { runs: baseline.length, verdicts: baseline.map((r) => r.verdict) },
+    ...(dependencies ? { dependencies } : {}),
+    ...(blame ? { blame } : {}),
+    findings: (lastReport?.findings ?? []).slice(0, 5),
+    budget: { maxSteps, used: steps.length, spent: search?.budgetSpent ?? false },
+    perRun: {
+      runs,
+      warmupSeconds: config.run.warmupSeconds / runs,
+      durationSeconds: config.run.durationSeconds / runs,
+    },
+    ...(failure ? { failure } : {}),
+    warnings,
+    timings: {
+      installMs: installs.reduce((s, i) => s + i.ms, 0),
+      measureMs: Math.round(measureMs),
+      totalMs: Math.round(performance.now() - started),
+    },
+  };
+  const reportFile = path.join(outDir, 'bisect.json');
+  fs.writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n');
+  return { report, outDir, reportFile };
+}
+
+/**
+ * Heap snapshots cost seconds per run and only serve the named commit's retainer paths: they are
+ * taken on the boundary's confirmation ('auto', or as configured), never on the other steps
+ * unless the configuration says 'always'.
+ */
+function withSnapshots(config: Config, wanted: boolean): Config {
+  if (wanted || config.attribution.snapshots === 'always') return config;
+  return { ...config, attribution: { ...config.attribution, snapshots: 'never' } };
+}
+
+function prefix(f: MeasureFailure, what: string): MeasureFailure {
+  return { ...f, message: `${what}: ${f.message}` };
+}
+
+async function resolveRef(dir: string, ref: string, flag: string): Promise<Revision> {
+  try {
+    const sha = (await git(dir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).stdout.trim();
+    return { ref, sha };
+  } catch {
+    throw new UsageError(
+      `${flag} ${ref}: no such branch or commit here (in CI, fetch the history: fetch-depth: 0)`,
+    );
+  }
+}
+
+/** The commits after `good` up to `bad`, oldest first. */
+async function listCommits(
+  dir: string,
+  good: string,
+  bad: string,
+  firstParent: boolean,
+): Promise<Candidate[]> {
+  const args = ['log', '--reverse', '--format=%H%x1f%s%x1f%an%x1f%aI%x1e'];
+  if (firstParent) args.push('--first-parent');
+  else args.push('--topo-order');
+  args.push(`${good}..${bad}`);
+  const out = (await git(dir, args)).stdout;
+  return out
+    .split('\x1e')
+    .map((r) => r.trim())
+    .filter((r) => r.length > 0)
+    .map((r) => {
+      const [sha = '', subject = '', author = '', date = ''] = r.split('\x1f');
+      return { sha, subject: redactText(subject), author: redactText(author), date };
+    });
+}
+
+function stepReport(
+  s: SearchStep,
+  commits: readonly Candidate[],
+  extras: ReadonlyMap<string, { installMs: number; ms: number; runDirs: string[] }>,
+): BisectStepReport {
+  const c = commits[s.index] as Candidate;
+  const extra = extras.get(`${s.sha} ${s.attempt}`);
+  return {
+    step: s.step,
+    sha: s.sha,
+    subject: c.subject,
+    position: s.index + 1,
+    role: s.role,
+    attempt: s.attempt,
+    verdict: s.measurement.verdict,
+    reason: s.measurement.reason,
+    runs: s.measurement.runs,
+    ...(s.measurement.growth ? { growth: s.measurement.growth } : {}),
+    open: { lastGood: s.lastGood + 1, firstBad: s.firstBad + 1 },
+    installMs: Math.round(extra?.installMs ?? 0),
+    ms: Math.round(extra?.ms ?? 0),
+    runDirs: extra?.runDirs ?? [],
+  };
+}
+
+function summarise(
+  outcome: BisectOutcome,
+  firstBad: Candidate | null,
+  range: BisectReport['range'],
+  search: SearchResult | null,
+  failure: MeasureFailure | undefined,
+  blame: string | null,
+): string {
+  const tail = blame ? `; ${blame}` : '';
+  switch (outcome) {
+    case 'found':
+      return `FIRST LEAKING COMMIT: ${(firstBad as Candidate).sha.slice(0, 12)} ${(firstBad as Candidate).subject}${tail}`;
+    case 'range': {
+      const n = range?.commits.length ?? 0;
+      const why =
+        search?.budgetSpent === true
+          ? 'the step budget ran out (raise --max-steps)'
+          : [
+              search && search.skipped.length > 0
+                ? `${search.skipped.length} commit(s) could not be measured`
+                : '',
+              search && search.unsure.length > 0 ? `${search.unsure.length} stayed inconclusive` : '',
+            ]
+              .filter(Boolean)
+              .join(', ') || 'the boundary was not confirmed';
+      return `LEAK ADDED IN A RANGE: one of ${n} commit(s) after ${(range?.lastGood ?? '').slice(0, 12)} up to ${(range?.firstBad ?? '').slice(0, 12)} (${why})${tail}`;
+    }
+    case 'bad-clean':
+      return 'NO LEAK: the bad revision adds no growth over the good one';
+    case 'bad-unsure':
+      return 'INCONCLUSIVE: the bad revision does not clearly leak against the good one, even measured again; nothing to search';
+    case 'aborted':
+      return 'no result: the bisect was interrupted';
+    default:
+      return `no result: ${failure?.message ?? 'a step failed'}`;
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * `leakcheck bisect --good <ref> [--bad <ref>] [run options] -- <command...>`: find the first
+ * commit between a good and a bad revision that adds a leak.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command } from 'commander';
+import { formatNumber, formatRateWithInterval } from '../analysis/format';
+import { bisectLeak, DEFAULT_RUNS, type BisectEvent } from '../bisect/run';
+import { renderBisectMarkdown, renderBisectTerminal } from '../bisect/render';
+import { GitError } from '../compare/git';
+import { loadConfig } from '../config/load';
+import { EXIT } from '../pipeline';
+import { addRunFlags } from './compare';
+import { reportUsageError } from './errors';
+import { positiveInt, positiveNumber } from './options';
+import { overridesFromFlags } from './run';
+import { toolVersion } from './version';
+
+type RunFlagsOf = Parameters<typeof overridesFromFlags>[0];
+
+interface BisectFlags extends RunFlagsOf {
+  good: string;
+  bad?: string;
+  install?: string;
+  installTimeout?: number;
+  allCommits?: boolean;
+  maxSteps?: number;
+  runs: number;
+  markdown?: string;
+}
+
+/** Registers the `bisect` command, with the `run` flags compare takes (except --fail-on). */
+export function registerBisect(program: Command): void {
+  const command = program
+    .command('bisect')
+    .description(
+      'find the first commit between a good and a bad revision that adds a leak (each step measured against the good revision)',
+    )
+    .argument('[command...]', 'the command that starts the service (after --), e.g. -- node server.js')
+    .requiredOption('--good <ref>', 'a revision without the leak (branch, tag or commit)')
+    .option('--bad <ref>', 'a revision with the leak (default HEAD)')
+    .option(
+      '--install <command>',
+      'install command for each checkout (default: npm ci, pnpm or yarn by lock file; "none" for none)',
+    )
+    .option('--install-timeout <seconds>', 'bound on each install (default 600)', positiveNumber)
+    .option('--all-commits', 'search every commit, not only the first-parent line of the bad revision')
+    .option(
+      '--max-steps <n>',
+      'most measured steps (default ⌈log2(commits)⌉ + 3); then the smallest range is named',
+      positiveInt,
+    )
+    .option(
+      '--runs <n>',
+      `runs per measured revision (default ${DEFAULT_RUNS}); each gets 1/n of --warmup and --duration`,
+      positiveInt,
+      DEFAULT_RUNS,
+    )
+    .option('--markdown <file>', 'also write the result as Markdown to this file');
+  addRunFlags(command, ['--fail-on']);
+  command.action(async (args: string[], flags: BisectFlags) => {
+    try {
+      await bisectCommand(args, flags);
+    } catch (err) {
+      if (err instanceof GitError) {
+        process.stderr.write(`leakcheck: ${err.message}\n`);
+        process.exitCode = EXIT.infrastructure;
+        return;
+      }
+      reportUsageError(err);
+    }
+  });
+}
+
+async function bisectCommand(args: string[], flags: BisectFlags): Promise<void> {
+  const loaded = await loadConfig({
+    cwd: process.cwd(),
+    explicitFile: flags.config,
+    overrides: overridesFromFlags(flags),
+  });
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write('\nleakcheck: stopping, removing the worktrees (Ctrl-C again to force)\n');
+      controller.abort();
+    } else {
+      process.exit(EXIT.interrupted);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const say = (text: string): void => {
+    if (flags.progress && !flags.json) process.stderr.write(`leakcheck: ${text}\n`);
+  };
+  try {
+    const result = await bisectLeak(loaded.config, {
+      good: flags.good,
+      bad: flags.bad,
+      baseDir: loaded.baseDir,
+      command: args.length > 0 ? args : undefined,
+      install: flags.install,
+      installTimeoutMs: flags.installTimeout === undefined ? undefined : flags.installTimeout * 1000,
+      allCommits: flags.allCommits,
+      maxSteps: flags.maxSteps,
+      runs: flags.runs,
+      version: toolVersion(),
+      signal: controller.signal,
+      onEvent: (e) => {
+        const text = eventText(e);
+        if (text) say(text);
+      },
+    });
+    if (flags.markdown) {
+      const file = path.resolve(flags.markdown);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, renderBisectMarkdown(result.report));
+    }
+    if (flags.json) process.stdout.write(JSON.stringify(result.report, null, 2) + '\n');
+    else
+      process.stdout.write(
+        renderBisectTerminal(result.report, { reportFile: displayPath(result.reportFile) }),
+      );
+    process.exitCode = result.report.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function eventText(e: BisectEvent): string | null {
+  switch (e.kind) {
+    case 'range':
+      return `${e.commits} commits to search (${e.firstParent ? 'first-parent' : 'all commits'}), at most ${e.maxSteps} steps`;
+    case 'baseline':
+      return `measuring the good revision ${e.sha.slice(0, 12)} (reused by every step)`;
+    case 'install':
+      return e.command ? `  installing ${e.sha.slice(0, 12)}: ${e.command}` : null;
+    case 'run':
+      return null;
+    case 'step': {
+      const s = e.step;
+      const growth = s.growth
+        ? formatRateWithInterval(s.growth.mean, s.growth.low, s.growth.high, s.growth.unit, 0.95)
+        : s.reason;
+      return (
+        `step ${s.step}: ${s.sha.slice(0, 12)} (${s.role}) ${s.verdict}: ${growth}; ` +
+        `${e.open} commit(s) left between, ${formatNumber(s.ms / 1000, 1)} s`
+      );
+    }
+  }
+}
+
+function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel.startsWith('..') ? file : rel;
+}

@@ -1,0 +1,172 @@
+/**
+ * `leakcheck bisect` on the throw-away repository of test/e2e/bisect-repo.ts: the commit that adds
+ * a leak in the service's code is found among 20; on the deps branch the commit that only moves
+ * leaky-lib 1.0.0 → 1.0.1 is found and the package and both versions are named (and `compare`
+ * says the same of that change); a good revision that leaks is a usage error (exit 2); a bad
+ * revision that does not leak ends with exit 0. Each run is 1 s warm-up + 5 s measured (--warmup 2
+ * --duration 10 over 2 runs per revision). Worktrees and target processes are gone afterwards.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { BisectReport } from '../../src/bisect/report';
+import type { CompareReport } from '../../src/compare/report';
+import { makeBisectRepo, type BisectRepo } from './bisect-repo';
+import { leftoverTargets, runCli } from './helpers';
+
+const WINDOWS = ['--warmup', '2', '--duration', '10'];
+let repo: BisectRepo;
+
+function git(...args: string[]): string {
+  return execFileSync('git', args, { cwd: repo.dir, encoding: 'utf8', timeout: 60_000 });
+}
+
+function worktrees(): number {
+  return git('worktree', 'list', '--porcelain')
+    .split('\n')
+    .filter((l) => l.startsWith('worktree ')).length;
+}
+
+function baseTemps(): Set<string> {
+  return new Set(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('leakcheck-base-')));
+}
+
+async function bisect(
+  args: string[],
+  timeoutMs = 420_000,
+): Promise<{ code: number | null; stdout: string; stderr: string; report: BisectReport | null }> {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-bisect-out-'));
+  const run = await runCli(['bisect', ...args, ...WINDOWS, '--out', out, '--no-progress'], {
+    cwd: repo.dir,
+    timeoutMs,
+  });
+  const file = path.join(out, 'bisect.json');
+  const report = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as BisectReport) : null;
+  fs.rmSync(out, { recursive: true, force: true });
+  return { ...run, report };
+}
+
+beforeAll(() => {
+  repo = makeBisectRepo({ commits: 20, leakAt: 11, depCommits: 6, depLeakAt: 4 });
+}, 180_000);
+
+afterAll(() => {
+  repo?.remove();
+  expect(leftoverTargets()).toEqual([]);
+});
+
+test('finds the commit that adds a leak in the service code among 20, within ⌈log2 20⌉ + 3 steps', async () => {
+  const before = baseTemps();
+  const run = await bisect(['--good', 'good', '--bad', 'main']);
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(1);
+  const report = run.report as BisectReport;
+  expect(report.outcome).toBe('found');
+  expect(report.firstBad?.sha).toBe(repo.leakCommit);
+  expect(report.firstBad?.subject).toBe('keep a request history for debugging (11)');
+  expect(report.range?.commits.map((c) => c.sha)).toEqual([repo.leakCommit]);
+  expect(report.steps.length).toBeLessThanOrEqual(Math.ceil(Math.log2(20)) + 3);
+  // The bad revision first; the named commit measured again before it was named.
+  expect(report.steps[0]).toMatchObject({ role: 'bad', sha: repo.main[19], verdict: 'leak' });
+  expect(report.steps.filter((s) => s.sha === repo.leakCommit && s.role === 'confirm')).toHaveLength(1);
+  expect(report.steps.find((s) => s.sha === repo.leakCommit && s.role === 'confirm')?.verdict).toBe('leak');
+  expect(report.dependencies?.changed).toEqual([]);
+  expect(report.findings.some((f) => f.kind === 'allocation-site' && f.file?.endsWith('server.js'))).toBe(
+    true,
+  );
+  expect(run.stdout).toMatch(/^\nFIRST LEAKING COMMIT {2}[0-9a-f]{12} keep a request history/);
+  expect(worktrees()).toBe(1);
+  expect([...baseTemps()].filter((n) => !before.has(n))).toEqual([]);
+});
+
+test('a leak that only a dependency bump brings: the commit, the package and both versions', async () => {
+  const run = await bisect(['--good', 'good', '--bad', 'deps']);
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(1);
+  const report = run.report as BisectReport;
+  expect(report.outcome).toBe('found');
+  expect(report.firstBad?.sha).toBe(repo.depLeakCommit);
+  expect(report.dependencies?.changed).toEqual([
+    { name: 'leaky-lib', from: '1.0.0', to: '1.0.1', direct: true },
+  ]);
+  const site = report.findings.find((f) => f.kind === 'allocation-site' && f.package);
+  expect(site?.package).toMatchObject({ name: 'leaky-lib', version: '1.0.1', file: 'index.js' });
+  expect(site?.title).toMatch(
+    /^leaky-lib@1\.0\.1 index\.js:\d+ \(tag\) allocates .* called from handle \(server\.js:\d+\)$/,
+  );
+  expect(report.summary).toContain(
+    'growth allocated inside leaky-lib, changed 1.0.0 → 1.0.1 in this change; the project was on leaky-lib@1.0.0 before',
+  );
+  expect(run.stdout).toMatch(/leaky-lib +1\.0\.0 → 1\.0\.1 {2}direct/);
+  expect(worktrees()).toBe(1);
+});
+
+test('compare names the dependency change too (base: the commit before the bump)', async () => {
+  git('checkout', '-q', 'deps');
+  // compare measures the head where it is: installed, as a developer's checkout would be.
+  execFileSync('npm', ['ci', '--offline', '--no-audit', '--no-fund'], { cwd: repo.dir, timeout: 120_000 });
+  try {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-bisect-out-'));
+    const run = await runCli(
+      [
+        'compare',
+        '--base',
+        `${repo.depLeakCommit}~1`,
+        ...WINDOWS,
+        '--pairs',
+        '2',
+        '--out',
+        out,
+        '--no-progress',
+      ],
+      { cwd: repo.dir, timeoutMs: 240_000 },
+    );
+    const report = JSON.parse(fs.readFileSync(path.join(out, 'compare.json'), 'utf8')) as CompareReport;
+    fs.rmSync(out, { recursive: true, force: true });
+    expect(run.code).toBe(1);
+    expect(report.dependencies?.changed).toEqual([
+      { name: 'leaky-lib', from: '1.0.0', to: '1.0.1', direct: true },
+    ]);
+    expect(report.summary).toContain(
+      'growth allocated inside leaky-lib, changed 1.0.0 → 1.0.1 in this change',
+    );
+    expect(run.stdout).toMatch(/dependencies changed, base → head/);
+  } finally {
+    fs.rmSync(path.join(repo.dir, 'node_modules'), { recursive: true, force: true });
+    git('checkout', '-q', 'main');
+  }
+});
+
+test('a good revision that leaks too is a usage error: one line, exit 2, no worktree left', async () => {
+  const run = await bisect(['--good', repo.main[12] as string, '--bad', 'main'], 120_000);
+  expect(run.code).toBe(2);
+  expect(run.stderr).toMatch(
+    /^leakcheck: --good [0-9a-f]{40} \([0-9a-f]{12}\) leaks too: .*give an older revision without the leak\n$/,
+  );
+  expect(worktrees()).toBe(1);
+});
+
+test('a bad revision that does not leak after all: exit 0 after one step', async () => {
+  const run = await bisect(['--good', 'good', '--bad', repo.main[8] as string], 180_000);
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  expect(run.report?.outcome).toBe('bad-clean');
+  expect(run.report?.steps).toHaveLength(1);
+  expect(run.report?.firstBad).toBeNull();
+  expect(run.stdout).toMatch(/^\nNO LEAK {2}the bad revision adds no growth/);
+  expect(worktrees()).toBe(1);
+});
+
+test('bad input: an unknown ref, and a good revision after the bad one', async () => {
+  const unknown = await bisect(['--good', 'no-such-ref'], 30_000);
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toBe(
+    'leakcheck: --good no-such-ref: no such branch or commit here (in CI, fetch the history: fetch-depth: 0)\n',
+  );
+  const reversed = await bisect(['--good', 'main', '--bad', 'good'], 30_000);
+  expect(reversed.code).toBe(2);
+  expect(reversed.stderr).toBe(
+    'leakcheck: --good main is not an ancestor of --bad good: nothing between them to search\n',
+  );
+});
