@@ -3,6 +3,7 @@
  * and growth) and Markdown for a comment. Pure; commit subjects and package names come from the
  * repository and are escaped in Markdown.
  */
+import { REQUESTS } from '../analysis/axis';
 import { formatNumber, formatRateWithInterval } from '../analysis/format';
 import { dependencyLines, dependencyMarkdown } from '../deps/render';
 import { escapeMarkdown } from '../report/escape';
@@ -38,7 +39,14 @@ function sentence(report: BisectReport): string {
 
 function growthText(s: BisectStepReport, confidence = 0.95): string {
   if (!s.growth) return '';
-  return formatRateWithInterval(s.growth.mean, s.growth.low, s.growth.high, s.growth.unit, confidence);
+  return formatRateWithInterval(
+    s.growth.mean,
+    s.growth.low,
+    s.growth.high,
+    s.growth.unit,
+    confidence,
+    REQUESTS,
+  );
 }
 
 function roleText(s: BisectStepReport): string {

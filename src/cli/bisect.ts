@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { REQUESTS } from '../analysis/axis';
 import { formatNumber, formatRateWithInterval } from '../analysis/format';
 import { bisectLeak, DEFAULT_RUNS, type BisectEvent } from '../bisect/run';
 import { renderBisectMarkdown, renderBisectTerminal } from '../bisect/render';
@@ -143,7 +144,7 @@ function eventText(e: BisectEvent): string | null {
     case 'step': {
       const s = e.step;
       const growth = s.growth
-        ? formatRateWithInterval(s.growth.mean, s.growth.low, s.growth.high, s.growth.unit, 0.95)
+        ? formatRateWithInterval(s.growth.mean, s.growth.low, s.growth.high, s.growth.unit, 0.95, REQUESTS)
         : s.reason;
       return (
         `step ${s.step}: ${s.sha.slice(0, 12)} (${s.role}) ${s.verdict}: ${growth}; ` +

@@ -65,6 +65,20 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       interrupted: 'interrupted (Ctrl-C)',
     },
   },
+  bisect: {
+    examples: [
+      'leakcheck bisect --good v1.4.0 -- node server.js',
+      'leakcheck bisect --good v1.4.0 --bad main --install "npm ci" --max-steps 10 -- npm start',
+      'leakcheck bisect --good 3f2a9c1 --all-commits --markdown bisect.md --json -- node server.js',
+    ],
+    exits: {
+      pass: 'the bad revision does not leak against the good one (or not clearly)',
+      leak: 'a first leaking commit, or the range it lies in, is named',
+      usage: 'bad flag, config or ref; the good revision is not an ancestor of the bad one, or leaks too',
+      infrastructure: 'the good or bad revision could not be installed or measured, or git failed',
+      interrupted: 'interrupted (Ctrl-C); worktrees removed',
+    },
+  },
   traffic: {
     examples: ['leakcheck traffic import access.log -o traffic.json'],
     exits: { pass: 'done', usage: 'bad flag or unknown subcommand' },
@@ -106,7 +120,7 @@ const SHARED_EXITS: CommandHelp['exits'] = Object.fromEntries(
 /** Where the full documentation is (the README ships in the package). */
 export const DOCS_POINTER =
   'Documentation: the README (node_modules/leakcheck/README.md, or the repository front page) covers\n' +
-  'configuration, traffic replay, the GitHub Action, compare, watch and alerts.';
+  'configuration, traffic replay, the GitHub Action, compare, bisect, watch and alerts.';
 
 /** The text shown after a command's options. */
 export function helpText(name: string): string {

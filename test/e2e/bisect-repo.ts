@@ -5,7 +5,7 @@
  * change harmless things. A `deps` branch from `good` adds the dependency leaky-lib@1.0.0 (packed
  * with `npm pack` from fixtures/bisect/leaky-lib, referenced as a file: tarball) and, at commit
  * `depLeakAt`, moves it to 1.0.1, which leaks; that commit touches only package.json and the lock
- * file. The service's leak is about 2 KB per request, so a run on a busy machine still grows past
+ * file. The service's leak is about 8 KB per request, so a run on a busy machine still grows past
  * the 1 MB minimum.
  */
 import { execFileSync } from 'node:child_process';
@@ -69,7 +69,7 @@ function server(version: number, leak: boolean, lib: boolean): string {
     "  const url = new URL(req.url || '/', 'http://127.0.0.1');",
     '  served++;',
     leak
-      ? "  history.push({ path: url.pathname, n: served, note: `${url.pathname}#${served}`.padEnd(2048, '.') });"
+      ? "  history.push({ path: url.pathname, n: served, note: `${url.pathname}#${served}`.padEnd(8192, '.') });"
       : '',
     `  const label = ${lib ? 'tag(url.pathname)' : 'url.pathname'};`,
     '  const body = JSON.stringify({ ok: true, version: VERSION, label });',
