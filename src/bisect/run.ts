@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Config } from '../config/schema';
-import { perRunConfig } from '../compare/run';
+import { pairWindow, perRunConfig } from '../compare/run';
 import { git, GitError } from '../compare/git';
 import {
   checkoutRevision,
@@ -21,7 +21,8 @@ import {
 } from '../compare/measure';
 import { commitReader } from '../compare/git';
 import { blameSentence, dependencyChanges, packagesInFindings } from '../deps/changes';
-import { EXIT, UsageError } from '../pipeline';
+import { UsageError } from '../errors';
+import { exitCodeFor } from '../outcome';
 import type { Report } from '../report/report';
 import { redactText } from '../report/redact';
 import {
@@ -341,14 +342,16 @@ export async function bisectLeak(config: Config, options: BisectOptions): Promis
   const badReports = range ? (candidateReports.get(range.firstBad) ?? []) : [];
   const lastReport = badReports[badReports.length - 1];
   const blame = range ? blameSentence(packagesInFindings(lastReport?.findings), dependencies) : null;
-  const exitCode =
-    outcome === 'aborted'
-      ? EXIT.interrupted
-      : outcome === 'error'
-        ? EXIT.infrastructure
-        : named
-          ? EXIT.leak
-          : EXIT.pass;
+  // Naming a commit or range is the bisect's "leak"; the outcome module maps it to the exit code.
+  const verdict =
+    outcome === 'found' || outcome === 'range'
+      ? 'leak'
+      : outcome === 'bad-clean'
+        ? 'pass'
+        : outcome === 'bad-unsure'
+          ? 'inconclusive'
+          : 'error';
+  const exitCode = exitCodeFor(verdict, 'leak', outcome === 'aborted');
   const report: BisectReport = {
     schemaVersion: BISECT_SCHEMA_VERSION,
     kind: 'bisect',
@@ -376,8 +379,8 @@ export async function bisectLeak(config: Config, options: BisectOptions): Promis
     budget: { maxSteps, used: steps.length, spent: search?.budgetSpent ?? false },
     perRun: {
       runs,
-      warmupSeconds: config.run.warmupSeconds / runs,
-      durationSeconds: config.run.durationSeconds / runs,
+      warmupSeconds: pairWindow(config).warmupSeconds / runs,
+      durationSeconds: pairWindow(config).durationSeconds / runs,
     },
     ...(failure ? { failure } : {}),
     warnings,

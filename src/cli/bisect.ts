@@ -9,11 +9,10 @@ import { REQUESTS } from '../analysis/axis';
 import { formatNumber, formatRateWithInterval } from '../analysis/format';
 import { bisectLeak, DEFAULT_RUNS, type BisectEvent } from '../bisect/run';
 import { renderBisectMarkdown, renderBisectTerminal } from '../bisect/render';
-import { GitError } from '../compare/git';
 import { loadConfig } from '../config/load';
-import { EXIT } from '../pipeline';
+import { EXIT } from '../outcome';
 import { addRunFlags } from './compare';
-import { reportUsageError } from './errors';
+import { reportError } from './errors';
 import { positiveInt, positiveNumber } from './options';
 import { overridesFromFlags } from './run';
 import { toolVersion } from './version';
@@ -64,12 +63,8 @@ export function registerBisect(program: Command): void {
     try {
       await bisectCommand(args, flags);
     } catch (err) {
-      if (err instanceof GitError) {
-        process.stderr.write(`leakcheck: ${err.message}\n`);
-        process.exitCode = EXIT.infrastructure;
-        return;
-      }
-      reportUsageError(err);
+      // git failing is a GitError (exit code 3), bad input a UsageError (2): both one line.
+      reportError(err);
     }
   });
 }

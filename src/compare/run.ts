@@ -96,8 +96,12 @@ export function perRunConfig(config: Config, pairs: number, outDir: string): Con
 /**
  * The window the pairs share: the configured fixed window, or the fixed-window defaults (the
  * comparison's pairs measure fixed windows; each one's requests are paired with the other side's).
+ * Bisect's runs use the same.
+ *
+ * @param config - the validated configuration
+ * @returns warm-up and measured seconds of one whole run
  */
-function pairWindow(config: Config): { warmupSeconds: number; durationSeconds: number } {
+export function pairWindow(config: Config): { warmupSeconds: number; durationSeconds: number } {
   const w = measurementWindow(config);
   return w.sequential ? { ...FIXED_WINDOW } : w;
 }

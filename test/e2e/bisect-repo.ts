@@ -68,9 +68,7 @@ function server(version: number, leak: boolean, lib: boolean): string {
     'function handle(req, res) {',
     "  const url = new URL(req.url || '/', 'http://127.0.0.1');",
     '  served++;',
-    leak
-      ? "  history.push({ path: url.pathname, n: served, note: `${url.pathname}#${served}`.padEnd(8192, '.') });"
-      : '',
+    leak ? '  history.push({ path: url.pathname, n: served, slots: new Array(1024).fill(served) });' : '',
     `  const label = ${lib ? 'tag(url.pathname)' : 'url.pathname'};`,
     '  const body = JSON.stringify({ ok: true, version: VERSION, label });',
     '  req.resume();',
