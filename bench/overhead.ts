@@ -168,9 +168,7 @@ export async function measureDetectionCost(
       try {
         const url = withAgent
           ? await waitForReady({ channel, timeoutMs: 15_000 })
-          : await waitForLogPort(
-              path.join('/tmp', `leakcheck-bench-detect-${path.basename(fixtureDir)}.log`),
-            );
+          : await waitForLogPort(log);
         await window(url, 3, options.connections);
         let sampling = withAgent;
         const loop = (async () => {
