@@ -8,7 +8,6 @@ import { Command, Option } from 'commander';
 import { loadConfig } from '../config/load';
 import { compareWithBase, DEFAULT_PAIRS, type CompareStep } from '../compare/run';
 import { renderCompareMarkdown, renderCompareTerminal } from '../compare/render';
-import { EXIT } from '../outcome';
 import { formatNumber } from '../analysis/format';
 import { reportError } from './errors';
 import { positiveInt, positiveNumber } from './options';

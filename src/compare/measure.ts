@@ -9,7 +9,6 @@ import { isMetricName, METRICS } from '../analysis/metrics';
 import type { Config } from '../config/schema';
 import { checkForLeaks, type CheckOptions } from '../pipeline';
 import type { ProcessReport, Report, ReportVerdict } from '../report/report';
-import { redactText } from '../report/redact';
 import { pairedDifference, type MetricDifference, type RunEstimate } from './difference';
 import { addWorktree, type Worktree } from './git';
 import { planInstall, runInstall } from './install';

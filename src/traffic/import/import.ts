@@ -169,7 +169,7 @@ function checkReadableFile(file: string): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ImportError(
-      `${file}: ${code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? 'error'})`}`,
+      `${file}: ${code === 'ENOENT' ? 'file not found' : `cannot be read (${code ?? 'error'})`}`,
     );
   }
   if (stat.isDirectory()) throw new ImportError(`${file}: is a folder; expected a log or HAR file`);
