@@ -109,13 +109,15 @@ export async function addAttribution(
       const snap = report.attribution?.snapshots;
       if (snap && snap.files.length > 0) {
         snap.files = [];
-        report.attribution?.notes.push(
-          "heap snapshots were analysed and deleted (they hold the service's memory, secrets included); --keep-snapshots keeps them",
-        );
+        report.attribution?.notes.push(SNAPSHOTS_DELETED_NOTE);
       }
     }
   }
 }
+
+/** The note a report carries when its heap snapshots were analysed and then deleted. */
+export const SNAPSHOTS_DELETED_NOTE =
+  "heap snapshots were analysed and deleted (they hold the service's memory, secrets included); --keep-snapshots keeps them";
 
 async function attribute(report: Report, raw: unknown, config: Config, outDir: string): Promise<Report> {
   if (!config.attribution.enabled || raw === undefined) return report;
