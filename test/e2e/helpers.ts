@@ -74,9 +74,16 @@ export function survivors(report: Report | null): number[] {
   return [...pids].filter((pid) => {
     try {
       process.kill(pid, 0);
-      return true;
     } catch {
       return false;
+    }
+    // A zombie has exited already: once its parent is gone it waits for PID 1 to reap it, which
+    // is not ours to do (cluster workers whose primary ended first are seen this way).
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    } catch {
+      return true;
     }
   });
 }
