@@ -10,6 +10,7 @@ import { exitCodeFor, VERDICT_SEVERITY, type FailOn } from '../outcome';
 import { requestsNeeded, sequentialReason, type SequentialResult } from '../analysis/sequential';
 import type { RunResult } from '../sampling/run';
 import { metricValue, type Sample } from '../sampling/samples';
+import { dataHeap } from '../sampling/evidence';
 import {
   REPORT_SCHEMA_VERSION,
   type SequentialReport,
@@ -329,6 +330,7 @@ function analyseProcess(
       rss: s.rss,
       sockets: s.sockets,
       fds: s.fds,
+      codeSpace: s.heapUsed - dataHeap(s),
     })),
   };
 }

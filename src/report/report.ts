@@ -52,6 +52,8 @@ export interface ProcessReport {
     rss?: number;
     sockets?: number;
     fds?: number | null;
+    /** Bytes in V8's code spaces (compiled code); the sequential verdict weighs heapUsed less this. */
+    codeSpace?: number;
   }>;
 }
 
