@@ -48,6 +48,8 @@ export interface AutocorrelatedFit {
   rho: number;
   /** Effective degrees of freedom for the slope's t interval. */
   df: number;
+  /** Σ(x − x̄)² of the points fitted (how much the design pins the slope down). */
+  sxx: number;
 }
 
 /** What one look found and decided. */
@@ -97,14 +99,14 @@ export function autocorrelatedFit(
 ): AutocorrelatedFit {
   const line = lineFit(x, y);
   const n = Math.min(x.length, y.length);
-  if (!line) return { estimable: false, n, slope: 0, se: Infinity, rho: 0, df: 1 };
+  if (!line) return { estimable: false, n, slope: 0, se: Infinity, rho: 0, df: 1, sxx: 0 };
   const rho = pooledRho ?? residualAutocorrelation([line.residuals]);
   const inflation = (1 + rho) / (1 - rho);
   const se = Math.sqrt(line.ss / (n - 2) / line.sxx) * Math.sqrt(inflation);
   // The variance estimate from autocorrelated residuals carries fewer degrees of freedom
   // (Bartlett): about (n − 2)(1 − ρ²)/(1 + ρ²).
   const df = Math.max(2, ((n - 2) * (1 - rho * rho)) / (1 + rho * rho));
-  return { estimable: true, n, slope: line.slope, se, rho, df };
+  return { estimable: true, n, slope: line.slope, se, rho, df, sxx: line.sxx };
 }
 
 /** Plain least squares: slope, residuals, their sum of squares and Σ(x − x̄)²; null below 4 points. */
@@ -256,13 +258,18 @@ export function evaluateLook(
   const t = tQuantile(1 - alpha, recent.df);
   const low = recent.slope - t * recent.se;
   const high = recent.slope + t * recent.se;
-  // Still slowing down: recent slope below half the early one, beyond its noise. (With cycles,
-  // the early half's plain slope is the sawtooth's, so only whole cycles count.)
+  // Still slowing down: recent slope below half the early one, beyond the noise. (With cycles,
+  // the early half's plain slope is the sawtooth's, so only whole cycles count.) The early slope's
+  // error is judged by the recent half's noise: a warm-up curve leaves large, correlated
+  // residuals around the early half's line, and taking that curvature for noise would hide the
+  // very slowing-down the check looks for (a clean express process, still settling at 13k
+  // requests, was called a leak that way).
+  const earlySe = recent.sxx > 0 && early.sxx > 0 ? recent.se * Math.sqrt(recent.sxx / early.sxx) : early.se;
   const slowing =
     !cyclic &&
     recent.slope -
       SETTLED_RATIO * early.slope +
-      SETTLING_Z * Math.sqrt(recent.se ** 2 + (SETTLED_RATIO * early.se) ** 2) <
+      SETTLING_Z * Math.sqrt(recent.se ** 2 + (SETTLED_RATIO * earlySe) ** 2) <
       0;
   const settled = !slowing;
   const decision =
@@ -302,7 +309,7 @@ export function cycleMeansFit(
     cy.push(sy / (to - from));
   }
   if (cx.length < MIN_CYCLES) {
-    return { estimable: false, n: cx.length, slope: 0, se: Infinity, rho: 0, df: 1 };
+    return { estimable: false, n: cx.length, slope: 0, se: Infinity, rho: 0, df: 1, sxx: 0 };
   }
   return autocorrelatedFit(cx, cy, 0);
 }

@@ -131,6 +131,29 @@ describe('evaluateLook and sequentialTest', () => {
     expect(look.decision).not.toBe('leak');
   });
 
+  it('does not call a recorded clean express warm-up a leak (the first look of a busy run)', () => {
+    // fixtures/shop-esm-clean with one core busy: heapUsed after GC (kB) over its first 14k
+    // requests. Concave all along (46 B/request early, ~9 recent); the early half's curvature
+    // must not be taken for noise that hides the slowing down.
+    const x = [
+      1172, 1411, 1692, 1976, 2290, 2627, 2982, 3349, 3740, 4141, 4563, 4993, 5449, 5913, 6383, 6863, 7348,
+      7841, 8339, 8847, 9356, 9867, 10383, 10900, 11416, 11934, 12451, 12972, 13494, 14024,
+    ];
+    const kb = [
+      8523, 8566, 8586, 8651, 8666, 8708, 8727, 8748, 8758, 8777, 8792, 8793, 8800, 8815, 8811, 8832, 8836,
+      8828, 8818, 8850, 8838, 8854, 8858, 8867, 8863, 8865, 8870, 8875, 8870, 8893,
+    ];
+    const look = evaluateLook(
+      x,
+      kb.map((v) => v * 1000),
+      1,
+      { threshold: 2, alpha: ALPHA, looks: 10 },
+    );
+    expect(look.low).toBeGreaterThan(2); // the recent slope alone would say leak...
+    expect(look.settled).toBe(false); // ...but it is still slowing down
+    expect(look.decision).toBe('continue');
+  });
+
   it('passes a clean process with warm-up growth', () => {
     expect(verdicts({ slope: 0, burst: 400_000, tail: 30_000 }, 40)).toEqual({
       leak: 0,
