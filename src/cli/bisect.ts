@@ -11,7 +11,8 @@ import { bisectLeak, DEFAULT_RUNS, type BisectEvent } from '../bisect/run';
 import { renderBisectMarkdown, renderBisectTerminal } from '../bisect/render';
 import { loadConfig } from '../config/load';
 import { EXIT } from '../outcome';
-import { addRunFlags } from './compare';
+import { addRunFlags, COMPARE_FORMATS } from './compare';
+import { addFormatAliases, addFormatList, stdoutFormat } from './formats';
 import { reportError } from './errors';
 import { positiveInt, positiveNumber } from './options';
 import { overridesFromFlags } from './run';
@@ -27,6 +28,9 @@ interface BisectFlags extends RunFlagsOf {
   allCommits?: boolean;
   maxSteps?: number;
   runs: number;
+  /** --format: text or json on stdout, markdown as bisect.md in the report folder. */
+  format?: (typeof COMPARE_FORMATS)[number][];
+  /** Deprecated: --format markdown (this file instead of the report folder's). */
   markdown?: string;
 }
 
@@ -56,8 +60,12 @@ export function registerBisect(program: Command): void {
       `runs per measured revision (default ${DEFAULT_RUNS}); each gets 1/n of --warmup and --duration`,
       positiveInt,
       DEFAULT_RUNS,
-    )
-    .option('--markdown <file>', 'also write the result as Markdown to this file');
+    );
+  addFormatList(command, COMPARE_FORMATS, 'markdown writes bisect.md beside bisect.json');
+  addFormatAliases(command, {
+    '--json': '--format json',
+    '--markdown <file>': '--format markdown (writes bisect.md in --out)',
+  });
   addRunFlags(command, ['--fail-on']);
   command.action(async (args: string[], flags: BisectFlags) => {
     try {
@@ -88,8 +96,9 @@ async function bisectCommand(args: string[], flags: BisectFlags): Promise<void> 
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const json = stdoutFormat(flags.format, flags.json) === 'json';
   const say = (text: string): void => {
-    if (flags.progress && !flags.json) process.stderr.write(`leakcheck: ${text}\n`);
+    if (flags.progress && !json) process.stderr.write(`leakcheck: ${text}\n`);
   };
   try {
     const result = await bisectLeak(loaded.config, {
@@ -109,12 +118,16 @@ async function bisectCommand(args: string[], flags: BisectFlags): Promise<void> 
         if (text) say(text);
       },
     });
-    if (flags.markdown) {
-      const file = path.resolve(flags.markdown);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
+    const markdownFiles = [
+      flags.format?.includes('markdown') ? path.join(result.outDir, 'bisect.md') : undefined,
+      flags.markdown, // deprecated: where it says
+    ];
+    for (const file of markdownFiles) {
+      if (file === undefined) continue;
+      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
       fs.writeFileSync(file, renderBisectMarkdown(result.report));
     }
-    if (flags.json) process.stdout.write(JSON.stringify(result.report, null, 2) + '\n');
+    if (json) process.stdout.write(JSON.stringify(result.report, null, 2) + '\n');
     else
       process.stdout.write(
         renderBisectTerminal(result.report, { reportFile: displayPath(result.reportFile) }),

@@ -10,6 +10,7 @@ import { compareWithBase, DEFAULT_PAIRS, type CompareStep } from '../compare/run
 import { renderCompareMarkdown, renderCompareTerminal } from '../compare/render';
 import { formatNumber } from '../analysis/format';
 import { reportError } from './errors';
+import { addFormatAliases, addFormatList, stdoutFormat } from './formats';
 import { positiveInt, positiveNumber } from './options';
 import { handleStopSignals } from './signals';
 import { overridesFromFlags, registerRun } from './run';
@@ -23,8 +24,15 @@ interface CompareFlags extends RunFlagsOf {
   pairs: number;
   install?: string;
   installTimeout?: number;
+  /** --format: text or json on stdout, markdown as compare.md in the report folder. */
+  format?: CompareFormat[];
+  /** Deprecated: --format markdown (this file instead of the report folder's). */
   markdown?: string;
 }
+
+/** What `compare --format` (and `bisect --format`) take. */
+export const COMPARE_FORMATS = ['text', 'json', 'markdown'] as const;
+type CompareFormat = (typeof COMPARE_FORMATS)[number];
 
 /**
  * The `run` flags compare takes, as `run` defines them (parsers, help): those that shape the
@@ -51,7 +59,6 @@ const RUN_FLAGS_FOR_COMPARE = new Set([
   '--timeout',
   '--ready-timeout',
   '--out',
-  '--json',
   '--no-progress',
   '--snapshots',
   '--no-attribution',
@@ -98,8 +105,16 @@ export function registerCompare(program: Command): void {
       '--install <command>',
       'install command for the base checkout (default: npm ci, pnpm or yarn by lock file; "none" for none)',
     )
-    .option('--install-timeout <seconds>', 'bound on the base install (default 600)', positiveNumber)
-    .option('--markdown <file>', 'also write the comparison as Markdown to this file');
+    .option('--install-timeout <seconds>', 'bound on the base install (default 600)', positiveNumber);
+  addFormatList(
+    command,
+    COMPARE_FORMATS,
+    'markdown writes compare.md (a pull-request comment) beside compare.json',
+  );
+  addFormatAliases(command, {
+    '--json': '--format json',
+    '--markdown <file>': '--format markdown (writes compare.md in --out)',
+  });
   addRunFlags(command);
   command.action(async (args: string[], flags: CompareFlags) => {
     try {
@@ -117,9 +132,10 @@ async function compareCommand(args: string[], flags: CompareFlags): Promise<void
     explicitFile: flags.config,
     overrides: overridesFromFlags(flags),
   });
+  const json = stdoutFormat(flags.format, flags.json) === 'json';
   const stop = handleStopSignals('removing the base worktree');
   const say = (text: string): void => {
-    if (flags.progress && !flags.json) process.stderr.write(`leakcheck: ${text}\n`);
+    if (flags.progress && !json) process.stderr.write(`leakcheck: ${text}\n`);
   };
   try {
     const result = await compareWithBase(loaded.config, {
@@ -134,12 +150,16 @@ async function compareCommand(args: string[], flags: CompareFlags): Promise<void
       signal: stop.signal,
       onStep: (step) => say(stepText(step)),
     });
-    if (flags.markdown) {
-      const file = path.resolve(flags.markdown);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
+    const markdownFiles = [
+      flags.format?.includes('markdown') ? path.join(result.outDir, 'compare.md') : undefined,
+      flags.markdown, // deprecated: where it says
+    ];
+    for (const file of markdownFiles) {
+      if (file === undefined) continue;
+      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
       fs.writeFileSync(file, renderCompareMarkdown(result.report, { headReport: result.headReport }));
     }
-    if (flags.json) process.stdout.write(JSON.stringify(result.report, null, 2) + '\n');
+    if (json) process.stdout.write(JSON.stringify(result.report, null, 2) + '\n');
     else
       process.stdout.write(
         renderCompareTerminal(result.report, { reportFile: displayPath(result.reportFile) }),

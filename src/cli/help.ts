@@ -31,13 +31,13 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     examples: [
       'leakcheck run -- node server.js',
       'leakcheck run --url http://127.0.0.1:3000 --ready /health -- npm start',
-      'leakcheck run --replay access.log --input-format combined --out reports -- node server.js',
+      'leakcheck run --replay access.log --input-format combined --out reports --format junit,sarif -- node server.js',
     ],
     exits: RUN_EXITS,
   },
   report: {
     examples: [
-      'leakcheck report .leakcheck/report.json --format md',
+      'leakcheck report .leakcheck/report.json --format markdown',
       'leakcheck report .leakcheck/report.json --format html -o report.html',
       'leakcheck report .leakcheck/report.json --format junit --inconclusive fail -o junit.xml',
     ],
@@ -55,7 +55,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     examples: [
       'leakcheck compare --base origin/main -- node server.js',
       'leakcheck compare --base origin/main --pairs 2 --install "npm ci" -- npm start',
-      'leakcheck compare --base v1.4.0 --markdown compare.md --json -- node server.js',
+      'leakcheck compare --base v1.4.0 --format json,markdown -- node server.js',
     ],
     exits: {
       pass: 'the head grows no more than the base',
@@ -69,7 +69,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     examples: [
       'leakcheck bisect --good v1.4.0 -- node server.js',
       'leakcheck bisect --good v1.4.0 --bad main --install "npm ci" --max-steps 10 -- npm start',
-      'leakcheck bisect --good 3f2a9c1 --all-commits --markdown bisect.md --json -- node server.js',
+      'leakcheck bisect --good 3f2a9c1 --all-commits --format json,markdown -- node server.js',
     ],
     exits: {
       pass: 'the bad revision does not leak against the good one (or not clearly)',

@@ -9,6 +9,7 @@ import { REPORT_FORMATS, renderReport, type ReportFormat } from '../report/rende
 import type { Report } from '../report/report';
 import { parseReport, ReportFormatError } from '../report/validate';
 import { reportError } from './errors';
+import { oneFormat } from './formats';
 import { oneOf } from './options';
 
 interface ReportFlags {
@@ -56,9 +57,12 @@ export function registerReport(program: Command): void {
     .description('render a saved report.json as HTML, Markdown, JUnit XML, SARIF, JSON or text')
     .argument('<report.json>', 'a report written by leakcheck run')
     .addOption(
-      new Option('-f, --format <format>', `output format: ${REPORT_FORMATS.join(', ')}`)
+      new Option(
+        '-f, --format <format>',
+        `output format: ${REPORT_FORMATS.map((f) => (f === 'md' ? 'markdown (md)' : f)).join(', ')}`,
+      )
         .default('text')
-        .argParser(oneOf(...REPORT_FORMATS)),
+        .argParser(oneFormat(...REPORT_FORMATS)),
     )
     .option('-o, --output <file>', 'write to this file instead of stdout')
     .option('--source-root <dir>', 'sarif: folder that file paths are made relative to (the repository root)')
@@ -78,7 +82,7 @@ export function registerReport(program: Command): void {
 }
 
 /**
- * Writes the JUnit and SARIF renderings `leakcheck run --junit/--sarif` asked for.
+ * Writes the JUnit and SARIF renderings `leakcheck run --format junit,sarif` asked for.
  *
  * @param report - the finished run's report
  * @param files - where to write each format (absent: not written)

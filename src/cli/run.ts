@@ -11,7 +11,15 @@ import { writeExtraReports } from './report';
 import { integer, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './options';
 import { toolVersion } from './version';
 import { useColor } from './color';
+import { addFormatAliases, addFormatList, stdoutFormat } from './formats';
 import { addReplayOptions, prepareReplay, replayBanner, type ReplayFlags } from './traffic';
+
+/** What `run --format` takes; markdown and html are written to the report folder in any case. */
+const RUN_FORMATS = ['text', 'json', 'junit', 'sarif', 'markdown', 'html'] as const;
+type RunFormat = (typeof RUN_FORMATS)[number];
+
+/** File names of the formats `run --format` adds to the report folder. */
+export const EXTRA_REPORT_FILES = { junit: 'report.junit.xml', sarif: 'report.sarif' } as const;
 
 interface RunFlags extends ReplayFlags {
   color?: boolean;
@@ -38,8 +46,13 @@ interface RunFlags extends ReplayFlags {
   timeout?: number;
   readyTimeout?: number;
   out?: string;
+  /** --format: text or json on stdout, the others as files in the report folder. */
+  format?: RunFormat[];
+  /** Deprecated: --format json. */
   json?: boolean;
+  /** Deprecated: --format junit (this file instead of the report folder's). */
   junit?: string;
+  /** Deprecated: --format sarif (this file instead of the report folder's). */
   sarif?: string;
   progress: boolean;
   /** False with --no-attribution. */
@@ -141,9 +154,6 @@ export function registerRun(program: Command): void {
     .option('--timeout <seconds>', 'bound on the whole run', positiveNumber)
     .option('--ready-timeout <seconds>', 'bound on the start-up, until the service listens', positiveNumber)
     .option('--out <dir>', 'report directory (default .leakcheck)')
-    .option('--json', 'print report.json to stdout instead of the summary')
-    .option('--junit <file>', 'also write the verdict as JUnit XML (one test case per process and metric)')
-    .option('--sarif <file>', 'also write leaks and their allocation sites as SARIF 2.1.0')
     .option('--no-progress', 'no progress bar')
     .option('--snapshots', 'take three heap snapshots in the measured window, whatever the verdict')
     .option(
@@ -164,7 +174,18 @@ export function registerRun(program: Command): void {
         reportError(err);
       }
     });
-  addReplayOptions(program.commands.find((c) => c.name() === 'run') as Command);
+  const run = program.commands.find((c) => c.name() === 'run') as Command;
+  addFormatList(
+    run,
+    RUN_FORMATS,
+    `junit (one test case per process and metric) and sarif (leaks at their allocating lines) add ${EXTRA_REPORT_FILES.junit} and ${EXTRA_REPORT_FILES.sarif} to the report folder, beside report.json, report.md and report.html`,
+  );
+  addFormatAliases(run, {
+    '--json': '--format json',
+    '--junit <file>': `--format junit (writes ${EXTRA_REPORT_FILES.junit} in --out)`,
+    '--sarif <file>': `--format sarif (writes ${EXTRA_REPORT_FILES.sarif} in --out)`,
+  });
+  addReplayOptions(run);
 }
 
 async function runCommand(command: string[], flags: RunFlags): Promise<void> {
@@ -173,14 +194,15 @@ async function runCommand(command: string[], flags: RunFlags): Promise<void> {
     explicitFile: flags.config,
     overrides: overridesFromFlags(flags),
   });
+  const json = stdoutFormat(flags.format, flags.json) === 'json';
   const replay = flags.replay ? await prepareReplay(flags, loaded.config, process.cwd()) : undefined;
-  if (replay && !flags.json) process.stderr.write(replayBanner(replay, flags.replay as string));
+  if (replay && !json) process.stderr.write(replayBanner(replay, flags.replay as string));
   const stop = handleStopSignals('writing the partial report');
   const progress = createProgress(
-    flags.progress && !flags.json && Boolean(process.stderr.isTTY),
+    flags.progress && !json && Boolean(process.stderr.isTTY),
     loaded.config.run.samples,
     // Without a terminal (CI logs): one line per look instead of a bar.
-    flags.progress && !flags.json && !process.stderr.isTTY,
+    flags.progress && !json && !process.stderr.isTTY,
   );
   try {
     const { report, reportFile } = await checkForLeaks(loaded.config, {
@@ -194,8 +216,13 @@ async function runCommand(command: string[], flags: RunFlags): Promise<void> {
       fidelity: replay?.baseline,
     });
     progress.stop();
+    const outDir = path.dirname(reportFile);
+    const listed = (format: keyof typeof EXTRA_REPORT_FILES): string | undefined =>
+      flags.format?.includes(format) ? path.join(outDir, EXTRA_REPORT_FILES[format]) : undefined;
+    writeExtraReports(report, { junit: listed('junit'), sarif: listed('sarif') });
+    // The deprecated --junit/--sarif <file> still write where they say.
     writeExtraReports(report, { junit: flags.junit, sarif: flags.sarif });
-    if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    if (json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     else
       process.stdout.write(
         renderTerminal(report, {

@@ -25,6 +25,7 @@ import {
 import { LeakcheckError } from '../errors';
 import { EXIT } from '../outcome';
 import { reportError } from './errors';
+import { addFormatAliases, oneFormat } from './formats';
 import { oneOf, positiveInt, positiveNumber } from './options';
 import { toolVersion } from './version';
 import { useColor } from './color';
@@ -48,6 +49,7 @@ interface WatchFlags {
   confidence?: number;
   minSamples?: number;
   format: 'terminal' | 'json' | 'markdown';
+  /** Deprecated: --format json. */
   json?: boolean;
   output?: string;
   timeout: number;
@@ -218,7 +220,7 @@ export function watchAccessFromFlags(flags: WatchFlags): WatchAccessOptions {
 
 /** Registers the `watch` command. */
 export function registerWatch(program: Command): void {
-  program
+  const watch = program
     .command('watch')
     .description('analyse memory trends per instance from Prometheus (range query) and report leaks')
     .requiredOption('--prometheus <url>', 'Prometheus base URL, e.g. http://127.0.0.1:9090')
@@ -272,11 +274,10 @@ export function registerWatch(program: Command): void {
     .option('--confidence <p>', 'confidence level of the statistics (default 0.95)', probability)
     .option('--min-samples <n>', 'fewest points before a verdict (default 8)', positiveInt)
     .addOption(
-      new Option('--format <format>', 'output: terminal, json, markdown')
+      new Option('--format <format>', 'output: text (or terminal), json, markdown')
         .default('terminal')
-        .argParser(oneOf('terminal', 'json', 'markdown')),
+        .argParser(oneFormat('terminal', 'json', 'markdown')),
     )
-    .option('--json', 'same as --format json')
     .option('-o, --output <file>', 'write the output to this file instead of stdout')
     .addOption(
       new Option('--timeout <seconds>', 'bound on each Prometheus request')
@@ -304,6 +305,7 @@ export function registerWatch(program: Command): void {
     .action(async (flags: WatchFlags) => {
       process.exitCode = await watchCommand(flags);
     });
+  addFormatAliases(watch, { '--json': '--format json' });
 }
 
 /** Analysis options from the flags, over the defaults for the chosen metric. */

@@ -20,7 +20,6 @@ describe('leakcheck run writes every report of a leaking fixture', () => {
   let sarif: string;
   beforeAll(async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-reports-'));
-    junit = path.join(dir, 'junit.xml');
     sarif = path.join(dir, 'nested', 'leakcheck.sarif');
     run = await runCli([
       'run',
@@ -28,11 +27,19 @@ describe('leakcheck run writes every report of a leaking fixture', () => {
       fixtureConfig('incident-auth'),
       ...SHORT,
       '--no-attribution',
-      '--junit',
-      junit,
+      '--format',
+      'junit',
+      // The 0.1 spelling: still writes where it says, with a deprecation line.
       '--sarif',
       sarif,
     ]);
+    junit = path.join(run.outDir, 'report.junit.xml');
+  });
+
+  test('the deprecated --sarif says so once on stderr', () => {
+    expect(run.stderr.match(/--sarif is deprecated and goes in 0\.3\.0; use --format sarif/g)).toHaveLength(
+      1,
+    );
   });
 
   test('the run leaks and leaves no process behind', () => {
@@ -58,7 +65,7 @@ describe('leakcheck run writes every report of a leaking fixture', () => {
     for (const svg of svgs) expect(svg.match(/<circle /g)).toHaveLength(samples);
   });
 
-  test('--junit and --sarif files carry the leak', () => {
+  test('--format junit (report.junit.xml) and --sarif <file> carry the leak', () => {
     const xml = fs.readFileSync(junit, 'utf8');
     expect(xml).toMatch(/<testcase classname="leakcheck" name="heapUsed" time="0">\n\s+<failure /);
     expect(xml.match(/<testcase /g)).toHaveLength(run.report?.processes[0]?.metrics.length ?? -1);

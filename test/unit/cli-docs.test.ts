@@ -133,7 +133,36 @@ describe('README command lines', () => {
     );
   });
 
+  test('--format: one vocabulary, lists where a command writes several', () => {
+    expect(
+      parseOnly(['run', '--format', 'json,junit', '--format', 'sarif', '--', 'node', 's.js']),
+    ).toBeNull();
+    expect(parseOnly(['run', '--format', 'text,json', '--', 'node', 's.js'])).toMatch(
+      /text and json both go to stdout/,
+    );
+    expect(parseOnly(['run', '--format', 'xml', '--', 'node', 's.js'])).toMatch(/'xml': expected text, json/);
+    expect(parseOnly(['compare', '--base', 'main', '--format', 'md,json', '--', 'node', 's.js'])).toBeNull();
+    expect(parseOnly(['compare', '--base', 'main', '--format', 'junit', '--', 'node', 's.js'])).toMatch(
+      /'junit': expected/,
+    );
+    expect(parseOnly(['report', 'r.json', '--format', 'markdown'])).toBeNull();
+    expect(
+      parseOnly(['watch', '--prometheus', 'http://p:9090', '--query', 'up', '--format', 'text']),
+    ).toBeNull();
+  });
+
   test('deprecated spellings still parse', () => {
+    expect(
+      parseOnly(['run', '--json', '--junit', 'j.xml', '--sarif', 's.sarif', '--', 'node', 's.js']),
+    ).toBeNull();
+    expect(
+      parseOnly(['compare', '--base', 'main', '--json', '--markdown', 'c.md', '--', 'node', 's.js']),
+    ).toBeNull();
+    expect(
+      parseOnly(['bisect', '--good', 'v1', '--json', '--markdown', 'b.md', '--', 'node', 's.js']),
+    ).toBeNull();
+    expect(parseOnly(['watch', '--prometheus', 'http://p:9090', '--query', 'up', '--json'])).toBeNull();
+    expect(parseOnly(['report', 'r.json', '--format', 'md'])).toBeNull();
     expect(parseOnly(['alerts', '--out', 'rules.yml'])).toBeNull();
     expect(parseOnly(['traffic', 'import', 'a.log', '--format', 'combined'])).toBeNull();
     expect(
