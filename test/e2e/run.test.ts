@@ -2,6 +2,9 @@
  * End to end: the built CLI starts each fixture service, drives real traffic and must reach the
  * fixture's known answer. Windows are kept short for CI; the benchmark runs the defaults.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { expected, fixtureConfig, leftoverTargets, runCli, survivors } from './helpers';
 
 // Short windows so the suite stays within CI's budget; thresholds stay at their defaults.
@@ -79,9 +82,6 @@ describe('failures', () => {
   });
 
   test('bad config: one line naming the field, exit 2', async () => {
-    const fs = await import('node:fs');
-    const os = await import('node:os');
-    const path = await import('node:path');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-cfg-'));
     const file = path.join(dir, 'leakcheck.config.json');
     fs.writeFileSync(file, JSON.stringify({ command: ['node', 'x.js'], traffic: { connections: 'ten' } }));
