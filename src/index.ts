@@ -7,8 +7,15 @@
  * const { report } = await checkForLeaks(config, { baseDir, command: ['node', 'server.js'] });
  * ```
  */
-export { loadConfig, ConfigError, type LoadedConfig } from './config/load';
-export { configSchema, type Config, type ConfigInput } from './config/schema';
+export {
+  loadConfig,
+  ConfigError,
+  publicConfigSchema as configSchema,
+  type ConfigIssues,
+  type ConfigSchema,
+  type LoadedConfig,
+} from './config/load';
+export type { Config, ConfigInput } from './config/types';
 export {
   checkForLeaks,
   buildReport,

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { addAttribution, withAttribution } from './attribution';
 import { analysisOptionsFrom, runOptionsFrom } from './config/adapt';
-import type { Config } from './config/schema';
+import type { Config } from './config/types';
 import { buildReport } from './report/build';
 import { redactReport } from './report/redact';
 import { prepareOutDir, writeReportFiles } from './report/files';

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Config } from '../config/schema';
+import type { Config } from '../config/types';
 import { analyseMetric, type AnalysisOptions } from '../analysis';
 import type { RunOptions, RunResult, RunVerdict } from '../sampling/run';
 import type { Sample } from '../sampling/samples';

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Config } from '../config/schema';
+import type { Config } from '../config/types';
 import { pairWindow, perRunConfig } from '../compare/run';
 import { git, GitError } from '../compare/git';
 import {

@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { formatNumber } from '../analysis/format';
-import type { Config } from '../config/schema';
+import type { Config } from '../config/types';
 import { measurementWindow } from '../config/adapt';
 import { UsageError } from '../errors';
 import { baselineFromModel, type FidelityBaseline } from '../traffic/fidelity';

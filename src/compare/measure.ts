@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMetricName, METRICS } from '../analysis/metrics';
-import type { Config } from '../config/schema';
+import type { Config } from '../config/types';
 import { checkForLeaks, type CheckOptions } from '../pipeline';
 import type { ProcessReport, Report, ReportVerdict } from '../report/report';
 import { pairedDifference, type MetricDifference, type RunEstimate } from './difference';

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REQUESTS } from '../analysis/axis';
 import { formatRate } from '../analysis/format';
-import type { Config } from '../config/schema';
+import type { Config } from '../config/types';
 import { FIXED_WINDOW, measurementWindow } from '../config/adapt';
 import { UsageError } from '../pipeline';
 import { exitCodeFor, type FailOn } from '../outcome';

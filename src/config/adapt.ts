@@ -16,7 +16,7 @@ import { planLooks } from '../sampling/evidence';
 import type { RunOptions, SequentialPlan } from '../sampling/run';
 import type { RateSpec } from '../traffic/pacer';
 import { compileScenario, defaultScenario } from '../traffic/scenario';
-import type { Config } from './schema';
+import type { Config } from './types';
 
 /** Warm-up and window of a fixed-window run when the config gives none (the 0.1 defaults). */
 export const FIXED_WINDOW = { warmupSeconds: 3, durationSeconds: 10 } as const;

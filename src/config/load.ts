@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
-import { configSchema, type Config } from './schema';
+import { configSchema } from './schema';
+import type { Config } from './types';
 import { LeakcheckError } from '../errors';
 
 /** Bad configuration: the message is the one line the user sees. */
@@ -103,15 +103,39 @@ function withoutSchemaKey(raw: unknown): unknown {
   return rest;
 }
 
+/** The part of a schema error that {@link describeIssue} reads (zod's errors have this shape). */
+export interface ConfigIssues {
+  issues: readonly {
+    code: string;
+    path: readonly PropertyKey[];
+    message: string;
+    keys?: readonly string[];
+  }[];
+}
+
+/**
+ * The configuration schema as the library publishes it: the same validator, typed without zod (zod
+ * is bundled into leakcheck, so its types are not installed with it).
+ */
+export interface ConfigSchema {
+  /** The configuration with defaults filled in; throws on invalid input. */
+  parse(data: unknown): Config;
+  /** Like parse, returning the issues instead of throwing. */
+  safeParse(data: unknown): { success: true; data: Config } | { success: false; error: ConfigIssues };
+}
+
+/** {@link ConfigSchema}: validates a configuration as written (exported as `configSchema`). */
+export const publicConfigSchema: ConfigSchema = configSchema;
+
 /** Formats the first schema issue as `<source>: <field>: <what was expected>`. */
-export function describeIssue(source: string, error: z.ZodError): string {
+export function describeIssue(source: string, error: ConfigIssues): string {
   const issue = error.issues[0];
   if (!issue) return `${source}: invalid configuration`;
   const field = issue.path
     .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
     .join('');
   if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((k) => `'${k}'`).join(', ');
+    const keys = (issue.keys ?? []).map((k) => `'${k}'`).join(', ');
     return `${source}: ${field ? field + ': ' : ''}unknown field ${keys}`;
   }
   return `${source}: ${field || '(top level)'}: ${issue.message}`;

@@ -5,7 +5,7 @@
  */
 import { analyseRun, METRIC_NAMES, projectTimeToLimit, type AnalysisOptions } from '../analysis';
 import { analysisOptionsFrom, measurementWindow, sequentialPlan } from '../config/adapt';
-import type { Config } from '../config/schema';
+import type { Config } from '../config/types';
 import { exitCodeFor, VERDICT_SEVERITY, type FailOn } from '../outcome';
 import { requestsNeeded, sequentialReason, type SequentialResult } from '../analysis/sequential';
 import type { RunResult } from '../sampling/run';
