@@ -69,3 +69,27 @@ export function actionReference(): ActionReference {
     return { ref: `${fromGit}@${tag}`, placeholder: false, source: "the git remote of leakcheck's checkout" };
   return { ref: `${OWNER_PLACEHOLDER}/leakcheck@${tag}`, placeholder: true, source: 'placeholder' };
 }
+
+/**
+ * What stops a release from publishing a package whose `init` cannot name the Action: the
+ * `repository` field must name the GitHub repository that publishes it (init reads it from the
+ * installed package; users have no leakcheck checkout), and every `uses: …/leakcheck@vN` in the
+ * README must name the package's major.
+ *
+ * @param pkg - leakcheck's package.json (version, repository)
+ * @param readme - the README's text
+ * @returns one line per problem; empty when the release may go ahead
+ */
+export function releaseProblems(pkg: { version?: string; repository?: unknown }, readme: string): string[] {
+  const problems: string[] = [];
+  if (githubRepoOf(pkg.repository) === null)
+    problems.push(
+      'package.json: "repository" must name the GitHub repository that publishes the Action, e.g. ' +
+        '"github:<owner>/leakcheck" (npm pkg set repository=github:<owner>/leakcheck); init reads it',
+    );
+  const tag = majorTag(pkg.version ?? '0.0.0');
+  for (const m of readme.matchAll(/uses: ([\w.-]+\/leakcheck)@(\S+)/g)) {
+    if (m[2] !== tag) problems.push(`README.md: "uses: ${m[1]}@${m[2]}" should name ${tag}`);
+  }
+  return problems;
+}

@@ -1,4 +1,4 @@
-import { githubRepoOf, majorTag } from '../../src/cli/action-ref';
+import { githubRepoOf, majorTag, releaseProblems } from '../../src/cli/action-ref';
 
 describe('the Action reference init writes', () => {
   test.each([
@@ -22,5 +22,28 @@ describe('the Action reference init writes', () => {
   test('the tag is the package major', () => {
     expect(majorTag('0.1.0')).toBe('v0');
     expect(majorTag('2.3.4')).toBe('v2');
+  });
+});
+
+describe('the release check (npm publish runs it)', () => {
+  const readme = 'x\n      - uses: OWNER/leakcheck@v0 # this repository\n';
+
+  test('a package without a GitHub repository is not published: init could not name the Action', () => {
+    expect(releaseProblems({ version: '0.2.0' }, readme)).toEqual([
+      expect.stringMatching(/^package\.json: "repository" must name the GitHub repository/),
+    ]);
+    expect(
+      releaseProblems({ version: '0.2.0', repository: 'https://gitlab.com/a/b.git' }, readme),
+    ).toHaveLength(1);
+  });
+
+  test('with the repository and the README on the same major, nothing stops it', () => {
+    expect(releaseProblems({ version: '0.2.0', repository: 'github:acme/leakcheck' }, readme)).toEqual([]);
+  });
+
+  test('a README naming another major is caught', () => {
+    expect(releaseProblems({ version: '1.0.0', repository: 'github:acme/leakcheck' }, readme)).toEqual([
+      'README.md: "uses: OWNER/leakcheck@v0" should name v1',
+    ]);
   });
 });
