@@ -3,6 +3,7 @@ import { axisNamed } from '../analysis/axis';
 import { formatBytes, formatConfidence, formatNumber } from '../analysis/format';
 import { growthText, projectionText, rateText } from './view';
 import { barChart } from './chart';
+import { stripControlDeep } from './escape';
 import * as path from 'node:path';
 import type { Finding, ProcessReport, Report } from './report';
 import type { FidelityReport } from '../traffic/fidelity';
@@ -29,8 +30,12 @@ function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
 }
 
-/** Renders the report for a terminal; pure. */
-export function renderTerminal(report: Report, options: TerminalOptions = {}): string {
+/**
+ * Renders the report for a terminal; pure. Every string of the report is stripped of control
+ * sequences first: `leakcheck report` prints report.json files that someone else may have written.
+ */
+export function renderTerminal(untrusted: Report, options: TerminalOptions = {}): string {
+  const report = stripControlDeep(untrusted);
   const c = (key: keyof typeof COLORS, text: string): string =>
     options.color ? `${COLORS[key]}${text}${COLORS.reset}` : text;
   const out: string[] = [];

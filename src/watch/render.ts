@@ -1,6 +1,7 @@
 /**
  * Renderers of a watch report: terminal and Markdown (JSON is the report itself). Pure. Label
- * values and reasons come from the user's Prometheus, so they are escaped for each medium.
+ * values and reasons come from the user's Prometheus, so they are escaped for each medium with the
+ * run report's escaping (src/report/escape.ts): Markdown mentions, references and autolinks neutralised.
  */
 import {
   formatAmount,
@@ -12,6 +13,7 @@ import {
 } from '../analysis';
 import { formatPerHourWithInterval, type InstanceAnalysis } from './analyse';
 import type { WatchReport } from './index';
+import { escapeMarkdown, stripControl } from '../report/escape';
 
 const COLORS = {
   leak: '\x1b[31m',
@@ -28,15 +30,6 @@ export interface WatchTerminalOptions {
 }
 
 /**
- * Drops control characters (ANSI escapes included) so text from Prometheus cannot move the
- * cursor or recolour the terminal.
- */
-function plain(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-}
-
-/**
  * Renders the report for a terminal.
  *
  * @param report - the watch report
@@ -48,12 +41,12 @@ export function renderWatchTerminal(report: WatchReport, options: WatchTerminalO
     options.color ? `${COLORS[key]}${text}${COLORS.reset}` : text;
   const out: string[] = [''];
   out.push(
-    `${c(report.verdict, report.verdict.toUpperCase())}  ${plain(report.summary.replace(/^[A-Z]+: /, ''))}`,
+    `${c(report.verdict, report.verdict.toUpperCase())}  ${stripControl(report.summary.replace(/^[A-Z]+: /, ''))}`,
   );
   out.push('');
-  out.push(`  prometheus  ${plain(report.prometheus)}`);
+  out.push(`  prometheus  ${stripControl(report.prometheus)}`);
   out.push(
-    `  query       ${plain(report.query)}${report.requestsQuery ? `  per request: ${plain(report.requestsQuery)}` : ''}`,
+    `  query       ${stripControl(report.query)}${report.requestsQuery ? `  per request: ${stripControl(report.requestsQuery)}` : ''}`,
   );
   out.push(
     `  range       ${formatDuration(report.range.seconds)} to ${new Date(report.range.end * 1000).toISOString()}, ` +
@@ -62,14 +55,19 @@ export function renderWatchTerminal(report: WatchReport, options: WatchTerminalO
   );
   for (const instance of report.instances) {
     out.push('');
-    out.push(`  ${c(instance.verdict, instance.verdict.toUpperCase().padEnd(12))} ${plain(instance.name)}`);
+    out.push(
+      `  ${c(instance.verdict, instance.verdict.toUpperCase().padEnd(12))} ${stripControl(instance.name)}`,
+    );
     out.push(`    ${c('dim', 'growth')}    ${rates(instance, report)}`);
-    out.push(`    ${c('dim', 'why')}       ${plain(instance.reason)} [${instance.rule}, ${instance.basis}]`);
-    if (instance.projection) out.push(`    ${c('dim', 'limit')}     ${plain(instance.projection.text)}`);
+    out.push(
+      `    ${c('dim', 'why')}       ${stripControl(instance.reason)} [${instance.rule}, ${instance.basis}]`,
+    );
+    if (instance.projection)
+      out.push(`    ${c('dim', 'limit')}     ${stripControl(instance.projection.text)}`);
   }
   if (report.warnings.length > 0) {
     out.push('');
-    for (const w of report.warnings) out.push(`  warning: ${plain(w)}`);
+    for (const w of report.warnings) out.push(`  warning: ${stripControl(w)}`);
   }
   out.push('');
   return out.join('\n');
@@ -89,20 +87,6 @@ function rates(instance: InstanceAnalysis, report: WatchReport): string {
   const current =
     instance.current !== null ? `; now ${formatAmount(instance.current, METRICS[metric].unit)}` : '';
   return parts.join('; ') + current;
-}
-
-/**
- * Escapes text for a Markdown table cell or line: HTML, Markdown punctuation, pipes and newlines.
- *
- * @param text - untrusted text
- * @returns text that renders literally
- */
-export function escapeMarkdown(text: string): string {
-  return plain(text)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/([\\`*_{}[\]()#+!|~])/g, '\\$1');
 }
 
 /**

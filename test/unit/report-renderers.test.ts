@@ -335,6 +335,30 @@ describe('every renderer escapes what came from traffic, logs and the target', (
     );
   });
 
+  /* eslint-disable no-control-regex -- control characters are what is checked */
+  test('text (leakcheck report to a terminal): no control sequence from a report.json', () => {
+    // A report.json someone else wrote: escapes in the command, a warning, a log line, a finding.
+    const ESC = '\u001b]0;pwned\u0007\u001b[2J\u001b[31mred\u009b1m\u202Eevil';
+    for (const r of [evil, evilCrash]) {
+      const hostile = JSON.parse(JSON.stringify(r)) as Report;
+      hostile.target.command = `node ${ESC}.js`;
+      hostile.warnings.push(`warning ${ESC}`);
+      hostile.failure?.logTail.push(`log ${ESC}`);
+      const finding = hostile.findings?.[0];
+      if (finding) finding.title = `grows ${ESC}`;
+      const stored = parseReport(JSON.stringify(hostile), 'report.json');
+      const plain = renderReport(stored, 'text', { color: false });
+      expect(plain).not.toMatch(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E]/);
+      expect(plain).toContain('node red');
+      expect(plain).toContain('warning red');
+      // With colour, the only escapes are leakcheck's own SGR colour codes.
+      const coloured = renderReport(stored, 'text', { color: true });
+      expect(coloured.replace(/\u001b\[\d+m/g, '')).not.toMatch(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/);
+    }
+  });
+
+  /* eslint-enable no-control-regex */
+
   test('junit', () => {
     for (const r of [evil, evilCrash]) {
       const xml = renderJUnit(r);

@@ -167,16 +167,26 @@ describe('watchFleet', () => {
     expect(all.limit).toEqual({ bytes: 3e9 });
   });
 
+  /* eslint-disable no-control-regex -- control characters are what is checked */
   it('follows --fail-on and renders Markdown with label values escaped', async () => {
-    answers.heap = matrix([{ labels: { instance: 'x|<script>`', job: 'api' }, f: growing }]);
+    const hostile = 'ping @octocat #123 https://evil.test \u001b]0;pwned\u0007\u001b[2J';
+    answers.heap = matrix([{ labels: { instance: 'x|<script>`', job: hostile }, f: growing }]);
     const never = await watchFleet(options({ failOn: 'never' }));
     expect(never).toMatchObject({ verdict: 'leak', exitCode: 0 });
     const md = renderWatchMarkdown(never);
     expect(md).toContain('x\\|&lt;script&gt;\\`');
     expect(md).not.toContain('<script>');
+    // Label values are the user's Prometheus's text: no mention, reference, autolink or escape.
+    expect(md).not.toMatch(/@octocat|#123|https:\/\/evil|\u001b|\u0007/);
+    expect(md).toContain('ping @&#8203;octocat #&#8203;123 https:&#8203;//evil.test');
+    const terminal = renderWatchTerminal(never, { color: false });
+    expect(terminal).not.toMatch(/\u001b|\u0007/);
+    expect(terminal).toContain('ping @octocat #123 https://evil.test');
     answers.heap = matrix([{ labels: a, f: flat }]);
     expect((await watchFleet(options({ failOn: 'inconclusive' }))).exitCode).toBe(0);
   });
+
+  /* eslint-enable no-control-regex */
 
   it('is an input error when the query matches nothing or the step gives too many points', async () => {
     answers.heap = matrix([]);
