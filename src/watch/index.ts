@@ -60,6 +60,7 @@ export { analyseInstances, PARALLEL_FROM_POINTS, type ParallelOptions } from './
 export {
   KNOWN_METRICS,
   knownMetricsIn,
+  otelPrometheusName,
   resolveDataSource,
   SOURCE_DEFAULT_QUERY,
   SOURCE_NAMES,

@@ -31,6 +31,37 @@ export interface KnownMetric {
   splitBy: string | null;
 }
 
+/** Prometheus suffixes of OpenTelemetry units (UCUM), as the OpenTelemetry Prometheus exporters write them. */
+const OTEL_UNIT_SUFFIX: Readonly<Record<string, string>> = {
+  By: 'bytes',
+  s: 'seconds',
+  ms: 'milliseconds',
+  '1': 'ratio',
+};
+
+/**
+ * The Prometheus name of an OpenTelemetry instrument or attribute, as the OpenTelemetry
+ * Prometheus exporters write it: characters other than letters, digits and `_` become `_`
+ * (`v8js.memory.heap.used` → `v8js_memory_heap_used`), then the unit's suffix is appended unless
+ * the name already ends in it (`By` → `_bytes`); annotation units (`{object}`) add nothing.
+ *
+ * @param name - the instrument or attribute name (semantic conventions)
+ * @param unit - the instrument's UCUM unit; none for an attribute
+ * @returns the name in Prometheus
+ */
+export function otelPrometheusName(name: string, unit?: string): string {
+  const base = name.replace(/[^a-zA-Z0-9_]/g, '_').replace(/__+/g, '_');
+  const suffix = unit === undefined || /^\{.*\}$/.test(unit) ? undefined : OTEL_UNIT_SUFFIX[unit];
+  return suffix && !base.endsWith(`_${suffix}`) ? `${base}_${suffix}` : base;
+}
+
+/** The OpenTelemetry Node runtime and process instruments `watch` reads (semantic conventions). */
+const OTEL = {
+  heapUsed: otelPrometheusName('v8js.memory.heap.used', 'By'),
+  heapSpace: otelPrometheusName('v8js.heap.space.name'),
+  rss: otelPrometheusName('process.memory.usage', 'By'),
+};
+
 /** Every memory metric `watch` recognises in a query. */
 export const KNOWN_METRICS: readonly KnownMetric[] = [
   {
@@ -79,14 +110,14 @@ export const KNOWN_METRICS: readonly KnownMetric[] = [
   // @opentelemetry/instrumentation-runtime-node (v8js.memory.heap.used, unit By) via the
   // Prometheus exporter, which appends the unit: one series per heap space.
   {
-    name: 'v8js_memory_heap_used_bytes',
+    name: OTEL.heapUsed,
     source: 'otel',
     metric: 'heapUsed',
     sampling: 'scrape-time',
-    splitBy: 'v8js_heap_space_name',
+    splitBy: OTEL.heapSpace,
   },
   {
-    name: 'process_memory_usage_bytes',
+    name: OTEL.rss,
     source: 'otel',
     metric: 'rss',
     sampling: 'scrape-time',
@@ -98,7 +129,7 @@ export const KNOWN_METRICS: readonly KnownMetric[] = [
 export const SOURCE_DEFAULT_QUERY: Readonly<Record<SourceName, string>> = {
   leakcheck: EXPORTER_METRICS.heapAfterGc,
   'prom-client': 'nodejs_heap_size_used_bytes',
-  otel: 'sum without (v8js_heap_space_name) (v8js_memory_heap_used_bytes)',
+  otel: `sum without (${OTEL.heapSpace}) (${OTEL.heapUsed})`,
 };
 
 /** What `watch` concluded about the query's data. */

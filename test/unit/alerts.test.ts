@@ -66,6 +66,27 @@ describe('alertRules', () => {
     }
   });
 
+  it("links every alert to a runbook section that exists in the README (the default base is the README's npm page)", () => {
+    const readme = fs.readFileSync(path.resolve(__dirname, '..', '..', 'README.md'), 'utf8');
+    // GitHub's and npm's heading anchors: lower case, punctuation dropped, spaces to dashes.
+    const anchors = new Set(
+      [...readme.matchAll(/^#{1,6} (.+)$/gm)].map((m) =>
+        (m[1] as string)
+          .toLowerCase()
+          .replace(/[^\w\- ]/g, '')
+          .replace(/ /g, '-'),
+      ),
+    );
+    const group = alertRules({ thresholdPerRequest: 100, runbookBase: 'https://wiki.example.com/leaks#old' })
+      .groups[0] as ReturnType<typeof alertRules>['groups'][number];
+    const links = group.rules.flatMap((r) => ('alert' in r ? [r.annotations?.runbook_url ?? ''] : []));
+    expect(links).toHaveLength(4);
+    for (const link of links) {
+      expect(link).toMatch(/^https:\/\/wiki\.example\.com\/leaks#runbook-/);
+      expect(anchors).toContain(link.split('#')[1]);
+    }
+  });
+
   it('alerts per job, not per instance, when a job stops exporting', () => {
     const group = alertRules({ selector: 'env="prod"' }).groups[0] as ReturnType<
       typeof alertRules

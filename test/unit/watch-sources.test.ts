@@ -6,8 +6,10 @@
 import {
   analyseInstance,
   defaultWatchOptions,
+  KNOWN_METRICS,
   knownMetricsIn,
   lowerEnvelope,
+  otelPrometheusName,
   resolveDataSource,
   type WatchAnalysisOptions,
 } from '../../src/watch';
@@ -85,6 +87,34 @@ describe('metric sources', () => {
     expect(() => resolveDataSource('nodejs_heap_size_used_bytes', 'leakcheck')).toThrow(
       '--source leakcheck: the query reads nodejs_heap_size_used_bytes, which comes from prom-client',
     );
+  });
+});
+
+describe('OpenTelemetry names in Prometheus', () => {
+  it('maps instrument and attribute names the way the OpenTelemetry Prometheus exporters do', () => {
+    expect(otelPrometheusName('v8js.memory.heap.used', 'By')).toBe('v8js_memory_heap_used_bytes');
+    expect(otelPrometheusName('v8js.heap.space.name')).toBe('v8js_heap_space_name');
+    expect(otelPrometheusName('process.memory.usage', 'By')).toBe('process_memory_usage_bytes');
+    expect(otelPrometheusName('nodejs.eventloop.delay.p99', 's')).toBe('nodejs_eventloop_delay_p99_seconds');
+    // No double suffix; annotation units and unknown units add nothing.
+    expect(otelPrometheusName('http.server.request.size_bytes', 'By')).toBe('http_server_request_size_bytes');
+    expect(otelPrometheusName('v8js.gc.count', '{gc}')).toBe('v8js_gc_count');
+    expect(otelPrometheusName('a-b..c', undefined)).toBe('a_b_c');
+  });
+
+  it('recognises the OpenTelemetry Node runtime metrics under their Prometheus names', () => {
+    const otel = KNOWN_METRICS.filter((m) => m.source === 'otel');
+    expect(otel.map((m) => [m.name, m.metric, m.splitBy])).toEqual([
+      ['v8js_memory_heap_used_bytes', 'heapUsed', 'v8js_heap_space_name'],
+      ['process_memory_usage_bytes', 'rss', null],
+    ]);
+    expect(resolveDataSource('process_memory_usage_bytes{job="api"}')).toMatchObject({
+      source: 'otel',
+      metricName: 'process_memory_usage_bytes',
+      sampling: 'scrape-time',
+    });
+    // The dotted instrument name is not a Prometheus name: not recognised as such.
+    expect(knownMetricsIn('v8js.memory.heap.used')).toEqual([]);
   });
 });
 
