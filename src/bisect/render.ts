@@ -7,7 +7,9 @@ import { REQUESTS } from '../analysis/axis';
 import { formatNumber, formatRateWithInterval } from '../analysis/format';
 import { dependencyLines, dependencyMarkdown } from '../deps/render';
 import { escapeMarkdown } from '../report/escape';
-import { markdownTable } from '../report/markdown';
+import { collapsedTable } from '../report/markdown';
+import { terminalTable } from '../report/terminal';
+import type { TextTable } from '../report/view';
 import type { BisectOutcome, BisectReport, BisectStepReport } from './report';
 
 const WORD: Readonly<Record<BisectOutcome, string>> = {
@@ -53,6 +55,21 @@ function roleText(s: BisectStepReport): string {
   return s.role === 'bad' ? 'bad rev' : s.role;
 }
 
+/** The measured steps as one table, for the terminal and for Markdown. */
+function stepTable(report: BisectReport): TextTable {
+  return {
+    headers: ['step', 'commit', 'position', 'why', 'verdict', 'growth over good'],
+    rows: report.steps.map((s) => [
+      String(s.step),
+      short(s.sha),
+      String(s.position),
+      roleText(s),
+      s.verdict,
+      s.verdict === 'skip' ? s.reason : growthText(s),
+    ]),
+  };
+}
+
 /**
  * Terminal text for a bisect.
  *
@@ -78,14 +95,8 @@ export function renderBisectTerminal(report: BisectReport, options: { reportFile
       `${formatNumber(report.timings.installMs / 1000, 1)} s installing, ${formatNumber(report.timings.totalMs / 1000, 1)} s in all`,
   );
   if (report.steps.length > 0) {
-    out.push('');
-    out.push('  step  commit        pos  why        verdict       growth over good');
-    for (const s of report.steps) {
-      out.push(
-        `  ${String(s.step).padStart(4)}  ${short(s.sha)}  ${String(s.position).padStart(3)}  ${roleText(s).padEnd(9)}  ` +
-          `${s.verdict.padEnd(12)}  ${s.verdict === 'skip' ? s.reason : growthText(s)}`,
-      );
-    }
+    // step and position are numbers: aligned right.
+    out.push('', ...terminalTable(stepTable(report), [0, 2]));
   }
   if (report.firstBad) {
     out.push('');
@@ -172,21 +183,7 @@ export function renderBisectMarkdown(report: BisectReport, options: { headingLev
     blocks.push(e(report.failure.message));
   }
   if (report.steps.length > 0) {
-    blocks.push(
-      `<details><summary>Steps (${report.steps.length})</summary>\n\n` +
-        markdownTable({
-          headers: ['#', 'commit', 'position', 'why', 'verdict', 'growth over good'],
-          rows: report.steps.map((s) => [
-            String(s.step),
-            short(s.sha),
-            String(s.position),
-            roleText(s),
-            s.verdict,
-            s.verdict === 'skip' ? s.reason : growthText(s),
-          ]),
-        }) +
-        '\n\n</details>',
-    );
+    blocks.push(collapsedTable(`Steps (${report.steps.length})`, stepTable(report)));
   }
   if (report.warnings.length > 0) blocks.push(report.warnings.map((w) => `- ${e(w)}`).join('\n'));
   return blocks.join('\n\n') + '\n';

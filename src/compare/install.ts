@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { onForcedExit } from '../cleanup';
+import { LOCKFILE_NAMES, type LockfileFormat } from '../deps/lockfile';
 import { installEnvironment } from '../target/environment';
 import { RedactedLog } from '../target/log';
 
@@ -20,18 +21,8 @@ export interface InstallPlan {
   why: string;
 }
 
-/** The package managers leakcheck can install the base with. */
-export type PackageManager = 'npm' | 'pnpm' | 'yarn-classic' | 'yarn-berry' | 'bun';
-
-/** Lock files, in the order they are preferred when a folder holds several and nothing else decides. */
-const LOCK_FILES: ReadonlyArray<[file: string, manager: PackageManager]> = [
-  ['package-lock.json', 'npm'],
-  ['npm-shrinkwrap.json', 'npm'],
-  ['pnpm-lock.yaml', 'pnpm'],
-  ['yarn.lock', 'yarn-classic'], // berry told apart below (its lock file starts with __metadata)
-  ['bun.lock', 'bun'],
-  ['bun.lockb', 'bun'],
-];
+/** The package managers leakcheck can install the base with: one per lock file format. */
+export type PackageManager = LockfileFormat;
 
 /** Clean install from the lock file, failing instead of updating it: each manager's own flag. */
 export const FROZEN_INSTALL: Readonly<Record<PackageManager, string>> = {
@@ -86,10 +77,12 @@ function yarnFlavour(dir: string): PackageManager {
 }
 
 function locksIn(dir: string): { file: string; manager: PackageManager }[] {
-  return LOCK_FILES.filter(([file]) => fs.existsSync(path.join(dir, file))).map(([file, manager]) => ({
-    file,
-    manager: manager === 'yarn-classic' ? yarnFlavour(dir) : manager,
-  }));
+  return LOCKFILE_NAMES.filter(({ file }) => fs.existsSync(path.join(dir, file))).map(
+    ({ file, manager }) => ({
+      file,
+      manager: manager === 'yarn' ? yarnFlavour(dir) : manager,
+    }),
+  );
 }
 
 /**

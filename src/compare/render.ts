@@ -7,7 +7,9 @@ import { REQUESTS } from '../analysis/axis';
 import { formatNumber, formatRate, formatRateWithInterval } from '../analysis/format';
 import { isMetricName, METRICS } from '../analysis/metrics';
 import { escapeMarkdown, markdownCodeBlock } from '../report/escape';
-import { markdownTable, renderMarkdownSummary } from '../report/markdown';
+import { collapsedTable, markdownTable, renderMarkdownSummary } from '../report/markdown';
+import { terminalTable } from '../report/terminal';
+import type { TextTable } from '../report/view';
 import type { Report, ReportVerdict } from '../report/report';
 import { dependencyLines, dependencyMarkdown } from '../deps/render';
 import type { MetricDifference } from './difference';
@@ -49,6 +51,26 @@ function shownDifferences(report: CompareReport): MetricDifference[] {
   return report.differences.filter((d) => d.gating || d.verdict !== 'pass');
 }
 
+/** The per-metric differences as one table, for the terminal and for Markdown. */
+function differenceTable(report: CompareReport, rows: readonly MetricDifference[]): TextTable {
+  return {
+    headers: [
+      'metric',
+      'base',
+      'head',
+      `head − base (${formatNumber(report.settings.confidence * 100)}% CI)`,
+      'verdict',
+    ],
+    rows: rows.map((d) => [
+      label(d.metric),
+      formatRate(d.base.mean, d.unit, REQUESTS),
+      formatRate(d.head.mean, d.unit, REQUESTS),
+      differenceText(d),
+      d.verdict,
+    ]),
+  };
+}
+
 /**
  * Terminal text for a comparison.
  *
@@ -79,14 +101,7 @@ export function renderCompareTerminal(report: CompareReport, options: { reportFi
   }
   const rows = shownDifferences(report);
   if (rows.length > 0) {
-    out.push('');
-    out.push('  metric             base            head            head − base');
-    for (const d of rows) {
-      out.push(
-        `  ${label(d.metric).padEnd(18)} ${formatRate(d.base.mean, d.unit, REQUESTS).padEnd(15)} ` +
-          `${formatRate(d.head.mean, d.unit, REQUESTS).padEnd(15)} ${differenceText(d)}  ${d.verdict}`,
-      );
-    }
+    out.push('', ...terminalTable(differenceTable(report, rows)));
   }
   for (const p of report.preExisting) {
     out.push('');
@@ -156,24 +171,7 @@ export function renderCompareMarkdown(report: CompareReport, options: CompareMar
   const rows = shownDifferences(report);
   if (rows.length > 0) {
     blocks.push(h(1, 'Growth per request, head − base'));
-    blocks.push(
-      markdownTable({
-        headers: [
-          'metric',
-          'base',
-          'head',
-          `head − base (${formatNumber(report.settings.confidence * 100)}% CI)`,
-          'verdict',
-        ],
-        rows: rows.map((d) => [
-          label(d.metric),
-          formatRate(d.base.mean, d.unit, REQUESTS),
-          formatRate(d.head.mean, d.unit, REQUESTS),
-          differenceText(d),
-          d.verdict,
-        ]),
-      }),
-    );
+    blocks.push(markdownTable(differenceTable(report, rows)));
     if (report.decidedBy)
       blocks.push(e(`Decided by ${label(report.decidedBy.metric)}: ${report.decidedBy.reason}`));
   }
@@ -185,19 +183,17 @@ export function renderCompareMarkdown(report: CompareReport, options: CompareMar
   if (deps) blocks.push(deps.trimEnd());
   if (report.runs.length > 0) {
     blocks.push(
-      `<details><summary>Runs (${report.runs.length})</summary>\n\n` +
-        markdownTable({
-          headers: ['#', 'side', 'pair', 'verdict', 'requests', 'seconds'],
-          rows: report.runs.map((r) => [
-            String(r.order),
-            r.side,
-            String(r.pair),
-            r.verdict,
-            formatNumber(r.requests),
-            formatNumber(r.ms / 1000, 1),
-          ]),
-        }) +
-        '\n\n</details>',
+      collapsedTable(`Runs (${report.runs.length})`, {
+        headers: ['#', 'side', 'pair', 'verdict', 'requests', 'seconds'],
+        rows: report.runs.map((r) => [
+          String(r.order),
+          r.side,
+          String(r.pair),
+          r.verdict,
+          formatNumber(r.requests),
+          formatNumber(r.ms / 1000, 1),
+        ]),
+      }),
     );
   }
   if (report.warnings.length > 0) {

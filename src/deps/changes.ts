@@ -75,7 +75,7 @@ export async function findLockfile(
     .join('/')
     .replace(/^\.?\/?$/, '');
   for (;;) {
-    for (const [name] of LOCKFILE_NAMES) {
+    for (const { file: name } of LOCKFILE_NAMES.filter((l) => l.text)) {
       const file = dir ? `${dir}/${name}` : name;
       const text = await read(file);
       if (text !== null) {

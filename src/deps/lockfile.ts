@@ -6,16 +6,29 @@
  */
 import { parse as parseYaml } from 'yaml';
 
-/** The lock file formats read. */
+/** The lock file formats, one per package manager (Yarn 1 and Yarn 2+ write different ones). */
 export type LockfileFormat = 'npm' | 'pnpm' | 'yarn-classic' | 'yarn-berry' | 'bun';
 
-/** Lock file names, nearest-first search order within one folder. */
-export const LOCKFILE_NAMES: ReadonlyArray<[file: string, format: LockfileFormat | 'yarn']> = [
-  ['package-lock.json', 'npm'],
-  ['npm-shrinkwrap.json', 'npm'],
-  ['pnpm-lock.yaml', 'pnpm'],
-  ['yarn.lock', 'yarn'],
-  ['bun.lock', 'bun'],
+/** A lock file name and the manager that writes it. */
+export interface LockfileName {
+  file: string;
+  /** `yarn`: classic or berry, told apart by the file's content or the folder's `.yarnrc.yml`. */
+  manager: 'npm' | 'pnpm' | 'yarn' | 'bun';
+  /** Whether {@link parseLockfile} reads it (bun.lockb is binary: it only names the manager). */
+  text: boolean;
+}
+
+/**
+ * Every lock file name, in the order preferred when a folder holds several: the one list for
+ * dependency changes (compare, bisect) and for choosing the base install (compare).
+ */
+export const LOCKFILE_NAMES: readonly LockfileName[] = [
+  { file: 'package-lock.json', manager: 'npm', text: true },
+  { file: 'npm-shrinkwrap.json', manager: 'npm', text: true },
+  { file: 'pnpm-lock.yaml', manager: 'pnpm', text: true },
+  { file: 'yarn.lock', manager: 'yarn', text: true },
+  { file: 'bun.lock', manager: 'bun', text: true },
+  { file: 'bun.lockb', manager: 'bun', text: false },
 ];
 
 /** The packages one lock file resolves. */

@@ -130,9 +130,7 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
       if (!chart) continue;
       blocks.push(h(1, `Heap after GC over requests served${many ? ` (process ${p.pid})` : ''}`));
       blocks.push(chart);
-      blocks.push(
-        `<details><summary>Samples as a table (${p.series.length})</summary>\n\n${markdownTable(sampleTable(p))}\n\n</details>`,
-      );
+      blocks.push(collapsedTable(`Samples as a table (${p.series.length})`, sampleTable(p)));
     }
   }
 
@@ -174,9 +172,7 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
   }
 
   if (sections.has('settings')) {
-    blocks.push(
-      `<details><summary>Run settings</summary>\n\n${markdownTable(settingsTable(report))}\n\n</details>`,
-    );
+    blocks.push(collapsedTable('Run settings', settingsTable(report)));
   }
   return blocks.join('\n\n') + '\n';
 }
@@ -207,6 +203,17 @@ export function markdownTable(table: TextTable): string {
   return [row(table.headers), `|${table.headers.map(() => ' --- |').join('')}`, ...table.rows.map(row)].join(
     '\n',
   );
+}
+
+/**
+ * A {@link markdownTable} folded under a `<details>` summary (runs, steps, samples, settings).
+ *
+ * @param summary - the summary line (plain text, escaped here)
+ * @param table - headings and rows of plain text
+ * @returns the details block
+ */
+export function collapsedTable(summary: string, table: TextTable): string {
+  return `<details><summary>${escapeMarkdown(summary)}</summary>\n\n${markdownTable(table)}\n\n</details>`;
 }
 
 /**

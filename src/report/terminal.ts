@@ -1,7 +1,7 @@
 /** The terminal summary: verdict line, per-metric table, heap chart, projection, warnings. */
 import { axisNamed } from '../analysis/axis';
 import { formatBytes, formatConfidence, formatNumber } from '../analysis/format';
-import { growthText, projectionText, rateText } from './view';
+import { growthText, projectionText, rateText, type TextTable } from './view';
 import { barChart } from './chart';
 import { stripControlDeep } from './escape';
 import * as path from 'node:path';
@@ -25,6 +25,25 @@ const COLORS = {
   reset: '\x1b[0m',
   dim: '\x1b[2m',
 };
+
+/**
+ * A plain-text table for the terminal: columns as wide as their widest cell, two spaces apart,
+ * indented two spaces (compare's metrics, bisect's steps). Cells must hold no colour codes.
+ *
+ * @param table - headings and rows
+ * @param rightAligned - indexes of the columns aligned right (numbers)
+ * @returns the lines, heading first, without trailing spaces
+ */
+export function terminalTable(table: TextTable, rightAligned: readonly number[] = []): string[] {
+  const widths = table.headers.map((h, i) =>
+    Math.max(h.length, ...table.rows.map((r) => (r[i] ?? '').length)),
+  );
+  const line = (cells: readonly string[]): string =>
+    `  ${cells
+      .map((c, i) => (rightAligned.includes(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')}`.trimEnd();
+  return [line(table.headers), ...table.rows.map(line)];
+}
 
 function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);

@@ -7,6 +7,7 @@ import { niceTicks, svgChart } from '../../src/report/svg-chart';
 import { resampleEvenly } from '../../src/report/view';
 import { parseReport, ReportFormatError } from '../../src/report/validate';
 import { renderReport, REPORT_FORMATS } from '../../src/report/render';
+import { terminalTable } from '../../src/report/terminal';
 import type { Report } from '../../src/report/report';
 import { EVIL, makeReport } from './report-data';
 
@@ -447,5 +448,22 @@ describe('markdown report link', () => {
       reportLink: { text: 'HTML report [run 1]', url: 'https://x.test/a b/(1)' },
     });
     expect(md).toContain('[HTML report \\[run 1\\]](https://x.test/a%20b/%281%29)');
+  });
+});
+
+describe('terminalTable (compare and bisect)', () => {
+  test('columns as wide as their widest cell, numbers right-aligned, no trailing spaces', () => {
+    expect(
+      terminalTable(
+        {
+          headers: ['step', 'commit', 'verdict'],
+          rows: [
+            ['1', 'abc', 'leak'],
+            ['12', 'abcdef012345', ''],
+          ],
+        },
+        [0],
+      ),
+    ).toEqual(['  step  commit        verdict', '     1  abc           leak', '    12  abcdef012345']);
   });
 });
