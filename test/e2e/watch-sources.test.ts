@@ -211,7 +211,8 @@ describeProm('leakcheck watch on prom-client default metrics', () => {
         '100MB',
         '--min-growth-per-hour',
         '0',
-        '--json',
+        '--format',
+        'json',
       ],
       { timeoutMs: 60_000 },
     );

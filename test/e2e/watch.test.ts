@@ -360,7 +360,8 @@ describeProm('leakcheck watch and alerts against Prometheus', () => {
       '8MB',
       '--limit',
       'leakcheck_heap_limit_bytes',
-      '--json',
+      '--format',
+      'json',
     ]);
     expect(run.stderr).toBe('');
     const report = JSON.parse(run.stdout) as WatchReport;
@@ -400,7 +401,8 @@ describeProm('leakcheck watch and alerts against Prometheus', () => {
       '500MB',
       '--min-growth-per-hour',
       '8MB',
-      '--json',
+      '--format',
+      'json',
     ]);
     const report = JSON.parse(run.stdout) as WatchReport;
     expect(run.code).toBe(1);
