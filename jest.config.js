@@ -12,7 +12,8 @@ module.exports = {
     ],
   },
   // e2e tests run real services under load; running them side by side on two cores would
-  // measure the machine's contention instead of the service.
+  // measure the machine's contention instead of the service. `npm test` runs the unit tests
+  // (pure functions, no services) 2-wide first, then test/e2e one file at a time with this default.
   maxWorkers: 1,
   testTimeout: 120000,
 };
