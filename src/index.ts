@@ -147,7 +147,6 @@ export {
   flattenProfile,
   formatFrame,
   growingSites,
-  isUserUrl,
   userFrame,
   type AllocationSite,
   type FlattenOptions,
@@ -159,6 +158,7 @@ export {
   type SamplingProfile,
   type StackFrame,
 } from './attribution/profile';
+export { isUserUrl } from './attribution/frames';
 export {
   watchFleet,
   analyseInstance,

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { AttributionSummary, Finding } from '../report/report';
 import { compareSnapshots, type ObjectGroup } from './heap';
 import { writePprof } from './pprof';
-import { isAgentFrameStack, significantSites } from './growth';
+import { notLeakcheck, significantSites } from './growth';
 import type { AttributionData, ProcessAttribution, ProfilePoint } from './probe';
 import { growingSites, type GrowingSite, type StackFrame } from './profile';
 import { packageLabel, packageNamer, type FramePackage } from './packages';
@@ -72,13 +72,12 @@ export async function analyseAttribution(
       const units = after.requests - before.requests;
       const a = mapper.mapProfile(before.profile);
       const b = mapper.mapProfile(after.profile);
-      const include = (s: { stack: StackFrame[] }): boolean => !isAgentFrameStack(s.stack);
       const sites = significantSites(a, b, units, {
         threshold: options.threshold,
         minSamples: options.minSamples,
       }).slice(0, options.maxSites ?? 5);
       for (const site of sites) findings.push(siteFinding(proc.pid, site, nameOf));
-      const stacks = growingSites(a, b, units, { groupBy: 'stack', include });
+      const stacks = growingSites(a, b, units, { groupBy: 'stack', include: notLeakcheck });
       if (stacks.length > 0) {
         const file = path.join(options.outDir, `allocations-${proc.pid}.pb.gz`);
         writePprof(file, stacks, { samplingInterval: data.samplingInterval, requests: units });

@@ -1,18 +1,22 @@
 /**
  * Which allocation sites really grow: the growth between two live-object profiles, per nearest
- * user frame, kept only when it is above the threshold and stands out from sampling noise.
+ * user frame, kept only when it is above the threshold and stands out from sampling noise. The
+ * one growth test of both attribution paths (the agent's profiles of a target, detectLeak's
+ * profiles of its own process).
  */
+import { isLeakcheckStack } from './frames';
 import {
   diffSites,
   flattenProfile,
   sampleOrdinalsByGroup,
+  type AllocationSite,
   type GrowingSite,
   type SamplingProfile,
 } from './profile';
 
 /** How strict {@link significantSites} is. */
 export interface SignificanceOptions {
-  /** Live bytes per request a site must add. */
+  /** Live bytes per unit (request, call) a site must add. */
   threshold: number;
   /** Fewest added live samples. */
   minSamples: number;
@@ -21,15 +25,33 @@ export interface SignificanceOptions {
    * square root of the samples gained plus those lost between the profiles (default 3).
    */
   z?: number;
+  /**
+   * Leave out stacks with no frame in the user's own code (default false). In process, such
+   * stacks are the test runner's; in a target they may be a dependency's, which is reported.
+   */
+  requireUserFrame?: boolean;
+}
+
+/**
+ * Whether a flattened site is the code under test's rather than leakcheck's own (see
+ * {@link isLeakcheckStack}): the filter every attribution path applies before diffing.
+ *
+ * @param site - a site (or anything with a stack)
+ * @returns true when the site is not leakcheck's own allocation
+ */
+export function notLeakcheck(site: Pick<AllocationSite, 'stack'>): boolean {
+  return !isLeakcheckStack(site.stack);
 }
 
 /**
  * Sites grouped by nearest user frame whose growth is above the threshold and significant.
- * leakcheck's own frames (the agent, its inspector session) are left out.
+ * leakcheck's own allocations (the agent, its inspector session, detectLeak's loop and mocks)
+ * are left out. Map frames to their sources first (`SourceMapper.mapProfile`): the groups
+ * are lines of the profiles as given.
  *
  * @param before - profile taken first (already source-mapped, when maps exist)
  * @param after - profile taken later
- * @param units - requests served between the two
+ * @param units - requests served or calls made between the two
  * @param options - threshold and significance
  * @returns growing sites, largest first
  */
@@ -39,13 +61,15 @@ export function significantSites(
   units: number,
   options: SignificanceOptions,
 ): GrowingSite[] {
-  const include = (s: { stack: ReadonlyArray<{ url: string }> }): boolean => !isAgentFrameStack(s.stack);
-  const a = flattenProfile(before).filter(include);
-  const b = flattenProfile(after).filter(include);
-  const ordinalsBefore = sampleOrdinalsByGroup(before, 'userFrame');
-  const ordinalsAfter = sampleOrdinalsByGroup(after, 'userFrame');
+  const include = (s: AllocationSite): boolean =>
+    notLeakcheck(s) && (!options.requireUserFrame || s.userFrame !== null);
+  const ordinalsBefore = sampleOrdinalsByGroup(before, 'userFrame', undefined, isLeakcheckStack);
+  const ordinalsAfter = sampleOrdinalsByGroup(after, 'userFrame', undefined, isLeakcheckStack);
   const z = options.z ?? 3;
-  return diffSites(a, b, units, { groupBy: 'userFrame' }).filter((s) => {
+  return diffSites(flattenProfile(before), flattenProfile(after), units, {
+    groupBy: 'userFrame',
+    include,
+  }).filter((s) => {
     if (!(s.perUnit > options.threshold && s.samplesAdded >= options.minSamples)) return false;
     // Gained and lost samples: a leak only gains; churn gains and loses alike.
     const was = ordinalsBefore.get(s.key) ?? new Set<number>();
@@ -56,11 +80,4 @@ export function significantSites(
     for (const o of was) if (!is.has(o)) lost++;
     return gained - lost > z * Math.sqrt(gained + lost);
   });
-}
-
-/** True when an allocation stack runs through leakcheck's own agent (its replies, its session). */
-export function isAgentFrameStack(stack: ReadonlyArray<{ url: string }>): boolean {
-  return stack.some(
-    (f) => /[\\/](src|dist)[\\/]agent[\\/](agent|profiler)\.cjs$/.test(f.url) || f.url === 'node:inspector',
-  );
 }

@@ -8,6 +8,7 @@
  * taken from one sampling session (before and after N calls or requests, each after a full GC)
  * therefore diff into "what was allocated in between and is still alive", per stack.
  */
+import { isUserUrl } from './frames';
 
 /** One frame as the profile reports it (0-based line and column, as the protocol gives them). */
 export interface ProfileCallFrame {
@@ -129,19 +130,6 @@ export interface GrowingSitesOptions {
   include?: (site: AllocationSite) => boolean;
   /** Rewrites frames while flattening (see {@link FlattenOptions.mapFrame}); growingSites only. */
   mapFrame?: (frame: StackFrame, callFrame: ProfileCallFrame) => StackFrame;
-}
-
-/**
- * Whether a script URL belongs to the user's own code: not empty (V8 internals), not a Node
- * built-in (`node:`), not under node_modules, not a bare `internal/` path.
- *
- * @param url - a call frame's URL or path
- * @returns true for the user's own files
- */
-export function isUserUrl(url: string): boolean {
-  if (url === '') return false;
-  if (url.startsWith('node:') || url.startsWith('internal/')) return false;
-  return !/[\\/]node_modules[\\/]/.test(url);
 }
 
 /**
@@ -411,19 +399,21 @@ function compareKeys(a: string, b: string): number {
  * @param profile - a sampling heap profile with `samples`
  * @param groupBy - the grouping {@link diffSites} was given (default `stack`)
  * @param isUser - what counts as user code (default {@link isUserUrl})
+ * @param exclude - leaves out the samples of stacks this returns true for (default: none)
  * @returns sample ordinals per group key (empty when the profile has no `samples`)
  */
 export function sampleOrdinalsByGroup(
   profile: SamplingProfile,
   groupBy: GrowingSitesOptions['groupBy'] = 'stack',
   isUser: (url: string) => boolean = isUserUrl,
+  exclude: (stack: readonly StackFrame[]) => boolean = () => false,
 ): Map<string, Set<number>> {
   const keyOfNode = new Map<number, string>();
   const pending: { node: ProfileNode; path: StackFrame[] }[] = [{ node: profile.head, path: [] }];
   for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
     const { node } = item;
     const path = node === profile.head ? item.path : [toStackFrame(node.callFrame), ...item.path];
-    if (node.id !== undefined && path.length > 0) {
+    if (node.id !== undefined && path.length > 0 && !exclude(path)) {
       const user = userFrame(path, isUser);
       const first = path[0];
       const key =

@@ -3,8 +3,6 @@
  * then call the function in batches with a full GC and a heap sample between batches, keyed by
  * calls made, and judge the samples with the same analysis code (and rules) as a load test.
  */
-import * as path from 'node:path';
-import type { SourceMap } from 'node:module';
 import * as v8 from 'node:v8';
 import {
   analyseRun,
@@ -19,19 +17,17 @@ import {
   type MetricSeries,
   type RunAnalysis,
 } from '../analysis';
+import { isUserUrl } from '../attribution/frames';
+import { significantSites } from '../attribution/growth';
 import {
-  diffSites,
-  flattenProfile,
   formatFrame,
-  isUserUrl,
   scriptsInProfile,
-  type AllocationSite,
   type GrowingSite,
   type SamplingProfile,
 } from '../attribution/profile';
+import { nodeHasSourceMap, SourceMapper, type ScriptInfo } from '../attribution/sourcemap';
 import { fullGc } from './gc';
 import { InProcessHeapSampler } from './profiler';
-import { frameMapper, nodeHasSourceMap, parseScriptSourceMaps } from './sourcemap';
 import { isThenable } from './thenable';
 
 /** The function under test: called with the 0-based call number; may return a promise. */
@@ -141,8 +137,11 @@ const METRICS_MEASURED: readonly MetricName[] = ['heapUsed', 'external'];
 const MAX_SITES = 5;
 const WARMUP_GCS = 3;
 const CODE_SPACES = new Set(['code_space', 'code_large_object_space']);
-// leakcheck's own files (src/ or dist/): their allocations (profiles, mocks) are not the user's.
-const OWN_ROOT = path.resolve(__dirname, '..');
+/**
+ * Fewest added live samples for a site to be shown: about two sampling intervals of bytes, the
+ * floor below which a site's growth is indistinguishable from sampling noise.
+ */
+const MIN_SITE_SAMPLES = 2;
 
 /**
  * Validates and completes options.
@@ -342,10 +341,11 @@ function seriesOf(x: readonly number[], y: Readonly<Record<string, number[]>>): 
 }
 
 /**
- * Growing sites between the two profiles, mapped to original source lines. Maps Node knows
- * (tsx, --enable-source-maps) are always used; when `lookForMaps`, scripts a test runner
- * transformed itself get their inline maps from the debugger (a few hundred ms, so only when a
- * site will be shown).
+ * Growing sites between the two profiles, mapped to original source lines, by the same growth
+ * test as a service run's attribution (any growth per call that stands out from sampling noise,
+ * in a stack through the user's code). Maps Node knows (tsx, --enable-source-maps) are always
+ * used; when `lookForMaps`, scripts a test runner transformed itself get their inline maps from
+ * the debugger (a few hundred ms, so only when a site will be shown).
  */
 async function allocationSites(
   sampler: InProcessHeapSampler,
@@ -354,27 +354,25 @@ async function allocationSites(
   o: ResolvedDetectLeakOptions,
   lookForMaps: boolean,
 ): Promise<GrowingSite[]> {
-  const isUser = (url: string): boolean => isUserUrl(url) && !isOwnUrl(url);
-  let scriptMaps = new Map<string, SourceMap>();
+  const scripts: ScriptInfo[] = [];
   if (lookForMaps) {
-    const wanted = scriptsInProfile(after, (cf) => isUser(cf.url) && !nodeHasSourceMap(cf.url));
+    const wanted = scriptsInProfile(after, (cf) => isUserUrl(cf.url) && !nodeHasSourceMap(cf.url));
     if (wanted.size > 0) {
       try {
-        scriptMaps = parseScriptSourceMaps(await sampler.sourceMapUrls(new Set(wanted.keys())));
+        for (const [scriptId, s] of await sampler.sourceMapUrls(new Set(wanted.keys()))) {
+          scripts.push({ scriptId, url: s.url, sourceMapURL: s.sourceMapURL });
+        }
       } catch {
         // Without the debugger the generated positions are shown; the function name still is right.
       }
     }
   }
-  const mapFrame = frameMapper(scriptMaps);
-  return diffSites(flattenProfile(before, { mapFrame }), flattenProfile(after, { mapFrame }), o.iterations, {
-    groupBy: 'userFrame',
-    // Fewer than about two samples' worth is indistinguishable from sampling noise.
-    minGrowth: 2 * o.samplingInterval,
-    limit: MAX_SITES,
-    isUser,
-    include: (site) => site.userFrame !== null && !allocatedByUs(site),
-  });
+  const mapper = new SourceMapper(scripts, { nodeMaps: true });
+  return significantSites(mapper.mapProfile(before), mapper.mapProfile(after), o.iterations, {
+    threshold: 0,
+    minSamples: MIN_SITE_SAMPLES,
+    requireUserFrame: true,
+  }).slice(0, MAX_SITES);
 }
 
 function summarise(r: LeakDetection): string {
@@ -412,17 +410,6 @@ function splitEvenly(total: number, parts: number): number[] {
   const base = Math.floor(total / parts);
   const extra = total - base * parts;
   return Array.from({ length: parts }, (_, i) => base + (i < extra ? 1 : 0));
-}
-
-function isOwnUrl(url: string): boolean {
-  const file = url.replace(/^file:\/\//, '');
-  return file.startsWith(OWN_ROOT + path.sep);
-}
-
-/** A stack whose nearest non-internal frame is leakcheck's own (profiles, mocks, the loop). */
-function allocatedByUs(site: AllocationSite): boolean {
-  const nearest = site.stack.find((f) => f.url !== '' && !f.url.startsWith('node:'));
-  return nearest !== undefined && isOwnUrl(nearest.url);
 }
 
 function messageOf(error: unknown): string {

@@ -3,12 +3,12 @@ import {
   flattenProfile,
   formatFrame,
   growingSites,
-  isUserUrl,
   userFrame,
   type ProfileNode,
   type SamplingProfile,
   type StackFrame,
 } from '../../src/attribution/profile';
+import { isUserUrl } from '../../src/attribution/frames';
 
 let nextId = 1;
 /** A profile node: [functionName, url, line0, column0], its self size, and children. */
