@@ -1,84 +1,16 @@
 /**
- * Reading a saved report.json back: checks the schema version and the fields the renderers read,
- * so `leakcheck report` and the Action's comment workflow fail with one clear line on a file that
- * is not a report, or a report of another version. Version 1 reports are upgraded on load
- * (migrate.ts). Unknown extra fields are kept.
+ * Reading a saved report.json back: checks the schema version and the report against its schema
+ * (report.ts), so `leakcheck report` and the Action's comment workflow fail with one clear line
+ * on a file that is not a report, or a report of another version. Version 1 reports are upgraded
+ * on load (migrate.ts). Unknown extra fields are kept.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { migrateReport } from './migrate';
-import { REPORT_SCHEMA_VERSION, type Report } from './report';
+import { REPORT_SCHEMA_VERSION, reportSchema, type Report } from './report';
 import { LeakcheckError } from '../errors';
 
 /** The file is not a report this version of leakcheck can read. */
 export class ReportFormatError extends LeakcheckError {}
-
-const num = z.number();
-const fit = z.looseObject({ slope: num, intercept: num, low: num, high: num, estimable: z.boolean() });
-const metric = z.looseObject({
-  metric: z.string(),
-  unit: z.enum(['bytes', 'count']),
-  axis: z.string(),
-  gating: z.boolean(),
-  samples: num,
-  xFirst: num,
-  xLast: num,
-  ols: z.looseObject({ rSquared: num, estimable: z.boolean() }),
-  theilSen: fit.extend({ confidence: num }),
-  growth: num,
-  perUnit: num,
-  verdict: z.enum(['leak', 'pass', 'inconclusive']),
-  rule: z.string(),
-  reason: z.string(),
-});
-const decision = z.looseObject({ metric: z.string(), rule: z.string(), reason: z.string() }).nullable();
-const processReport = z.looseObject({
-  pid: num,
-  argv: z.array(z.string()),
-  requests: num,
-  share: num,
-  verdict: z.enum(['leak', 'pass', 'inconclusive']),
-  decidedBy: decision,
-  metrics: z.array(metric),
-  projection: z.looseObject({ secondsToLimit: num.nullable() }).nullable(),
-  series: z.array(
-    z.looseObject({ requests: num, heapUsed: num, external: num, handles: num, phase: z.string(), t: num }),
-  ),
-});
-const reportSchema = z.looseObject({
-  schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
-  tool: z.looseObject({ name: z.literal('leakcheck'), version: z.string() }),
-  createdAt: z.string(),
-  verdict: z.enum(['leak', 'pass', 'inconclusive', 'error']),
-  exitCode: num,
-  summary: z.string(),
-  decidedBy: decision,
-  status: z.string(),
-  failure: z.looseObject({ message: z.string(), logTail: z.array(z.string()) }).optional(),
-  target: z.looseObject({ command: z.string(), cwd: z.string(), logFile: z.string() }),
-  settings: z.record(z.string(), z.unknown()),
-  processes: z.array(processReport),
-  traffic: z.looseObject({
-    completed: num,
-    errors: num,
-    timeouts: num,
-    seconds: num,
-    requestsPerSecond: num,
-    errorRate: num,
-    statusCounts: z.record(z.string(), num),
-    endpoints: z.array(
-      z.looseObject({
-        endpoint: z.string(),
-        intendedShare: num,
-        share: num,
-        count: num,
-        statusCounts: z.record(z.string(), num),
-      }),
-    ),
-  }),
-  warnings: z.array(z.string()),
-  timings: z.looseObject({ totalMs: num }),
-  findings: z.array(z.looseObject({ title: z.string() })).optional(),
-});
 
 /**
  * Parses report.json text into a Report.
@@ -134,7 +66,7 @@ export function validateReport(input: unknown, name: string): Report {
       `${name}: field "${field.replace(/^\./, '') || '(root)'}" ${issue ? describe(issue) : 'is invalid'}`,
     );
   }
-  // The schema checked every field a renderer reads; the rest is carried through as written.
+  // The report as written (field order and unknown fields kept), now known to match the schema.
   return value as Report;
 }
 
