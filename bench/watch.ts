@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { mannKendall, olsFit, plateauFit, theilSen } from '../src/analysis';
+import { xorshift32 } from '../src/random';
 import { analyseInstance, defaultWatchOptions, type InstanceAnalysis } from '../src/watch';
 
 // Worker threads load built files: the parallel pass runs dist/ (npm run build first).
@@ -30,14 +31,7 @@ const STEP = 21.6; // 6 h / 1,000 points
 
 /** Xorshift32 uniform in [0, 1) and a Box-Muller normal, seeded: the same fleet every run. */
 function random(seed: number): { uniform: () => number; normal: () => number } {
-  let s = seed >>> 0 || 1;
-  const uniform = (): number => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
+  const uniform = xorshift32(seed, 0);
   const normal = (): number =>
     Math.sqrt(-2 * Math.log(Math.max(uniform(), 1e-300))) * Math.cos(2 * Math.PI * uniform());
   return { uniform, normal };

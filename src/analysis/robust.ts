@@ -6,7 +6,8 @@
 import { ss } from './simple-statistics';
 import { normalQuantile, normalTwoSidedP } from './distributions';
 import { at, checkSeries } from './series';
-import { selectSlopes, sortNumbers } from './slope-selection';
+import { xorshift32 } from '../random';
+import { decreasingPairs, selectSlopes, sortNumbers } from './slope-selection';
 
 /** Result of the Mann-Kendall trend test on a series read in x order. */
 export interface MannKendall {
@@ -66,7 +67,7 @@ function varianceOfS(n: number, ties: readonly number[]): number {
   return Math.max(0, (n * (n - 1) * (2 * n + 5) - tieVariance) / 18);
 }
 
-/** Above this many points S is counted by merge sort instead of comparing every pair. */
+/** Above this many points S is counted by merge sort (slope-selection's) instead of every pair. */
 const KENDALL_MERGE_FROM = 64;
 
 /**
@@ -89,35 +90,7 @@ function kendallS(y: readonly number[], tiedPairs: number): number {
     }
     return s;
   }
-  let src = Float64Array.from(y);
-  let dst = new Float64Array(n);
-  let decreasing = 0;
-  for (let width = 1; width < n; width *= 2) {
-    for (let lo = 0; lo < n; lo += 2 * width) {
-      const mid = Math.min(lo + width, n);
-      const hi = Math.min(lo + 2 * width, n);
-      let i = lo;
-      let j = mid;
-      let k = lo;
-      // Indices stay inside [lo, hi) by construction; direct reads keep this loop tight.
-      while (i < mid && j < hi) {
-        const left = src[i] as number;
-        const right = src[j] as number;
-        // Strictly smaller on the right: a decreasing pair with every remaining left value.
-        if (right < left) {
-          decreasing += mid - i;
-          dst[k++] = right;
-          j++;
-        } else {
-          dst[k++] = left;
-          i++;
-        }
-      }
-      while (i < mid) dst[k++] = src[i++] as number;
-      while (j < hi) dst[k++] = src[j++] as number;
-    }
-    [src, dst] = [dst, src];
-  }
+  const decreasing = decreasingPairs(y);
   return (n * (n - 1)) / 2 - tiedPairs - 2 * decreasing;
 }
 
@@ -305,7 +278,7 @@ function sampledSlopes(x: readonly number[], y: readonly number[]): Float64Array
   const n = x.length;
   const target = (THEIL_SEN_MAX_POINTS * (THEIL_SEN_MAX_POINTS - 1)) / 2;
   const out = new Float64Array(target);
-  const random = xorshift32(n);
+  const random = xorshift32(n, 0x9e3779b9);
   let k = 0;
   // Bounded: every draw either fills a slot or is one of the rare equal-x / i === j draws; the
   // attempt cap stops a series with nearly all x equal from spinning.
@@ -316,21 +289,6 @@ function sampledSlopes(x: readonly number[], y: readonly number[]): Float64Array
     if (dx !== 0) out[k++] = (at(y, j) - at(y, i)) / dx;
   }
   return out.subarray(0, k);
-}
-
-/**
- * Xorshift32 (Marsaglia 2003): a tiny seeded PRNG, so subsampled fits are reproducible. Shifts and
- * xors only: Math.imul-based generators run ~100× slower inside jest's vm sandbox.
- */
-function xorshift32(seed: number): () => number {
-  let state = (Math.abs(Math.trunc(seed)) ^ 0x9e3779b9) >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 4294967296;
-  };
 }
 
 /** 0-based neighbours and interpolation weight of 1-based fractional rank `rank`, clamped. */

@@ -22,6 +22,8 @@
  * Any check that fails returns null and the caller falls back to sorting all slopes.
  */
 
+import { xorshift32 } from '../random';
+
 /** Points sorted by (x, y), with what the rounding bound needs. */
 interface Prepared {
   n: number;
@@ -115,6 +117,33 @@ export function selectSlopes(
   }
   if (rest.length > 0 || ranks.some((r) => !found.has(r))) return null;
   return ranks.map((r) => found.get(r) as number);
+}
+
+/**
+ * Pairs i < j with y[j] < y[i] (strictly): the inversions of y, counted by the same merge sort
+ * that orders points here (the order by u = y − 0·x of points at x = 0, 1, 2, ...). Mann-Kendall's
+ * S is pairs − tied − 2 × this.
+ *
+ * @param y - values in time order, finite
+ * @returns the number of decreasing pairs, O(n log n)
+ */
+export function decreasingPairs(y: readonly number[]): number {
+  const n = y.length;
+  const group = new Int32Array(n);
+  for (let i = 0; i < n; i++) group[i] = i;
+  const points: Prepared = {
+    n,
+    x: Float64Array.from(group),
+    y: Float64Array.from(y),
+    group,
+    pairs: (n * (n - 1)) / 2,
+    // Only the order at θ = 0 is computed, which needs no rounding bound.
+    xMax: n,
+    yMax: 0,
+    dxMin: 1,
+    orders: new Map(),
+  };
+  return computeOrder(points, 0, false).inversions;
 }
 
 /** Sorted ranks grouped where neighbours are at most 2 apart (a rank and the one above it). */
@@ -266,23 +295,12 @@ function roundingBound(theta: number, p: Prepared): number {
   return 16 * UNIT_ROUNDOFF * ((2 * p.yMax + 4 * a * p.xMax) / p.dxMin + a);
 }
 
-/** Xorshift32, seeded: the sample (and so the work done) is the same on every run. */
-function xorshift32(seed: number): () => number {
-  let state = (Math.abs(Math.trunc(seed)) ^ 0x2545f491) >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 4294967296;
-  };
-}
-
 /** A random sample of slopes between points with distinct x (unsorted: see placeRanks). */
 function sampleSlopes(p: Prepared): Float64Array {
   const m = Math.min(p.pairs, SAMPLE_PER_POINT * p.n);
   const out = new Float64Array(m);
-  const random = xorshift32(p.n * 7919 + m);
+  // Seeded: the sample (and so the work done) is the same on every run.
+  const random = xorshift32(p.n * 7919 + m, 0x2545f491);
   const { n, x: xs, y: ys } = p;
   let k = 0;
   // Bounded: with at least one pair of distinct x, a draw succeeds with probability ≥ 2/n², and

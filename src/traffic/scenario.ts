@@ -3,7 +3,7 @@
  * pool of distinct identities. Compiled into a {@link RequestSource}, the one interface the driver
  * consumes (log replay produces the same interface).
  */
-import { seededRandom, type Random } from './random';
+import { seededRandom, type Random } from '../random';
 import { compileTemplate, TemplateError, type Template, type TemplateContext } from './template';
 import { LeakcheckError } from '../errors';
 

@@ -3,7 +3,7 @@
  * and bodies. Templates are compiled once into a list of parts, so rendering a request is a few
  * string concatenations on the load generator's hot path.
  */
-import { randomInt, randomUuid, type Random } from './random';
+import { randomInt, randomUuid, type Random } from '../random';
 import { LeakcheckError } from '../errors';
 
 /** Per-request values shared by every template of one request (one user per request). */

@@ -54,6 +54,17 @@ describe('mannKendall', () => {
     expect(mk.tau).toBeGreaterThan(0.5);
   });
 
+  it('counts S by merge sort on long series exactly as comparing every pair, ties included', () => {
+    for (const n of [63, 64, 65, 200, 777]) {
+      const uniform = mulberry32(n);
+      // Quantised values, so many pairs tie.
+      const y = Array.from({ length: n }, (_, i) => Math.round(i * 0.02 + 20 * uniform()));
+      let s = 0;
+      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) s += Math.sign((y[j] ?? 0) - (y[i] ?? 0));
+      expect(mannKendall(y).s).toBe(s);
+    }
+  });
+
   it('rejects about 5% of pure-noise series at p < 0.05', () => {
     let rejected = 0;
     for (let seed = 1; seed <= 400; seed++) {

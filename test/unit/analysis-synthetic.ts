@@ -2,18 +2,10 @@
  * Seeded synthetic series for the analysis tests (never Math.random: every run sees the same
  * numbers, so a failure reproduces).
  */
+import { seededRandom } from '../../src/random';
 
-/** Mulberry32: uniform numbers in [0, 1) from a 32-bit seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32: uniform numbers in [0, 1) from a 32-bit seed (src/random.ts's generator). */
+export const mulberry32: (seed: number) => () => number = seededRandom;
 
 /** Standard normal deviates by Box-Muller over a seeded uniform source. */
 export function gaussian(seed: number): () => number {

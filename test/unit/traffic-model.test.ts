@@ -21,7 +21,7 @@ import { endpointMatcher, replaySource } from '../../src/traffic/model/replay';
 import { ValueSketch } from '../../src/traffic/model/sketch';
 import { DistinctWindows } from '../../src/traffic/model/windows';
 import { rateFunction } from '../../src/traffic/pacer';
-import { seededRandom } from '../../src/traffic/random';
+import { seededRandom } from '../../src/random';
 
 const FIXTURES = path.join(__dirname, '..', '..', 'fixtures', 'traffic');
 

@@ -1,6 +1,6 @@
 import { compileTemplate, TemplateError } from '../../src/traffic/template';
 import { compileScenario, defaultScenario, ScenarioError } from '../../src/traffic/scenario';
-import { seededRandom } from '../../src/traffic/random';
+import { seededRandom } from '../../src/random';
 import { Pacer, rateFunction, type PacerClock } from '../../src/traffic/pacer';
 
 describe('templates', () => {

@@ -11,7 +11,7 @@ import {
   REPLAYABLE_METHODS,
   type LogRecord,
 } from '../import/record';
-import { seededRandom } from '../random';
+import { seededRandom } from '../../random';
 import { EndpointTrie, MAX_BODY, type MinedEndpoint, type ModelRequest } from './endpoints';
 import {
   TRAFFIC_MODEL_KIND,

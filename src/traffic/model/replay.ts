@@ -11,7 +11,7 @@
  *
  * Verbatim mode sends the log's requests in order (looping at the end), for those who want that.
  */
-import { randomUuid, seededRandom, type Random } from '../random';
+import { randomUuid, seededRandom, type Random } from '../../random';
 import type { EndpointSpec, OutgoingRequest, RequestSource } from '../scenario';
 import { compileTemplate, type Template, type TemplateContext } from '../template';
 import { basicFor } from './builder';
