@@ -14,7 +14,8 @@ import { ATTRIBUTION_ENV, ATTRIBUTION_PROBE, AttributionProbe, type AttributionD
 
 export { analyseAttribution, type AttributionAnalysisOptions, type AttributionOutcome } from './analyse';
 export { AttributionProbe, ATTRIBUTION_ENV, ATTRIBUTION_PROBE, type AttributionData } from './probe';
-export { compareSnapshots, describePath, type ObjectGroup, type SnapshotComparison } from './heap';
+export { compareSnapshots, type ObjectGroup, type SnapshotComparison } from './heap';
+export { describePath } from './retainer-path';
 export { readHeapSnapshot, type HeapSnapshot } from './snapshot';
 export { encodePprof } from './pprof';
 export { SourceMapper } from './sourcemap';

@@ -7,13 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readHeapSnapshot, SnapshotFormatError } from '../../src/attribution/snapshot';
-import {
-  compareSnapshots,
-  describePath,
-  HeapGraph,
-  trimPath,
-  type RetainerStep,
-} from '../../src/attribution/heap';
+import { compareSnapshots } from '../../src/attribution/heap';
+import { HeapGraph } from '../../src/attribution/heap-graph';
+import { describePath, trimPath, type RetainerStep } from '../../src/attribution/retainer-path';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-snap-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
