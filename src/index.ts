@@ -16,16 +16,11 @@ export {
   type LoadedConfig,
 } from './config/load';
 export type { Config, ConfigInput } from './config/types';
-export {
-  checkForLeaks,
-  buildReport,
-  runOptionsFrom,
-  analysisOptionsFrom,
-  UsageError,
-  EXIT,
-  type CheckOptions,
-  type CheckResult,
-} from './pipeline';
+export { checkForLeaks, type CheckOptions, type CheckResult } from './pipeline';
+export { buildReport } from './report/build';
+export { runOptionsFrom, analysisOptionsFrom } from './config/adapt';
+export { UsageError } from './errors';
+export { EXIT } from './outcome';
 export {
   runMeasurement,
   type RunOptions,

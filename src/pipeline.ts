@@ -17,11 +17,6 @@ import type { FailOn } from './outcome';
 import { compareFidelity, type FidelityBaseline } from './traffic/fidelity';
 import type { RequestSource } from './traffic/scenario';
 
-export { analysisOptionsFrom, runOptionsFrom } from './config/adapt';
-export { UsageError } from './errors';
-export { EXIT } from './outcome';
-export { buildReport } from './report/build';
-
 /** Options of {@link checkForLeaks} beyond the configuration. */
 export interface CheckOptions {
   /** Folder relative paths in the config are resolved against (the config file's folder). */

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { EXIT } from '../outcome';
 import { ACTIONS_BOT } from './comment';
 import { runAction, type ActionToolkit, type GitHubApi } from './main';
 
@@ -101,5 +102,5 @@ void main().catch((err: unknown) => {
   process.stdout.write(
     `::error::leakcheck: could not start the action: ${err instanceof Error ? err.message : String(err)}\n`,
   );
-  process.exitCode = 3;
+  process.exitCode = EXIT.infrastructure;
 });

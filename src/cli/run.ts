@@ -2,7 +2,8 @@
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/load';
-import { checkForLeaks, UsageError } from '../pipeline';
+import { UsageError } from '../errors';
+import { checkForLeaks } from '../pipeline';
 import { renderTerminal } from '../report/terminal';
 import { createProgress } from './progress';
 import { reportError } from './errors';

@@ -9,7 +9,7 @@ import { REQUESTS } from '../analysis/axis';
 import { formatRate } from '../analysis/format';
 import type { Config } from '../config/types';
 import { FIXED_WINDOW, measurementWindow } from '../config/adapt';
-import { UsageError } from '../pipeline';
+import { UsageError } from '../errors';
 import { exitCodeFor, type FailOn } from '../outcome';
 import type { Report, ReportVerdict } from '../report/report';
 import { prepareOutDir } from '../report/files';

@@ -13,6 +13,7 @@ import { COMMAND_HELP } from '../../src/cli/help';
 import { configSchema } from '../../src/config/schema';
 import { describeIssue } from '../../src/config/load';
 import { toolVersion } from '../../src/cli/version';
+import { METRICS } from '../../src/analysis/metrics';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -228,5 +229,41 @@ describe('the Action reference', () => {
     const refs = [...README.matchAll(/uses: ([\w.-]+\/leakcheck)@(\S+)/g)].map((m) => m[2]);
     expect(refs.length).toBeGreaterThan(0);
     expect(new Set(refs)).toEqual(new Set([major]));
+  });
+});
+
+describe('README defaults', () => {
+  // The metric catalogue (src/analysis/metrics.ts) is where the defaults live; the README's tables
+  // must say the same.
+  const iec = (bytes: number): string =>
+    bytes % 2 ** 20 === 0
+      ? `${bytes / 2 ** 20} MiB`
+      : bytes % 1024 === 0
+        ? `${bytes / 1024} KiB`
+        : `${bytes} B`;
+  const tableRow = (start: string): string => {
+    const row = README.split('\n').find((l) => l.startsWith(start));
+    if (row === undefined) throw new Error(`README.md has no table row starting ${start}`);
+    return row;
+  };
+  const { heapUsed, external, handles, sockets, fds } = METRICS;
+
+  test("the configuration table states every gating metric's default thresholds", () => {
+    const counts = [handles, sockets, fds];
+    for (const m of counts) expect(m.threshold).toEqual(handles.threshold);
+    const bytes = (m: typeof heapUsed): string =>
+      `${m.label}: ${m.threshold.perUnit} B/request and ${iec(m.threshold.minGrowth)}`;
+    const expected = [
+      bytes(heapUsed),
+      bytes(external),
+      `${counts.map((m) => m.label).join(', ')}: ${handles.threshold.perUnit}/request and ${handles.threshold.minGrowth}`,
+    ].join('; ');
+    expect(tableRow('| `analysis.thresholds.')).toContain(` ${expected} `);
+  });
+
+  test("the Action's inputs table states the heap and external defaults", () => {
+    expect(external.threshold.perUnit).toBe(heapUsed.threshold.perUnit);
+    const expected = `${heapUsed.threshold.perUnit} B/request; ${iec(heapUsed.threshold.minGrowth)} heap, ${iec(external.threshold.minGrowth)} external`;
+    expect(tableRow('| `threshold`, `min-growth`')).toContain(` ${expected} `);
   });
 });

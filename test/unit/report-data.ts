@@ -3,7 +3,7 @@
  * shaped like the incident-auth fixture's (≈366 B/request heap growth, flat external and handles)
  * or the clean fixture's, through the real analysis in buildReport.
  */
-import { buildReport } from '../../src/pipeline';
+import { buildReport } from '../../src/report/build';
 import { configSchema } from '../../src/config/schema';
 import type { RunResult } from '../../src/sampling/run';
 import type { Sample } from '../../src/sampling/samples';
