@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { METRIC_NAMES } from '../analysis/metrics';
+import type { Agree } from '../type-agreement';
 import type { Config, ConfigInput } from './types';
 
 const endpointSchema = z
@@ -141,22 +142,6 @@ export const configSchema = z
 
 export type { Config, ConfigInput } from './types';
 
-/** Every field path of T (`run.samples`, ...), optional ones included. */
-type Paths<T> = T extends readonly (infer U)[]
-  ? Paths<U>
-  : T extends object
-    ? { [K in keyof T & string]-?: K | `${K}.${Paths<Exclude<T[K], undefined>>}` }[keyof T & string]
-    : never;
-/** True when A and B are assignable both ways and have the same field paths. */
-type Agree<A, B> = [A] extends [B]
-  ? [B] extends [A]
-    ? [Paths<A>] extends [Paths<B>]
-      ? [Paths<B>] extends [Paths<A>]
-        ? true
-        : false
-      : false
-    : false
-  : false;
 // Compile-time: the plain types in ./types (published, zod-free) say what the schema says.
 const configAgrees: Agree<z.output<typeof configSchema>, Config> = true;
 const inputAgrees: Agree<z.input<typeof configSchema>, ConfigInput> = true;
