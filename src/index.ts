@@ -1,5 +1,8 @@
 /**
- * leakcheck's public library API: the same calls the CLI and the GitHub Action make.
+ * leakcheck's public library API: what users call, the same calls the CLI and the GitHub Action
+ * make. Internals (the run loop, the statistics, the traffic driver, the renderers' helpers) are
+ * not exported; test runners have their own entry points (`leakcheck/jest`, `leakcheck/vitest`,
+ * `leakcheck/node-test`) and a service's metrics theirs (`leakcheck/exporter`).
  *
  * ```ts
  * import { loadConfig, checkForLeaks } from 'leakcheck';
@@ -7,6 +10,8 @@
  * const { report } = await checkForLeaks(config, { baseDir, command: ['node', 'server.js'] });
  * ```
  */
+
+// Run a check against a service (what `leakcheck run` does), and how it ends.
 export {
   loadConfig,
   ConfigError,
@@ -17,113 +22,21 @@ export {
 } from './config/load';
 export type { Config, ConfigInput } from './config/types';
 export { checkForLeaks, type CheckOptions, type CheckResult } from './pipeline';
-export { buildReport } from './report/build';
-export { runOptionsFrom, analysisOptionsFrom } from './config/adapt';
-export { UsageError } from './errors';
-export { EXIT } from './outcome';
-export {
-  runMeasurement,
-  type RunOptions,
-  type RunResult,
-  type RunProbe,
-  type ProbeContext,
-} from './sampling/run';
-export type { Sample, Phase } from './sampling/samples';
-export {
-  compileScenario,
-  defaultScenario,
-  type RequestSource,
-  type OutgoingRequest,
-  type ScenarioSpec,
-  type EndpointSpec,
-} from './traffic/scenario';
-export { Pacer, rateFunction, type RateSpec } from './traffic/pacer';
-export { TrafficDriver, type TrafficStats, type SentStats } from './traffic/driver';
-export {
-  importTraffic,
-  detectFormat,
-  ImportError,
-  IMPORT_FORMATS,
-  type ImportFormat,
-  type ImportOptions,
-} from './traffic/import/import';
-export {
-  loadModel,
-  saveModel,
-  validateModel,
-  TrafficModelError,
-  type TrafficModel,
-  type EndpointModel,
-} from './traffic/model/model';
-export { replaySource, type ReplaySource, type ReplayOptions, type ReplayMode } from './traffic/model/replay';
-export { compressRate, type RateModel } from './traffic/model/rate';
-export {
-  compareFidelity,
-  baselineFromModel,
-  type FidelityBaseline,
-  type FidelityReport,
-} from './traffic/fidelity';
-export * from './analysis';
-export { REPORT_SCHEMA_VERSION, type Report, type ProcessReport, type Decision } from './report/report';
-export { renderTerminal } from './report/terminal';
-export {
-  renderMarkdown,
-  renderMarkdownSummary,
-  markdownTable,
-  mermaidHeapChart,
-  ALL_MARKDOWN_SECTIONS,
-  SUMMARY_MARKDOWN_SECTIONS,
-  type MarkdownOptions,
-  type MarkdownSection,
-} from './report/markdown';
-export { renderHtml, HTML_REPORT_CSP, type HtmlOptions } from './report/html';
-export { renderJUnit, type JUnitOptions, type JUnitInconclusive } from './report/junit';
-export { renderSarif, buildSarif, type SarifOptions, type SarifLog } from './report/sarif';
-export { renderReport, REPORT_FORMATS, type ReportFormat, type RenderOptions } from './report/render';
-export { parseReport, validateReport, ReportFormatError } from './report/validate';
-export { escapeHtml, escapeMarkdown, escapeXml } from './report/escape';
-export { topFindings, findingLocation, findingRate, fidelityTables } from './report/view';
-export {
-  compareWithBase,
-  perRunConfig,
-  DEFAULT_PAIRS,
-  type CompareOptions,
-  type CompareResult,
-  type CompareStep,
-} from './compare/run';
-export {
-  pairedDifference,
-  impliedStdErr,
-  type MetricDifference,
-  type RunEstimate,
-  type SideSummary,
-} from './compare/difference';
-export {
-  COMPARE_SCHEMA_VERSION,
-  type CompareReport,
-  type CompareRun,
-  type PreExistingLeak,
-} from './compare/report';
-export { renderCompareMarkdown, renderCompareTerminal, type CompareMarkdownOptions } from './compare/render';
-export {
-  AttributionProbe,
-  analyseAttribution,
-  compareSnapshots,
-  readHeapSnapshot,
-  encodePprof,
-  SourceMapper,
-  type AttributionData,
-  type ObjectGroup,
-  type SnapshotComparison,
-} from './attribution';
-export type { Finding, AttributionSummary } from './report/report';
+export { compareWithBase, type CompareOptions, type CompareResult } from './compare/run';
+export type { CompareReport } from './compare/report';
+export { EXIT, EXIT_CODES, type ExitCode, type FailOn } from './outcome';
+export { LeakcheckError, UsageError } from './errors';
+export type { Verdict } from './analysis/rules';
+export type { MetricName } from './analysis/metrics';
+export type { MetricAnalysis } from './analysis/verdict';
+
+// Leak tests of one function inside a test process.
 export {
   DETECT_LEAK_DEFAULTS,
   detectLeak,
   formatPerCall,
   formatSite,
   middlewareCall,
-  resolveDetectLeakOptions,
   type AttributionStatus,
   type DetectLeakOptions,
   type LeakDetection,
@@ -135,30 +48,37 @@ export {
   type MockResponse,
   type NextFunction,
   type PerCallGrowth,
-  type ResolvedDetectLeakOptions,
 } from './inprocess';
+export type { GrowingSite, StackFrame } from './attribution/profile';
+
+// The matcher behind `expect(fn).toLeak()`, for any runner with jest-style matchers.
 export {
-  diffSites,
-  flattenProfile,
-  formatFrame,
-  growingSites,
-  userFrame,
-  type AllocationSite,
-  type FlattenOptions,
-  type GrowingSite,
-  type GrowingSitesOptions,
-  type ProfileCallFrame,
-  type ProfileNode,
-  type ProfileSample,
-  type SamplingProfile,
-  type StackFrame,
-} from './attribution/profile';
-export { isUserUrl } from './attribution/frames';
+  toLeak,
+  leakMessage,
+  type MatcherContextLike,
+  type MatcherResultLike,
+  type ToLeakOptions,
+} from './jest/matcher';
+
+// Reading a saved report.json and rendering it.
+export { parseReport, validateReport, ReportFormatError } from './report/validate';
+export { renderReport, REPORT_FORMATS, type ReportFormat, type RenderOptions } from './report/render';
+export { renderMarkdownSummary } from './report/markdown';
+export {
+  REPORT_SCHEMA_VERSION,
+  type AttributionSummary,
+  type Decision,
+  type Finding,
+  type ProcessReport,
+  type Report,
+  type ReportVerdict,
+} from './report/report';
+
+// Memory trends of a running fleet from Prometheus (what `leakcheck watch` does).
 export {
   watchFleet,
   analyseInstance,
   defaultWatchOptions,
-  queryRange,
   renderWatchMarkdown,
   renderWatchTerminal,
   PrometheusError,
@@ -172,6 +92,8 @@ export {
   type GrowthFit,
   type WatchProjection,
 } from './watch';
+
+// Prometheus alerting rules for the exporter's metrics (what `leakcheck alerts` does).
 export {
   alertRules,
   renderAlertRules,
