@@ -7,7 +7,7 @@
  * from the environment and must appear in no output and no report. Skipped only where prometheus
  * or openssl is not installed and CI is not set; in CI it must run.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -16,11 +16,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { WatchReport } from '../../src/watch';
 import { runCli } from './helpers';
+import { installed, IN_CI, startPrometheus, stopGroup, until } from './prometheus';
 
-const HAVE_TOOLS =
-  spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0 &&
-  spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
-const IN_CI = Boolean(process.env.CI);
+const HAVE_TOOLS = installed('prometheus') && installed('openssl', ['version']);
 if (!HAVE_TOOLS && !IN_CI) {
   process.stderr.write('watch-secured.test.ts: SKIPPED: prometheus or openssl is not installed\n');
 }
@@ -32,17 +30,6 @@ const PASSWORD = 'leakcheck-test-password';
 const PASSWORD_BCRYPT = '$2a$10$SuekA8cqINagJshfHs5c2uozwKasD9gE0zvRWFRFKthJZ4vlZh7F.';
 const TOKEN = 'gateway-token-for-tests-3f9a';
 const TENANT = 'team-a';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function openssl(cwd: string, args: string[]): void {
   const run = spawnSync('openssl', args, { cwd, encoding: 'utf8', timeout: 30_000 });
@@ -89,25 +76,6 @@ function makeCertificates(dir: string): void {
   }
 }
 
-async function stopGroup(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000).unref());
-  if ((await Promise.race([exited, timer])) === 'timeout') {
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-    await exited;
-  }
-}
-
 describeSecured('leakcheck watch against secured Prometheus backends', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-secured-'));
   const file = (name: string): string => path.join(tmp, name);
@@ -141,20 +109,6 @@ describeSecured('leakcheck watch against secured Prometheus backends', () => {
     });
   }
 
-  async function until(what: string, deadlineMs: number, check: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + deadlineMs;
-    let last: unknown = null;
-    while (Date.now() < deadline) {
-      try {
-        if (await check()) return;
-      } catch (err) {
-        last = err;
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-  }
-
   beforeAll(async () => {
     if (!HAVE_TOOLS) throw new Error('CI is set but prometheus/openssl are not installed');
     makeCertificates(tmp);
@@ -171,7 +125,6 @@ describeSecured('leakcheck watch against secured Prometheus backends', () => {
     await new Promise<void>((r) => target?.listen(0, '127.0.0.1', () => r()));
     const targetPort = (target.address() as net.AddressInfo).port;
 
-    const promPort = await freePort();
     fs.writeFileSync(
       file('web.yml'),
       [
@@ -185,34 +138,17 @@ describeSecured('leakcheck watch against secured Prometheus backends', () => {
         '',
       ].join('\n'),
     );
-    fs.writeFileSync(
-      file('prometheus.yml'),
-      [
-        'global:',
-        '  scrape_interval: 1s',
-        '  scrape_timeout: 1s',
-        'scrape_configs:',
-        '  - job_name: app',
-        '    static_configs:',
-        `      - targets: ["127.0.0.1:${targetPort}"]`,
-        '',
-      ].join('\n'),
-    );
-    prometheus = spawn(
-      'prometheus',
-      [
-        `--config.file=${file('prometheus.yml')}`,
-        `--web.config.file=${file('web.yml')}`,
-        `--storage.tsdb.path=${file('data')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        '--storage.tsdb.retention.time=1h',
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
-    );
-    let promLog = '';
-    prometheus.stderr?.on('data', (d: Buffer) => (promLog = (promLog + d.toString()).slice(-4000)));
-    promUrl = `https://127.0.0.1:${promPort}`;
+    const started = await startPrometheus({
+      dir: tmp,
+      jobs: { app: [`127.0.0.1:${targetPort}`] },
+      webConfigFile: file('web.yml'),
+      ready: async (url) => {
+        promUrl = url;
+        return (await promGet('/-/ready')).status === 200;
+      },
+    });
+    prometheus = started.child;
+    promUrl = started.url;
 
     // The gateway: bearer token and tenant header required; forwards with its own credentials.
     gateway = http.createServer((req, res) => {
@@ -251,11 +187,6 @@ describeSecured('leakcheck watch against secured Prometheus backends', () => {
     await new Promise<void>((r) => gateway?.listen(0, '127.0.0.1', () => r()));
     gatewayUrl = `http://127.0.0.1:${(gateway.address() as net.AddressInfo).port}`;
 
-    await until(
-      `Prometheus ready (log: ${promLog})`,
-      30_000,
-      async () => (await promGet('/-/ready')).status === 200,
-    );
     // Enough points for a verdict: 12 scrapes of the gauge.
     await until('12 scraped points', 60_000, async () => {
       const q = encodeURIComponent('count_over_time(app_heap_bytes[5m])');

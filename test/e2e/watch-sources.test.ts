@@ -7,17 +7,16 @@
  * the minimum-growth floor set to 0 so the floor cannot be what passes it.
  * Skipped only where prometheus is not installed and CI is not set; in CI it must run.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import autocannon from 'autocannon';
 import type { WatchReport } from '../../src/watch';
 import { ROOT, runCli } from './helpers';
+import { getJson, installed, IN_CI, startPrometheus, stopGroup, until } from './prometheus';
 
-const HAVE_PROMETHEUS = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
-const IN_CI = Boolean(process.env.CI);
+const HAVE_PROMETHEUS = installed('prometheus');
 if (!HAVE_PROMETHEUS && !IN_CI) {
   process.stderr.write('watch-sources.test.ts: SKIPPED: prometheus is not installed\n');
 }
@@ -35,34 +34,6 @@ const EXPECTED = JSON.parse(
 const WARMUP_REQUESTS = 1500;
 /** Scrapes after warm-up before `watch` runs: 2.5 minutes at 1 s. */
 const POINTS = 150;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function until<T>(what: string, deadlineMs: number, check: () => Promise<T | null>): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  let last: unknown = null;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== null) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(
-    `timed out after ${deadlineMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
-  );
-}
 
 async function startService(leak: boolean): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [path.join(ROOT, 'fixtures', 'prom-client', 'service.js')], {
@@ -85,31 +56,6 @@ async function startService(leak: boolean): Promise<{ child: ChildProcess; port:
   return { child, port };
 }
 
-async function stopGroup(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000).unref());
-  if ((await Promise.race([exited, timer])) === 'timeout') {
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-    await exited;
-  }
-}
-
-async function getJson<T>(url: string): Promise<T> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return (await response.json()) as T;
-}
-
 describeProm('leakcheck watch on prom-client default metrics', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-sources-'));
   const services: Array<{ child: ChildProcess; port: number }> = [];
@@ -123,35 +69,15 @@ describeProm('leakcheck watch on prom-client default metrics', () => {
   beforeAll(async () => {
     if (!HAVE_PROMETHEUS) throw new Error('CI is set but prometheus is not installed');
     services.push(await startService(true), await startService(false));
-    const promPort = await freePort();
-    fs.writeFileSync(
-      path.join(tmp, 'prometheus.yml'),
-      [
-        'global:',
-        '  scrape_interval: 1s',
-        '  scrape_timeout: 1s',
-        'scrape_configs:',
-        '  - job_name: leaky',
-        '    static_configs:',
-        `      - targets: ["127.0.0.1:${services[0]?.port}"]`,
-        '  - job_name: clean',
-        '    static_configs:',
-        `      - targets: ["127.0.0.1:${services[1]?.port}"]`,
-        '',
-      ].join('\n'),
-    );
-    prometheus = spawn(
-      'prometheus',
-      [
-        `--config.file=${path.join(tmp, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${path.join(tmp, 'data')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        '--storage.tsdb.retention.time=1h',
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'ignore', 'ignore'], detached: true },
-    );
-    promUrl = `http://127.0.0.1:${promPort}`;
+    const started = await startPrometheus({
+      dir: tmp,
+      jobs: {
+        leaky: [`127.0.0.1:${services[0]?.port}`],
+        clean: [`127.0.0.1:${services[1]?.port}`],
+      },
+    });
+    prometheus = started.child;
+    promUrl = started.url;
     services.forEach((service, k) => {
       let done: () => void = () => undefined;
       loadsDone.push(new Promise((resolve) => (done = resolve)));
@@ -169,9 +95,6 @@ describeProm('leakcheck watch on prom-client default metrics', () => {
       });
       loads.push(load);
     });
-    await until('Prometheus ready', 30_000, async () =>
-      (await fetch(`${promUrl}/-/ready`, { signal: AbortSignal.timeout(2000) })).ok ? true : null,
-    );
     await until('warm-up requests', 60_000, async () =>
       served.every((n) => n >= WARMUP_REQUESTS) ? true : null,
     );

@@ -10,17 +10,14 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import autocannon from 'autocannon';
 import type { WatchReport } from '../../src/watch';
 import { CLI, ROOT, runCli } from './helpers';
+import { freePort, getJson, installed, IN_CI, startPrometheus, stopGroup, until } from './prometheus';
 
-const HAVE_PROMETHEUS =
-  spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0 &&
-  spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
-const IN_CI = Boolean(process.env.CI);
+const HAVE_PROMETHEUS = installed('prometheus') && installed('promtool');
 if (!HAVE_PROMETHEUS && !IN_CI) {
   process.stderr.write(
     'watch.test.ts: SKIPPED: prometheus/promtool are not installed (apt-get install -y prometheus); ' +
@@ -38,36 +35,6 @@ interface Service {
   child: ChildProcess;
   port: number;
   metricsPort: number;
-}
-
-/** A free TCP port on 127.0.0.1 (bound and released; the tiny race is acceptable here). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls `check` until it returns a value, at most until `deadlineMs` from now. */
-async function until<T>(what: string, deadlineMs: number, check: () => Promise<T | null>): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  let last: unknown = null;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== null) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(
-    `timed out after ${deadlineMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
-  );
 }
 
 /** Starts a fixture in its own process group and reads the {"port"} line it prints. */
@@ -94,32 +61,6 @@ async function startService(
     child.once('exit', (code) => reject(new Error(`${file} exited (${code}) before listening: ${stderr}`)));
   });
   return Object.assign(child, { port });
-}
-
-/** Ends a process group: SIGTERM, then SIGKILL if it is still there after a bounded wait. */
-async function stopGroup(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000).unref());
-  if ((await Promise.race([exited, timer])) === 'timeout') {
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-    await exited;
-  }
-}
-
-async function getJson<T>(url: string): Promise<T> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return (await response.json()) as T;
 }
 
 async function requestsServed(metricsUrl: string): Promise<number> {
@@ -213,46 +154,17 @@ describeProm('leakcheck watch and alerts against Prometheus', () => {
     ]);
     expect(generated.code).toBe(0);
 
-    const promPort = await freePort();
-    const config = path.join(tmp, 'prometheus.yml');
-    fs.writeFileSync(
-      config,
-      [
-        'global:',
-        '  scrape_interval: 1s',
-        '  scrape_timeout: 1s',
-        '  evaluation_interval: 1s',
-        'rule_files:',
-        `  - ${JSON.stringify(rulesFile)}`,
-        'scrape_configs:',
-        '  - job_name: leaky',
-        '    static_configs:',
-        `      - targets: ["127.0.0.1:${leaky.metricsPort}"]`,
-        '  - job_name: clean',
-        '    static_configs:',
-        `      - targets: ["127.0.0.1:${clean.metricsPort}"]`,
-        '',
-      ].join('\n'),
-    );
-    prometheus = spawn(
-      'prometheus',
-      [
-        `--config.file=${config}`,
-        `--storage.tsdb.path=${path.join(tmp, 'data')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        '--storage.tsdb.retention.time=1h',
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
-    );
-    let promLog = '';
-    prometheus.stderr?.on('data', (d: Buffer) => (promLog = (promLog + d.toString()).slice(-4000)));
-    promUrl = `http://127.0.0.1:${promPort}`;
     promStartedAt = Date.now();
-    await until(`Prometheus ready (log: ${promLog})`, 30_000, async () => {
-      const response = await fetch(`${promUrl}/-/ready`, { signal: AbortSignal.timeout(2000) });
-      return response.ok ? true : null;
+    const started = await startPrometheus({
+      dir: tmp,
+      jobs: {
+        leaky: [`127.0.0.1:${leaky.metricsPort}`],
+        clean: [`127.0.0.1:${clean.metricsPort}`],
+      },
+      ruleFiles: [rulesFile],
     });
+    prometheus = started.child;
+    promUrl = started.url;
     await until('both targets up', 30_000, async () => {
       const targets = await getJson<{ data: { activeTargets: Array<{ health: string }> } }>(
         `${promUrl}/api/v1/targets`,
