@@ -24,6 +24,7 @@ export interface ActionInputs {
   /** The base ref for compare (default: origin/<the pull request's base branch>). */
   baseRef?: string;
   pairs?: number;
+  maxPairs?: number;
   /** Install command for the base checkout ("none" for none). */
   install?: string;
   /** Absolute report folder. */
@@ -92,6 +93,7 @@ export function readInputs(get: InputGetter, workspace: string): ActionInputs {
     compare: choice(get, 'compare', ['none', 'base'] as const, 'none'),
     baseRef: optional('base-ref'),
     pairs: number(get, 'pairs', (n) => Number.isInteger(n) && n >= 2, 'a whole number, 2 or more'),
+    maxPairs: number(get, 'max-pairs', (n) => Number.isInteger(n) && n >= 2, 'a whole number, 2 or more'),
     install: optional('install'),
     reportDir: path.resolve(workingDirectory, get('report-dir').trim() || '.leakcheck'),
     uploadArtifact: flag(get, 'upload-artifact', true),

@@ -223,6 +223,7 @@ async function versusBase(
     baseDir: loaded.baseDir,
     command: inputs.command,
     pairs: inputs.pairs,
+    maxPairs: inputs.maxPairs,
     install: inputs.install,
     failOn: inputs.failOn,
     version: tk.version,

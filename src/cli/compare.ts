@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/load';
-import { compareWithBase, DEFAULT_PAIRS, type CompareStep } from '../compare/run';
+import { compareWithBase, type CompareStep } from '../compare/run';
+import { DEFAULT_MAX_PAIRS } from '../compare/looks';
 import { renderCompareMarkdown, renderCompareTerminal } from '../compare/render';
 import { formatNumber } from '../analysis/format';
 import { reportError } from './errors';
@@ -21,7 +22,8 @@ type RunFlagsOf = Parameters<typeof overridesFromFlags>[0];
 
 interface CompareFlags extends RunFlagsOf {
   base: string;
-  pairs: number;
+  pairs?: number;
+  maxPairs: number;
   install?: string;
   installTimeout?: number;
   /** --format: text or json on stdout, markdown as compare.md in the report folder. */
@@ -96,10 +98,15 @@ export function registerCompare(program: Command): void {
       'base branch or commit, e.g. origin/main (its merge base with HEAD is measured)',
     )
     .option(
-      '--pairs <n>',
-      `pairs of runs, base and head alternating (default ${DEFAULT_PAIRS}); each run gets 1/n of --warmup and --duration`,
+      '--max-pairs <n>',
+      'most pairs of runs, base and head alternating (default 4); from the second pair on the difference is judged after each pair, and the comparison stops once it is a leak or a pass',
       positiveInt,
-      DEFAULT_PAIRS,
+      DEFAULT_MAX_PAIRS,
+    )
+    .option(
+      '--pairs <n>',
+      'a fixed number of pairs instead, judged once at the end; each run gets 1/n of --warmup and --duration',
+      positiveInt,
     )
     .option(
       '--install <command>',
@@ -143,6 +150,7 @@ async function compareCommand(args: string[], flags: CompareFlags): Promise<void
       baseDir: loaded.baseDir,
       command: args.length > 0 ? args : undefined,
       pairs: flags.pairs,
+      maxPairs: flags.maxPairs,
       install: flags.install,
       installTimeoutMs: flags.installTimeout === undefined ? undefined : flags.installTimeout * 1000,
       failOn: flags.failOn,
@@ -181,6 +189,8 @@ function stepText(step: CompareStep): string {
         `  ${step.run.side} ${step.run.pair}: ${step.run.verdict}, ${formatNumber(step.run.requests)} requests, ` +
         `${formatNumber(step.run.ms / 1000, 1)} s`
       );
+    case 'look':
+      return `after ${step.pairs} pairs: ${step.verdict} (intervals at ${formatNumber(step.confidence * 100, 1)}%, valid together over all looks)`;
   }
 }
 

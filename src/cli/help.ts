@@ -54,7 +54,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
   compare: {
     examples: [
       'leakcheck compare --base origin/main -- node server.js',
-      'leakcheck compare --base origin/main --pairs 2 --install "npm ci" -- npm start',
+      'leakcheck compare --base origin/main --max-pairs 6 --install "npm ci" -- npm start',
       'leakcheck compare --base v1.4.0 --format json,markdown -- node server.js',
     ],
     exits: {

@@ -58,7 +58,8 @@ function differenceTable(report: CompareReport, rows: readonly MetricDifference[
       'metric',
       'base',
       'head',
-      `head − base (${formatNumber(report.settings.confidence * 100)}% CI)`,
+      // The intervals' own level: a comparison that stopped early widened them (alpha spent).
+      `head − base (${formatNumber((rows[0]?.confidence ?? report.settings.confidence) * 100, 1)}% CI)`,
       'verdict',
     ],
     rows: rows.map((d) => [
@@ -69,6 +70,17 @@ function differenceTable(report: CompareReport, rows: readonly MetricDifference[
       d.verdict,
     ]),
   };
+}
+
+/** "2 pairs, stopped early (at most 4)", "3 pairs (fixed)": how many pairs ran and why that many. */
+function pairWords(report: CompareReport): string {
+  const plan = report.pairPlan;
+  const n = `${report.pairs} pair${report.pairs === 1 ? '' : 's'}`;
+  if (!plan) return n;
+  if (plan.mode === 'fixed') return `${n} (--pairs)`;
+  return report.pairs < plan.maxPairs
+    ? `${n}, decided early (at most ${plan.maxPairs})`
+    : `${n} (the most allowed)`;
 }
 
 /**
@@ -85,7 +97,7 @@ export function renderCompareTerminal(report: CompareReport, options: { reportFi
   out.push(`  base     ${report.base.ref} → merge base ${short(report.base.commit)}`);
   out.push(`  head     ${short(report.head.commit)}${report.head.dirty ? ' + uncommitted changes' : ''}`);
   out.push(
-    `  runs     ${report.runs.length} of ${report.pairs * 2} (${report.pairs} pairs, alternating), each ` +
+    `  runs     ${report.runs.length} (${pairWords(report)}, alternating), each ` +
       `${formatNumber(report.perRun.warmupSeconds, 1)} s warm-up + ${formatNumber(report.perRun.durationSeconds, 1)} s measured`,
   );
   if (report.base.install.command !== null || report.base.install.why) {
@@ -148,7 +160,7 @@ export function renderCompareMarkdown(report: CompareReport, options: CompareMar
   blocks.push(e(sentence(report)));
   blocks.push(
     `Base: ${e(report.base.ref)} at merge base \`${short(report.base.commit)}\` · head \`${short(report.head.commit)}\`` +
-      `${report.head.dirty ? ' with uncommitted changes' : ''} · ${report.pairs} pairs of alternating runs, each ` +
+      `${report.head.dirty ? ' with uncommitted changes' : ''} · ${pairWords(report)} of alternating runs, each ` +
       `${formatNumber(report.perRun.warmupSeconds, 1)} s warm-up + ${formatNumber(report.perRun.durationSeconds, 1)} s measured`,
   );
   if (options.reportLink) {

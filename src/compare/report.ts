@@ -62,8 +62,14 @@ export interface CompareReport {
     install: { command: string | null; why: string; ok: boolean; ms: number };
   };
   head: { commit: string; dirty: boolean; dir: string };
-  /** Pairs of runs planned, and the windows of each run. */
+  /** Complete pairs of runs measured, and the windows of each run. */
   pairs: number;
+  /**
+   * How the number of pairs was chosen: `sequential` looks after each pair from the second and
+   * stops once the verdict is leak or pass (at most `maxPairs`); `fixed` runs `--pairs` pairs.
+   * Absent in reports written before 0.2.0.
+   */
+  pairPlan?: { mode: 'fixed' | 'sequential'; maxPairs: number; looks: PairLook[] };
   perRun: { warmupSeconds: number; durationSeconds: number; samples: number };
   runs: CompareRun[];
   /** head − base for every metric measured on both sides. */
@@ -81,6 +87,14 @@ export interface CompareReport {
   warnings: string[];
   settings: { failOn: 'leak' | 'inconclusive' | 'never'; confidence: number };
   timings: { installMs: number; totalMs: number };
+}
+
+/** One look of a sequential comparison: the verdict after `pairs` pairs at that look's confidence. */
+export interface PairLook {
+  pairs: number;
+  /** Two-sided confidence of the intervals at this look (alpha spent across the looks). */
+  confidence: number;
+  verdict: 'leak' | 'pass' | 'inconclusive' | 'error';
 }
 
 const num = z.number();

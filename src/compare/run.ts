@@ -24,10 +24,20 @@ import {
   metricDifferences,
   type Checkout,
 } from './measure';
-import { COMPARE_SCHEMA_VERSION, type CompareReport, type CompareRun, type PreExistingLeak } from './report';
+import { DEFAULT_MAX_PAIRS, lookConfidence, MIN_PAIRS, stopAfter, type PairPlan } from './looks';
+import {
+  COMPARE_SCHEMA_VERSION,
+  type CompareReport,
+  type CompareRun,
+  type PairLook,
+  type PreExistingLeak,
+} from './report';
 
-/** Default pairs of runs: the least that measures how much runs of the same code differ. */
-export const DEFAULT_PAIRS = 2;
+/**
+ * Pairs a run's window is split over: the least that measures how much runs of the same code
+ * differ. With `--pairs` the window is split over that many instead.
+ */
+export const DEFAULT_PAIRS = MIN_PAIRS;
 
 /** Options of {@link compareWithBase}. */
 export interface CompareOptions {
@@ -36,8 +46,10 @@ export interface CompareOptions {
   /** Folder the configuration's relative paths resolve against (the head's service folder). */
   baseDir: string;
   command?: string[] | string;
-  /** Pairs of runs (at least 2). */
+  /** A fixed number of pairs (at least 2), judged once at the end; default: stop early. */
   pairs?: number;
+  /** Without `pairs`: the most pairs to run, looking after each from the second (default 4). */
+  maxPairs?: number;
   /** Install command for the base checkout; "none" for none; undefined picks by lock file. */
   install?: string;
   /** Bound on the install (default 10 minutes). */
@@ -53,7 +65,8 @@ export interface CompareOptions {
 export type CompareStep =
   | { kind: 'install'; command: string | null; why: string }
   | { kind: 'run'; side: 'base' | 'head'; pair: number; order: number; total: number }
-  | { kind: 'ran'; run: CompareRun };
+  | { kind: 'ran'; run: CompareRun }
+  | { kind: 'look'; pairs: number; confidence: number; verdict: ReportVerdict };
 
 /** A finished comparison. */
 export interface CompareResult {
@@ -117,12 +130,20 @@ export function pairWindow(config: Config): { warmupSeconds: number; durationSec
  */
 export async function compareWithBase(config: Config, options: CompareOptions): Promise<CompareResult> {
   const started = performance.now();
-  const pairs = options.pairs ?? DEFAULT_PAIRS;
-  if (!Number.isInteger(pairs) || pairs < 2) {
+  const plan: PairPlan =
+    options.pairs !== undefined
+      ? { mode: 'fixed', maxPairs: options.pairs }
+      : { mode: 'sequential', maxPairs: options.maxPairs ?? DEFAULT_MAX_PAIRS };
+  if (!Number.isInteger(plan.maxPairs) || plan.maxPairs < MIN_PAIRS) {
+    const flag = plan.mode === 'fixed' ? '--pairs' : '--max-pairs';
     throw new UsageError(
-      `--pairs ${pairs}: expected a whole number, 2 or more (one pair cannot measure noise)`,
+      `${flag} ${plan.maxPairs}: expected a whole number, 2 or more (one pair cannot measure noise)`,
     );
   }
+  // Each run measures 1/split of the window: --pairs splits it over the pairs; stopping early,
+  // every pair gets what one of the default two gets, however many pairs it takes.
+  const split = plan.mode === 'fixed' ? plan.maxPairs : DEFAULT_PAIRS;
+  const looks: PairLook[] = [];
   const failOn = options.failOn ?? 'leak';
   const command = options.command ?? config.command;
   if (!command || command.length === 0) {
@@ -178,13 +199,13 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
     if (checkout) {
       const sides = { base: checkout.serviceDir, head: headBaseDir } as const;
       let order = 0;
-      outer: for (let pair = 1; pair <= pairs; pair++) {
+      outer: for (let pair = 1; pair <= plan.maxPairs; pair++) {
         // Flipping the order every other pair (base-head, head-base, ...) spreads a steady drift
         // in the machine's speed over both sides instead of always favouring one.
         const sequence: Array<'base' | 'head'> = pair % 2 === 1 ? ['base', 'head'] : ['head', 'base'];
         for (const side of sequence) {
           order++;
-          options.onStep?.({ kind: 'run', side, pair, order, total: pairs * 2 });
+          options.onStep?.({ kind: 'run', side, pair, order, total: plan.maxPairs * 2 });
           const runDir = path.join(outDir, 'runs', `${String(pair).padStart(2, '0')}-${side}`);
           const measured = await measureRun({
             side,
@@ -193,7 +214,7 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
             dir: sides[side],
             runDir,
             command,
-            config: perRunConfig(config, pairs, runDir),
+            config: perRunConfig(config, split, runDir),
             signal: options.signal,
             version: options.version,
           });
@@ -209,6 +230,15 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
             break outer;
           }
         }
+        if (plan.mode === 'sequential' && pair >= MIN_PAIRS) {
+          const level = lookConfidence(pair, plan, config.analysis.confidence);
+          const side = (s: 'base' | 'head'): Report[] =>
+            reports.filter((r) => r.side === s).map((r) => r.report);
+          const { verdict } = decideDifferences(metricDifferences(side('base'), side('head'), level), false);
+          looks.push({ pairs: pair, confidence: level, verdict });
+          options.onStep?.({ kind: 'look', pairs: pair, confidence: level, verdict });
+          if (stopAfter(pair, verdict, plan)) break;
+        }
       }
     }
   } finally {
@@ -220,10 +250,9 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
   );
   const sideReports = (side: 'base' | 'head'): Report[] =>
     reports.filter((r) => r.side === side && completePairs.includes(r.pair)).map((r) => r.report);
+  const finalConfidence = lookConfidence(completePairs.length, plan, config.analysis.confidence);
   const differences =
-    failure || aborted
-      ? []
-      : metricDifferences(sideReports('base'), sideReports('head'), config.analysis.confidence);
+    failure || aborted ? [] : metricDifferences(sideReports('base'), sideReports('head'), finalConfidence);
   const preExisting: PreExistingLeak[] = differences
     .filter((d) => d.gating && d.baseLeaks)
     .map((d) => ({
@@ -252,10 +281,11 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
     decidedBy,
     base: { ref: options.baseRef, commit: rev.mergeBase, install },
     head: { commit: rev.head, dirty: rev.dirty, dir: headBaseDir },
-    pairs,
+    pairs: completePairs.length,
+    pairPlan: { mode: plan.mode, maxPairs: plan.maxPairs, looks },
     perRun: {
-      warmupSeconds: pairWindow(config).warmupSeconds / pairs,
-      durationSeconds: pairWindow(config).durationSeconds / pairs,
+      warmupSeconds: pairWindow(config).warmupSeconds / split,
+      durationSeconds: pairWindow(config).durationSeconds / split,
       samples: config.run.samples,
     },
     runs,

@@ -90,6 +90,30 @@ test('a leak added by the head is blamed: exit 1, head − base above the thresh
   expect([...baseTemps()].filter((n) => !before.has(n))).toEqual([]);
 });
 
+test('a clean pull request: the pairs stop once the difference decides, at most --max-pairs', async () => {
+  const repo = makeRepo('clean.js', 'clean.js');
+  const out = path.join(repo, '.leakcheck');
+  const run = await runCli(
+    ['compare', '--base', 'main', '--warmup', '2', '--duration', '10', '--out', out, '--no-progress'],
+    { cwd: repo, timeoutMs: 200_000 },
+  );
+  const report = JSON.parse(fs.readFileSync(path.join(out, 'compare.json'), 'utf8')) as CompareReport;
+  expect(run.stderr).toBe('');
+  expect(report.verdict).not.toBe('leak');
+  expect(run.code).toBe(0);
+  const plan = report.pairPlan;
+  expect(plan).toMatchObject({ mode: 'sequential', maxPairs: 4 });
+  // One look per pair from the second; the last look's verdict is the comparison's.
+  expect(plan?.looks.map((l) => l.pairs)).toEqual(Array.from({ length: report.pairs - 1 }, (_, i) => i + 2));
+  expect(plan?.looks.at(-1)?.verdict).toBe(report.verdict);
+  // Stopped before the last allowed pair only on a decided verdict; every look's intervals are
+  // wider than the configured 95% (alpha spent across the looks).
+  if (report.pairs < 4) expect(report.verdict).toBe('pass');
+  for (const look of plan?.looks ?? []) expect(look.confidence).toBeGreaterThan(0.95);
+  expect(report.runs).toHaveLength(report.pairs * 2);
+  expect(report.perRun).toMatchObject({ warmupSeconds: 1, durationSeconds: 5 });
+});
+
 test('a leak already on the base is reported as such, not blamed (the Action, compare: base)', async () => {
   const repo = makeRepo('leak.js', 'leak-v2.js');
   const event = path.join(repo, '..', `${path.basename(repo)}-event.json`);
