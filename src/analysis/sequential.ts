@@ -236,17 +236,18 @@ export function evaluateLook(
   const resets = findResets(y.slice(0, n));
   const recentResets = resets.filter((i) => i >= split);
   // A structure that fills and is cleared (a sawtooth) tilts any window that is not whole cycles:
-  // once the series shows a reset, the recent slope is fitted through the means of the whole
-  // cycles in the recent half (a bounded structure's cycle means stay level; a leak lifts them).
+  // once the series shows a reset, the slope is fitted with the ramp modelled (cycleRampFit),
+  // over every sample from the first reset on (a bounded structure's base stays level; a leak
+  // lifts it). The recent half alone holds too few cycles of a slow reset to decide.
   const cyclic = resets.length > 0;
   const recent = cyclic
-    ? cycleMeansFit(x.slice(0, n), y.slice(0, n), recentResets)
+    ? cycleRampFit(x.slice(0, n), y.slice(0, n), resets)
     : autocorrelatedFit(x.slice(split, n), y.slice(split, n));
   const base = {
     look,
     samples: n,
     alpha,
-    from: split < n ? (x[split] as number) : last,
+    from: cyclic ? (x[resets[0] as number] as number) : split < n ? (x[split] as number) : last,
     to: last,
     slope: recent.slope,
     earlySlope: early.slope,
@@ -277,41 +278,77 @@ export function evaluateLook(
   return { ...base, low, high, settled, decision };
 }
 
-/** Whole cycles a cyclic series needs in its recent half before its slope is estimable. */
-export const MIN_CYCLES = 4;
+/** Resets a cyclic series needs before its slope is estimable (two whole cycles and a third begun). */
+export const MIN_CYCLES = 3;
 
 /**
- * Slope through the means of whole cycles (between consecutive resets); each cycle mean is one
- * point, taken as independent of the others.
+ * Slope of a sawtooth's base: every sample from the first reset on is fitted as
+ * y = a + b·x + r·s, where s is the requests since the first sample of its cycle (the ramp a
+ * bounded structure climbs between resets, the same in every cycle) and b is the growth that
+ * lifts the whole sawtooth. Residuals carry each cycle's unknown phase (the reset fell somewhere
+ * between two samples), so they are correlated within a cycle; the standard error allows for
+ * that as {@link autocorrelatedFit} does.
  *
  * @param x - requests at each sample
  * @param y - value at each sample
- * @param resets - indices of the samples right after each reset in the recent half, increasing
- * @returns the fit (not estimable with fewer than {@link MIN_CYCLES} whole cycles)
+ * @param resets - indices of the samples right after each reset, increasing
+ * @returns the fit of b (not estimable before {@link MIN_CYCLES} resets)
  */
-export function cycleMeansFit(
+export function cycleRampFit(
   x: readonly number[],
   y: readonly number[],
   resets: readonly number[],
 ): AutocorrelatedFit {
-  const cx: number[] = [];
-  const cy: number[] = [];
-  for (let c = 0; c + 1 < resets.length; c++) {
+  const none = { estimable: false, n: 0, slope: 0, se: Infinity, rho: 0, df: 1, sxx: 0 };
+  if (resets.length < MIN_CYCLES) return none;
+  const xs: number[] = [];
+  const ys: number[] = [];
+  const ramp: number[] = [];
+  for (let c = 0; c < resets.length; c++) {
     const from = resets[c] as number;
-    const to = resets[c + 1] as number;
-    let sx = 0;
-    let sy = 0;
+    const to = c + 1 < resets.length ? (resets[c + 1] as number) : Math.min(x.length, y.length);
     for (let i = from; i < to; i++) {
-      sx += x[i] as number;
-      sy += y[i] as number;
+      xs.push(x[i] as number);
+      ys.push(y[i] as number);
+      ramp.push((x[i] as number) - (x[from] as number));
     }
-    cx.push(sx / (to - from));
-    cy.push(sy / (to - from));
   }
-  if (cx.length < MIN_CYCLES) {
-    return { estimable: false, n: cx.length, slope: 0, se: Infinity, rho: 0, df: 1, sxx: 0 };
+  const n = xs.length;
+  // Frisch-Waugh: take the ramp (and the mean) out of x and y, then fit y's rest on x's rest.
+  const xr = withoutRamp(xs, ramp);
+  const yr = withoutRamp(ys, ramp);
+  if (!xr || !yr || n < 8) return { ...none, n };
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    sxx += (xr[i] as number) ** 2;
+    sxy += (xr[i] as number) * (yr[i] as number);
   }
-  return autocorrelatedFit(cx, cy, 0);
+  if (!(sxx > 0)) return { ...none, n };
+  const slope = sxy / sxx;
+  const residuals = yr.map((v, i) => v - slope * (xr[i] as number));
+  const ss = residuals.reduce((a, e) => a + e * e, 0);
+  const rho = residualAutocorrelation([residuals]);
+  const se = Math.sqrt(ss / (n - 3) / sxx) * Math.sqrt((1 + rho) / (1 - rho));
+  const df = Math.max(2, ((n - 3) * (1 - rho * rho)) / (1 + rho * rho));
+  return { estimable: true, n, slope, se, rho, df, sxx };
+}
+
+/** v less its mean and its least-squares line on `ramp`; null when the ramp does not vary. */
+function withoutRamp(v: readonly number[], ramp: readonly number[]): number[] | null {
+  const n = v.length;
+  if (n === 0) return null;
+  const mr = ramp.reduce((a, b) => a + b, 0) / n;
+  const mv = v.reduce((a, b) => a + b, 0) / n;
+  let srr = 0;
+  let srv = 0;
+  for (let i = 0; i < n; i++) {
+    srr += ((ramp[i] as number) - mr) ** 2;
+    srv += ((ramp[i] as number) - mr) * ((v[i] as number) - mv);
+  }
+  if (!(srr > 0)) return null;
+  const k = srv / srr;
+  return v.map((vi, i) => vi - mv - k * ((ramp[i] as number) - mr));
 }
 
 /** A drop between consecutive samples this many robust standard deviations below zero is a reset... */
@@ -481,11 +518,12 @@ export function sequentialReason(
   const limit = `${formatNumber(threshold, 1)} B/request threshold`;
   if (result.verdict === 'leak') return { rule: 'sequential-leak', reason: `${where}: above the ${limit}` };
   if (result.verdict === 'pass') return { rule: 'sequential-pass', reason: `${where}: below the ${limit}` };
-  const why = !look.settled
-    ? look.resets.total > 0 && look.resets.recent < MIN_CYCLES + 1
-      ? `the heap is reset periodically and the recent half holds only ${look.resets.recent} resets (a slope needs ${MIN_CYCLES} whole cycles)`
-      : 'growth was still slowing down (warm-up not over)'
-    : `the interval still straddles the ${limit}`;
+  const why =
+    look.resets.total > 0 && look.resets.total < MIN_CYCLES
+      ? `the heap is reset periodically and only ${look.resets.total} resets were seen (the slope of a sawtooth's base needs ${MIN_CYCLES})`
+      : !look.settled
+        ? 'growth was still slowing down (warm-up not over)'
+        : `the interval still straddles the ${limit}`;
   const more =
     needed.requests !== null
       ? `; about ${formatNumber(needed.requests)} requests${needed.seconds !== null ? ` (~${formatNumber(needed.seconds)} s at the measured rate)` : ''} would decide: raise --max-duration or --max-requests`

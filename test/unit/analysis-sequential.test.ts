@@ -5,6 +5,7 @@
 import {
   alphaAtLook,
   autocorrelatedFit,
+  cycleRampFit,
   evaluateLook,
   findResets,
   lookSchedule,
@@ -166,6 +167,20 @@ describe('evaluateLook and sequentialTest', () => {
     const v = verdicts({ slope: 0, saw: 500_000, period: 8000 }, 40);
     expect(v.leak).toBe(0);
     expect(v.pass).toBeGreaterThan(0);
+  });
+
+  it('calls a leak under a sawtooth (the base of the sawtooth rises)', () => {
+    const v = verdicts({ slope: 16, saw: 500_000, period: 8000 }, 40);
+    expect(v.leak).toBe(40);
+  });
+
+  it('fits the base of a sawtooth with its ramp modelled', () => {
+    const { x, y } = series(3, 200, { slope: 5, saw: 800_000, period: 9000, sd: 5_000 });
+    const fit = cycleRampFit(x, y, findResets(y));
+    expect(fit.estimable).toBe(true);
+    expect(Math.abs(fit.slope - 5)).toBeLessThan(3 * fit.se);
+    expect(fit.se).toBeLessThan(1);
+    expect(cycleRampFit(x, y, []).estimable).toBe(false);
   });
 
   it('finds the resets of a sawtooth and none in a leak', () => {
