@@ -1,17 +1,19 @@
 /** In-process leak detection for unit tests: detectLeak and the middleware helper. */
 export {
-  DETECT_LEAK_DEFAULTS,
   detectLeak,
   formatPerCall,
   formatSite,
-  resolveDetectLeakOptions,
   type AttributionStatus,
-  type DetectLeakOptions,
   type LeakDetection,
   type LeakTestFunction,
   type PerCallGrowth,
-  type ResolvedDetectLeakOptions,
 } from './detect';
+export {
+  DETECT_LEAK_DEFAULTS,
+  resolveDetectLeakOptions,
+  type DetectLeakOptions,
+  type ResolvedDetectLeakOptions,
+} from './options';
 export {
   middlewareCall,
   type Middleware,

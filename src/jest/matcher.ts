@@ -7,10 +7,10 @@ import {
   detectLeak,
   formatPerCall,
   formatSite,
-  type DetectLeakOptions,
   type LeakDetection,
   type LeakTestFunction,
 } from '../inprocess/detect';
+import type { DetectLeakOptions } from '../inprocess/options';
 import { formatBytes, formatNumber } from '../analysis';
 import { formatFrame } from '../attribution/profile';
 
