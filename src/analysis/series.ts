@@ -45,6 +45,7 @@ export function cleanSeries(x: readonly number[], y: readonly number[]): CleanSe
   if (x.length !== y.length) {
     throw new RangeError(`x and y differ in length (${x.length} vs ${y.length})`);
   }
+  if (finiteAscending(x, y)) return { x: [...x], y: [...y], skipped: 0 };
   const pairs: [number, number][] = [];
   let skipped = 0;
   for (let i = 0; i < x.length; i++) {
@@ -58,6 +59,17 @@ export function cleanSeries(x: readonly number[], y: readonly number[]): CleanSe
   }
   pairs.sort((a, b) => a[0] - b[0]); // Array.prototype.sort is stable
   return { x: pairs.map((p) => p[0]), y: pairs.map((p) => p[1]), skipped };
+}
+
+/** True when every pair is finite and x never decreases: the stable sort would change nothing. */
+function finiteAscending(x: readonly number[], y: readonly number[]): boolean {
+  for (let i = 0; i < x.length; i++) {
+    const xi = x[i];
+    const yi = y[i];
+    if (xi === undefined || yi === undefined || !Number.isFinite(xi) || !Number.isFinite(yi)) return false;
+    if (i > 0 && xi < (x[i - 1] as number)) return false;
+  }
+  return true;
 }
 
 /**

@@ -134,7 +134,7 @@ export function analyseMetric(series: MetricSeries, options: AnalyseOptions = {}
     confidence,
     minSamples: settings.minSamples,
     samples: n,
-    distinctX: new Set(clean.x).size,
+    distinctX: distinctSorted(clean.x),
     xFirst,
     xLast,
     ols,
@@ -168,6 +168,13 @@ export function analyseMetric(series: MetricSeries, options: AnalyseOptions = {}
     rule: result.rule,
     reason,
   };
+}
+
+/** Distinct values of an ascending array (the size of its Set, without hashing every value). */
+function distinctSorted(sorted: readonly number[]): number {
+  let distinct = sorted.length > 0 ? 1 : 0;
+  for (let i = 1; i < sorted.length; i++) if (sorted[i] !== sorted[i - 1]) distinct++;
+  return distinct;
 }
 
 /**
