@@ -2,7 +2,6 @@
  * `leakcheck bisect --good <ref> [--bad <ref>] [run options] -- <command...>`: find the first
  * commit between a good and a bad revision that adds a leak.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { REQUESTS } from '../analysis/axis';
@@ -16,6 +15,7 @@ import { addFormatAliases, addFormatList, stdoutFormat } from './formats';
 import { reportError } from './errors';
 import { positiveInt, positiveNumber } from './options';
 import { overridesFromFlags } from './run';
+import { displayPath, writeTextFiles } from './output';
 import { toolVersion } from './version';
 
 type RunFlagsOf = Parameters<typeof overridesFromFlags>[0];
@@ -122,11 +122,7 @@ async function bisectCommand(args: string[], flags: BisectFlags): Promise<void> 
       flags.format?.includes('markdown') ? path.join(result.outDir, 'bisect.md') : undefined,
       flags.markdown, // deprecated: where it says
     ];
-    for (const file of markdownFiles) {
-      if (file === undefined) continue;
-      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-      fs.writeFileSync(file, renderBisectMarkdown(result.report));
-    }
+    writeTextFiles(markdownFiles, () => renderBisectMarkdown(result.report));
     if (json) process.stdout.write(JSON.stringify(result.report, null, 2) + '\n');
     else
       process.stdout.write(
@@ -160,9 +156,4 @@ function eventText(e: BisectEvent): string | null {
       );
     }
   }
-}
-
-function displayPath(file: string): string {
-  const rel = path.relative(process.cwd(), file);
-  return rel.startsWith('..') ? file : rel;
 }

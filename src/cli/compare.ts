@@ -2,7 +2,6 @@
  * `leakcheck compare --base <git-ref> [run options] -- <command...>`: measure the merge base and
  * the head in alternating runs and gate on the growth the head adds.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig } from '../config/load';
@@ -15,6 +14,7 @@ import { addFormatAliases, addFormatList, stdoutFormat } from './formats';
 import { positiveInt, positiveNumber } from './options';
 import { handleStopSignals } from './signals';
 import { overridesFromFlags, registerRun } from './run';
+import { displayPath, writeTextFiles } from './output';
 import { toolVersion } from './version';
 
 /** The run flags compare takes as they are (see `leakcheck run --help`). */
@@ -162,11 +162,9 @@ async function compareCommand(args: string[], flags: CompareFlags): Promise<void
       flags.format?.includes('markdown') ? path.join(result.outDir, 'compare.md') : undefined,
       flags.markdown, // deprecated: where it says
     ];
-    for (const file of markdownFiles) {
-      if (file === undefined) continue;
-      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-      fs.writeFileSync(file, renderCompareMarkdown(result.report, { headReport: result.headReport }));
-    }
+    writeTextFiles(markdownFiles, () =>
+      renderCompareMarkdown(result.report, { headReport: result.headReport }),
+    );
     if (json) process.stdout.write(JSON.stringify(result.report, null, 2) + '\n');
     else
       process.stdout.write(
@@ -192,10 +190,4 @@ function stepText(step: CompareStep): string {
     case 'look':
       return `after ${step.pairs} pairs: ${step.verdict} (intervals at ${formatNumber(step.confidence * 100, 1)}%, valid together over all looks)`;
   }
-}
-
-/** A path relative to the working directory when it lies below it, absolute otherwise. */
-function displayPath(file: string): string {
-  const rel = path.relative(process.cwd(), file);
-  return rel.startsWith('..') ? file : rel;
 }

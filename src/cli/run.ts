@@ -10,6 +10,7 @@ import { reportError } from './errors';
 import { handleStopSignals } from './signals';
 import { writeExtraReports } from './report';
 import { integer, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './options';
+import { displayPath } from './output';
 import { toolVersion } from './version';
 import { useColor } from './color';
 import { addFormatAliases, addFormatList, stdoutFormat } from './formats';
@@ -237,10 +238,4 @@ async function runCommand(command: string[], flags: RunFlags): Promise<void> {
     progress.stop();
     stop.dispose();
   }
-}
-
-/** A path relative to the working directory when it lies below it, absolute otherwise. */
-function displayPath(file: string): string {
-  const rel = path.relative(process.cwd(), file);
-  return rel.startsWith('..') ? file : rel;
 }

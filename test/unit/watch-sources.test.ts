@@ -13,18 +13,10 @@ import {
   resolveDataSource,
   type WatchAnalysisOptions,
 } from '../../src/watch';
+import { xorshift32 } from '../../src/random';
 
-/** Xorshift32, seeded: the same series every run. */
-function uniform(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
+/** Xorshift32, seeded: the same series every run (src/random.ts, unsalted). */
+const uniform = (seed: number): (() => number) => xorshift32(seed, 0);
 
 /**
  * Heap read every second for `seconds`: a floor growing `perHour` bytes/h, plus garbage that
