@@ -302,6 +302,15 @@ export function isHighEntropy(value: string): boolean {
   if (classes < 2) return false;
   // Words joined by dashes, underscores or dots are identifiers, not credentials.
   if (/^[a-z]+(?:[-_.][a-z0-9]+)*$/i.test(value) && !/[A-Z].*[a-z].*[A-Z]/.test(value)) return false;
+  // So is a path of such words (`/tmp/ci-final3/fixtures/incident-auth/server`): a checkout whose
+  // folder name holds a digit had every stack frame of its own code redacted.
+  const words = /^[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*$/i;
+  if (
+    value.includes('/') &&
+    !/[A-Z].*[a-z].*[A-Z]/.test(value) &&
+    value.split('/').every((segment) => segment === '' || words.test(segment))
+  )
+    return false;
   return entropy(value) >= 3.5;
 }
 
