@@ -10,6 +10,13 @@ import { onForcedExit } from '../cleanup';
 import { LOCKFILE_NAMES, type LockfileFormat } from '../deps/lockfile';
 import { installEnvironment } from '../target/environment';
 import { RedactedLog } from '../target/log';
+import {
+  newRunMarker,
+  ProcessTracker,
+  RUN_MARKER_ENV,
+  systemReader,
+  type ProcessReader,
+} from '../target/ownership';
 
 /** What will be run to install the base, and where. */
 export interface InstallPlan {
@@ -159,13 +166,17 @@ export interface InstallOutcome {
 }
 
 /**
- * Runs the plan's command through the shell with its output appended to `logFile`, killed (whole
- * process group) when `timeoutMs` passes or `signal` aborts.
+ * Runs the plan's command through the shell with its output appended to `logFile`. Its processes
+ * are tracked like the target's (ProcessTracker: its group and session, descendants, and anything
+ * carrying the install's marker, so a `setsid` or double-forked child of a lifecycle script is
+ * found too): all of them are killed when `timeoutMs` passes, `signal` aborts (Ctrl-C, SIGTERM,
+ * SIGHUP), leakcheck is forced to exit, or the install ends and leaves some behind.
  *
  * @param plan - what to run
  * @param logFile - file receiving the output
  * @param timeoutMs - bound on the install
  * @param signal - aborts the install
+ * @param reader - the process table (tests)
  * @returns how it ended
  */
 export function runInstall(
@@ -173,6 +184,7 @@ export function runInstall(
   logFile: string,
   timeoutMs: number,
   signal?: AbortSignal,
+  reader: ProcessReader = systemReader,
 ): Promise<InstallOutcome> {
   const started = performance.now();
   if (plan.command === null) return Promise.resolve({ ok: true, code: 0, tail: [], ms: 0 });
@@ -180,23 +192,28 @@ export function runInstall(
   // The install's output can print registry URLs with credentials: redacted like the target's.
   const log = new RedactedLog(logFile);
   log.write(`$ ${plan.command}   (in ${plan.cwd})\n`);
+  if (signal?.aborted) return log.end().then(() => ({ ok: false, code: null, tail: [], ms: 0 }));
+  const marker = newRunMarker();
   return new Promise((resolve) => {
-    // A process group of its own, so a timeout ends npm and everything it started.
+    // A session and process group of its own, so the tracker can tell its processes apart.
     const child = spawn(plan.command as string, {
       cwd: plan.cwd,
       shell: true,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...installEnvironment(process.env), npm_config_audit: 'false', npm_config_fund: 'false' },
+      env: {
+        ...installEnvironment(process.env),
+        npm_config_audit: 'false',
+        npm_config_fund: 'false',
+        [RUN_MARKER_ENV]: marker,
+      },
     });
+    const tracker = child.pid === undefined ? undefined : new ProcessTracker(child.pid, marker, reader);
+    tracker?.watch();
     child.stdout?.on('data', (chunk: Buffer) => log.write(chunk));
     child.stderr?.on('data', (chunk: Buffer) => log.write(chunk));
     const kill = (): void => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      tracker?.signal('SIGKILL');
     };
     const unregister = onForcedExit(kill);
     const timer = setTimeout(kill, timeoutMs);
@@ -206,14 +223,23 @@ export function runInstall(
       if (done) return;
       done = true;
       clearTimeout(timer);
-      unregister();
       signal?.removeEventListener('abort', kill);
+      endLeftovers();
+      tracker?.close();
+      unregister();
       void log
         .end()
         .then(() =>
           resolve({ ok: code === 0, code, tail: lastLines(logFile, 20), ms: performance.now() - started }),
         );
     };
+    // Whatever the install started and left running (a daemon a lifecycle script spawned) ends
+    // with it; it may also hold the output pipes open, which would delay 'close'.
+    const endLeftovers = (): void => {
+      tracker?.leaderExited();
+      if (tracker && tracker.alive().length > 0) tracker.signal('SIGKILL');
+    };
+    child.once('exit', endLeftovers);
     child.once('error', () => finish(127));
     child.once('close', (code) => finish(code));
   });

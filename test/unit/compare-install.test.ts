@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { managerFromField, planInstall } from '../../src/compare/install';
+import { managerFromField, planInstall, runInstall } from '../../src/compare/install';
 
 /** A temp checkout: keys are paths relative to its top. */
 function checkout(files: Record<string, string>): string {
@@ -97,5 +98,77 @@ describe('install detection for the base checkout', () => {
     expect(managerFromField('deno@2.0.0')).toBeNull();
     expect(managerFromField(42)).toBeNull();
     expect(managerFromField('yarn@3.6.4+sha512.abc')).toBe('yarn-berry');
+  });
+});
+
+/** Live pids running `sleep <seconds>` (the test's unique lengths mark its own processes). */
+function sleeping(seconds: string): number[] {
+  const out: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8') === `sleep\0${seconds}\0`) out.push(Number(name));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return check();
+}
+
+const linux = process.platform === 'linux' ? describe : describe.skip;
+
+linux('the base install is tracked like the target', () => {
+  // Unique per test process, so parallel suites never see each other's sleeps.
+  const length = (k: number): string => String(40_000 + ((process.pid * 7 + k) % 20_000));
+  const cleanup: string[] = [];
+  afterEach(() => {
+    for (const seconds of cleanup.splice(0)) {
+      for (const pid of sleeping(seconds)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  test('an abort (Ctrl-C, SIGTERM) ends the whole install, a setsid child included', async () => {
+    const top = checkout({});
+    const [inSession, inGroup] = [length(1), length(2)];
+    cleanup.push(inSession, inGroup);
+    const abort = new AbortController();
+    const outcome = runInstall(
+      { command: `setsid sleep ${inSession} & sleep ${inGroup}`, cwd: top, why: 'test' },
+      path.join(top, 'install.log'),
+      60_000,
+      abort.signal,
+    );
+    expect(await waitFor(() => sleeping(inSession).length + sleeping(inGroup).length === 2, 10_000)).toBe(
+      true,
+    );
+    abort.abort();
+    const ended = await outcome;
+    expect(ended.ok).toBe(false);
+    expect(await waitFor(() => sleeping(inSession).length + sleeping(inGroup).length === 0, 5_000)).toBe(
+      true,
+    );
+  });
+
+  test('what a finished install leaves running ends with it; a stranger is left alone', async () => {
+    const top = checkout({});
+    const [daemon, stranger] = [length(3), length(4)];
+    cleanup.push(daemon, stranger);
+    const bystander = spawn('sleep', [stranger], { detached: true, stdio: 'ignore' });
+    const ended = await runInstall(
+      { command: `setsid sleep ${daemon} & echo installed`, cwd: top, why: 'test' },
+      path.join(top, 'install.log'),
+      60_000,
+    );
+    expect(ended).toMatchObject({ ok: true, code: 0 });
+    expect(await waitFor(() => sleeping(daemon).length === 0, 5_000)).toBe(true);
+    expect(sleeping(stranger)).toEqual([bystander.pid]);
   });
 });
