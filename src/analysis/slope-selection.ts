@@ -46,6 +46,8 @@ interface Prepared {
 interface Order {
   perm: Int32Array;
   inversions: number;
+  /** Whether two points of distinct x have equal keys (known only for merge-sorted orders). */
+  tied?: boolean;
 }
 
 /** Unit roundoff of binary64. */
@@ -202,26 +204,78 @@ function probedBracket(
   // The probe's order is one end of the bracket: selectInBracket trusts only values at least δ
   // inside it, and a rank that lands closer sends the cluster to the wide bracket.
   const probe = orderAt(p, theta0, false);
-  const below = probe.inversions;
+  // Far from the cluster, first walk most of the way without recording slopes (a count-only
+  // insertion sort), then read the density again from the two exact counts: the slopes recorded
+  // and selected from are then only those near the cluster.
+  const walked = walkTowards(p, probe, theta0, density, first, last);
+  const from = walked ?? { order: probe, theta: theta0, density };
+  const start = from.order.inversions;
   let low: number;
   let high: number;
   let known: { lower?: Order; upper?: Order };
-  if (below <= first) {
-    const need = last - below + 1;
-    low = theta0;
-    high = theta0 + (need + Math.max(PROBE_MARGIN, 0.5 * need)) / density;
+  if (start <= first) {
+    const need = last - start + 1;
+    const margin = walked
+      ? Math.max(WALKED_MARGIN, WALKED_MARGIN_SHARE * need)
+      : Math.max(PROBE_MARGIN, 0.5 * need);
+    low = from.theta;
+    high = from.theta + (need + margin) / from.density;
     high += 2 * roundingBound(high, p);
-    known = { lower: probe };
+    known = { lower: from.order };
   } else {
-    const need = below - first;
-    high = theta0;
-    low = theta0 - (need + Math.max(PROBE_MARGIN, 0.5 * need)) / density;
+    const need = start - first;
+    const margin = walked
+      ? Math.max(WALKED_MARGIN, WALKED_MARGIN_SHARE * need)
+      : Math.max(PROBE_MARGIN, 0.5 * need);
+    high = from.theta;
+    low = from.theta - (need + margin) / from.density;
     low -= 2 * roundingBound(low, p);
     // At exactly 0 the upper end must count ties as below (slopes ≤ 0): count it that way.
-    known = theta0 === 0 ? {} : { upper: probe };
+    known = from.theta === 0 ? {} : { upper: from.order };
   }
   if (!(low < high)) return 'retry';
   return selectInBracket(p, low, high, cluster, known);
+}
+
+/** A cluster at least this many ranks from the probe is first walked towards (walkTowards). */
+const WALK_FROM = 1500;
+/** Share of the distance the walk covers: short of the cluster unless the density is off by ~3×
+ * its sampling error (a 2√m-sample estimate: ~10%). */
+const WALK_SHARE = 0.7;
+/** Margin after a walk, in ranks and as a share of the rest of the way (the density is then
+ * read from two exact counts, so it is far closer than the sample's). */
+const WALKED_MARGIN = 200;
+const WALKED_MARGIN_SHARE = 0.25;
+
+/**
+ * The order at a θ most of the way from the probe to the cluster, reached by a count-only
+ * insertion sort, and the density between the two exact counts; null when the cluster is near,
+ * the probe is at 0 (whose tie rule differs), or the walk overshot or failed (the caller then
+ * brackets from the probe).
+ */
+function walkTowards(
+  p: Prepared,
+  probe: Order,
+  theta0: number,
+  density: number,
+  first: number,
+  last: number,
+): { order: Order; theta: number; density: number } | null {
+  const below = probe.inversions;
+  const up = below <= first;
+  const distance = up ? first - below : below - last - 1;
+  if (distance < WALK_FROM || theta0 === 0) return null;
+  const step = (WALK_SHARE * distance) / density;
+  const theta = up ? theta0 + step : theta0 - step;
+  // Never across 0: brackets split there, and the order at 0 has its own tie rule.
+  if (!Number.isFinite(theta) || theta === 0 || theta > 0 !== theta0 > 0) return null;
+  const moved = reorder(p, probe, theta, false, up, false);
+  if (!moved) return null;
+  const reached = moved.order.inversions;
+  if (up ? reached > first : reached <= last) return null;
+  const counted = Math.abs(reached - below);
+  const secant = counted / Math.abs(theta - theta0);
+  return { order: moved.order, theta, density: counted > 0 && Number.isFinite(secant) ? secant : density };
 }
 
 /** Number of slopes (pairs with distinct x), or null if x is not ascending. */
@@ -438,7 +492,7 @@ function selectInBracket(
 
 /**
  * The order at θ reached from a known order by insertion sort, and the slopes of the pairs it
- * moves past each other: O(n + pairs). Going up in θ (`up`), pairs may only become swapped
+ * moves past each other (only counted unless `record`): O(n + pairs). Going up in θ (`up`), pairs may only become swapped
  * relative to x order; going down, only unswapped. A pair moving the other way means the two
  * orders disagree beyond rounding: null (the caller then merge-sorts). Null too past a budget.
  */
@@ -448,6 +502,7 @@ function reorder(
   theta: number,
   tiesSwap: boolean,
   up: boolean,
+  record = true,
 ): { order: Order; slopes: Float64Array } | null {
   const n = p.n;
   ensure(n);
@@ -482,12 +537,15 @@ function reorder(
       const hi = e < f ? f : e;
       const dx = (xs[hi] as number) - (xs[lo] as number);
       if (dx === 0) return null;
-      if (count >= slopeBuf.length) {
-        const grown = new Float64Array(Math.max(1024, slopeBuf.length * 2));
-        grown.set(slopeBuf);
-        slopeBuf = grown;
+      if (record) {
+        if (count >= slopeBuf.length) {
+          const grown = new Float64Array(Math.max(1024, slopeBuf.length * 2));
+          grown.set(slopeBuf);
+          slopeBuf = grown;
+        }
+        slopeBuf[count] = ((ys[hi] as number) - (ys[lo] as number)) / dx;
       }
-      slopeBuf[count++] = ((ys[hi] as number) - (ys[lo] as number)) / dx;
+      count++;
       perm[u + 1] = f;
       key[u + 1] = kf;
       u--;
@@ -497,7 +555,7 @@ function reorder(
   }
   const order = { perm, inversions: from.inversions + (up ? count : -count) };
   p.orders.set(`${theta}|${tiesSwap}`, order);
-  return { order, slopes: slopeBuf.subarray(0, count) };
+  return { order, slopes: record ? slopeBuf.subarray(0, count) : slopeBuf.subarray(0, 0) };
 }
 
 // Scratch buffers reused across calls: a fleet analysis calls this 10,000s of times, and fresh
@@ -569,6 +627,13 @@ function orderAt(p: Prepared, theta: number, tiesSwap: boolean): Order {
   const key = `${theta}|${tiesSwap}`;
   const cached = p.orders.get(key);
   if (cached) return cached;
+  // Without equal keys between points of distinct x the tie rule changes nothing: the order
+  // with the other rule is this one (at θ = 0, a series with no two equal values).
+  const twin = p.orders.get(`${theta}|${!tiesSwap}`);
+  if (twin && twin.tied === false) {
+    p.orders.set(key, twin);
+    return twin;
+  }
   const order = computeOrder(p, theta, tiesSwap);
   p.orders.set(key, order);
   return order;
@@ -666,7 +731,12 @@ function computeOrder(p: Prepared, theta: number, tiesSwap: boolean): Order {
     dstKey = tk;
   }
   perm.set(src.subarray(0, n));
-  return { perm, inversions };
+  // Equal keys are neighbours in the sorted order.
+  let tied = false;
+  for (let t = 1; t < n && !tied; t++) {
+    tied = srcKey[t] === srcKey[t - 1] && group[src[t] as number] !== group[src[t - 1] as number];
+  }
+  return { perm, inversions, tied };
 }
 
 /**
@@ -732,8 +802,7 @@ function pairsBetween(p: Prepared, from: Int32Array, to: Int32Array): Float64Arr
 
 /**
  * Values at the given 0-based ranks of `values` (reordered in place): a plain sort for short
- * arrays, else quickselect with Hoare partitions (balanced under ties), descending only into the
- * parts that hold a wanted rank.
+ * arrays, else selection (selectInto).
  */
 function selectRanks(values: Float64Array, ranks: readonly number[]): number[] {
   if (values.length <= SORT_BELOW) {
@@ -747,7 +816,9 @@ function selectRanks(values: Float64Array, ranks: readonly number[]): number[] {
 
 /**
  * Rearranges values[lo, hi) so that each of wanted[from, to) (sorted ranks inside the range)
- * holds the value a full sort would put there.
+ * holds the value a full sort would put there. Ranks are placed in ascending order, each in what
+ * is right of the previous one: a rank right after the previous one is the minimum of that part
+ * (one scan), any other is found by Floyd-Rivest selection.
  */
 function selectInto(
   values: Float64Array,
@@ -757,47 +828,79 @@ function selectInto(
   from: number,
   to: number,
 ): void {
-  // Each pass shrinks [lo, hi) to the side holding the remaining ranks; other sides recurse.
-  while (from < to) {
-    if (hi - lo <= 32) {
-      sortNumbers(values, lo, hi);
-      return;
-    }
-    const pivot = medianOfThree(
-      values[lo] as number,
-      values[(lo + hi) >>> 1] as number,
-      values[hi - 1] as number,
-    );
-    let i = lo;
-    let j = hi - 1;
-    while (i <= j) {
-      while ((values[i] as number) < pivot) i++;
-      while ((values[j] as number) > pivot) j--;
-      if (i <= j) {
-        const t = values[i] as number;
-        values[i] = values[j] as number;
-        values[j] = t;
-        i++;
-        j--;
+  let left = lo;
+  let previous = -1;
+  for (let w = from; w < to; w++) {
+    const r = wanted[w] as number;
+    if (r === previous) continue;
+    if (r === previous + 1 && previous >= lo) {
+      // Everything right of `previous` is ≥ its value: rank r is their minimum.
+      let at = r;
+      let min = values[r] as number;
+      for (let t = r + 1; t < hi; t++) {
+        const v = values[t] as number;
+        if (v < min) {
+          min = v;
+          at = t;
+        }
       }
-    }
-    // Now [lo, j] ≤ pivot, (j, i) = pivot, [i, hi) ≥ pivot.
-    let split = from;
-    while (split < to && (wanted[split] as number) <= j) split++;
-    let right = split;
-    while (right < to && (wanted[right] as number) < i) right++;
-    if (split > from && right < to) {
-      selectInto(values, lo, j + 1, wanted, from, split);
-      lo = i;
-      from = right;
-    } else if (split > from) {
-      hi = j + 1;
-      to = split;
+      values[at] = values[r] as number;
+      values[r] = min;
     } else {
-      lo = i;
-      from = right;
+      floydRivest(values, r, left, hi - 1);
     }
+    previous = r;
+    left = r + 1;
   }
+}
+
+/** From this many values Floyd-Rivest first selects from a sample (their published cut-off). */
+const FLOYD_RIVEST_SAMPLE_FROM = 600;
+
+/**
+ * Puts the value of rank k of values[left, right] (inclusive) at k, smaller ones left of it and
+ * larger ones right: Floyd and Rivest's SELECT (CACM 1975, Algorithm 489). The pivot is the rank
+ * picked recursively from a sample around where k falls, so one partition pass nearly settles k:
+ * about n + min(k, n − k) comparisons where quickselect's median-of-three makes ~3.4n.
+ */
+function floydRivest(values: Float64Array, k: number, left: number, right: number): void {
+  while (right > left) {
+    if (right - left > FLOYD_RIVEST_SAMPLE_FROM) {
+      const n = right - left + 1;
+      const m = k - left + 1;
+      const z = Math.log(n);
+      const s = 0.5 * Math.exp((2 * z) / 3);
+      const sd = 0.5 * Math.sqrt((z * s * (n - s)) / n) * (m - n / 2 < 0 ? -1 : 1);
+      const newLeft = Math.max(left, Math.floor(k - (m * s) / n + sd));
+      const newRight = Math.min(right, Math.floor(k + ((n - m) * s) / n + sd));
+      floydRivest(values, k, newLeft, newRight);
+    }
+    const t = values[k] as number;
+    let i = left;
+    let j = right;
+    swapAt(values, left, k);
+    if ((values[right] as number) > t) swapAt(values, left, right);
+    while (i < j) {
+      swapAt(values, i, j);
+      i++;
+      j--;
+      while ((values[i] as number) < t) i++;
+      while ((values[j] as number) > t) j--;
+    }
+    if (values[left] === t) swapAt(values, left, j);
+    else {
+      j++;
+      swapAt(values, j, right);
+    }
+    if (j <= k) left = j + 1;
+    if (k <= j) right = j - 1;
+  }
+}
+
+function swapAt(values: Float64Array, a: number, b: number): void {
+  const t = values[a] as number;
+  values[a] = values[b] as number;
+  values[b] = t;
 }
 
 /**

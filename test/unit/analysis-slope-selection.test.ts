@@ -176,6 +176,39 @@ describe('exact slope selection', () => {
     }
   });
 
+  it('selects runs of adjacent ranks, repeated ranks and ranks far from the median exactly', () => {
+    // Adjacent ranks take the minimum-scan path, lone ones Floyd-Rivest; far ranks walk first.
+    for (const name of [
+      'noisy linear growth over request counts',
+      'flat step function (mostly equal values)',
+    ]) {
+      const { x, y } = (shapes[name] as Shape)(700, 3);
+      const all: number[] = [];
+      for (let i = 0; i < 699; i++)
+        for (let j = i + 1; j < 700; j++)
+          all.push(((y[j] as number) - (y[i] as number)) / ((x[j] as number) - (x[i] as number)));
+      const sorted = Float64Array.from(all).sort();
+      const pairs = sorted.length;
+      const ranks = [
+        0,
+        1,
+        2,
+        2,
+        5000,
+        5001,
+        5002,
+        pairs >> 1,
+        (pairs >> 1) + 1,
+        pairs - 7000,
+        pairs - 2,
+        pairs - 1,
+      ];
+      const values = selectSlopes(x, y, ranks);
+      if (!values) throw new Error(`${name}: selection fell back to sorting`);
+      expect(values).toEqual(ranks.map((r) => sorted[r]));
+    }
+  });
+
   it('matches at the largest size that still sorts (2,000 points)', () => {
     const shape = shapes['noisy linear growth over request counts'] as Shape;
     const { x, y } = shape(2000, 9);
