@@ -9,6 +9,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { onForcedExit } from '../cleanup';
+import { CHANNEL_DIR_PREFIX, claimFolder, removeAbandonedFolders } from './abandoned';
+import { listProcesses } from './process-table';
 import { AGENT_ENV, isAgentEvent, isAgentReply, type HelloEvent, type ListenEvent } from '../agent/protocol';
 
 /** Bytes a connection may send before its hello. */
@@ -111,8 +113,12 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
 
   /** Creates the private directory, the token and the listening socket. */
   static async open(): Promise<AgentChannel> {
-    const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'leakcheck-'));
+    // Folders of earlier harnesses that were SIGKILLed go first (abandoned.ts).
+    const table = listProcesses();
+    removeAbandonedFolders(os.tmpdir(), table);
+    const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), CHANNEL_DIR_PREFIX));
     await fs.promises.chmod(dir, 0o700);
+    claimFolder(dir, table);
     const socketPath = path.join(dir, 'agent.sock');
     const token = crypto.randomBytes(24).toString('hex');
     const server = net.createServer();
