@@ -5,7 +5,12 @@
  * After each run it counts what is left: processes of that run (found by a value unique to the run
  * in their environment), and leakcheck temporary folders (each run gets a TMPDIR of its own).
  *
- * Usage: npm run build && tsx bench/reliability.ts [--runs 50] [--seed 1] [--out bench/results-reliability.md]
+ * Usage: npm run build && tsx bench/reliability.ts [--runs 50] [--from 0] [--seed 1] [--fresh]
+ *        [--rows bench/results-reliability.json] [--out bench/results-reliability.md] [--cli dist/cli/main.js]
+ * Resumable in chunks: each run's mode, signal and moment depend only on the seed and its index,
+ * rows are kept in --rows (run i replaces an earlier row i) and the report is written from every
+ * row kept, so `--from 0 --runs 13`, `--from 13 --runs 13`, ... add up to one 50-run batch.
+ * `--fresh` starts the rows file over.
  * Run it alone: flock -x /work/load.lock (numbers are counts, not timings, but a loaded machine
  * shifts the moments the signals land on).
  */
@@ -15,7 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..');
-const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+
 const FIXTURE = path.join(ROOT, 'fixtures', 'hostile');
 
 const MODES = ['ignore-term,setsid', 'double-fork', 'setsid', 'crash-start', 'crash-mid', 'never-listen'];
@@ -26,6 +31,9 @@ function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
+
+/** The built CLI; --cli points at a copy of dist/ so a rebuild during a chunk does not disturb it. */
+const CLI = path.resolve(arg('--cli') ?? path.join(ROOT, 'dist', 'cli', 'main.js'));
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -53,7 +61,15 @@ function processesWith(needle: string): number[] {
   return out;
 }
 
+/** A 32-bit integer hash (the finaliser of a common hash): neighbouring indices, unrelated seeds. */
+function mix(x: number): number {
+  let h = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 interface Outcome {
+  index: number;
   mode: string;
   sent: Sent;
   atMs: number;
@@ -63,7 +79,9 @@ interface Outcome {
   hung: boolean;
 }
 
-async function once(i: number, random: () => number): Promise<Outcome> {
+async function once(i: number, seed: number): Promise<Outcome> {
+  // One generator per run, from the seed and the index: a chunk reproduces its part of the batch.
+  const random = rng(mix(Math.imul(seed, 1000) + i + 1));
   const mode = MODES[i % MODES.length] as string;
   const sent = SIGNALS[Math.floor(random() * SIGNALS.length)] as Sent;
   const atMs = Math.round(1500 + random() * 9000);
@@ -122,38 +140,55 @@ async function once(i: number, random: () => number): Promise<Outcome> {
     }
   }
   fs.rmSync(tmp, { recursive: true, force: true });
-  return { mode, sent, atMs, exit, left: left.length, tempDirs, hung };
+  return { index: i, mode, sent, atMs, exit, left: left.length, tempDirs, hung };
 }
 
 async function main(): Promise<void> {
   const runs = Number(arg('--runs') ?? 50);
+  const from = Number(arg('--from') ?? 0);
   const seed = Number(arg('--seed') ?? 1);
   const outFile = arg('--out') ?? path.join(__dirname, 'results-reliability.md');
-  const random = rng(seed);
-  const rows: Outcome[] = [];
-  for (let i = 0; i < runs; i++) {
-    const o = await once(i, random);
-    rows.push(o);
+  const rowsFile = arg('--rows') ?? path.join(__dirname, 'results-reliability.json');
+  const kept: { seed: number; chunks: string[]; rows: Outcome[] } =
+    !process.argv.includes('--fresh') && fs.existsSync(rowsFile)
+      ? (JSON.parse(fs.readFileSync(rowsFile, 'utf8')) as { seed: number; chunks: string[]; rows: Outcome[] })
+      : { seed, chunks: [], rows: [] };
+  if (kept.seed !== seed) throw new Error(`${rowsFile} holds seed ${kept.seed}, not ${seed}: use --fresh`);
+  for (let i = from; i < from + runs; i++) {
+    const o = await once(i, seed);
+    kept.rows = [...kept.rows.filter((r) => r.index !== i), o].sort((a, b) => a.index - b.index);
+    fs.writeFileSync(rowsFile, JSON.stringify(kept, null, 1) + '\n');
     process.stderr.write(
       `#${i + 1} ${o.mode} ${o.sent} at ${o.atMs} ms: ${o.exit}, ${o.left} processes, ${o.tempDirs} temp dirs${o.hung ? ' HUNG' : ''}\n`,
     );
   }
+  kept.chunks.push(
+    `runs ${from + 1}-${from + runs}: ${new Date().toISOString().slice(0, 16)}Z, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} at the end`,
+  );
+  fs.writeFileSync(rowsFile, JSON.stringify(kept, null, 1) + '\n');
+  const rows = kept.rows;
   const total = (f: (o: Outcome) => number): number => rows.reduce((s, o) => s + f(o), 0);
+  const killed = rows.filter((o) => o.sent === 'SIGKILL');
   const lines = [
     '# Reliability against hostile targets',
     '',
-    `Command: \`tsx bench/reliability.ts --runs ${runs} --seed ${seed}\` (${new Date().toISOString().slice(0, 10)}, load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')} at the end; other engineers' builds and tests were running on the same 2 cores).`,
+    `Command: \`tsx bench/reliability.ts --seed ${seed} --from F --runs N\` in chunks, each under ` +
+      "`flock -x /work/load.lock` (other engineers' builds and unit tests were running on the same 2 cores):",
     '',
-    `**${runs} runs: ${total((o) => o.left)} processes left, ${total((o) => o.tempDirs)} temporary folders left, ${total((o) => Number(o.hung))} hangs.** Compare worktrees are not exercised by this script.`,
+    ...kept.chunks.map((c) => `- ${c}`),
+    '',
+    `**${rows.length} runs: ${total((o) => o.left)} processes left, ${total((o) => o.tempDirs)} temporary folders left, ${total((o) => Number(o.hung))} hangs.** ` +
+      `${killed.length} of them SIGKILLed the harness: ${killed.reduce((s, o) => s + o.left, 0)} processes and ` +
+      `${killed.reduce((s, o) => s + o.tempDirs, 0)} temporary folders left by those. Compare worktrees are not exercised by this script.`,
     '',
     '| # | target mode | sent to the harness | at | harness exit | processes left | temp dirs left |',
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
-      (o, i) =>
-        `| ${i + 1} | ${o.mode} | ${o.sent} | ${(o.atMs / 1000).toFixed(1)} s | ${o.exit}${o.hung ? ' (hung, killed)' : ''} | ${o.left} | ${o.tempDirs} |`,
+      (o) =>
+        `| ${o.index + 1} | ${o.mode} | ${o.sent} | ${(o.atMs / 1000).toFixed(1)} s | ${o.exit}${o.hung ? ' (hung, killed)' : ''} | ${o.left} | ${o.tempDirs} |`,
     ),
     '',
   ];
