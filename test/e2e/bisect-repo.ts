@@ -38,6 +38,12 @@ export interface BisectRepo {
   /** The commit that adds the service's leak (main), and the one that moves the dependency. */
   leakCommit: string | null;
   depLeakCommit: string;
+  /**
+   * Branch `merged`: a clean main commit before the leak (the fifth, or good when the leak comes
+   * sooner) plus a merge commit that brings in the deps commits before the bump (`-s ours`: the
+   * tree stays main's, no leak). Its first-parent line and its every-commit list differ by them.
+   */
+  merged: { sha: string; firstParent: string[]; side: string[] };
   /** Removes the folder. */
   remove(): void;
 }
@@ -171,6 +177,11 @@ export function makeBisectRepo(options: BisectRepoOptions = {}): BisectRepo {
     deps.push(sha);
     if (i === depLeakAt) depLeakCommit = sha;
   }
+  const base = leakAt === 0 || leakAt > 5 ? 5 : leakAt - 1;
+  const side = deps.slice(0, depLeakAt - 1);
+  git('checkout', '-q', '-b', 'merged', base > 0 ? (main[base - 1] as string) : good);
+  git('merge', '-q', '-s', 'ours', '--no-edit', '-m', 'merge the deps work', side[side.length - 1] as string);
+  const merge = git('rev-parse', 'HEAD').trim();
   git('checkout', '-q', 'main');
   return {
     dir,
@@ -179,6 +190,7 @@ export function makeBisectRepo(options: BisectRepoOptions = {}): BisectRepo {
     good,
     leakCommit,
     depLeakCommit,
+    merged: { sha: merge, firstParent: [...main.slice(0, base), merge], side },
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -3,19 +3,23 @@
  * a leak in the service's code is found among 20; on the deps branch the commit that only moves
  * leaky-lib 1.0.0 → 1.0.1 is found and the package and both versions are named (and `compare`
  * says the same of that change); a good revision that leaks is a usage error (exit 2); a bad
- * revision that does not leak ends with exit 0. Each run is 1 s warm-up + 5 s measured (--warmup 2
- * --duration 10 over 2 runs per revision). Worktrees and target processes are gone afterwards.
+ * revision that does not leak ends with exit 0 (a merge: --all-commits lists the merged branch's
+ * commits too); Ctrl-C stops the started service, writes the partial result and exits 130. Each
+ * run is bounded by requests, not seconds (--warmup-requests 1000 --requests 6000 over 2 runs per
+ * revision: 500 + 3,000 requests, about 2 s; the leak adds 8 KB to each, 24 MB a run), so a slow
+ * machine measures the same evidence for longer instead of less evidence. Worktrees and target
+ * processes are gone afterwards.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BisectReport } from '../../src/bisect/report';
 import type { CompareReport } from '../../src/compare/report';
 import { makeBisectRepo, type BisectRepo } from './bisect-repo';
-import { leftoverTargets, runCli } from './helpers';
+import { CLI, leftoverTargets, runCli } from './helpers';
 
-const WINDOWS = ['--warmup', '2', '--duration', '10'];
+const WINDOWS = ['--warmup-requests', '1000', '--requests', '6000'];
 let repo: BisectRepo;
 
 function git(...args: string[]): string {
@@ -150,16 +154,75 @@ test('a good revision that leaks too is a usage error: one line, exit 2, no work
   expect(worktrees()).toBe(1);
 }, 180_000);
 
-test('a bad revision that does not leak after all: exit 0 after one step', async () => {
-  const run = await bisect(['--good', 'good', '--bad', repo.main[8] as string], 180_000);
+test('a bad revision that does not leak after all (a merge; --all-commits lists the merged branch too): exit 0 after one step', async () => {
+  const run = await bisect(['--good', 'good', '--bad', 'merged', '--all-commits'], 180_000);
   expect(run.stderr).toBe('');
   expect(run.code).toBe(0);
   expect(run.report?.outcome).toBe('bad-clean');
   expect(run.report?.steps).toHaveLength(1);
+  expect(run.report?.steps[0]).toMatchObject({ role: 'bad', sha: repo.merged.sha, verdict: 'pass' });
   expect(run.report?.firstBad).toBeNull();
+  // Every commit: the first-parent line and the merged branch's commits (first-parent alone: 6).
+  expect(run.report?.firstParent).toBe(false);
+  expect(run.report?.commits).toBe(repo.merged.firstParent.length + repo.merged.side.length);
+  expect(repo.merged.firstParent.length).toBeLessThan(run.report?.commits ?? 0);
   expect(run.stdout).toMatch(/^\nNO LEAK {2}the bad revision adds no growth/);
   expect(worktrees()).toBe(1);
 }, 240_000);
+
+test('Ctrl-C during a bisect: the started service stops, the partial result is printed and written, exit 130', async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-bisect-out-'));
+  const before = baseTemps();
+  const child = spawn(
+    process.execPath,
+    [CLI, 'bisect', '--good', 'good', '--bad', 'main', ...WINDOWS, '--out', out],
+    { cwd: repo.dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // Interrupt once the first step (the bad revision) is measured and the next one's service is
+  // running: a partial result to keep, and a process to stop.
+  const interrupted = new Promise<boolean>((resolve) => {
+    const deadline = setTimeout(() => resolve(false), 120_000);
+    let stepped = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!stepped && /\nleakcheck: step 1: /.test(stderr)) {
+        stepped = true;
+        const poll = setInterval(() => {
+          if (leftoverTargets().length === 0) return;
+          clearInterval(poll);
+          clearTimeout(deadline);
+          child.kill('SIGINT');
+          resolve(true);
+        }, 50);
+        deadline.refresh();
+        child.on('exit', () => clearInterval(poll));
+      }
+    });
+    child.on('exit', () => clearTimeout(deadline));
+  });
+  const sent = await interrupted;
+  if (!sent) child.kill('SIGKILL');
+  const code = await exited;
+  const file = path.join(out, 'bisect.json');
+  const report = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as BisectReport) : null;
+  fs.rmSync(out, { recursive: true, force: true });
+  expect(sent).toBe(true);
+  expect(code).toBe(130);
+  expect(stderr).toMatch(/leakcheck: stopping, removing the worktrees/);
+  expect(report?.outcome).toBe('aborted');
+  expect(report?.exitCode).toBe(130);
+  expect(report?.steps[0]).toMatchObject({ role: 'bad', sha: repo.main[19], verdict: 'leak' });
+  // The partial result on stdout too: the headline and the bad revision's step.
+  expect(stdout).toMatch(/^\nINTERRUPTED {2}/);
+  expect(stdout).toContain(repo.main[19]?.slice(0, 12));
+  expect(leftoverTargets()).toEqual([]);
+  expect(worktrees()).toBe(1);
+  expect([...baseTemps()].filter((n) => !before.has(n))).toEqual([]);
+}, 180_000);
 
 test('bad input: an unknown ref, and a good revision after the bad one', async () => {
   const unknown = await bisect(['--good', 'no-such-ref'], 30_000);
