@@ -8,7 +8,8 @@ import { formatNumber, formatRateWithInterval } from '../analysis/format';
 import { dependencyLines, dependencyMarkdown } from '../deps/render';
 import { escapeMarkdown } from '../report/escape';
 import { collapsedTable } from '../report/markdown';
-import { terminalTable } from '../report/terminal';
+import { closingLines, terminalTable } from '../report/terminal';
+import { runWindowText } from '../compare/render';
 import type { TextTable } from '../report/view';
 import type { BisectOutcome, BisectReport, BisectStepReport } from './report';
 
@@ -88,7 +89,7 @@ export function renderBisectTerminal(report: BisectReport, options: { reportFile
   out.push(
     `  range    ${report.commits} commits (${report.firstParent ? 'first-parent' : 'all commits'}), ` +
       `${report.budget.used} of ${report.budget.maxSteps} steps measured, ` +
-      `${report.perRun.runs} runs each of ${formatNumber(report.perRun.warmupSeconds, 1)} s warm-up + ${formatNumber(report.perRun.durationSeconds, 1)} s`,
+      `${report.perRun.runs} runs each of ${runWindowText(report.perRun)}`,
   );
   out.push(
     `  time     ${formatNumber(report.timings.measureMs / 1000, 1)} s measuring, ` +
@@ -124,11 +125,7 @@ export function renderBisectTerminal(report: BisectReport, options: { reportFile
     out.push(`  failed: ${report.failure.message}`);
     for (const line of report.failure.logTail.slice(-15)) out.push(`  │ ${line}`);
   }
-  for (const w of report.warnings) out.push(`  warning: ${w}`);
-  if (options.reportFile) {
-    out.push('');
-    out.push(`  report: ${options.reportFile}`);
-  }
+  out.push(...closingLines(report.warnings, options.reportFile));
   out.push('');
   return out.join('\n');
 }

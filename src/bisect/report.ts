@@ -2,6 +2,7 @@
  * The result of `leakcheck bisect`: bisect.json is this object. Each run's own report.json is kept
  * in runs/ beside it.
  */
+import type { RunWindow } from '../compare/report';
 import type { DependencyChanges } from '../deps/changes';
 import type { Finding } from '../report/report';
 import type { Candidate, Measurement, StepRole } from './search';
@@ -83,7 +84,7 @@ export interface BisectReport {
   findings: Finding[];
   /** Measured steps allowed, used, and whether the budget stopped the search. */
   budget: { maxSteps: number; used: number; spent: boolean };
-  perRun: { runs: number; warmupSeconds: number; durationSeconds: number };
+  perRun: RunWindow & { runs: number };
   failure?: { message: string; logTail: string[] };
   warnings: string[];
   /** Installs, measured runs (the baseline included) and everything. */

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Config } from '../config/types';
-import { pairWindow, perRunConfig } from '../compare/run';
+import { perRunConfig, perRunWindow } from '../compare/run';
 import { git, GitError } from '../compare/git';
 import {
   checkoutRevision,
@@ -377,11 +377,7 @@ export async function bisectLeak(config: Config, options: BisectOptions): Promis
     ...(blame ? { blame } : {}),
     findings: (lastReport?.findings ?? []).slice(0, 5),
     budget: { maxSteps, used: steps.length, spent: search?.budgetSpent ?? false },
-    perRun: {
-      runs,
-      warmupSeconds: pairWindow(config).warmupSeconds / runs,
-      durationSeconds: pairWindow(config).durationSeconds / runs,
-    },
+    perRun: { runs, ...perRunWindow(config, runs) },
     ...(failure ? { failure } : {}),
     warnings,
     timings: {

@@ -8,12 +8,12 @@ import { formatNumber, formatRate, formatRateWithInterval } from '../analysis/fo
 import { isMetricName, METRICS } from '../analysis/metrics';
 import { escapeMarkdown, markdownCodeBlock } from '../report/escape';
 import { collapsedTable, markdownTable, renderMarkdownSummary } from '../report/markdown';
-import { terminalTable } from '../report/terminal';
+import { closingLines, terminalTable } from '../report/terminal';
 import type { TextTable } from '../report/view';
 import type { Report, ReportVerdict } from '../report/report';
 import { dependencyLines, dependencyMarkdown } from '../deps/render';
 import type { MetricDifference } from './difference';
-import type { CompareReport } from './report';
+import type { CompareReport, RunWindow } from './report';
 
 const HEADLINE: Readonly<Record<ReportVerdict, string>> = {
   leak: '❌ leakcheck: this change adds a leak',
@@ -84,6 +84,25 @@ function pairWords(report: CompareReport): string {
 }
 
 /**
+ * One run's windows in words: "1.5 s warm-up + 5 s measured", or in requests when the run was
+ * bounded by requests ("500 requests warm-up + 3,000 requests measured").
+ *
+ * @param w - the per-run window of a compare or bisect report
+ * @returns the words
+ */
+export function runWindowText(w: RunWindow): string {
+  const warmup =
+    w.warmupRequests !== undefined
+      ? `${formatNumber(w.warmupRequests)} requests`
+      : `${formatNumber(w.warmupSeconds, 1)} s`;
+  const measured =
+    w.requests !== undefined
+      ? `${formatNumber(w.requests)} requests`
+      : `${formatNumber(w.durationSeconds, 1)} s`;
+  return `${warmup} warm-up + ${measured} measured`;
+}
+
+/**
  * Terminal text for a comparison.
  *
  * @param report - the comparison
@@ -97,8 +116,7 @@ export function renderCompareTerminal(report: CompareReport, options: { reportFi
   out.push(`  base     ${report.base.ref} → merge base ${short(report.base.commit)}`);
   out.push(`  head     ${short(report.head.commit)}${report.head.dirty ? ' + uncommitted changes' : ''}`);
   out.push(
-    `  runs     ${report.runs.length} (${pairWords(report)}, alternating), each ` +
-      `${formatNumber(report.perRun.warmupSeconds, 1)} s warm-up + ${formatNumber(report.perRun.durationSeconds, 1)} s measured`,
+    `  runs     ${report.runs.length} (${pairWords(report)}, alternating), each ${runWindowText(report.perRun)}`,
   );
   if (report.base.install.command !== null || report.base.install.why) {
     out.push(
@@ -121,14 +139,7 @@ export function renderCompareTerminal(report: CompareReport, options: { reportFi
   }
   const deps = dependencyLines(report.dependencies, 'base → head');
   if (deps.length > 0) out.push('', ...deps);
-  if (report.warnings.length > 0) {
-    out.push('');
-    for (const w of report.warnings) out.push(`  warning: ${w}`);
-  }
-  if (options.reportFile) {
-    out.push('');
-    out.push(`  report: ${options.reportFile}`);
-  }
+  out.push(...closingLines(report.warnings, options.reportFile));
   out.push('');
   return out.join('\n');
 }
@@ -160,8 +171,7 @@ export function renderCompareMarkdown(report: CompareReport, options: CompareMar
   blocks.push(e(sentence(report)));
   blocks.push(
     `Base: ${e(report.base.ref)} at merge base \`${short(report.base.commit)}\` · head \`${short(report.head.commit)}\`` +
-      `${report.head.dirty ? ' with uncommitted changes' : ''} · ${pairWords(report)} of alternating runs, each ` +
-      `${formatNumber(report.perRun.warmupSeconds, 1)} s warm-up + ${formatNumber(report.perRun.durationSeconds, 1)} s measured`,
+      `${report.head.dirty ? ' with uncommitted changes' : ''} · ${pairWords(report)} of alternating runs, each ${runWindowText(report.perRun)}`,
   );
   if (options.reportLink) {
     const text = e(options.reportLink.text);

@@ -11,6 +11,19 @@ import type { MetricDifference } from './difference';
 /** Version of the compare.json layout. */
 export const COMPARE_SCHEMA_VERSION = 1;
 
+/**
+ * One run's windows: seconds, or requests when the run is bounded by requests (then the seconds
+ * are only the fallback the run did not use). Compare's pairs and bisect's runs share it.
+ */
+export interface RunWindow {
+  warmupSeconds: number;
+  durationSeconds: number;
+  /** Warm-up bounded by requests instead of seconds (absent for a timed warm-up). */
+  warmupRequests?: number;
+  /** Measured window bounded by requests instead of seconds. */
+  requests?: number;
+}
+
 /** One run of the comparison. */
 export interface CompareRun {
   side: 'base' | 'head';
@@ -70,7 +83,7 @@ export interface CompareReport {
    * Absent in reports written before 0.2.0.
    */
   pairPlan?: { mode: 'fixed' | 'sequential'; maxPairs: number; looks: PairLook[] };
-  perRun: { warmupSeconds: number; durationSeconds: number; samples: number };
+  perRun: RunWindow & { samples: number };
   runs: CompareRun[];
   /** head − base for every metric measured on both sides. */
   differences: MetricDifference[];
@@ -119,7 +132,13 @@ const compareSchema = z.looseObject({
     dir: z.string(),
   }),
   pairs: num,
-  perRun: z.looseObject({ warmupSeconds: num, durationSeconds: num, samples: num }),
+  perRun: z.looseObject({
+    warmupSeconds: num,
+    durationSeconds: num,
+    warmupRequests: num.optional(),
+    requests: num.optional(),
+    samples: num,
+  }),
   runs: z.array(
     z.looseObject({
       side: z.enum(['base', 'head']),

@@ -31,6 +31,7 @@ import {
   type CompareRun,
   type PairLook,
   type PreExistingLeak,
+  type RunWindow,
 } from './report';
 
 /**
@@ -90,19 +91,38 @@ export interface CompareResult {
  * @returns the run's configuration
  */
 export function perRunConfig(config: Config, pairs: number, outDir: string): Config {
-  const split = (v: number | undefined): number | undefined => (v === undefined ? undefined : v / pairs);
-  const splitCount = (v: number | undefined): number | undefined =>
-    v === undefined ? undefined : Math.max(1, Math.ceil(v / pairs));
+  const w = perRunWindow(config, pairs);
   return {
     ...config,
     out: outDir,
     run: {
       ...config.run,
-      warmupSeconds: split(pairWindow(config).warmupSeconds) ?? 0,
-      durationSeconds: split(pairWindow(config).durationSeconds),
-      warmupRequests: splitCount(config.run.warmupRequests),
-      requests: splitCount(config.run.requests),
+      warmupSeconds: w.warmupSeconds,
+      durationSeconds: w.durationSeconds,
+      warmupRequests: w.warmupRequests,
+      requests: w.requests,
     },
+  };
+}
+
+/**
+ * What one of `split` runs measures, for the report: its share of the seconds, or of the requests
+ * when the windows are bounded by requests (as {@link perRunConfig} splits them).
+ *
+ * @param config - the validated configuration
+ * @param split - runs the window is split over
+ * @returns the per-run window
+ */
+export function perRunWindow(config: Config, split: number): RunWindow {
+  const count = (v: number | undefined): number | undefined =>
+    v === undefined ? undefined : Math.max(1, Math.ceil(v / split));
+  const warmupRequests = count(config.run.warmupRequests);
+  const requests = count(config.run.requests);
+  return {
+    warmupSeconds: pairWindow(config).warmupSeconds / split,
+    durationSeconds: pairWindow(config).durationSeconds / split,
+    ...(warmupRequests !== undefined ? { warmupRequests } : {}),
+    ...(requests !== undefined ? { requests } : {}),
   };
 }
 
@@ -283,11 +303,7 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
     head: { commit: rev.head, dirty: rev.dirty, dir: headBaseDir },
     pairs: completePairs.length,
     pairPlan: { mode: plan.mode, maxPairs: plan.maxPairs, looks },
-    perRun: {
-      warmupSeconds: pairWindow(config).warmupSeconds / split,
-      durationSeconds: pairWindow(config).durationSeconds / split,
-      samples: config.run.samples,
-    },
+    perRun: { ...perRunWindow(config, split), samples: config.run.samples },
     runs,
     differences,
     preExisting,

@@ -27,6 +27,20 @@ const COLORS = {
 };
 
 /**
+ * The lines a long command's terminal text ends with: its warnings, then where the full report is.
+ *
+ * @param warnings - one line each
+ * @param reportFile - the report's path, as the user should see it
+ * @returns the lines, each with a blank line before its group
+ */
+export function closingLines(warnings: readonly string[], reportFile: string | undefined): string[] {
+  const out: string[] = [];
+  if (warnings.length > 0) out.push('', ...warnings.map((w) => `  warning: ${w}`));
+  if (reportFile) out.push('', `  report: ${reportFile}`);
+  return out;
+}
+
+/**
  * A plain-text table for the terminal: columns as wide as their widest cell, two spaces apart,
  * indented two spaces (compare's metrics, bisect's steps). Cells must hold no colour codes.
  *

@@ -4,9 +4,9 @@
  */
 import { configSchema } from '../../src/config/schema';
 import { impliedStdErr, pairedDifference, type RunEstimate } from '../../src/compare/difference';
-import { renderCompareMarkdown, renderCompareTerminal } from '../../src/compare/render';
+import { renderCompareMarkdown, renderCompareTerminal, runWindowText } from '../../src/compare/render';
 import type { CompareReport } from '../../src/compare/report';
-import { perRunConfig } from '../../src/compare/run';
+import { perRunConfig, perRunWindow } from '../../src/compare/run';
 import { buildProgram } from '../../src/cli/main';
 
 const SETTINGS = {
@@ -162,6 +162,15 @@ describe('perRunConfig', () => {
     expect(per.out).toBe('/tmp/out/run');
     // The original is left alone.
     expect(config.run.durationSeconds).toBe(10);
+  });
+
+  test('the report says what a run measured: its share of the requests when the windows are bounded by them', () => {
+    const timed = configSchema.parse({ run: { warmupSeconds: 3, durationSeconds: 10 } });
+    expect(perRunWindow(timed, 2)).toEqual({ warmupSeconds: 1.5, durationSeconds: 5 });
+    expect(runWindowText(perRunWindow(timed, 2))).toBe('1.5 s warm-up + 5 s measured');
+    const counted = configSchema.parse({ run: { warmupRequests: 1000, requests: 6001 } });
+    expect(perRunWindow(counted, 2)).toMatchObject({ warmupRequests: 500, requests: 3001 });
+    expect(runWindowText(perRunWindow(counted, 2))).toBe('500 requests warm-up + 3,001 requests measured');
   });
 });
 
