@@ -156,6 +156,42 @@ export function formatRateWithInterval(
   confidence: number,
   axis: Axis,
 ): string {
+  const r = rateWithIntervalParts(estimate, low, high, unit, confidence, axis);
+  return `${r.estimate}${r.per} (${r.confidence} CI ${r.interval})`;
+}
+
+/** A rate with its interval in parts, so a narrow column can leave out what its heading says. */
+export interface RateParts {
+  /** The estimate with the byte unit ("312.9 B") or the count in the axis' count scale ("2.0"). */
+  estimate: string;
+  /** What it is per: "/request", " per 1,000 requests", "/h". */
+  per: string;
+  /** The interval's bounds in the estimate's scale: "312.6–313.3", "-30 to 54". */
+  interval: string;
+  /** The interval's confidence level: "95%". */
+  confidence: string;
+}
+
+/**
+ * The parts of {@link formatRateWithInterval}: all three numbers in one scale and with one number
+ * of decimals.
+ *
+ * @param estimate - point estimate per unit of the axis
+ * @param low - lower bound
+ * @param high - upper bound
+ * @param unit - the metric's unit
+ * @param confidence - confidence level of the interval
+ * @param axis - what growth is measured against (its words and count scale)
+ * @returns the parts
+ */
+export function rateWithIntervalParts(
+  estimate: number,
+  low: number,
+  high: number,
+  unit: MetricUnit,
+  confidence: number,
+  axis: Axis,
+): RateParts {
   // Counts are quoted in the axis' count scale; bytes in the unit of the largest of the three numbers.
   const maxAbs = Math.max(Math.abs(estimate), Math.abs(low), Math.abs(high));
   const k = unit === 'bytes' ? byteScale(maxAbs) : 0;
@@ -169,8 +205,11 @@ export function formatRateWithInterval(
       ? Math.min(12, Math.max(0, -Math.floor(Math.log10(halfWidth) + 1e-9)))
       : magnitudeDecimals(maxAbs * factor);
   const text = (v: number): string => formatNumber(v * factor, decimals, true);
-  const suffix = unit === 'bytes' ? ` ${BYTE_UNITS[k] ?? 'B'}${axis.bytesRate}` : axis.countRate;
-  const range = low < 0 || high < 0 ? `${text(low)} to ${text(high)}` : `${text(low)}–${text(high)}`;
   // An en dash next to a minus sign misreads, hence "to" when a bound is negative.
-  return `${text(estimate)}${suffix} (${formatConfidence(confidence)} CI ${range})`;
+  return {
+    estimate: unit === 'bytes' ? `${text(estimate)} ${BYTE_UNITS[k] ?? 'B'}` : text(estimate),
+    per: unit === 'bytes' ? axis.bytesRate : axis.countRate,
+    interval: low < 0 || high < 0 ? `${text(low)} to ${text(high)}` : `${text(low)}–${text(high)}`,
+    confidence: formatConfidence(confidence),
+  };
 }

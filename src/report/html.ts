@@ -10,8 +10,8 @@ import type { Finding, ProcessReport, Report } from './report';
 import { svgChart, type PlotPoint } from './svg-chart';
 import {
   VERDICT_LABEL,
-  fidelityTables,
   findingLocation,
+  decidedByText,
   findingRate,
   metricTable,
   processTitle,
@@ -23,6 +23,7 @@ import {
   topFindings,
   type TextTable,
 } from './view';
+import { fidelityTables } from './view-traffic';
 
 /** The policy the report runs under: inline styles and data: images only, nothing fetched. */
 export const HTML_REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
@@ -149,10 +150,8 @@ function renderProcess(p: ProcessReport, many: boolean): string {
   if (many && p.argv.length > 0) out.push(`<p class="muted"><code>${e(p.argv.join(' '))}</code></p>`);
   if (p.metrics.length === 0) out.push('<p>No samples were taken in the measured window.</p>');
   else out.push(htmlTable(metricTable(p), (i) => rowClass(p.metrics[i])));
-  if (p.decidedBy)
-    out.push(
-      `<p>Decided by <b>${e(p.decidedBy.metric)}</b> (rule <code>${e(p.decidedBy.rule)}</code>): ${e(p.decidedBy.reason)}</p>`,
-    );
+  const decided = decidedByText(p);
+  if (decided) out.push(`<p>${e(decided)}</p>`);
   const projection = projectionText(p);
   if (projection) out.push(`<p>${e(projection)}</p>`);
   if (p.metrics.length > 0) {

@@ -8,9 +8,10 @@ import { escapeMarkdown, markdownCodeBlock } from './escape';
 import type { ProcessReport, Report, ReportVerdict } from './report';
 import {
   VERDICT_LABEL,
-  fidelityTables,
   findingLocation,
+  decidedByText,
   findingRate,
+  measuredHeap,
   metricTable,
   processTitle,
   projectionText,
@@ -22,6 +23,7 @@ import {
   type ChartPoint,
   type TextTable,
 } from './view';
+import { fidelityTables } from './view-traffic';
 
 /** Parts of the Markdown report, in the order they are written. */
 export type MarkdownSection =
@@ -115,10 +117,8 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
       blocks.push(h(1, many ? escapeMarkdown(capitalise(processTitle(p))) : 'Growth per request'));
       if (p.metrics.length > 0) blocks.push(markdownTable(metricTable(p)));
       else blocks.push('No samples were taken in the measured window.');
-      if (many && p.decidedBy)
-        blocks.push(
-          `Decided by ${escapeMarkdown(p.decidedBy.metric)} (${escapeMarkdown(p.decidedBy.rule)}): ${escapeMarkdown(p.decidedBy.reason)}`,
-        );
+      const decided = decidedByText(p);
+      if (many && decided) blocks.push(escapeMarkdown(decided));
       const projection = projectionText(p);
       if (projection) blocks.push(projection);
     }
@@ -225,9 +225,7 @@ export function collapsedTable(summary: string, table: TextTable): string {
  * @returns the fenced mermaid block, or null
  */
 export function mermaidHeapChart(p: ProcessReport, maxPoints: number): string | null {
-  const measured: ChartPoint[] = p.series
-    .filter((s) => s.phase === 'measure')
-    .map((s) => ({ x: s.requests, y: s.heapUsed }));
+  const measured = measuredHeap(p);
   if (measured.length < 2) return null;
   const points = resampleEvenly(measured, Math.max(2, Math.min(maxPoints, measured.length)));
   const first = points[0] as ChartPoint;

@@ -1,12 +1,29 @@
-/** The terminal summary: verdict line, per-metric table, heap chart, projection, warnings. */
-import { axisNamed } from '../analysis/axis';
-import { formatBytes, formatConfidence, formatNumber } from '../analysis/format';
-import { growthText, projectionText, rateText, type TextTable } from './view';
+/**
+ * The terminal summary: verdict line, per-metric table, heap chart, projection, findings, replay
+ * fidelity, warnings. Every fact comes from the view model (./view.ts, ./view-traffic.ts), as in
+ * the Markdown and HTML reports; this file only lays it out for a fixed-width screen.
+ */
+import { formatBytes, formatNumber } from '../analysis/format';
+import {
+  VERDICT_LABEL,
+  decidedByText,
+  findingPosition,
+  findingRate,
+  measuredHeap,
+  metricTable,
+  processTitle,
+  projectionText,
+  relativeBelow,
+  summarySentence,
+  topFindings,
+  type TextTable,
+  type TitledTable,
+} from './view';
+import { replayFidelityTables, trafficNote } from './view-traffic';
 import { barChart } from './chart';
 import { stripControlDeep } from './escape';
 import * as path from 'node:path';
-import type { Finding, ProcessReport, Report } from './report';
-import type { FidelityReport } from '../traffic/fidelity';
+import type { ProcessReport, Report } from './report';
 
 /** Rendering options. */
 export interface TerminalOptions {
@@ -26,6 +43,9 @@ const COLORS = {
   dim: '\x1b[2m',
 };
 
+/** Paints a laid-out cell (row index into the table's rows, column index); colour codes only. */
+export type CellPaint = (row: number, column: number, padded: string) => string;
+
 /**
  * The lines a long command's terminal text ends with: its warnings, then where the full report is.
  *
@@ -42,56 +62,78 @@ export function closingLines(warnings: readonly string[], reportFile: string | u
 
 /**
  * A plain-text table for the terminal: columns as wide as their widest cell, two spaces apart,
- * indented two spaces (compare's metrics, bisect's steps). Cells must hold no colour codes.
+ * indented two spaces (the run's metrics, compare's metrics, bisect's steps). Cells must hold no
+ * colour codes; `paint` adds them after the layout.
  *
  * @param table - headings and rows
  * @param rightAligned - indexes of the columns aligned right (numbers)
+ * @param paint - colours a body cell after padding (default: none)
  * @returns the lines, heading first, without trailing spaces
  */
-export function terminalTable(table: TextTable, rightAligned: readonly number[] = []): string[] {
+export function terminalTable(
+  table: TextTable,
+  rightAligned: readonly number[] = [],
+  paint?: CellPaint,
+): string[] {
   const widths = table.headers.map((h, i) =>
     Math.max(h.length, ...table.rows.map((r) => (r[i] ?? '').length)),
   );
-  const line = (cells: readonly string[]): string =>
+  const line = (cells: readonly string[], row: number | null): string =>
     `  ${cells
-      .map((c, i) => (rightAligned.includes(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .map((c, i) => {
+        const padded = rightAligned.includes(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0);
+        // Trailing padding stays outside the colour, so trimEnd below still trims it.
+        if (row === null || !paint) return padded;
+        const text = padded.trimEnd();
+        return paint(row, i, text) + padded.slice(text.length);
+      })
       .join('  ')}`.trimEnd();
-  return [line(table.headers), ...table.rows.map(line)];
+  return [line(table.headers, null), ...table.rows.map((r, i) => line(r, i))];
 }
 
-function pad(text: string, width: number): string {
-  return text.length >= width ? text : text + ' '.repeat(width - text.length);
-}
+type Colour = (key: keyof typeof COLORS, text: string) => string;
+
+/** Endpoint rows of a replay table shown; the rest are counted in one line. */
+const FIDELITY_ROWS = 12;
+
+/** Longest endpoint shown in full; longer ones are cut with an ellipsis. */
+const ENDPOINT_WIDTH = 56;
+
+/** Lines of the target's output shown when the run ended early. */
+const LOG_TAIL_LINES = 15;
+
+/** Attribution notes shown; the rest are counted. */
+const NOTES_SHOWN = 5;
 
 /**
  * Renders the report for a terminal; pure. Every string of the report is stripped of control
  * sequences first: `leakcheck report` prints report.json files that someone else may have written.
+ *
+ * @param untrusted - the report
+ * @param options - colours, stacks, the report file to point at
+ * @returns the text
  */
 export function renderTerminal(untrusted: Report, options: TerminalOptions = {}): string {
   const report = stripControlDeep(untrusted);
-  const c = (key: keyof typeof COLORS, text: string): string =>
-    options.color ? `${COLORS[key]}${text}${COLORS.reset}` : text;
+  const c: Colour = (key, text) => (options.color ? `${COLORS[key]}${text}${COLORS.reset}` : text);
   const out: string[] = [];
   out.push('');
-  out.push(`${c(report.verdict, report.verdict.toUpperCase())}  ${report.summary.replace(/^[A-Z]+: /, '')}`);
+  out.push(`${c(report.verdict, VERDICT_LABEL[report.verdict])}  ${summarySentence(report)}`);
   out.push('');
-  const t = report.traffic;
   out.push(`  target   ${report.target.command}${report.target.url ? `  (${report.target.url})` : ''}`);
-  out.push(
-    `  traffic  ${formatNumber(t.completed)} responses in ${formatNumber(t.seconds, 1)} s (${formatNumber(t.requestsPerSecond)}/s), ` +
-      `${formatNumber(t.errorRate * 100, 1)}% errors, ${String(report.settings.connections)} connections`,
-  );
+  out.push(`  traffic  ${trafficNote(report)}`);
   if (report.failure) {
     out.push('');
     out.push(`  ${c('error', 'run ended early:')} ${report.failure.message}`);
     if (report.failure.logTail.length > 0) {
       out.push(`  last lines of the target's output (${report.target.logFile}):`);
-      for (const line of report.failure.logTail.slice(-15)) out.push(`  ${c('dim', '│')} ${line}`);
+      for (const line of report.failure.logTail.slice(-LOG_TAIL_LINES))
+        out.push(`  ${c('dim', '│')} ${line}`);
     }
   }
   for (const p of report.processes) out.push(...renderProcess(p, report.processes.length > 1, c));
   out.push(...renderFindings(report, Boolean(options.stacks), c));
-  if (report.fidelity) out.push(...renderFidelity(report.fidelity));
+  for (const table of replayFidelityTables(report)) out.push(...renderTitledTable(table));
   if (report.warnings.length > 0) {
     out.push('');
     for (const w of report.warnings) out.push(`  ${c('inconclusive', 'warning:')} ${w}`);
@@ -104,37 +146,25 @@ export function renderTerminal(untrusted: Report, options: TerminalOptions = {})
   return out.join('\n');
 }
 
-function renderProcess(
-  p: ProcessReport,
-  many: boolean,
-  c: (key: keyof typeof COLORS, text: string) => string,
-): string[] {
+function renderProcess(p: ProcessReport, many: boolean, c: Colour): string[] {
   const out: string[] = [''];
-  if (many)
-    out.push(`  process ${p.pid} (${formatNumber(p.share * 100)}% of requests): ${p.verdict.toUpperCase()}`);
-  const confidence = p.metrics[0]?.theilSen.confidence ?? 0.95;
-  const unit = axisNamed(p.metrics[0]?.axis).unit;
-  const header = `  ${pad('metric', 13)}${pad(`per ${unit} (${formatConfidence(confidence)} CI)`, 38)}${pad('growth', 12)}${pad('samples', 9)}${pad('R²', 7)}verdict`;
-  out.push(header);
-  for (const m of p.metrics) {
-    // The view's rate, compacted for a fixed-width column: no unit suffix, the interval in brackets.
-    const rate = rateText(m)
-      .replace(axisNamed(m.axis).bytesRate, '')
-      .replace(/\(\d+(\.\d+)?% CI /, '[')
-      .replace(/\)$/, ']');
-    const growth = growthText(m);
-    const verdict = m.gating
-      ? `${c(m.verdict, m.verdict.toUpperCase())} (${m.rule})`
-      : c('dim', `info (${m.rule})`);
-    out.push(
-      `  ${pad(m.metric, 13)}${pad(rate, 38)}${pad(growth, 12)}${pad(String(m.samples), 9)}${pad(m.ols.rSquared.toFixed(2), 7)}${verdict}`,
-    );
-  }
-  const measured = p.series.filter((s) => s.phase === 'measure');
+  if (many) out.push(`  ${processTitle(p)}`);
+  const table = metricTable(p, 'compact');
+  const verdictColumn = table.headers.indexOf('verdict');
+  out.push(
+    ...terminalTable(table, [], (row, column, text) => {
+      const m = p.metrics[row];
+      if (!m || column !== verdictColumn) return text;
+      return m.gating ? c(m.verdict, text) : c('dim', text);
+    }),
+  );
+  const decided = decidedByText(p);
+  if (many && decided) out.push(`  ${decided}`);
+  const measured = measuredHeap(p);
   if (measured.length > 1) {
-    const ys = measured.map((s) => s.heapUsed);
+    const ys = measured.map((s) => s.y);
     const lines = barChart(
-      measured.map((s) => s.requests),
+      measured.map((s) => s.x),
       ys,
     );
     const top = formatBytes(Math.max(...ys));
@@ -146,139 +176,85 @@ function renderProcess(
       const label = i === 0 ? top : i === lines.length - 1 ? bottom : '';
       out.push(`  ${label.padStart(w)} ┤${line}`);
     });
-    const span = (measured.at(-1)?.requests ?? 0) - (measured[0]?.requests ?? 0);
+    const span = (measured.at(-1)?.x ?? 0) - (measured[0]?.x ?? 0);
     out.push(`  ${' '.repeat(w)} └${'─'.repeat(lines[0]?.length ?? 0)} ${formatNumber(span)} requests`);
   }
   const projection = projectionText(p);
   if (projection) {
     out.push('');
-    out.push(`  projection: ${projection.charAt(0).toLowerCase()}${projection.slice(1).replace(/\.$/, '')}`);
+    out.push(`  ${projection}`);
   }
   return out;
 }
 
-/** "What grew and where": allocation sites, then object groups with their retainer paths. */
-function renderFindings(
-  report: Report,
-  stacks: boolean,
-  c: (key: keyof typeof COLORS, text: string) => string,
-): string[] {
-  const findings = report.findings;
-  if (!findings) return [];
+/**
+ * "What grew and where": allocation sites, then object groups with their retainer paths, each in
+ * the view's order (largest growth first), then the attribution files and notes.
+ */
+function renderFindings(report: Report, stacks: boolean, c: Colour): string[] {
+  if (!report.findings) return [];
   const out: string[] = ['', '  what grew and where'];
-  const where = (f: Finding): string =>
-    f.file ? `${shortPath(f.file, report.target.cwd)}:${f.line ?? '?'}${f.column ? `:${f.column}` : ''}` : '';
-  const pids = new Set(findings.map((f) => f.pid));
+  const findings = topFindings(report, report.findings.length);
+  const where = (f: (typeof findings)[number]): string => findingPosition(f, report.target.cwd) ?? '';
+  const many = new Set(findings.map((f) => f.pid)).size > 1;
   const sites = findings.filter((f) => f.kind === 'allocation-site');
   const groups = findings.filter((f) => f.kind === 'object-group');
   if (sites.length === 0) out.push(`  ${c('dim', 'no allocation site grew above the threshold')}`);
   else {
     out.push('  allocation sites (live bytes added per request; the function that allocates, in your code):');
-    for (const f of sites) {
-      const bytes = pad(formatBytes(f.bytesPerRequest ?? 0), 9);
-      const pid = pids.size > 1 ? `[${f.pid}] ` : '';
-      out.push(`    ${bytes} ${pid}${f.function ?? '(unknown)'}  ${where(f)}`);
+    const rates = sites.map((f) => findingRate(f) ?? '');
+    const width = Math.max(...rates.map((r) => r.length));
+    sites.forEach((f, i) => {
+      const pid = many ? `[${f.pid}] ` : '';
+      out.push(
+        `    ${(rates[i] ?? '').padEnd(width)}  ${pid}${f.function ?? '(unknown)'}  ${where(f)}`.trimEnd(),
+      );
       if (stacks) for (const frame of f.stack ?? []) out.push(`      ${c('dim', `at ${frame}`)}`);
-    }
+    });
   }
   if (groups.length > 0) {
     out.push('  objects new between heap snapshots 1 and 2, still alive at 3:');
     for (const f of groups) {
       const loc = where(f);
-      // Property names on retainer paths can hold anything: no control characters get through.
-      out.push(`    ${visible(f.title)}${loc ? `  (${loc})` : ''}`);
-      if (f.retainerPath) out.push(`      ${c('dim', visible(f.retainerPath))}`);
+      // Property names on retainer paths can hold anything: each stays on its one line.
+      out.push(`    ${oneLine(f.title)}${loc ? `  (${loc})` : ''}`);
+      if (f.retainerPath) out.push(`      ${c('dim', oneLine(f.retainerPath))}`);
     }
   }
   const a = report.attribution;
   if (a) {
-    for (const file of a.pprof.slice(0, 3)) out.push(`  pprof    ${shortPath(file, report.target.cwd)}`);
+    for (const file of a.pprof.slice(0, 3)) out.push(`  pprof    ${relativeBelow(file, report.target.cwd)}`);
     if (a.snapshots.files.length > 0)
-      out.push(`  heap snapshots  ${shortPath(path.dirname(a.snapshots.files[0] ?? ''), report.target.cwd)}`);
-    for (const note of a.notes.slice(0, 5)) out.push(`  ${c('dim', `note: ${note}`)}`);
-    if (a.notes.length > 5) out.push(`  ${c('dim', `note: ${a.notes.length - 5} more in report.json`)}`);
+      out.push(
+        `  heap snapshots  ${relativeBelow(path.dirname(a.snapshots.files[0] ?? ''), report.target.cwd)}`,
+      );
+    for (const note of a.notes.slice(0, NOTES_SHOWN)) out.push(`  ${c('dim', `note: ${note}`)}`);
+    if (a.notes.length > NOTES_SHOWN)
+      out.push(`  ${c('dim', `note: ${a.notes.length - NOTES_SHOWN} more in report.json`)}`);
   }
   return out;
 }
 
-/** A path relative to `base` when it lies below it. */
-function shortPath(file: string, base: string): string {
-  const rel = path.relative(base, file);
-  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
-}
-
-/** Endpoint rows shown; the rest are summed into one line. */
-const FIDELITY_ROWS = 12;
-
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-
-/** Log text shown as is, minus anything that could drive the terminal (escapes, control characters). */
-function visible(text: string): string {
-  return text.replace(CONTROL, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
-function sharePct(share: number): string {
-  return `${formatNumber(share * 100, 1)}%`;
-}
-
-function topCodes(shares: Record<string, number>, n = 2): string {
-  return Object.entries(shares)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(([code, v]) => `${visible(code)} ${formatNumber(v * 100)}%`)
-    .join(' ');
-}
-
-/** The replay fidelity table: the log's mix next to what was sent and received. */
-function renderFidelity(f: FidelityReport): string[] {
-  const out: string[] = [''];
-  const skipped = f.source.skipped > 0 ? `, ${formatNumber(f.source.skipped)} skipped` : '';
-  const origins = f.source.otherOrigins
-    ? `, ${formatNumber(f.source.otherOrigins)} other-origin entries skipped`
-    : '';
-  out.push(
-    `  replay   ${visible(f.source.file)} (${visible(f.source.format)}, ${formatNumber(f.source.requests)} requests${skipped}${origins}), ${f.source.mode} mode: ${formatNumber(f.sent)} sent, ${formatNumber(f.received)} received`,
-  );
-  const per = (window: number): string => `per ${formatNumber(window)} requests`;
-  const labels = [
-    `distinct URLs ${per(f.distinctUrls.window)}`,
-    `distinct identities ${per(f.distinctIdentities.window)}`,
-  ];
-  const w = Math.min(
-    56,
-    Math.max(
-      ...labels.map((l) => l.length + 2),
-      ...f.endpoints.slice(0, FIDELITY_ROWS).map((e) => visible(e.endpoint).length + 2),
-    ),
-  );
-  out.push(
-    `  ${pad('endpoint', w)}${'log'.padStart(7)}${'sent'.padStart(8)}   ${pad('log status', 18)}received`,
-  );
-  for (const e of f.endpoints.slice(0, FIDELITY_ROWS)) {
-    let name = visible(e.endpoint);
-    if (name.length > w - 2) name = name.slice(0, w - 3) + '…';
-    out.push(
-      `  ${pad(name, w)}${sharePct(e.logShare).padStart(7)}${sharePct(e.sentShare).padStart(8)}   ${pad(topCodes(e.logStatus), 18)}${topCodes(e.receivedStatus)}`,
-    );
-  }
-  const rest = f.endpoints.slice(FIDELITY_ROWS);
-  if (rest.length > 0) {
-    const log = rest.reduce((a, e) => a + e.logShare, 0);
-    const sent = rest.reduce((a, e) => a + e.sentShare, 0);
-    out.push(`  ${pad(`(${rest.length} more)`, w)}${sharePct(log).padStart(7)}${sharePct(sent).padStart(8)}`);
-  }
-  out.push(
-    `  ${pad(labels[0] as string, w)}${formatNumber(f.distinctUrls.log).padStart(7)}${formatNumber(f.distinctUrls.sent).padStart(8)}` +
-      (f.distinctUrls.sentWindow !== f.distinctUrls.window
-        ? `   (sent: ${per(f.distinctUrls.sentWindow)})`
-        : ''),
-  );
-  out.push(
-    `  ${pad(labels[1] as string, w)}${formatNumber(f.distinctIdentities.log).padStart(7)}${formatNumber(f.distinctIdentities.sent).padStart(8)}`,
-  );
-  out.push(
-    `  ${pad('status mix', w)}log ${topCodes(f.statusMix.log, 4)}   received ${topCodes(f.statusMix.received, 4)}`,
-  );
+/**
+ * One of the view's titled tables: its title and note, then the table with at most
+ * FIDELITY_ROWS rows (the rest counted) and long first cells (endpoints) cut.
+ */
+function renderTitledTable(table: TitledTable): string[] {
+  const out: string[] = ['', `  ${table.title}`];
+  if (table.note) out.push(`  ${table.note}`);
+  if (table.rows.length === 0) return out;
+  const cut = (cell: string): string =>
+    cell.length > ENDPOINT_WIDTH ? `${cell.slice(0, ENDPOINT_WIDTH - 1)}…` : cell;
+  const shown = table.rows
+    .slice(0, FIDELITY_ROWS)
+    .map((r) => r.map((cell, i) => (i === 0 ? cut(cell) : cell)));
+  out.push(...terminalTable({ headers: table.headers, rows: shown }));
+  const more = table.rows.length - shown.length;
+  if (more > 0) out.push(`  (${formatNumber(more)} more in the report)`);
   return out;
+}
+
+/** Text on one line: the newlines and tabs stripControl keeps are shown escaped. */
+function oneLine(text: string): string {
+  return text.replace(/[\n\t]/g, (ch) => (ch === '\n' ? '\\n' : '\\t'));
 }

@@ -1,17 +1,21 @@
 /**
- * What the Markdown, HTML, JUnit and SARIF reports show, derived once from a Report so every
- * format says the same thing. Values are plain (unescaped) text: each renderer escapes for its own
- * format when it writes them.
+ * What the terminal, Markdown, HTML, JUnit and SARIF reports show, derived once from a Report so
+ * every format says the same thing; a renderer only chooses which parts to show and how to lay
+ * them out. Values are plain (unescaped) text: each renderer escapes for its own format when it
+ * writes them. The traffic sections are in ./view-traffic.ts.
  */
 import { axisNamed, type MetricAnalysis, type MetricName } from '../analysis';
+import * as path from 'node:path';
 import {
   formatAmount,
   formatBytes,
   formatDuration,
   formatNumber,
   formatRateWithInterval,
-  formatSignificant,
+  rateWithIntervalParts,
+  type RateParts,
 } from '../analysis/format';
+import { valueText } from './loose';
 import type { Finding, ProcessReport, Report, ReportVerdict } from './report';
 
 /** A table of plain text cells, escaped by whichever renderer writes it. */
@@ -86,25 +90,63 @@ export function metricVerdictText(m: MetricAnalysis): string {
   return m.gating ? VERDICT_LABEL[m.verdict] : 'info';
 }
 
+/** How a rate cell is written: in full, or compact for a fixed-width terminal column. */
+export type RateStyle = 'full' | 'compact';
+
 /**
  * The per-metric table of one process: rate with interval, growth, samples, R², verdict, rule.
+ * Row i is `p.metrics[i]`. A full rate reads "312.9 B/request (95% CI 312.6–313.3)"; a compact one
+ * "312.9 B/request [312.6–313.3]" with the confidence level in the heading.
  *
  * @param p - one analysed process
+ * @param style - how the rate is written (default full)
  * @returns the table
  */
-export function metricTable(p: ProcessReport): TextTable {
+export function metricTable(p: ProcessReport, style: RateStyle = 'full'): TextTable {
+  const first = p.metrics[0];
+  const rateHeading =
+    style === 'compact'
+      ? `rate (${rateParts(first).confidence} CI)`
+      : `per ${axisNamed(first?.axis).unit} (interval)`;
   return {
-    headers: ['metric', 'per request (interval)', 'growth', 'samples', 'R²', 'verdict', 'rule'],
-    rows: p.metrics.map((m) => [
-      m.metric,
-      rateText(m),
-      growthText(m),
-      String(m.samples),
-      m.ols.estimable ? m.ols.rSquared.toFixed(2) : '–',
-      metricVerdictText(m),
-      m.rule,
-    ]),
+    headers: ['metric', rateHeading, 'growth', 'samples', 'R²', 'verdict', 'rule'],
+    rows: p.metrics.map((m) => {
+      const r = rateParts(m);
+      return [
+        m.metric,
+        style === 'compact' ? `${r.estimate}${r.per} [${r.interval}]` : rateText(m),
+        growthText(m),
+        String(m.samples),
+        m.ols.estimable ? m.ols.rSquared.toFixed(2) : '–',
+        metricVerdictText(m),
+        m.rule,
+      ];
+    }),
   };
+}
+
+/** The parts of {@link rateText}; a process without metrics gets the default confidence's words. */
+function rateParts(m: MetricAnalysis | undefined): RateParts {
+  if (!m) return rateWithIntervalParts(0, 0, 0, 'bytes', 0.95, axisNamed(undefined));
+  return rateWithIntervalParts(
+    m.perUnit,
+    m.theilSen.low,
+    m.theilSen.high,
+    m.unit,
+    m.theilSen.confidence,
+    axisNamed(m.axis),
+  );
+}
+
+/**
+ * Which metric and rule decided a process's verdict, with the rule's reason, or null.
+ *
+ * @param p - one analysed process
+ * @returns "Decided by heapUsed (linear-growth): heap grew …", or null
+ */
+export function decidedByText(p: ProcessReport): string | null {
+  const d = p.decidedBy;
+  return d ? `Decided by ${d.metric} (${d.rule}): ${d.reason}` : null;
 }
 
 /**
@@ -149,6 +191,17 @@ export type SeriesEntry = ProcessReport['series'][number];
 export function seriesValue(entry: SeriesEntry, metric: MetricName): number | null {
   const v = entry[metric];
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/**
+ * The heap after GC of the measured window's samples, x = requests served, in sample order: what
+ * the heap charts draw.
+ *
+ * @param p - one analysed process
+ * @returns the points
+ */
+export function measuredHeap(p: ProcessReport): ChartPoint[] {
+  return p.series.filter((s) => s.phase === 'measure').map((s) => ({ x: s.requests, y: s.heapUsed }));
 }
 
 /**
@@ -198,11 +251,37 @@ function isFinding(value: unknown): value is Finding {
  * @returns the location text, or null
  */
 export function findingLocation(f: Finding): string | null {
+  const position = findingPosition(f);
+  if (position === null) return null;
+  const fn = typeof f.function === 'string' && f.function !== '' ? ` (${f.function})` : '';
+  return `${position}${fn}`;
+}
+
+/**
+ * A finding's file, line and column, "src/auth.ts:42:7", or null when it has no file. With a base
+ * directory, a file below it is shown relative to it (the terminal's choice).
+ *
+ * @param f - the finding
+ * @param base - directory to show paths relative to (default: as recorded)
+ * @returns the position text, or null
+ */
+export function findingPosition(f: Finding, base?: string): string | null {
   if (typeof f.file !== 'string' || f.file === '') return null;
   const pos =
     typeof f.line === 'number' ? `:${f.line}${typeof f.column === 'number' ? `:${f.column}` : ''}` : '';
-  const fn = typeof f.function === 'string' && f.function !== '' ? ` (${f.function})` : '';
-  return `${f.file}${pos}${fn}`;
+  return `${base === undefined ? f.file : relativeBelow(f.file, base)}${pos}`;
+}
+
+/**
+ * A path relative to `base` when it lies below it, else as it is.
+ *
+ * @param file - a path
+ * @param base - a directory
+ * @returns the path to show
+ */
+export function relativeBelow(file: string, base: string): string {
+  const rel = path.relative(base, file);
+  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
 }
 
 /**
@@ -218,163 +297,6 @@ export function findingRate(f: Finding): string | null {
     return `${formatNumber(f.countPerRequest, 3)} objects/request${each}`;
   }
   return null;
-}
-
-function percent(share: number): string {
-  return `${formatNumber(share * 100, 1)}%`;
-}
-
-function statusText(counts: Record<string, number>): string {
-  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
-  return entries.length === 0 ? '–' : entries.map(([code, n]) => `${code}: ${formatNumber(n)}`).join(', ');
-}
-
-/**
- * The traffic fidelity tables: the endpoint mix that was intended against what was sent, and any
- * tables the report's optional `fidelity` section carries (traffic replay), read by shape so a
- * newer or older report.json still renders.
- *
- * @param report - the report
- * @returns the tables, the endpoint mix first
- */
-export function fidelityTables(report: Report): TitledTable[] {
-  const t = report.traffic;
-  const tables: TitledTable[] = [
-    {
-      title: 'Endpoint mix',
-      note:
-        `${formatNumber(t.completed)} responses in ${formatNumber(t.seconds, 1)} s ` +
-        `(${formatNumber(t.requestsPerSecond)}/s), ${percent(t.errorRate)} errors, ` +
-        `${formatNumber(t.errors)} connection errors, ${formatNumber(t.timeouts)} timeouts`,
-      headers: ['endpoint', 'intended share', 'sent share', 'responses', 'statuses'],
-      rows: t.endpoints.map((e) => [
-        e.endpoint,
-        percent(e.intendedShare),
-        percent(e.share),
-        formatNumber(e.count),
-        statusText(e.statusCounts),
-      ]),
-    },
-  ];
-  const fidelity: unknown = report.fidelity;
-  if (isRecord(fidelity))
-    tables.push(...(replayTables(fidelity) ?? looseTables('Traffic fidelity', fidelity)));
-  return tables;
-}
-
-function shareMap(value: unknown): string {
-  if (!isRecord(value)) return '–';
-  const entries = Object.entries(value).filter((e): e is [string, number] => typeof e[1] === 'number');
-  return entries.length === 0 ? '–' : entries.map(([k, v]) => `${k}: ${percent(v)}`).join(', ');
-}
-
-function num(value: unknown): string {
-  return typeof value === 'number' ? formatNumber(value) : '–';
-}
-
-/**
- * The log-replay fidelity section (src/traffic/fidelity.ts) as tables, or null when the value does
- * not have its shape (a report from another version), so the generic tables are used instead.
- */
-function replayTables(f: Record<string, unknown>): TitledTable[] | null {
-  const source = f.source;
-  const endpoints = f.endpoints;
-  if (!isRecord(source) || !Array.isArray(endpoints)) return null;
-  const tables: TitledTable[] = [];
-  const skipped =
-    typeof source.skipped === 'number' && source.skipped > 0 ? `, ${num(source.skipped)} skipped` : '';
-  const other =
-    typeof source.otherOrigins === 'number' && source.otherOrigins > 0
-      ? `, ${num(source.otherOrigins)} for other origins skipped`
-      : '';
-  tables.push({
-    title: 'Replay fidelity',
-    note:
-      `Replayed ${String(source.file ?? 'a log')} (${String(source.format ?? '?')}, ${String(source.mode ?? '?')}): ` +
-      `${num(source.requests)} requests in the log${skipped}${other}; ${num(f.sent)} sent, ${num(f.received)} responses` +
-      (typeof f.maxShareDifference === 'number'
-        ? `; largest endpoint share difference ${percent(f.maxShareDifference)}`
-        : ''),
-    headers: ['endpoint', 'log share', 'sent share', 'responses', 'log statuses', 'received statuses'],
-    rows: endpoints
-      .filter(isRecord)
-      .map((e) => [
-        String(e.endpoint ?? ''),
-        typeof e.logShare === 'number' ? percent(e.logShare) : '–',
-        typeof e.sentShare === 'number' ? percent(e.sentShare) : '–',
-        num(e.received),
-        shareMap(e.logStatus),
-        shareMap(e.receivedStatus),
-      ]),
-  });
-  const distinctRows: string[][] = [];
-  for (const [key, label] of [
-    ['distinctUrls', 'distinct URLs'],
-    ['distinctIdentities', 'distinct identities'],
-  ] as const) {
-    const d = f[key];
-    if (isRecord(d)) distinctRows.push([label, num(d.log), num(d.window), num(d.sent), num(d.sentWindow)]);
-  }
-  if (distinctRows.length > 0)
-    tables.push({
-      title: 'Replay fidelity: variety',
-      headers: ['', 'log, per window', 'log window (requests)', 'sent, per window', 'sent window (requests)'],
-      rows: distinctRows,
-    });
-  const mix = f.statusMix;
-  if (isRecord(mix) && isRecord(mix.log) && isRecord(mix.received)) {
-    const log = mix.log;
-    const received = mix.received;
-    const classes = [...new Set([...Object.keys(log), ...Object.keys(received)])].sort();
-    tables.push({
-      title: 'Replay fidelity: status classes',
-      headers: ['status', 'log', 'received'],
-      rows: classes.map((c) => [
-        c,
-        typeof log[c] === 'number' ? percent(log[c]) : '–',
-        typeof received[c] === 'number' ? percent(received[c]) : '–',
-      ]),
-    });
-  }
-  return tables;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * Tables from an object of unknown shape: its scalar fields as one key/value table, each array of
- * objects as a table of their scalar fields, nested objects recursively (bounded depth).
- */
-function looseTables(title: string, value: Record<string, unknown>, depth = 0): TitledTable[] {
-  const tables: TitledTable[] = [];
-  const scalars: string[][] = [];
-  for (const [key, v] of Object.entries(value)) {
-    if (isScalar(v)) scalars.push([key, scalarText(v)]);
-    else if (Array.isArray(v) && v.every(isScalar)) scalars.push([key, v.map(scalarText).join(', ')]);
-    else if (Array.isArray(v)) {
-      const items = v.filter(isRecord);
-      const columns = [...new Set(items.flatMap((i) => Object.keys(i).filter((k) => isScalar(i[k]))))];
-      if (columns.length > 0)
-        tables.push({
-          title: `${title}: ${key}`,
-          headers: columns,
-          rows: items.map((i) => columns.map((c) => (isScalar(i[c]) ? scalarText(i[c]) : ''))),
-        });
-    } else if (isRecord(v) && depth < 2) tables.push(...looseTables(`${title}: ${key}`, v, depth + 1));
-  }
-  if (scalars.length > 0) tables.unshift({ title, headers: ['field', 'value'], rows: scalars });
-  return tables;
-}
-
-function isScalar(v: unknown): v is string | number | boolean | null {
-  return v === null || ['string', 'number', 'boolean'].includes(typeof v);
-}
-
-function scalarText(v: string | number | boolean | null): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? formatNumber(v) : formatSignificant(v);
-  return v === null ? '–' : String(v);
 }
 
 /**
@@ -398,22 +320,6 @@ export function settingsTable(report: Report): TextTable {
     rows.push([key, valueText(value)]);
   }
   return { headers: ['setting', 'value'], rows };
-}
-
-/** A setting's value in words: "seconds: 2, requests: –", nested objects in braces. */
-function valueText(value: unknown, depth = 0): string {
-  if (isScalar(value)) return scalarText(value);
-  if (value === undefined) return '–';
-  if (depth > 3) return JSON.stringify(value) ?? '';
-  if (Array.isArray(value)) return value.map((v) => valueText(v, depth + 1)).join('; ');
-  if (isRecord(value)) {
-    const inner = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${k}: ${valueText(v, depth + 1)}`)
-      .join(', ');
-    return depth > 0 ? `{${inner}}` : inner;
-  }
-  return String(value);
 }
 
 /** Points of a line chart, x = requests served. */

@@ -14,6 +14,7 @@ import {
   leftoverTargets,
   ROOT,
   runCli as runCliAnywhere,
+  suiteMark,
   survivors,
 } from './helpers';
 
@@ -27,23 +28,16 @@ const RUN = ['--warmup-requests', '100000', '--requests', '30000', '--no-attribu
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-traffic-e2e-'));
 // Marks the processes this suite starts, so the leftover check ignores other suites running
 // at the same time on the machine.
-const MARK = `LEAKCHECK_TRAFFIC_E2E=${process.pid}`;
+const SUITE = suiteMark('LEAKCHECK_TRAFFIC_E2E');
 const runCli = (args: string[]): ReturnType<typeof runCliAnywhere> =>
-  runCliAnywhere(args, { env: { LEAKCHECK_TRAFFIC_E2E: String(process.pid) }, timeoutMs: 170_000 });
+  runCliAnywhere(args, { env: SUITE.env, timeoutMs: 170_000 });
 
 // 100k requests per run on a shared two-core machine.
 jest.setTimeout(180_000);
 
 afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
-  const mine = leftoverTargets().filter((pid) => {
-    try {
-      return fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(MARK);
-    } catch {
-      return false;
-    }
-  });
-  expect(mine).toEqual([]);
+  expect(leftoverTargets(SUITE.mark)).toEqual([]);
 });
 
 describe('the incident, replayed', () => {
@@ -69,7 +63,7 @@ describe('the incident, replayed', () => {
     expect(f?.endpoints.find((e) => e.endpoint === 'GET /api/users/{id}')?.receivedStatus).toEqual({
       '200': 1,
     });
-    expect(run.stdout).toMatch(/replay {3}combined\.log/);
+    expect(run.stdout).toMatch(/Replayed combined\.log \(combined, model\)/);
     expect(survivors(run.report)).toEqual([]);
   });
 

@@ -7,7 +7,7 @@ import { niceTicks, svgChart } from '../../src/report/svg-chart';
 import { resampleEvenly } from '../../src/report/view';
 import { parseReport, ReportFormatError } from '../../src/report/validate';
 import { renderReport, REPORT_FORMATS } from '../../src/report/render';
-import { terminalTable } from '../../src/report/terminal';
+import { renderTerminal, terminalTable } from '../../src/report/terminal';
 import type { Report } from '../../src/report/report';
 import { EVIL, makeReport } from './report-data';
 
@@ -159,6 +159,43 @@ describe('html', () => {
     expect(html).not.toContain('class="fit fit-leak"');
     expect(html.match(/<line class="fit"/g)).toHaveLength(7);
     expect(html).not.toContain('id="findings"');
+  });
+});
+
+describe('terminal', () => {
+  test("the metric table is the view's, compact: the same numbers, verdict and rule as Markdown", () => {
+    const text = renderTerminal(leak);
+    expect(text.split('\n')[1]).toBe(`LEAK  ${leak.summary.replace(/^LEAK: /, '')}`);
+    expect(text).toMatch(/^ {2}metric +rate \(95% CI\) +growth +samples +R² +verdict +rule$/m);
+    expect(text).toMatch(
+      /^ {2}heapUsed +365\.9 B\/request \[365\.3–366\.6\] +\+18\.9 MB +30 +1\.00 +LEAK +linear-growth$/m,
+    );
+    // Every metric row of the Markdown table reappears with the same cells (the rate compacted).
+    const md = renderMarkdown(leak);
+    for (const m of leak.processes[0]?.metrics ?? []) {
+      const cells = (md.split('\n').find((l) => l.startsWith(`| ${m.metric} |`)) ?? '')
+        .split(' | ')
+        .slice(2)
+        .map((c) => c.replace(/ \|$/, ''));
+      expect(cells).toHaveLength(5);
+      const row = text.split('\n').find((l) => l.startsWith(`  ${m.metric} `)) ?? '';
+      expect(row.split(/ {2,}/).slice(3)).toEqual(cells);
+    }
+    // The projection is the view's sentence, as in Markdown.
+    const projection = /At [\d,]+ requests\/s the heap reaches its [^\n]*\./.exec(md)?.[0];
+    expect(projection).toBeDefined();
+    expect(text).toContain(projection);
+  });
+
+  test("findings in the view's order with its rates; a cluster says which metric decided", () => {
+    const text = renderTerminal(leak);
+    expect(text).toMatch(/^ {4}352 B\/request {2}verifyToken {2}src\/auth\.ts:42:7$/m);
+    expect(text).toContain('Session objects retained by a Map');
+    const two = renderTerminal(cluster);
+    for (const p of cluster.processes) {
+      expect(two).toContain(`process ${p.pid} (`);
+      expect(two).toContain(`Decided by ${p.decidedBy?.metric ?? '?'} (${p.decidedBy?.rule ?? '?'}): `);
+    }
   });
 });
 

@@ -145,11 +145,12 @@ describe('fidelity', () => {
       fidelity: f,
     } as unknown as Report;
     const text = renderTerminal(report);
+    // The terminal lays out the view's replay tables (the same as Markdown's and HTML's).
     expect(text).toMatch(
-      /replay {3}access\.log \(combined, 50,000 requests, 12 skipped\), model mode: 10 sent, 10 received/,
+      /Replayed access\.log \(combined, model\): 50,000 requests in the log, 12 skipped; 10 sent, 10 responses/,
     );
-    expect(text).toMatch(/GET \/api\/users\/\{id\}\s+60%\s+100%\s+200 98% 404 2%\s+200 100%/);
-    expect(text).toMatch(/distinct URLs per 10,000 requests\s+6,000\s+5,900/);
+    expect(text).toMatch(/GET \/api\/users\/\{id\}\s+60%\s+100%\s+10\s+200: 98%, 404: 2%\s+200: 100%/);
+    expect(text).toMatch(/distinct URLs\s+6,000\s+10,000\s+5,900\s+10,000/);
     expect(text).not.toContain('\u001b[31m');
     // The terminal renderer strips control sequences from every string of the report first.
     expect(text).toMatch(/^ {2}GET \/red\s/m);
