@@ -90,18 +90,35 @@ export function survivors(report: Report | null): number[] {
 
 /**
  * Processes started by any leakcheck run that are still alive: every process the harness starts
- * inherits LEAKCHECK_AGENT_SOCKET, wrappers and shells included (Linux /proc).
+ * inherits LEAKCHECK_AGENT_SOCKET, wrappers and shells included (Linux /proc). With a mark
+ * ({@link suiteMark}), only those whose environment carries it: another suite's runs on the same
+ * machine are not this suite's leftovers.
+ *
+ * @param mark - an environment entry "NAME=value" the processes must carry (default: any)
+ * @returns their pids
  */
-export function leftoverTargets(): number[] {
+export function leftoverTargets(mark?: string): number[] {
   const out: number[] = [];
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     try {
       const env = fs.readFileSync(`/proc/${name}/environ`, 'latin1');
-      if (env.includes('LEAKCHECK_AGENT_SOCKET=')) out.push(Number(name));
+      if (!env.includes('LEAKCHECK_AGENT_SOCKET=')) continue;
+      if (mark === undefined || env.split('\0').includes(mark)) out.push(Number(name));
     } catch {
       // gone, or not ours to read
     }
   }
   return out;
+}
+
+/**
+ * An environment variable marking the processes one suite starts, so its leftover check
+ * ({@link leftoverTargets} with `mark`) ignores other suites running at the same time.
+ *
+ * @param name - the variable's name, e.g. "LEAKCHECK_TRAFFIC_E2E"
+ * @returns the variable for runCli's `env`, and the mark to look for
+ */
+export function suiteMark(name: string): { env: Record<string, string>; mark: string } {
+  return { env: { [name]: String(process.pid) }, mark: `${name}=${process.pid}` };
 }

@@ -7,24 +7,24 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fixtureConfig, leftoverTargets, ROOT, runCli as runCliAnywhere, survivors } from './helpers';
+import {
+  fixtureConfig,
+  leftoverTargets,
+  ROOT,
+  runCli as runCliAnywhere,
+  suiteMark,
+  survivors,
+} from './helpers';
 
-const MARK = `LEAKCHECK_REALISTIC_E2E=${process.pid}`;
+const SUITE = suiteMark('LEAKCHECK_REALISTIC_E2E');
 const runCli = (args: string[]): ReturnType<typeof runCliAnywhere> =>
-  runCliAnywhere(args, { env: { LEAKCHECK_REALISTIC_E2E: String(process.pid) }, timeoutMs: 200_000 });
+  runCliAnywhere(args, { env: SUITE.env, timeoutMs: 200_000 });
 
 // Runs decide by evidence within the default budget; express on a shared two-core machine is slow.
 jest.setTimeout(210_000);
 
 afterAll(() => {
-  const mine = leftoverTargets().filter((pid) => {
-    try {
-      return fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(MARK);
-    } catch {
-      return false;
-    }
-  });
-  expect(mine).toEqual([]);
+  expect(leftoverTargets(SUITE.mark)).toEqual([]);
 });
 
 interface Expected {
