@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Finding, Report, ReportVerdict } from '../report/report';
-import { findingRate, topFindings } from '../report/view';
+import { findingRate, topFindings } from '../report/view-findings';
 
 /**
  * GitHub shows at most 10 error annotations per step and drops the rest without a word; the failure

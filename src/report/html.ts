@@ -10,9 +10,7 @@ import type { Finding, ProcessReport, Report } from './report';
 import { svgChart, type PlotPoint } from './svg-chart';
 import {
   VERDICT_LABEL,
-  findingLocation,
   decidedByText,
-  findingRate,
   metricTable,
   processTitle,
   projectionText,
@@ -20,9 +18,9 @@ import {
   seriesValue,
   settingsTable,
   summarySentence,
-  topFindings,
   type TextTable,
 } from './view';
+import { findingLocation, findingRate, topFindings } from './view-findings';
 import { fidelityTables } from './view-traffic';
 
 /** The policy the report runs under: inline styles and data: images only, nothing fetched. */

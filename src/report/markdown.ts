@@ -8,9 +8,7 @@ import { escapeMarkdown, markdownCodeBlock } from './escape';
 import type { ProcessReport, Report, ReportVerdict } from './report';
 import {
   VERDICT_LABEL,
-  findingLocation,
   decidedByText,
-  findingRate,
   measuredHeap,
   metricTable,
   processTitle,
@@ -19,10 +17,10 @@ import {
   sampleTable,
   settingsTable,
   summarySentence,
-  topFindings,
   type ChartPoint,
   type TextTable,
 } from './view';
+import { findingLocation, findingRate, topFindings } from './view-findings';
 import { fidelityTables } from './view-traffic';
 
 /** Parts of the Markdown report, in the order they are written. */

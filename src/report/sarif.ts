@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { METRICS, type MetricAnalysis } from '../analysis';
 import type { Finding, Report } from './report';
-import { findingLocation, findingRate, topFindings } from './view';
+import { findingLocation, findingRate, topFindings } from './view-findings';
 
 /** Rendering options. */
 export interface SarifOptions {

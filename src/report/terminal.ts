@@ -7,18 +7,15 @@ import { formatBytes, formatNumber } from '../analysis/format';
 import {
   VERDICT_LABEL,
   decidedByText,
-  findingPosition,
-  findingRate,
   measuredHeap,
   metricTable,
   processTitle,
   projectionText,
-  relativeBelow,
   summarySentence,
-  topFindings,
   type TextTable,
   type TitledTable,
 } from './view';
+import { findingPosition, findingRate, relativeBelow, topFindings } from './view-findings';
 import { replayFidelityTables, trafficNote } from './view-traffic';
 import { barChart } from './chart';
 import { stripControlDeep } from './escape';

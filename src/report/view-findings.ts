@@ -1,0 +1,83 @@
+/**
+ * What the reports say about what grew and where: the findings worth showing first, where each
+ * points and how fast it grows. Plain text, escaped by each renderer (see ./view.ts).
+ */
+import * as path from 'node:path';
+import { formatBytes, formatNumber } from '../analysis/format';
+import type { Finding, Report } from './report';
+
+/**
+ * The findings worth showing first: those of the given processes (all when omitted), largest
+ * growth per request first, at most `limit`.
+ *
+ * @param report - the report
+ * @param limit - how many to return
+ * @returns the findings, best first
+ */
+export function topFindings(report: Report, limit: number): Finding[] {
+  const findings = Array.isArray(report.findings) ? report.findings.filter(isFinding) : [];
+  const weight = (f: Finding): number => f.bytesPerRequest ?? (f.countPerRequest ?? 0) * (f.sizeEach ?? 1);
+  return [...findings].sort((a, b) => weight(b) - weight(a)).slice(0, limit);
+}
+
+/** A finding read from an older or newer report.json: only the title is required. */
+function isFinding(value: unknown): value is Finding {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { title?: unknown }).title === 'string'
+  );
+}
+
+/**
+ * Where a finding points, "src/auth.ts:42:7 (verifyToken)", or null when it has no file.
+ *
+ * @param f - the finding
+ * @returns the location text, or null
+ */
+export function findingLocation(f: Finding): string | null {
+  const position = findingPosition(f);
+  if (position === null) return null;
+  const fn = typeof f.function === 'string' && f.function !== '' ? ` (${f.function})` : '';
+  return `${position}${fn}`;
+}
+
+/**
+ * A finding's file, line and column, "src/auth.ts:42:7", or null when it has no file. With a base
+ * directory, a file below it is shown relative to it (the terminal's choice).
+ *
+ * @param f - the finding
+ * @param base - directory to show paths relative to (default: as recorded)
+ * @returns the position text, or null
+ */
+export function findingPosition(f: Finding, base?: string): string | null {
+  if (typeof f.file !== 'string' || f.file === '') return null;
+  const pos =
+    typeof f.line === 'number' ? `:${f.line}${typeof f.column === 'number' ? `:${f.column}` : ''}` : '';
+  return `${base === undefined ? f.file : relativeBelow(f.file, base)}${pos}`;
+}
+
+/**
+ * A path relative to `base` when it lies below it, else as it is.
+ *
+ * @param file - a path
+ * @param base - a directory
+ * @returns the path to show
+ */
+export function relativeBelow(file: string, base: string): string {
+  const rel = path.relative(base, file);
+  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
+}
+
+/**
+ * How fast a finding grows, "312 B/request" or "0.5 objects/request (48 B each)", or null.
+ *
+ * @param f - the finding
+ * @returns the text, or null
+ */
+export function findingRate(f: Finding): string | null {
+  if (typeof f.bytesPerRequest === 'number') return `${formatBytes(f.bytesPerRequest)}/request`;
+  if (typeof f.countPerRequest === 'number') {
+    const each = typeof f.sizeEach === 'number' ? ` (${formatBytes(f.sizeEach)} each)` : '';
+    return `${formatNumber(f.countPerRequest, 3)} objects/request${each}`;
+  }
+  return null;
+}
