@@ -21,7 +21,9 @@ const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 const RAW = path.join(__dirname, 'results-bisect.json');
 const OUT = path.join(__dirname, 'results-bisect.md');
-const WINDOWS = ['--warmup', '2', '--duration', '10'];
+// Bounded by requests, as test/e2e/bisect.test.ts: every run measures the same evidence however
+// busy the machine is (500 + 3,000 requests per run of a revision's two).
+const WINDOWS = ['--warmup-requests', '1000', '--requests', '6000'];
 const COMMITS = 20;
 const STEP_TARGET = Math.ceil(Math.log2(COMMITS)) + 3;
 const TIME_TARGET = Math.ceil(Math.log2(COMMITS)) + 4;
@@ -141,7 +143,7 @@ function write(trials: readonly Trial[]): void {
   );
   lines.push(
     'Each trial builds a fresh repository (test/e2e/bisect-repo.ts) and runs `leakcheck bisect --good good ' +
-      `--bad <branch> ${WINDOWS.join(' ')}\` (2 runs of 1 s warm-up + 5 s per measured revision). ` +
+      `--bad <branch> ${WINDOWS.join(' ')}\` (2 runs of 500 warm-up + 3,000 measured requests per measured revision). ` +
       'The single run is `leakcheck run` of the bad revision with the same windows, in the same trial. ' +
       '"Without installs" is the bisect\'s total wall time minus its install time (worktree creation and git included). ' +
       'Load averages (1, 5, 15 min) are taken when the trial started; other engineers compiled and tested on the machine.',
