@@ -193,8 +193,6 @@ function probedBracket(
   cluster: readonly number[],
 ): Map<number, number> | 'retry' | null {
   const m = sample.length;
-  const first = cluster[0] as number;
-  const last = cluster[cluster.length - 1] as number;
   if (m < 64) return 'retry';
   const [at, lo, hi] = probeRanks(m, p.pairs, cluster) as [number, number, number];
   const theta0 = sample[at] as number;
@@ -204,37 +202,77 @@ function probedBracket(
   // The probe's order is one end of the bracket: selectInBracket trusts only values at least δ
   // inside it, and a rank that lands closer sends the cluster to the wide bracket.
   const probe = orderAt(p, theta0, false);
-  // Far from the cluster, first walk most of the way without recording slopes (a count-only
-  // insertion sort), then read the density again from the two exact counts: the slopes recorded
-  // and selected from are then only those near the cluster.
-  const walked = walkTowards(p, probe, theta0, density, first, last);
-  const from = walked ?? { order: probe, theta: theta0, density };
-  const start = from.order.inversions;
-  let low: number;
-  let high: number;
-  let known: { lower?: Order; upper?: Order };
-  if (start <= first) {
-    const need = last - start + 1;
-    const margin = walked
-      ? Math.max(WALKED_MARGIN, WALKED_MARGIN_SHARE * need)
-      : Math.max(PROBE_MARGIN, 0.5 * need);
-    low = from.theta;
-    high = from.theta + (need + margin) / from.density;
-    high += 2 * roundingBound(high, p);
-    known = { lower: from.order };
-  } else {
-    const need = start - first;
-    const margin = walked
-      ? Math.max(WALKED_MARGIN, WALKED_MARGIN_SHARE * need)
-      : Math.max(PROBE_MARGIN, 0.5 * need);
-    high = from.theta;
-    low = from.theta - (need + margin) / from.density;
-    low -= 2 * roundingBound(low, p);
-    // At exactly 0 the upper end must count ties as below (slopes ≤ 0): count it that way.
-    known = from.theta === 0 ? {} : { upper: from.order };
+  // A probe inside the cluster (its value repeated among the slopes, as on a quantised gauge)
+  // splits it: the ranks below the probe are reached downwards, the others upwards.
+  const found = new Map<number, number>();
+  const below = cluster.filter((r) => r < probe.inversions);
+  const above = cluster.filter((r) => r >= probe.inversions);
+  for (const part of [below, above]) {
+    if (part.length === 0) continue;
+    const got = fromProbe(p, probe, theta0, density, part);
+    if (got === null || got === 'retry') return got;
+    for (const [r, v] of got) found.set(r, v);
   }
-  if (!(low < high)) return 'retry';
-  return selectInBracket(p, low, high, cluster, known);
+  return found;
+}
+
+/**
+ * The ranks of `part` (all on one side of the probe) from a bracket with the probe's side known:
+ * walked towards first when far, and given a second bracket from the end the first reached when
+ * it stopped short of them (the density read again from exact counts).
+ */
+function fromProbe(
+  p: Prepared,
+  probe: Order,
+  theta0: number,
+  density: number,
+  part: readonly number[],
+): Map<number, number> | 'retry' | null {
+  const first = part[0] as number;
+  const last = part[part.length - 1] as number;
+  const up = probe.inversions <= first;
+  // Far from the ranks, first walk most of the way without recording slopes (a count-only
+  // insertion sort), then read the density again from the two exact counts: the slopes recorded
+  // and selected from are then only those near the ranks.
+  const walked = walkTowards(p, probe, theta0, density, first, last);
+  let from = walked ?? { order: probe, theta: theta0, density };
+  let tight = walked !== null;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const start = from.order.inversions;
+    const need = up ? last - start + 1 : start - first;
+    const margin = tight
+      ? Math.max(WALKED_MARGIN, WALKED_MARGIN_SHARE * need)
+      : Math.max(PROBE_MARGIN, 0.5 * need);
+    let low: number;
+    let high: number;
+    let known: { lower?: Order; upper?: Order };
+    if (up) {
+      low = from.theta;
+      high = from.theta + (need + margin) / from.density;
+      high += 2 * roundingBound(high, p);
+      known = { lower: from.order };
+    } else {
+      high = from.theta;
+      low = from.theta - (need + margin) / from.density;
+      low -= 2 * roundingBound(low, p);
+      // At exactly 0 the upper end must count ties as below (slopes ≤ 0): count it that way.
+      known = from.theta === 0 ? {} : { upper: from.order };
+    }
+    if (!(low < high)) return 'retry';
+    const got = selectInBracket(p, low, high, part, known);
+    if (got !== 'retry') return got;
+    // Short of the ranks: the far end's order (reached by insertion sort, kept by reorder) is
+    // exact, so the next bracket starts there, with the density between the two exact counts.
+    const end = up ? high : low;
+    const reached = p.orders.get(`${end}|${up}`);
+    if (!reached || (up ? reached.inversions > first : reached.inversions <= last)) return 'retry';
+    const counted = Math.abs(reached.inversions - start);
+    const secant = counted / Math.abs(end - from.theta);
+    if (!(counted > 0 && Number.isFinite(secant)) || end === 0 || end > 0 !== from.theta > 0) return 'retry';
+    from = { order: reached, theta: end, density: secant };
+    tight = true;
+  }
+  return 'retry';
 }
 
 /** A cluster at least this many ranks from the probe is first walked towards (walkTowards). */
