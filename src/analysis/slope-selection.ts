@@ -483,6 +483,18 @@ function selectInBracket(
       else lower = moved.order;
     }
   }
+  // Across 0 with one end known: insertion sorts from that end to 0 and from 0 on to the other
+  // end give both orders at 0 and the slopes on each side, with no merge sort.
+  if (
+    low < 0 &&
+    high > 0 &&
+    Number.isFinite(low) &&
+    Number.isFinite(high) &&
+    (lower === undefined) !== (upper === undefined)
+  ) {
+    const across = acrossZero(p, low, high, wanted, lower ? { lower } : { upper: upper as Order });
+    if (across !== undefined) return across;
+  }
   lower ??= orderAt(p, low, false);
   upper ??= orderAt(p, high, true);
   const first = wanted[0] as number;
@@ -508,24 +520,84 @@ function selectInBracket(
   for (const segment of segments) {
     const start = segment.from.inversions;
     const end = segment.to.inversions;
-    const local = wanted.filter((r) => r >= start && r < end && !found.has(r));
-    if (local.length === 0) continue;
+    if (!wanted.some((r) => r >= start && r < end && !found.has(r))) continue;
     const slopes = between ?? pairsBetween(p, segment.from.perm, segment.to.perm);
     if (!slopes || slopes.length !== end - start) return null;
-    const values = selectRanks(
-      slopes,
-      local.map((r) => r - start),
-    );
-    for (let i = 0; i < local.length; i++) {
-      const v = values[i] as number;
-      // Strictly inside near a rounded end; at an exact end (0 or ±∞) the end itself is fine.
-      const okLow = segment.lo === 0 ? v >= 0 : v >= segment.lo;
-      const okHigh = segment.hi === 0 ? v <= 0 : v <= segment.hi;
-      if (!okLow || !okHigh) return 'retry';
-      found.set(local[i] as number, v);
-    }
+    const got = selectSegment(slopes, start, wanted, found, segment.lo, segment.hi);
+    if (got !== undefined) return got;
   }
   return found;
+}
+
+/**
+ * Selects the wanted ranks in [start, start + slopes.length) that are not found yet from the
+ * slopes of that segment, into `found`; 'retry' when a value lies closer to an end than the
+ * rounding allows (an exact end, 0 or ±∞, is fine), else undefined.
+ */
+function selectSegment(
+  slopes: Float64Array,
+  start: number,
+  wanted: readonly number[],
+  found: Map<number, number>,
+  lo: number,
+  hi: number,
+): 'retry' | undefined {
+  const local = wanted.filter((r) => r >= start && r < start + slopes.length && !found.has(r));
+  if (local.length === 0) return undefined;
+  const values = selectRanks(
+    slopes,
+    local.map((r) => r - start),
+  );
+  for (let i = 0; i < local.length; i++) {
+    const v = values[i] as number;
+    const okLow = lo === 0 ? v >= 0 : v >= lo;
+    const okHigh = hi === 0 ? v <= 0 : v <= hi;
+    if (!okLow || !okHigh) return 'retry';
+    found.set(local[i] as number, v);
+  }
+  return undefined;
+}
+
+/**
+ * {@link selectInBracket} for a bracket across 0 with one end known: an insertion sort from the
+ * known end to 0 (its slopes are one side's), the order at 0 with the other tie rule (the same
+ * order when no two points of distinct x have equal y), and an insertion sort on to the far end
+ * (the other side's slopes). Undefined when an insertion sort gives up (the caller merge-sorts).
+ */
+function acrossZero(
+  p: Prepared,
+  low: number,
+  high: number,
+  wanted: readonly number[],
+  known: { lower: Order } | { upper: Order },
+): Map<number, number> | 'retry' | null | undefined {
+  const found = new Map<number, number>();
+  const first = wanted[0] as number;
+  const last = wanted[wanted.length - 1] as number;
+  const trustLow = low + roundingBound(low, p);
+  const trustHigh = high - roundingBound(high, p);
+  const up = 'lower' in known;
+  const near = up ? known.lower : known.upper;
+  // Leg 1: the known end to 0, with the tie rule of that side (ties at 0 stay on the far side).
+  const toZero = reorder(p, near, 0, !up, up);
+  if (!toZero) return undefined;
+  const nearStart = up ? near.inversions : toZero.order.inversions;
+  if (up ? first < nearStart : last >= near.inversions) return 'retry';
+  const leg1 = selectSegment(toZero.slopes, nearStart, wanted, found, up ? trustLow : 0, up ? 0 : trustHigh);
+  if (leg1 !== undefined) return leg1;
+  const other = orderAt(p, 0, up);
+  const [belowZero, upToZero] = up ? [toZero.order, other] : [other, toZero.order];
+  for (const r of wanted) {
+    if (r >= belowZero.inversions && r < upToZero.inversions) found.set(r, 0);
+  }
+  // Leg 2: 0 on to the far end.
+  const toFar = reorder(p, other, up ? high : low, up, up);
+  if (!toFar) return undefined;
+  if (up ? last >= toFar.order.inversions : first < toFar.order.inversions) return 'retry';
+  const farStart = up ? upToZero.inversions : toFar.order.inversions;
+  const leg2 = selectSegment(toFar.slopes, farStart, wanted, found, up ? 0 : trustLow, up ? trustHigh : 0);
+  if (leg2 !== undefined) return leg2;
+  return wanted.every((r) => found.has(r)) ? found : 'retry';
 }
 
 /**
@@ -591,7 +663,12 @@ function reorder(
     perm[u + 1] = e;
     key[u + 1] = ke;
   }
-  const order = { perm, inversions: from.inversions + (up ? count : -count) };
+  // Equal keys are neighbours in the order reached (so the order at 0 stands for its twin).
+  let tied = false;
+  for (let t = 1; t < n && !tied; t++) {
+    tied = key[t] === key[t - 1] && group[perm[t] as number] !== group[perm[t - 1] as number];
+  }
+  const order: Order = { perm, inversions: from.inversions + (up ? count : -count), tied };
   p.orders.set(`${theta}|${tiesSwap}`, order);
   return { order, slopes: record ? slopeBuf.subarray(0, count) : slopeBuf.subarray(0, 0) };
 }
