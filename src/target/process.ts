@@ -12,6 +12,7 @@ import { targetEnvironment } from './environment';
 import { RedactedLog } from './log';
 import { newRunMarker, ProcessTracker, RUN_MARKER_ENV, systemReader, type ProcessReader } from './ownership';
 import { descendantsIn, listProcesses } from './process-table';
+import { startReaper, type Reaper } from './reaper';
 
 /** How to start the target. */
 export interface LaunchOptions {
@@ -50,6 +51,8 @@ export class TargetProcess {
   private readonly log: RedactedLog;
   private readonly tracker: ProcessTracker | undefined;
   private readonly unregister: () => void;
+  /** Ends the tree if leakcheck is killed and cannot (reaper.ts). */
+  private readonly reaper: Reaper;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -74,6 +77,7 @@ export class TargetProcess {
       this.tracker = new ProcessTracker(child.pid, marker, reader);
       this.tracker.watch();
     }
+    this.reaper = child.pid !== undefined ? startReaper(marker) : { release: () => undefined };
     // However leakcheck ends (a second Ctrl-C, a crash), the target's tree ends with it.
     this.unregister = onForcedExit(() => this.killNow());
     this.exited = new Promise((resolve) => {
@@ -158,6 +162,7 @@ export class TargetProcess {
     if (!tracker) {
       await this.log.end();
       this.unregister();
+      this.reaper.release();
       return;
     }
     // A claimed pid is never trusted by itself: the tracker signals only what it verified.
@@ -175,6 +180,7 @@ export class TargetProcess {
     }
     await Promise.race([this.exited, new Promise((r) => setTimeout(r, 1000))]);
     tracker.close();
+    this.reaper.release();
     await this.log.end();
     this.unregister();
   }
@@ -183,6 +189,7 @@ export class TargetProcess {
   killNow(): void {
     this.tracker?.signal('SIGKILL');
     this.tracker?.close();
+    this.reaper.release();
   }
 }
 
