@@ -4,8 +4,10 @@
  */
 import autocannon from 'autocannon';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ATTRIBUTION_ENV } from '../src/attribution/probe';
+import { configSchema } from '../src/config/schema';
 import type { AgentSample } from '../src/agent/protocol';
 import { AgentChannel } from '../src/target/channel';
 import { TargetProcess } from '../src/target/process';
@@ -91,34 +93,80 @@ export async function measureOverhead(fixtureDir: string, options: OverheadOptio
   }
 }
 
+/**
+ * Samples per second of a default sequential run: `samples` over the minimum window (30 in 6 s,
+ * one every 207 ms), read from the config schema's defaults.
+ */
+export function defaultSamplesPerSecond(): number {
+  const cfg = configSchema.parse({ command: ['node', 'server.js'] });
+  return (cfg.run.samples - 1) / cfg.run.minDurationSeconds;
+}
+
 if (require.main === module) {
   void (async () => {
     const only = process.env.ONLY?.split(',') ?? ['clean-http', 'clean-express', 'incident-auth'];
+    const pairs = Number(process.env.PAIRS ?? 3);
+    const sps = Number(process.env.SPS ?? defaultSamplesPerSecond());
+    const loadBefore = os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ');
+    const rows: string[] = [];
+    const round = (xs: number[]): string => xs.map((v) => Math.round(v)).join(', ');
     if (process.env.DETECTION) {
       for (const f of only) {
         const r = await measureDetectionCost(path.join(__dirname, '..', 'fixtures', f), {
-          pairs: Number(process.env.PAIRS ?? 3),
+          pairs,
           seconds: 4,
-          samplesPerSecond: Number(process.env.SPS ?? 3),
+          samplesPerSecond: sps,
           connections: 10,
           samplingInterval: 8192,
         });
         console.log(JSON.stringify(r));
+        rows.push(`| ${r.fixture} | ${round(r.bareRps)} | ${round(r.agentRps)} | ${r.ratio.toFixed(2)} |`);
       }
-      return;
-    }
-    for (const f of only) {
-      for (const reuse of process.env.REUSE === 'both' ? [false, true] : [process.env.REUSE !== 'false']) {
-        const r = await measureOverhead(path.join(__dirname, '..', 'fixtures', f), {
-          pairs: Number(process.env.PAIRS ?? 3),
-          seconds: 4,
-          samplesPerSecond: Number(process.env.SPS ?? 3),
-          connections: 10,
-          reuse,
-        });
-        console.log(JSON.stringify({ reuse, ...r }));
+    } else {
+      for (const f of only) {
+        for (const reuse of process.env.REUSE === 'both' ? [false, true] : [process.env.REUSE !== 'false']) {
+          const r = await measureOverhead(path.join(__dirname, '..', 'fixtures', f), {
+            pairs,
+            seconds: 4,
+            samplesPerSecond: sps,
+            connections: 10,
+            reuse,
+          });
+          console.log(JSON.stringify({ reuse, ...r }));
+          rows.push(
+            `| ${r.fixture} | ${round(r.offRps)} | ${round(r.onRps)} | ${r.sources.forced} / ${r.sources.natural} | ${r.ratio.toFixed(2)} |`,
+          );
+        }
       }
     }
+    const out = process.env.OUT;
+    if (!out) return;
+    const loadAfter = os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ');
+    const command = `${process.env.DETECTION ? 'DETECTION=1 ' : ''}PAIRS=${pairs}${process.env.SPS ? ` SPS=${sps}` : ''} npx tsx bench/overhead.ts`;
+    const head = process.env.DETECTION
+      ? [
+          `### Detection phase with attribution on, against no agent (\`${command}\`)`,
+          '',
+          `Fresh processes of each fixture, alternating: one without the agent, one as \`leakcheck run\` starts it with attribution on (sampling heap profiler from preload at 8192 B, inlining on) and sampled at ${sps.toFixed(2)} samples/s; each gets a 3 s warm-up and a 4 s measured window, ${pairs} pairs. Ratio = median of agent/bare over the pairs. Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.`,
+          '',
+          '| fixture | no agent req/s | agent + attribution req/s | ratio |',
+          '|---|---|---|---|',
+        ]
+      : [
+          `### Sampling on vs off, same process (\`${command}\`)`,
+          '',
+          `Load alternating between 4 s windows without samples and 4 s windows sampled at ${sps.toFixed(2)} samples/s (a default sequential run: 30 samples in the 6 s minimum window), ${pairs} pairs after a 3 s warm-up. Ratio = median of sampled/unsampled over adjacent pairs. Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.`,
+          '',
+          '| fixture | unsampled req/s | sampled req/s | samples forced / natural GC | ratio |',
+          '|---|---|---|---|---|',
+        ];
+    fs.appendFileSync(out, [...head, ...rows, '', ''].join('\n'));
   })();
 }
 

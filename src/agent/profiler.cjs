@@ -13,12 +13,14 @@
  * - `profiler.scripts`: id, url and source map URL (inline `data:` maps included) of every loaded
  *   script outside Node itself, read from the debugger's script list, disabled again at once.
  * - `profiler.snapshot { dir, name }`: write a heap snapshot into `dir` (which must exist).
+ * - `profiler.noInlining`: switch TurboFan inlining off and deoptimise all optimised code, so that
+ *   from then on allocations are attributed to the function that makes them: the profiler records
+ *   only the outermost function of an optimised frame, so a small leaking function inlined into
+ *   its caller would be blamed on the caller. The harness asks for it once a leak is called, not
+ *   before: inlining off costs 10-22% of throughput, which detection would pay on every run.
  *
  * With LEAKCHECK_AGENT_ATTRIBUTION=<sampling interval> in the environment (the harness sets it when
- * attribution is on), sampling starts at preload, and TurboFan inlining is switched off so that
- * allocations are attributed to the function that makes them: the profiler records only the
- * outermost function of an optimised frame, so a small leaking function inlined into its caller
- * would be blamed on the caller.
+ * attribution is on), sampling starts at preload; inlining stays on.
  */
 
 /** @typedef {(args: Record<string, unknown>) => unknown} Handler */
@@ -151,15 +153,25 @@ function register(handlers, hooks) {
     // Sampling from preload on: an object only shows in a live-object profile if it was sampled
     // when allocated. Started later, a bounded cache that replaces entries allocated before the
     // start would look like growth (new entries tracked, the evicted ones never were).
-    try {
-      require('v8').setFlagsFromString('--no-turbo-inlining');
-    } catch {
-      // attribution is then coarser, never broken
-    }
     startSampling(early).catch(() => {
       sampling = false;
     });
   }
+
+  handlers.set('profiler.noInlining', async () => {
+    require('v8').setFlagsFromString('--no-turbo-inlining');
+    // Starting precise coverage makes V8 deoptimise every optimised function (inlined code would
+    // not count calls); stopping it at once leaves the code to be optimised again, now without
+    // inlining, under the same traffic.
+    await post('Profiler.enable');
+    try {
+      await post('Profiler.startPreciseCoverage', { callCount: false, detailed: false });
+      await post('Profiler.stopPreciseCoverage');
+    } finally {
+      await post('Profiler.disable').catch(() => undefined);
+    }
+    return { requests: hooks.requests() };
+  });
 
   handlers.set('profiler.snapshot', (args) => {
     const fs = require('fs');

@@ -4,10 +4,11 @@
  * one growth test of both attribution paths (the agent's profiles of a target, detectLeak's
  * profiles of its own process).
  */
-import { isLeakcheckStack } from './frames';
+import { isLeakcheckStack, isUserUrl } from './frames';
 import {
   diffSites,
   flattenProfile,
+  inclusiveUserOrdinals,
   sampleOrdinalsByGroup,
   type AllocationSite,
   type GrowingSite,
@@ -66,18 +67,33 @@ export function significantSites(
   const ordinalsBefore = sampleOrdinalsByGroup(before, 'userFrame', undefined, isLeakcheckStack);
   const ordinalsAfter = sampleOrdinalsByGroup(after, 'userFrame', undefined, isLeakcheckStack);
   const z = options.z ?? 3;
+  const grows = (was: Set<number> | undefined, is: Set<number> | undefined): boolean => {
+    // Gained and lost samples: a leak only gains; churn gains and loses alike.
+    let gained = 0;
+    for (const o of is ?? []) if (!was?.has(o)) gained++;
+    let lost = 0;
+    for (const o of was ?? []) if (!is?.has(o)) lost++;
+    return gained - lost > z * Math.sqrt(gained + lost);
+  };
+  // The user's callers must grow too. Code compiled with inlining (detection leaves it on) blamed
+  // the objects allocated then on the caller a function was inlined into; a bounded cache then
+  // loses samples at the caller and gains them at the callee, and only the caller, counted with
+  // everything under it, shows that nothing grew.
+  const insideBefore = inclusiveUserOrdinals(before, undefined, isLeakcheckStack);
+  const insideAfter = inclusiveUserOrdinals(after, undefined, isLeakcheckStack);
   return diffSites(flattenProfile(before), flattenProfile(after), units, {
     groupBy: 'userFrame',
     include,
   }).filter((s) => {
     if (!(s.perUnit > options.threshold && s.samplesAdded >= options.minSamples)) return false;
-    // Gained and lost samples: a leak only gains; churn gains and loses alike.
-    const was = ordinalsBefore.get(s.key) ?? new Set<number>();
-    const is = ordinalsAfter.get(s.key) ?? new Set<number>();
-    let gained = 0;
-    for (const o of is) if (!was.has(o)) gained++;
-    let lost = 0;
-    for (const o of was) if (!is.has(o)) lost++;
-    return gained - lost > z * Math.sqrt(gained + lost);
+    if (!grows(ordinalsBefore.get(s.key), ordinalsAfter.get(s.key))) return false;
+    const callers = new Set(
+      s.stack
+        .filter((f) => isUserUrl(f.url))
+        .map((f) => `user ${f.url}:${f.line}`)
+        .filter((k) => k !== s.key),
+    );
+    for (const k of callers) if (!grows(insideBefore.get(k), insideAfter.get(k))) return false;
+    return true;
   });
 }

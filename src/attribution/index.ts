@@ -5,9 +5,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Config } from '../config/types';
-import { analyseMetric, type AnalysisOptions } from '../analysis';
+import { analyseRun, METRIC_NAMES, type AnalysisOptions } from '../analysis';
+import { MIN_SHARE } from '../sampling/evidence';
 import type { RunOptions, RunResult, RunVerdict } from '../sampling/run';
-import type { Sample } from '../sampling/samples';
+import { metricValue, type Sample } from '../sampling/samples';
 import type { Report } from '../report/report';
 import { analyseAttribution } from './analyse';
 import { ATTRIBUTION_ENV, ATTRIBUTION_PROBE, AttributionProbe, type AttributionData } from './probe';
@@ -50,22 +51,33 @@ export function withAttribution(
     snapshots: config.attribution.snapshots,
     snapshotDir: path.join(outDir, 'snapshots'),
     threshold,
-    minSamples: MIN_SITE_SAMPLES,
   });
   return {
     ...run,
     env: { ...run.env, [ATTRIBUTION_ENV]: String(config.attribution.samplingInterval) },
     probes: [...(run.probes ?? []), probe],
-    judge: run.judge ?? ((samples) => heapVerdict(samples, analysis)),
+    judge: run.judge ?? ((samples, heap) => probeVerdict(samples, heap, analysis)),
   };
 }
 
 /**
- * The heap verdict of the busiest process's measured samples: what attribution explains. The
- * report's verdict is built later from every metric; this one only decides whether the probe
- * looks for the growing objects while the process is still serving.
+ * The verdict attribution waits for, from the measured samples: a leak when the heap leaks (the
+ * sequential measurement's verdict when given, else the busiest process's heap fit) or any other
+ * gating metric of a serving process does (a Buffer leak grows external memory, whose JS objects
+ * are still the profiler's to find). The report's verdict is built later from the same samples;
+ * this one only decides whether the probe looks for the growing objects while the process is
+ * still serving.
+ *
+ * @param samples - the run's samples so far
+ * @param heap - the sequential heap verdict, or null for a fixed window
+ * @param analysis - the check's analysis options
+ * @returns the verdict and the heap growth per request behind it
  */
-export function heapVerdict(samples: readonly Sample[], analysis: AnalysisOptions): RunVerdict {
+export function probeVerdict(
+  samples: readonly Sample[],
+  heap: RunVerdict | null,
+  analysis: AnalysisOptions,
+): RunVerdict {
   const byPid = new Map<number, Sample[]>();
   for (const s of samples) {
     if (s.phase !== 'measure') continue;
@@ -74,13 +86,26 @@ export function heapVerdict(samples: readonly Sample[], analysis: AnalysisOption
     byPid.set(s.pid, list);
   }
   const served = (list: Sample[]): number => (list.at(-1)?.requests ?? 0) - (list[0]?.requests ?? 0);
-  const busiest = [...byPid.values()].sort((a, b) => served(b) - served(a))[0];
-  if (!busiest || busiest.length < 2) return { verdict: 'inconclusive', perRequest: null };
-  const m = analyseMetric(
-    { metric: 'heapUsed', x: busiest.map((s) => s.requests), y: busiest.map((s) => s.heapUsed) },
-    analysis,
-  );
-  return { verdict: m.verdict, perRequest: m.perUnit };
+  const lists = [...byPid.values()].filter((l) => l.length >= 2).sort((a, b) => served(b) - served(a));
+  const total = lists.reduce((sum, l) => sum + served(l), 0);
+  let heapVerdict = heap;
+  let other: RunVerdict | null = null;
+  for (const list of lists) {
+    if (total > 0 && served(list) / total < MIN_SHARE) continue;
+    const x = list.map((s) => s.requests);
+    const series = METRIC_NAMES.flatMap((metric) => {
+      if (heap && metric === 'heapUsed') return [];
+      const ys = list.map((s) => metricValue(s, metric));
+      return ys.some((v) => v === null) ? [] : [{ metric, x, y: ys as number[] }];
+    });
+    const run = analyseRun(series, analysis);
+    const heapFit = run.metrics.find((m) => m.metric === 'heapUsed');
+    if (!heapVerdict && heapFit) heapVerdict = { verdict: heapFit.verdict, perRequest: heapFit.perUnit };
+    if (!other && run.metrics.some((m) => m.gating && m.metric !== 'heapUsed' && m.verdict === 'leak'))
+      other = { verdict: 'leak', perRequest: heap?.perRequest ?? heapFit?.perUnit ?? null };
+  }
+  if (heapVerdict?.verdict === 'leak') return heapVerdict;
+  return other ?? heapVerdict ?? { verdict: 'inconclusive', perRequest: null };
 }
 
 /**
@@ -131,6 +156,17 @@ async function attribute(report: Report, raw: unknown, config: Config, outDir: s
       snapshots: { taken: false, reason: 'attribution failed', files: [] },
       pprof: [],
       notes: [`attribution failed: ${String(error ?? 'no data')}`],
+    };
+    return report;
+  }
+  if (raw.ran === false) {
+    // A clean run pays nothing for attribution beyond the sampling profiler: nothing to show.
+    report.attribution = {
+      samplingInterval: raw.samplingInterval,
+      profiles: 0,
+      snapshots: { taken: false, reason: raw.snapshotReason, files: [] },
+      pprof: [],
+      notes: [`attribution ${raw.reason ?? 'did not run'}`],
     };
     return report;
   }

@@ -1,21 +1,19 @@
 /**
- * The attribution probe: rides along the measured window (see `RunProbe`), makes sure V8's sampling
- * heap profiler runs in every serving process when the window starts (the agent started it at
- * preload; see ATTRIBUTION_ENV for why), takes the live-object profile
- * at a quarter, half, three quarters and the end of the window, and writes three heap snapshots
- * at the half, three-quarter and end points when they are wanted.
- *
- * When are snapshots wanted? The verdict is only known after the run, when the processes are
- * gone, so the probe decides during it: with `snapshots: 'always'` (`--snapshots`) they are always
- * taken; with `'auto'` they are taken when, at the half-way point, the profiles of the first
- * half already show a site in the user's code growing faster than the threshold. That is the
- * same linear growth a leak verdict needs, seen early; the report keeps the snapshot findings
- * only if the verdict is a leak (or snapshots were asked for).
+ * The attribution probe. Detection pays as little as possible for it: V8's sampling heap profiler
+ * runs from preload (see ATTRIBUTION_ENV: a live-object profile only sees objects sampled when
+ * they were allocated, so a bounded cache evicting early entries would otherwise look like
+ * growth), inlining stays on, and nothing else happens until the verdict is known
+ * (`afterVerdict`, same process, same traffic). Then, for a leak (or always, with
+ * `snapshots: 'always'`): inlining off and all code deoptimised (so the profile names the function
+ * that allocates, not a caller it was inlined into), a moment to optimise again, then a heap
+ * snapshot, more of the same traffic, a live-object profile and a second snapshot, as much traffic
+ * again, and a final profile and snapshot. Each half is sized from the verdict's growth estimate:
+ * enough requests for the leak to add `TARGET_SAMPLES` profiler samples, within `windowMs`. A
+ * clean run takes no profile and no snapshot.
  */
 import * as fs from 'node:fs';
 import type { AgentConnection } from '../target/channel';
-import type { ProbeContext, RunProbe } from '../sampling/run';
-import { significantSites } from './growth';
+import type { ProbeContext, RunProbe, VerdictContext } from '../sampling/run';
 import type { SamplingProfile } from './profile';
 import type { ScriptInfo } from './sourcemap';
 
@@ -27,19 +25,19 @@ export interface AttributionProbeOptions {
   snapshots: 'auto' | 'always' | 'never';
   /** Directory the agents write snapshots into (created when needed). */
   snapshotDir: string;
-  /** Growth per request of one site above which 'auto' takes snapshots. */
+  /** Heap growth per request that counts as a leak: sizes the window when no estimate is given. */
   threshold: number;
-  /** Fewest added live samples for a site to count as growing (noise floor). */
-  minSamples: number;
   /** Bound on one snapshot write, in milliseconds (they block the target while written). */
   snapshotTimeoutMs?: number;
+  /** Bound on the traffic served for attribution after the verdict (default 6 s). */
+  windowMs?: number;
 }
 
 /** One live-object profile. */
 export interface ProfilePoint {
   /** Requests the process had served when the profile was taken. */
   requests: number;
-  /** Index of the measured sample it follows. */
+  /** 0 for the profile taken when attribution starts, 1 for the one at its end. */
   sampleIndex: number;
   profile: SamplingProfile;
 }
@@ -64,6 +62,10 @@ export interface ProcessAttribution {
 /** What the probe returns (kept in `RunResult.probes.attribution`). */
 export interface AttributionData {
   samplingInterval: number;
+  /** Whether attribution ran after the verdict (it does not on a clean run). */
+  ran?: boolean;
+  /** Why it ran or not, in words. */
+  reason?: string;
   snapshotMode: 'auto' | 'always' | 'never';
   /** Why snapshots were or were not taken. */
   snapshotReason: string;
@@ -71,42 +73,36 @@ export interface AttributionData {
 }
 
 /**
- * Environment variable that tells the agent, at preload, that attribution will run and at which
- * sampling interval: it starts sampling there and then (so objects allocated during the warm-up
- * are tracked too) and turns TurboFan inlining off (so allocations are blamed on the function
- * that makes them).
+ * Environment variable that tells the agent, at preload, that attribution may run and at which
+ * sampling interval: it starts sampling there and then, so objects allocated during the warm-up
+ * are tracked too.
  */
 export const ATTRIBUTION_ENV = 'LEAKCHECK_AGENT_ATTRIBUTION';
 
 /** Name under which the run loop keeps this probe's result. */
 export const ATTRIBUTION_PROBE = 'attribution';
 
+/** Profiler samples a leak should add between the two profiles (a site's noise is ~√n). */
+const TARGET_SAMPLES = 48;
+/** Fewest requests in each half of the attribution window, whatever the estimate says. */
+const MIN_HALF_REQUESTS = 1000;
+/** Requests (or time, whichever comes first) to let code be optimised again after the deopt. */
+const REOPTIMISE = { requests: 2000, ms: 1000 };
+
 /** The probe; one instance per run. */
 export class AttributionProbe implements RunProbe {
   readonly name = ATTRIBUTION_PROBE;
   private readonly byPid = new Map<number, ProcessAttribution>();
-  private profileAt = new Set<number>();
-  private snapshotAt: number[] = [];
-  private snapshotting = false;
+  private ran = false;
+  private reason = 'no verdict was reached while the target served';
   private snapshotReason = '';
-  private last = -1;
 
   constructor(private readonly options: AttributionProbeOptions) {}
 
-  /** Starts sampling in every serving process; plans the profile and snapshot points. */
+  /** Makes sure sampling runs in every serving process (it normally started at preload). */
   async measureStart(ctx: ProbeContext): Promise<void> {
-    const last = ctx.samples - 1;
-    this.last = last;
-    this.profileAt = new Set([Math.round(last / 4), Math.round(last / 2), Math.round((3 * last) / 4), last]);
-    this.profileAt.delete(0);
-    this.snapshotAt = [Math.round(last / 2), Math.round((3 * last) / 4), last];
-    this.snapshotting = this.options.snapshots === 'always';
     this.snapshotReason =
-      this.options.snapshots === 'always'
-        ? 'asked for (--snapshots)'
-        : this.options.snapshots === 'never'
-          ? 'turned off'
-          : 'no site grew above the threshold by the middle of the window';
+      this.options.snapshots === 'never' ? 'turned off' : 'taken only once a leak is called';
     await Promise.all(
       serving(ctx.agents).map(async (agent) => {
         const entry = this.entry(agent.pid);
@@ -117,32 +113,63 @@ export class AttributionProbe implements RunProbe {
     );
   }
 
-  /** Takes the planned profiles and snapshots. */
-  async afterSample(ctx: ProbeContext): Promise<void> {
-    const i = ctx.sampleIndex;
-    if (this.profileAt.has(i)) await this.takeProfiles(ctx, i);
-    if (this.options.snapshots === 'auto' && !this.snapshotting && i === this.snapshotAt[0]) {
-      this.snapshotting = this.growthSeen();
-      if (this.snapshotting)
-        this.snapshotReason = 'a site grew above the threshold by the middle of the window';
+  /** For a leak (or always with `snapshots: 'always'`): profiles and snapshots under load. */
+  async afterVerdict(ctx: VerdictContext): Promise<void> {
+    const { verdict, perRequest } = ctx.verdict;
+    const always = this.options.snapshots === 'always';
+    if (verdict !== 'leak' && !always) {
+      this.reason = `not needed: the verdict is ${verdict}`;
+      this.snapshotReason = 'not taken: no leak was called';
+      return;
     }
-    if (this.snapshotting && this.snapshotAt.includes(i)) await this.takeSnapshots(ctx);
+    this.ran = true;
+    this.reason =
+      verdict === 'leak' ? 'after the leak verdict' : `asked for (--snapshots; verdict ${verdict})`;
+    const agents = this.agentsOf(ctx);
+    await Promise.all(
+      agents.map((agent) =>
+        agent
+          .call('profiler.noInlining')
+          .catch((err: unknown) => this.entry(agent.pid).errors.push(`profiler.noInlining: ${message(err)}`)),
+      ),
+    );
+    // Deoptimising everything makes a one-off burst of allocations (code compiled again, its
+    // bookkeeping) that would otherwise be counted as growth: let it pass first.
+    await ctx.serve(REOPTIMISE.requests, REOPTIMISE.ms);
+    const rate = perRequest !== null && perRequest > 0 ? perRequest : this.options.threshold;
+    const half = Math.max(
+      MIN_HALF_REQUESTS,
+      Math.ceil((TARGET_SAMPLES * this.options.samplingInterval) / rate),
+    );
+    const halfMs = (this.options.windowMs ?? 6000) / 2;
+    const snapshots = this.options.snapshots !== 'never';
+    if (snapshots) {
+      fs.mkdirSync(this.options.snapshotDir, { recursive: true });
+      this.snapshotReason = verdict === 'leak' ? 'taken after the leak verdict' : 'asked for (--snapshots)';
+    }
+    // Snapshots at the start, middle and end (objects new in the first half and still alive at
+    // the end); profiles at the middle and end, so what settles in the first half (a bounded
+    // structure refilling, re-optimisation) is not counted, while a leak grows in both halves.
+    if (snapshots) await this.takeSnapshots(agents);
+    await ctx.serve(half, halfMs);
+    await this.takeProfiles(agents, 0);
+    if (snapshots) await this.takeSnapshots(agents);
+    await ctx.serve(half, halfMs);
+    await this.takeProfiles(agents, 1);
+    if (snapshots) await this.takeSnapshots(agents);
   }
 
-  /** Final profile and snapshot if the window ended early, the scripts' source maps, stop. */
+  /** The scripts' source maps (when attribution ran); stops sampling. */
   async measureEnd(ctx: ProbeContext): Promise<AttributionData> {
-    const agents = this.agentsOf(ctx);
-    for (const agent of agents) {
+    for (const agent of this.agentsOf(ctx)) {
       const entry = this.entry(agent.pid);
-      const lastTaken = entry.profiles.at(-1)?.sampleIndex;
-      if (lastTaken !== this.last) await this.takeProfile(agent, entry, this.last);
-      if (this.snapshotting && entry.snapshots.length > 0 && entry.snapshots.length < 3)
-        await this.takeSnapshot(agent, entry);
-      try {
-        const got = (await agent.call('profiler.scripts')) as { scripts?: ScriptInfo[] };
-        entry.scripts = Array.isArray(got.scripts) ? got.scripts : [];
-      } catch (err) {
-        entry.errors.push(`profiler.scripts: ${message(err)}`);
+      if (this.ran) {
+        try {
+          const got = (await agent.call('profiler.scripts')) as { scripts?: ScriptInfo[] };
+          entry.scripts = Array.isArray(got.scripts) ? got.scripts : [];
+        } catch (err) {
+          entry.errors.push(`profiler.scripts: ${message(err)}`);
+        }
       }
       await agent
         .call('profiler.stop')
@@ -150,6 +177,8 @@ export class AttributionProbe implements RunProbe {
     }
     return {
       samplingInterval: this.options.samplingInterval,
+      ran: this.ran,
+      reason: this.reason,
       snapshotMode: this.options.snapshots,
       snapshotReason: this.snapshotReason,
       processes: [...this.byPid.values()],
@@ -170,8 +199,8 @@ export class AttributionProbe implements RunProbe {
     return ctx.agents.filter((a) => this.byPid.has(a.pid));
   }
 
-  private async takeProfiles(ctx: ProbeContext, index: number): Promise<void> {
-    await Promise.all(this.agentsOf(ctx).map((a) => this.takeProfile(a, this.entry(a.pid), index)));
+  private async takeProfiles(agents: AgentConnection[], index: number): Promise<void> {
+    await Promise.all(agents.map((a) => this.takeProfile(a, this.entry(a.pid), index)));
   }
 
   private async takeProfile(agent: AgentConnection, entry: ProcessAttribution, index: number): Promise<void> {
@@ -186,10 +215,9 @@ export class AttributionProbe implements RunProbe {
     }
   }
 
-  private async takeSnapshots(ctx: ProbeContext): Promise<void> {
-    fs.mkdirSync(this.options.snapshotDir, { recursive: true });
+  private async takeSnapshots(agents: AgentConnection[]): Promise<void> {
     // One process at a time: each write blocks its process and takes memory while it runs.
-    for (const agent of this.agentsOf(ctx)) await this.takeSnapshot(agent, this.entry(agent.pid));
+    for (const agent of agents) await this.takeSnapshot(agent, this.entry(agent.pid));
   }
 
   private async takeSnapshot(agent: AgentConnection, entry: ProcessAttribution): Promise<void> {
@@ -204,20 +232,6 @@ export class AttributionProbe implements RunProbe {
     } catch (err) {
       entry.errors.push(`profiler.snapshot: ${message(err)}`);
     }
-  }
-
-  /** Whether any process's first two profiles show a user site growing above the threshold. */
-  private growthSeen(): boolean {
-    for (const entry of this.byPid.values()) {
-      const [a, b] = entry.profiles;
-      if (!a || !b || b.requests <= a.requests) continue;
-      const sites = significantSites(a.profile, b.profile, b.requests - a.requests, {
-        threshold: this.options.threshold,
-        minSamples: this.options.minSamples,
-      });
-      if (sites.length > 0) return true;
-    }
-    return false;
   }
 }
 

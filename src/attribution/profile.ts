@@ -375,6 +375,50 @@ function frameKey(f: StackFrame): string {
   return `${f.functionName} ${f.url}:${f.line}:${f.column}`;
 }
 
+/**
+ * Sample ordinals under each user frame, inclusively: a sample counts for every user frame on its
+ * stack, keyed like `userFrame` groups (`user <url>:<line>`).
+ *
+ * @param profile - a live-object profile with samples
+ * @param isUser - which URLs are the user's own code
+ * @param exclude - leaves out the samples of stacks this returns true for (default: none)
+ * @returns ordinals by frame key
+ */
+export function inclusiveUserOrdinals(
+  profile: SamplingProfile,
+  isUser: (url: string) => boolean = isUserUrl,
+  exclude: (stack: readonly StackFrame[]) => boolean = () => false,
+): Map<string, Set<number>> {
+  const keysOfNode = new Map<number, string[]>();
+  const pending: { node: ProfileNode; path: StackFrame[]; keys: string[] }[] = [
+    { node: profile.head, path: [], keys: [] },
+  ];
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    const { node } = item;
+    let { keys, path } = item;
+    if (node !== profile.head) {
+      const frame = toStackFrame(node.callFrame);
+      path = [frame, ...path];
+      const key = `user ${lineKey(frame)}`;
+      if (isUser(frame.url) && !keys.includes(key)) keys = [...keys, key];
+    }
+    if (node.id !== undefined && !exclude(path)) keysOfNode.set(node.id, keys);
+    for (const child of node.children) pending.push({ node: child, path, keys });
+  }
+  const out = new Map<string, Set<number>>();
+  for (const s of profile.samples ?? []) {
+    for (const key of keysOfNode.get(s.nodeId) ?? []) {
+      let set = out.get(key);
+      if (!set) {
+        set = new Set();
+        out.set(key, set);
+      }
+      set.add(s.ordinal);
+    }
+  }
+  return out;
+}
+
 function lineKey(f: StackFrame): string {
   return `${f.url}:${f.line}`;
 }

@@ -104,7 +104,13 @@ export function renderHtml(report: Report, options: HtmlOptions = {}): string {
   const findings = topFindings(report, options.maxFindings ?? 20);
   if (findings.length > 0 || report.attribution) {
     body.push('<section id="findings"><h2>Findings</h2>');
-    if (findings.length === 0) body.push('<p>No growing allocation site or object group was found.</p>');
+    // No findings array: attribution did not look (it runs once a leak is called); its note says why.
+    if (findings.length === 0)
+      body.push(
+        report.findings
+          ? '<p>No growing allocation site or object group was found.</p>'
+          : '<p>Attribution did not run.</p>',
+      );
     for (const f of findings) body.push(renderFinding(f));
     body.push(renderAttribution(report));
     body.push('</section>');

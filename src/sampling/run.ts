@@ -49,9 +49,11 @@ export interface RunOptions {
   probes?: RunProbe[];
   /**
    * The verdict of the samples so far, for probes with `afterVerdict` (the run loop asks once the
-   * measured window has decided, before the load stops).
+   * measured window has decided, before the load stops). `heap` is the sequential measurement's
+   * heap verdict (null for a fixed window): the judge adds what else gates (external memory,
+   * handles). Without a judge, probes get the sequential verdict alone.
    */
-  judge?: (samples: Sample[]) => RunVerdict;
+  judge?: (samples: Sample[], heap: RunVerdict | null) => RunVerdict;
 }
 
 /** Sequential measurement: minimum window, budget, and how the evidence is weighed. */
@@ -413,13 +415,15 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
       const asked = probes.filter((p) => p.afterVerdict);
       const outcome = result.sequential;
       if (asked.length > 0 && (outcome || options.judge)) {
-        // Sequential: the verdict just reached; fixed window: the caller's judge.
-        const verdict: RunVerdict = outcome
+        // Sequential: the heap verdict just reached; the caller's judge adds the other metrics
+        // (and judges the heap of a fixed window).
+        const heap: RunVerdict | null = outcome
           ? {
               verdict: outcome.evidence.verdict === 'undecided' ? 'inconclusive' : outcome.evidence.verdict,
               perRequest: outcome.evidence.looks.at(-1)?.slope ?? null,
             }
-          : (options.judge as (samples: Sample[]) => RunVerdict)(samples);
+          : null;
+        const verdict: RunVerdict = options.judge ? options.judge(samples, heap) : (heap as RunVerdict);
         const ctx: VerdictContext = {
           ...probeCtx(taken - 1),
           verdict,

@@ -104,6 +104,29 @@ describe('significantSites: the one growth test', () => {
     expect(sites[0]).toMatchObject({ samplesAdded: 40, perUnit: (40 * 1024) / 100 });
   });
 
+  it('does not take a bounded cache for a leak when its early entries were blamed on the caller (inlined)', () => {
+    // Detection runs with inlining: the cache's first entries were sampled at the caller (line 30).
+    // After inlining goes off, new entries are sampled at the callee (line 31, called from 30) while
+    // the old ones are evicted: the callee gains 40, the caller loses 40, nothing grew.
+    const caller: Array<[string, number]> = [[APP, 30]];
+    const callee: Array<[string, number]> = [
+      [APP, 31],
+      [APP, 30],
+    ];
+    const before = profile([
+      { stack: caller, ordinals: range(0, 40) },
+      { stack: callee, ordinals: range(100, 10) },
+    ]);
+    const after = profile([{ stack: callee, ordinals: range(100, 50) }]);
+    expect(significantSites(before, after, 100, options)).toEqual([]);
+    // A leak at the callee under the same history: the caller, counted inclusively, grows too.
+    const leaking = profile([
+      { stack: caller, ordinals: range(0, 40) },
+      { stack: callee, ordinals: range(100, 50) },
+    ]);
+    expect(significantSites(before, leaking, 100, options).map((s) => s.userFrame?.line)).toEqual([31]);
+  });
+
   it("leaves out leakcheck's own allocations, and stacks without a user frame when asked", () => {
     const before = profile([]);
     const after = profile([

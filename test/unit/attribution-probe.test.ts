@@ -1,13 +1,14 @@
 /**
- * The attribution probe's schedule and its snapshot decision, against fake agents that answer
- * with made-up profiles: a site that keeps gaining samples (a leak) and one whose samples are
- * replaced as fast as they come (a bounded cache).
+ * The attribution probe's schedule after the verdict, against fake agents that answer with
+ * made-up profiles: nothing but sampling on a clean run; inlining off, profiles and snapshots
+ * over a window sized from the growth estimate on a leak.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AgentConnection } from '../../src/target/channel';
-import { AttributionProbe } from '../../src/attribution/probe';
+import { AttributionProbe, type AttributionData } from '../../src/attribution/probe';
+import type { ProbeContext, RunVerdict } from '../../src/sampling/run';
 import type { ProfileNode, SamplingProfile } from '../../src/attribution/profile';
 
 /** A profile whose one user site holds `live` samples with these ordinals. */
@@ -59,59 +60,89 @@ function fakeAgent(shape: (k: number) => number[]): { agent: AgentConnection; ca
   return { agent, calls };
 }
 
-async function drive(probe: AttributionProbe, agent: AgentConnection, samples: number): Promise<unknown> {
-  const ctx = (i: number): { agents: AgentConnection[]; sampleIndex: number; samples: number } => ({
-    agents: [agent],
-    sampleIndex: i,
-    samples,
-  });
+/** Runs the probe through a run of `samples` samples and the given verdict. */
+async function drive(
+  probe: AttributionProbe,
+  agent: AgentConnection,
+  samples: number,
+  verdict: RunVerdict = { verdict: 'leak', perRequest: 400 },
+): Promise<{ data: AttributionData; served: number[] }> {
+  const ctx = (i: number): ProbeContext => ({ agents: [agent], sampleIndex: i, samples });
+  const served: number[] = [];
   await probe.measureStart(ctx(0));
-  for (let i = 0; i < samples; i++) await probe.afterSample(ctx(i));
-  return probe.measureEnd(ctx(samples - 1));
+  await probe.afterVerdict({
+    ...ctx(samples - 1),
+    verdict,
+    serve: async (requests) => {
+      served.push(requests);
+    },
+  });
+  return { data: await probe.measureEnd(ctx(samples - 1)), served };
 }
 
 const options = {
   samplingInterval: 16384,
   snapshotDir: path.join(os.tmpdir(), `leakcheck-probe-test-${process.pid}`),
   threshold: 2,
-  minSamples: 4,
 };
 
 afterAll(() => fs.rmSync(options.snapshotDir, { recursive: true, force: true }));
 
 describe('AttributionProbe', () => {
-  test('profiles at a quarter, half, three quarters and the end; auto snapshots when a site leaks', async () => {
-    // Every profile keeps the earlier samples and adds 40 more: a leak.
+  test('a leak: inlining off, re-optimisation, a snapshot, traffic, a profile and snapshot, traffic, a profile and snapshot', async () => {
     const { agent, calls } = fakeAgent((k) => range(0, 40 * (k + 1)));
-    const data = (await drive(new AttributionProbe({ ...options, snapshots: 'auto' }), agent, 9)) as {
-      processes: Array<{ profiles: Array<{ sampleIndex: number }>; snapshots: unknown[] }>;
-      snapshotReason: string;
-    };
-    expect(data.processes[0]?.profiles.map((p) => p.sampleIndex)).toEqual([2, 4, 6, 8]);
-    expect(calls.filter((c) => c === 'profiler.snapshot')).toHaveLength(3);
+    const { data, served } = await drive(new AttributionProbe({ ...options, snapshots: 'auto' }), agent, 9);
+    expect(calls).toEqual([
+      'profiler.start',
+      'profiler.noInlining',
+      'profiler.snapshot',
+      'profiler.profile',
+      'profiler.snapshot',
+      'profiler.profile',
+      'profiler.snapshot',
+      'profiler.scripts',
+      'profiler.stop',
+    ]);
+    expect(data.ran).toBe(true);
+    expect(data.processes[0]?.profiles.map((p) => p.sampleIndex)).toEqual([0, 1]);
     expect(data.processes[0]?.snapshots).toHaveLength(3);
-    expect(data.snapshotReason).toMatch(/grew above the threshold/);
-    expect(calls.at(-1)).toBe('profiler.stop');
+    expect(data.snapshotReason).toBe('taken after the leak verdict');
+    // Re-optimisation, then two halves sized for 48 profiler samples at 400 B/request (at least
+    // 1000 each).
+    expect(served).toEqual([2000, 1967, 1967]);
   });
 
-  test('a cache that replaces its samples as fast as it adds them takes no snapshots', async () => {
-    // 200 live samples, all replaced between profiles, a couple more or fewer each time.
-    const { agent, calls } = fakeAgent((k) => range(k * 1000, k * 1000 + 200 + (k % 2) * 3));
-    const data = (await drive(new AttributionProbe({ ...options, snapshots: 'auto' }), agent, 9)) as {
-      processes: Array<{ snapshots: unknown[] }>;
-    };
-    expect(calls).not.toContain('profiler.snapshot');
-    expect(data.processes[0]?.snapshots).toEqual([]);
+  test('a small leak gets a longer window', async () => {
+    const { agent } = fakeAgent((k) => range(0, 40 * (k + 1)));
+    const { served } = await drive(new AttributionProbe({ ...options, snapshots: 'auto' }), agent, 9, {
+      verdict: 'leak',
+      perRequest: 16,
+    });
+    expect(served.slice(1)).toEqual([49_152, 49_152]);
   });
 
-  test("'always' takes the three snapshots whatever the profiles say; 'never' none", async () => {
-    const flat = (): number[] => range(0, 10);
-    const always = fakeAgent(flat);
-    await drive(new AttributionProbe({ ...options, snapshots: 'always' }), always.agent, 8);
+  test('a pass: nothing but sampling, which stops', async () => {
+    const { agent, calls } = fakeAgent(() => range(0, 10));
+    const { data } = await drive(new AttributionProbe({ ...options, snapshots: 'auto' }), agent, 9, {
+      verdict: 'pass',
+      perRequest: 0.1,
+    });
+    expect(calls).toEqual(['profiler.start', 'profiler.stop']);
+    expect(data.ran).toBe(false);
+    expect(data.reason).toBe('not needed: the verdict is pass');
+  });
+
+  test("'always' attributes whatever the verdict; 'never' takes profiles but no snapshot", async () => {
+    const always = fakeAgent(() => range(0, 10));
+    await drive(new AttributionProbe({ ...options, snapshots: 'always' }), always.agent, 8, {
+      verdict: 'pass',
+      perRequest: 0,
+    });
     expect(always.calls.filter((c) => c === 'profiler.snapshot')).toHaveLength(3);
     const never = fakeAgent((k) => range(0, 40 * (k + 1)));
     await drive(new AttributionProbe({ ...options, snapshots: 'never' }), never.agent, 8);
     expect(never.calls).not.toContain('profiler.snapshot');
+    expect(never.calls.filter((c) => c === 'profiler.profile')).toHaveLength(2);
   });
 
   test('a failing agent command is recorded, not thrown', async () => {
@@ -122,9 +153,7 @@ describe('AttributionProbe', () => {
         throw new Error('process 7 has exited');
       },
     } as unknown as AgentConnection;
-    const data = (await drive(new AttributionProbe({ ...options, snapshots: 'auto' }), agent, 8)) as {
-      processes: Array<{ errors: string[] }>;
-    };
+    const { data } = await drive(new AttributionProbe({ ...options, snapshots: 'auto' }), agent, 8);
     expect(data.processes[0]?.errors[0]).toBe('profiler.start: process 7 has exited');
   });
 });
