@@ -20,11 +20,14 @@ const POLL_MS = 250;
 /** SIGTERM to SIGKILL, as the agent's grace (a target that ignores SIGTERM). */
 const GRACE_MS = 3000;
 
-/** The watcher's source; argv[1] is the marker's `NAME=value` needle. */
+/**
+ * The watcher's source; argv[1] is the marker's `NAME=value` needle, argv[2] leakcheck's pid (given,
+ * not read at start: leakcheck may already be gone when a busy machine lets the watcher start).
+ */
 const SOURCE = `
 const fs = require('fs');
 const needle = Buffer.from(process.argv[1] + '\\0');
-const parent = process.ppid;
+const parent = Number(process.argv[2]);
 const marked = () => {
   const out = [];
   let names = [];
@@ -64,7 +67,7 @@ export function startReaper(marker: string): Reaper {
   if (!fs.existsSync('/proc/self/environ')) return { release: () => undefined };
   let child: ChildProcess | undefined;
   try {
-    child = spawn(process.execPath, ['-e', SOURCE, `${RUN_MARKER_ENV}=${marker}`], {
+    child = spawn(process.execPath, ['-e', SOURCE, `${RUN_MARKER_ENV}=${marker}`, String(process.pid)], {
       detached: true,
       stdio: 'ignore',
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
