@@ -34,6 +34,10 @@ export interface Axis {
   distinctX: string;
   /** How to get points at more distinct x. */
   spreadHint: string;
+  /** Sequential measurement: how to give it more room when the budget ended undecided. */
+  budgetHint: string;
+  /** Sequential measurement: the minimum window and the settings that size it. */
+  minWindow: string;
 }
 
 /** Requests served: the axis of a load test (`leakcheck run`, `compare`, the Action). */
@@ -51,6 +55,8 @@ export const REQUESTS: Readonly<Axis> = Object.freeze({
   noProgress: 'no requests completed between samples, so there is no per-request slope',
   distinctX: 'request counts',
   spreadHint: 'sample while requests are being served',
+  budgetHint: 'raise --max-duration or --max-requests',
+  minWindow: 'the minimum window (time and requests: --min-duration, --min-requests)',
 });
 
 /** Calls made: the axis of `detectLeak` and the jest matcher. */
@@ -68,6 +74,8 @@ export const CALLS: Readonly<Axis> = Object.freeze({
   noProgress: 'no calls completed between samples, so there is no per-call slope',
   distinctX: 'call counts',
   spreadHint: 'sample while calls are being made',
+  budgetHint: 'raise maxIterations',
+  minWindow: 'the minimum window (iterations)',
 });
 
 /** Hours since the first point: the time axis of `leakcheck watch`. */
@@ -85,6 +93,8 @@ export const HOURS: Readonly<Axis> = Object.freeze({
   noProgress: 'they cover no time span, so there is no per-hour slope',
   distinctX: 'times',
   spreadHint: 'widen --range or shorten --step',
+  budgetHint: 'widen --range',
+  minWindow: 'the minimum range',
 });
 
 /** The named axes, for reading a report back (a metric's `axis` field names one). */

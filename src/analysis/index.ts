@@ -53,5 +53,12 @@ export {
 export type { Rule, RuleContext, RuleName, RuleResult, Verdict } from './rules';
 export { cleanSeries } from './series';
 export type { CleanSeries } from './series';
-export { analyseMetric, analyseRun } from './verdict';
-export type { AnalyseOptions, MetricAnalysis, MetricSeries, RunAnalysis, RunRuleName } from './verdict';
+export { analyseMetric, analyseRun, withSequentialVerdict } from './verdict';
+export type {
+  AnalyseOptions,
+  MetricAnalysis,
+  MetricSeries,
+  RunAnalysis,
+  RunRuleName,
+  SequentialDecision,
+} from './verdict';

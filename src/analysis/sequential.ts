@@ -20,7 +20,7 @@
  * growth has settled: the recent slope is not shown to be below half the early slope. Decaying
  * growth slows down; a leak does not.
  */
-import { REQUESTS } from './axis';
+import { REQUESTS, type Axis } from './axis';
 import { tQuantile } from './distributions';
 import { formatRateWithInterval, formatConfidence, formatNumber } from './format';
 
@@ -253,6 +253,22 @@ export function evaluateLook(
     earlySlope: early.slope,
     resets: { total: resets.length, recent: recentResets.length },
   };
+  if (cyclic && !recent.estimable && early.estimable && alpha > 0) {
+    // Too few resets for the ramp model: a leak cannot be told from a ramp yet, but a flat stretch
+    // since the last reset (and within the recent half) rules one out, since a leak lifts every
+    // stretch at least at its own rate. A one-off drop (warm-up garbage finally freed) then does
+    // not hold the verdict until the budget.
+    const start = Math.max(resets.at(-1) as number, split);
+    const tail = autocorrelatedFit(x.slice(start, n), y.slice(start, n));
+    if (tail.estimable && tail.n >= 2 * MIN_POINTS_PER_HALF) {
+      const high = tail.slope + tQuantile(1 - alpha, tail.df) * tail.se;
+      if (high < options.threshold) {
+        const low = tail.slope - tQuantile(1 - alpha, tail.df) * tail.se;
+        const from = x[start] as number;
+        return { ...base, from, slope: tail.slope, low, high, settled: true, decision: 'pass' };
+      }
+    }
+  }
   if (!early.estimable || !recent.estimable || alpha <= 0) {
     return { ...base, low: -Infinity, high: Infinity, settled: false, decision: 'continue' };
   }
@@ -491,9 +507,10 @@ export type SequentialRule = 'sequential-leak' | 'sequential-pass' | 'sequential
  * interval against the threshold; for an inconclusive one, what it would have needed.
  *
  * @param result - the procedure's result
- * @param threshold - bytes per request
+ * @param threshold - bytes per unit of the axis
  * @param alpha - alpha per side over all looks
- * @param needed - for an undecided result: requests and seconds a decision would have needed
+ * @param needed - for an undecided result: units of the axis (and seconds) a decision would have needed
+ * @param axis - what x counts (requests for a load test, calls for detectLeak)
  * @returns the rule and the reason
  */
 export function sequentialReason(
@@ -501,21 +518,21 @@ export function sequentialReason(
   threshold: number,
   alpha: number,
   needed: { requests: number | null; seconds: number | null },
+  axis: Readonly<Axis> = REQUESTS,
 ): { rule: SequentialRule; reason: string } {
   const look = result.last;
   const confidence = 1 - 2 * alpha;
   if (!look) {
     return {
       rule: 'sequential-budget',
-      reason:
-        'the budget ended before the minimum window (time and requests: --min-duration, --min-requests) was full, so no look was taken: raise --max-duration',
+      reason: `the budget ended before ${axis.minWindow} was full, so no look was taken: ${axis.budgetHint}`,
     };
   }
   const rate = Number.isFinite(look.low)
-    ? formatRateWithInterval(look.slope, look.low, look.high, 'bytes', confidence, REQUESTS)
-    : `${formatNumber(look.slope, 1)} B/request (no interval yet)`;
-  const where = `heap (without code space) grows ${rate} over the recent ${formatNumber(look.to - look.from)} requests; look ${look.look}, intervals valid together over all looks`;
-  const limit = `${formatNumber(threshold, 1)} B/request threshold`;
+    ? formatRateWithInterval(look.slope, look.low, look.high, 'bytes', confidence, axis)
+    : `${formatNumber(look.slope, 1)} B${axis.bytesRate} (no interval yet)`;
+  const where = `heap (without code space) grows ${rate} over the recent ${axis.span(look.to - look.from)}; look ${look.look}, intervals valid together over all looks`;
+  const limit = `${formatNumber(threshold, 1)} B${axis.bytesRate} threshold`;
   if (result.verdict === 'leak') return { rule: 'sequential-leak', reason: `${where}: above the ${limit}` };
   if (result.verdict === 'pass') return { rule: 'sequential-pass', reason: `${where}: below the ${limit}` };
   const why =
@@ -526,7 +543,7 @@ export function sequentialReason(
         : `the interval still straddles the ${limit}`;
   const more =
     needed.requests !== null
-      ? `; about ${formatNumber(needed.requests)} requests${needed.seconds !== null ? ` (~${formatNumber(needed.seconds)} s at the measured rate)` : ''} would decide: raise --max-duration or --max-requests`
-      : '; raise --max-duration or --max-requests';
+      ? `; about ${axis.span(needed.requests)}${needed.seconds !== null ? ` (~${formatNumber(needed.seconds)} s at the measured rate)` : ''} would decide: ${axis.budgetHint}`
+      : `; ${axis.budgetHint}`;
   return { rule: 'sequential-budget', reason: `${where}; ${why}${more}` };
 }

@@ -236,3 +236,57 @@ export function analyseRun(series: readonly MetricSeries[], options: AnalyseOpti
     gating.length === 1 ? 'the only gating metric passed' : `all ${gating.length} gating metrics passed`;
   return { verdict: 'pass', decidedBy: cite(first, `${prefix}; ${first.reason}`), metrics };
 }
+
+/** A sequential decision on one metric, worded ({@link sequentialReason}). */
+export interface SequentialDecision {
+  /** The procedure's verdict (`inconclusive` at the budget). */
+  verdict: Verdict;
+  /** The sequential rule behind it. */
+  rule: SequentialRule;
+  /** Why, in words with numbers. */
+  reason: string;
+  /** The deciding look's slope, when there was a look. */
+  slope: number | null;
+}
+
+/**
+ * Replaces one metric's verdict by a sequential decision and recombines the verdict the way
+ * {@link analyseRun} does (leak if any gating metric leaks, else inconclusive if any is, else
+ * pass). The citation prefers a leak, then an inconclusive metric, then the replaced metric.
+ * A non-gating or missing metric leaves the analysis as it was.
+ *
+ * @param outcome - the rules' analysis of every metric
+ * @param metric - the metric the sequential procedure decided (the heap)
+ * @param decision - its verdict, rule, reason and slope
+ * @returns the analysis with that metric replaced and the verdict recombined
+ */
+export function withSequentialVerdict(
+  outcome: RunAnalysis,
+  metric: MetricName,
+  decision: SequentialDecision,
+): RunAnalysis {
+  const replaced = outcome.metrics.find((m) => m.metric === metric);
+  if (!replaced || !replaced.gating) return outcome;
+  const metrics = outcome.metrics.map((m) =>
+    m === replaced
+      ? {
+          ...m,
+          verdict: decision.verdict,
+          rule: decision.rule,
+          reason: decision.reason,
+          perUnit: decision.slope ?? m.perUnit,
+        }
+      : m,
+  );
+  const gating = metrics.filter((m) => m.gating);
+  const verdict = combineVerdicts(gating.map((m) => m.verdict));
+  const cite =
+    gating.find((m) => m.verdict === 'leak') ??
+    gating.find((m) => m.verdict === 'inconclusive') ??
+    metrics.find((m) => m.metric === metric);
+  return {
+    verdict,
+    decidedBy: cite ? { metric: cite.metric, rule: cite.rule, reason: cite.reason } : outcome.decidedBy,
+    metrics,
+  };
+}

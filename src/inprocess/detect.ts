@@ -7,6 +7,7 @@ import * as v8 from 'node:v8';
 import {
   analyseRun,
   CALLS,
+  withSequentialVerdict,
   formatBytes,
   formatNumber,
   formatRateWithInterval,
@@ -17,6 +18,13 @@ import {
   type MetricSeries,
   type RunAnalysis,
 } from '../analysis';
+import {
+  lookSchedule,
+  requestsNeeded,
+  sequentialReason,
+  sequentialTest,
+  type SequentialResult,
+} from '../analysis/sequential';
 import { isUserUrl } from '../attribution/frames';
 import { significantSites } from '../attribution/growth';
 import {
@@ -62,8 +70,10 @@ export type AttributionStatus =
 export interface LeakDetection extends RunAnalysis {
   /** Growth per call of the deciding metric (heapUsed when no metric decided). */
   perCall: PerCallGrowth;
-  /** Calls in the measured window. */
+  /** Calls in the measured window (sequential: up to the look that decided, or the budget). */
   calls: number;
+  /** Looks the sequential measurement took (0 for a fixed window). */
+  looks: number;
   /** Calls made before the first sample. */
   warmupCalls: number;
   /**
@@ -130,6 +140,7 @@ export async function detectLeak(
   let attribution: AttributionStatus = { status: 'off' };
   let before: SamplingProfile | null = null;
   let after: SamplingProfile | null = null;
+  let sequential: SequentialResult | null = null;
   const x: number[] = [];
   const y: Record<string, number[]> = Object.fromEntries(METRICS_MEASURED.map((m) => [m, []]));
   // One loop turn lets setImmediate clean-ups the function scheduled run, as they would in a
@@ -175,6 +186,21 @@ export async function detectLeak(
       for (let i = 0; i < batch; i++) await callOnce();
       await sample();
     }
+    if (o.sequential) {
+      // Batches of the minimum window's size until a look decides or the budget is spent.
+      const size = Math.max(1, Math.round(o.iterations / o.batches));
+      const schedule = lookSchedule(x.length, x.length + Math.ceil((o.maxIterations - o.iterations) / size));
+      const heap = y.heapUsed ?? [];
+      const look = (final: boolean): SequentialResult =>
+        sequentialTest(x, heap, schedule, { threshold: o.bytesPerCall, alpha: alphaOf(o) }, final);
+      sequential = look(o.maxIterations <= o.iterations);
+      while (sequential.verdict === 'inconclusive' && calls - o.warmup < o.maxIterations) {
+        const batch = Math.min(size, o.maxIterations - (calls - o.warmup));
+        for (let i = 0; i < batch; i++) await callOnce();
+        await sample();
+        sequential = look(calls - o.warmup >= o.maxIterations);
+      }
+    }
     if (sampler) after = await sampler.profile();
   } catch (error) {
     if (sampler) await sampler.stop().catch(() => undefined);
@@ -182,11 +208,15 @@ export async function detectLeak(
   }
 
   const series = seriesOf(x, y);
-  const run = analyseRun(series, { ...analysisOptions(o), axis: CALLS });
+  const measured = calls - o.warmup;
+  const fitted = analyseRun(series, { ...analysisOptions(o), axis: CALLS });
+  const run = sequential ? withSequentialHeap(fitted, sequential, o) : fitted;
   let sites: GrowingSite[] = [];
   if (sampler) {
     try {
-      if (before && after) sites = await allocationSites(sampler, before, after, o, run.verdict !== 'pass');
+      if (before && after) {
+        sites = await allocationSites(sampler, before, after, o, measured, run.verdict !== 'pass');
+      }
     } finally {
       await sampler.stop().catch(() => undefined);
     }
@@ -194,17 +224,32 @@ export async function detectLeak(
   const decider: MetricAnalysis | undefined =
     run.metrics.find((m) => m.metric === run.decidedBy.metric) ??
     run.metrics.find((m) => m.metric === 'heapUsed');
-  const perCall: PerCallGrowth = {
-    metric: decider?.metric ?? 'heapUsed',
-    estimate: decider?.theilSen.slope ?? 0,
-    low: decider?.theilSen.low ?? 0,
-    high: decider?.theilSen.high ?? 0,
-    confidence: o.confidence,
-  };
+  const last = sequential?.last;
+  // The heap's figure is the one its verdict rests on: the deciding look's recent slope.
+  const perCall: PerCallGrowth =
+    (decider?.metric ?? 'heapUsed') === 'heapUsed' &&
+    last &&
+    Number.isFinite(last.low) &&
+    Number.isFinite(last.high)
+      ? {
+          metric: 'heapUsed',
+          estimate: last.slope,
+          low: last.low,
+          high: last.high,
+          confidence: 1 - 2 * alphaOf(o),
+        }
+      : {
+          metric: decider?.metric ?? 'heapUsed',
+          estimate: decider?.theilSen.slope ?? 0,
+          low: decider?.theilSen.low ?? 0,
+          high: decider?.theilSen.high ?? 0,
+          confidence: o.confidence,
+        };
   const result: LeakDetection = {
     ...run,
     perCall,
-    calls: o.iterations,
+    calls: measured,
+    looks: sequential?.looks.length ?? 0,
     warmupCalls: o.warmup,
     series,
     sites,
@@ -262,6 +307,7 @@ async function allocationSites(
   before: SamplingProfile,
   after: SamplingProfile,
   o: ResolvedDetectLeakOptions,
+  calls: number,
   lookForMaps: boolean,
 ): Promise<GrowingSite[]> {
   const scripts: ScriptInfo[] = [];
@@ -278,7 +324,7 @@ async function allocationSites(
     }
   }
   const mapper = new SourceMapper(scripts, { nodeMaps: true });
-  return significantSites(mapper.mapProfile(before), mapper.mapProfile(after), o.iterations, {
+  return significantSites(mapper.mapProfile(before), mapper.mapProfile(after), calls, {
     threshold: 0,
     minSamples: MIN_SITE_SAMPLES,
     requireUserFrame: true,
@@ -291,6 +337,34 @@ function summarise(r: LeakDetection): string {
   const top = r.sites[0];
   const site = r.verdict !== 'pass' && top ? `; growing allocation site: ${formatSite(top)}` : '';
   return `${head}: ${r.perCall.metric} ${formatPerCall(r.perCall)} over ${formatNumber(r.calls)} calls${site}`;
+}
+
+/** One-sided alpha per side of the sequential looks: the rules' two-sided level split in two. */
+function alphaOf(o: ResolvedDetectLeakOptions): number {
+  return (1 - o.confidence) / 2;
+}
+
+/** The heap's verdict from the sequential looks, in words per call; the other metrics keep the rules'. */
+function withSequentialHeap(
+  fitted: RunAnalysis,
+  result: SequentialResult,
+  o: ResolvedDetectLeakOptions,
+): RunAnalysis {
+  const last = result.last;
+  const needed = last && result.verdict === 'inconclusive' ? requestsNeeded(last, o.bytesPerCall) : null;
+  const words = sequentialReason(
+    result,
+    o.bytesPerCall,
+    alphaOf(o),
+    { requests: needed, seconds: null },
+    CALLS,
+  );
+  return withSequentialVerdict(fitted, 'heapUsed', {
+    verdict: result.verdict,
+    rule: words.rule,
+    reason: words.reason,
+    slope: last?.slope ?? null,
+  });
 }
 
 function analysisOptions(o: ResolvedDetectLeakOptions): AnalysisOptions {

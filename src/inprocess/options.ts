@@ -4,8 +4,20 @@
  */
 /** Options of {@link detectLeak}; every field has a measured default ({@link DETECT_LEAK_DEFAULTS}). */
 export interface DetectLeakOptions {
-  /** Calls in the measured window (default 10,000). */
+  /**
+   * Calls in the minimum measured window (default 10,000). Sequential measurement looks first when
+   * they are made and keeps calling, batch by batch, until the evidence decides or
+   * `maxIterations` is reached; with `sequential: false` they are the whole window.
+   */
   iterations?: number;
+  /**
+   * Sequential measurement (default true): after the minimum window, judge after every few batches
+   * and stop as soon as growth above `bytesPerCall` is shown (leak) or ruled out (pass); false
+   * gives the fixed window of `iterations` calls judged once by the rules.
+   */
+  sequential?: boolean;
+  /** Most calls a sequential measurement makes before it ends inconclusive (default 5 × `iterations`). */
+  maxIterations?: number;
   /** Calls before the first sample, to fill caches, compile and warm up (default 1,000). */
   warmup?: number;
   /** Batches the measured calls are split into; one GC and sample after each, plus one before the
@@ -26,6 +38,9 @@ export interface DetectLeakOptions {
 /** The options in force, every field set. */
 export type ResolvedDetectLeakOptions = Required<DetectLeakOptions>;
 
+/** The sequential budget, in units of the minimum window, when `maxIterations` is not given. */
+export const DEFAULT_BUDGET_WINDOWS = 5;
+
 /**
  * Defaults, chosen from measurements on Node 20 (README, "Leak tests in unit tests"):
  * - forced GCs, not calls, are the cost (a few ms each in a small heap, 0.1 s or more in jest's
@@ -42,6 +57,8 @@ export type ResolvedDetectLeakOptions = Required<DetectLeakOptions>;
  */
 export const DETECT_LEAK_DEFAULTS: Readonly<ResolvedDetectLeakOptions> = Object.freeze({
   iterations: 10000,
+  sequential: true,
+  maxIterations: 10000 * DEFAULT_BUDGET_WINDOWS,
   warmup: 1000,
   batches: 20,
   bytesPerCall: 64,
@@ -60,6 +77,9 @@ export const DETECT_LEAK_DEFAULTS: Readonly<ResolvedDetectLeakOptions> = Object.
  */
 export function resolveDetectLeakOptions(options: DetectLeakOptions = {}): ResolvedDetectLeakOptions {
   const o: ResolvedDetectLeakOptions = { ...DETECT_LEAK_DEFAULTS };
+  if (options.maxIterations === undefined && options.iterations !== undefined) {
+    o.maxIterations = options.iterations * DEFAULT_BUDGET_WINDOWS;
+  }
   for (const [key, value] of Object.entries(options) as [keyof DetectLeakOptions, unknown][]) {
     if (value === undefined) continue;
     if (!(key in DETECT_LEAK_DEFAULTS)) throw new RangeError(`detectLeak: unknown option "${String(key)}"`);
@@ -81,11 +101,15 @@ export function resolveDetectLeakOptions(options: DetectLeakOptions = {}): Resol
   // The analysis needs 8 samples (minSamples) and distinct call counts for a slope.
   integer('batches', 7);
   integer('iterations', o.batches);
+  integer('maxIterations', o.iterations);
   nonNegative('bytesPerCall');
   nonNegative('minGrowth');
   integer('samplingInterval', 1);
   if (!(typeof o.confidence === 'number' && o.confidence > 0 && o.confidence < 1)) {
     throw new RangeError(`detectLeak: confidence must be in (0, 1), got ${String(o.confidence)}`);
+  }
+  if (typeof o.sequential !== 'boolean') {
+    throw new RangeError(`detectLeak: sequential must be true or false, got ${String(o.sequential)}`);
   }
   if (typeof o.attribution !== 'boolean') {
     throw new RangeError(`detectLeak: attribution must be true or false, got ${String(o.attribution)}`);

@@ -111,7 +111,11 @@ export function leakMessage(d: LeakDetection, isNot: boolean): string {
     lines.push('Allocation site unknown: no allocation site grew measurably in the heap profile');
   }
   if (d.verdict === 'inconclusive') {
-    lines.push('To decide, give it more calls (iterations) or check that nothing else allocates meanwhile.');
+    lines.push(
+      d.options.sequential
+        ? 'To decide, give it more calls (maxIterations) or check that nothing else allocates meanwhile.'
+        : 'To decide, give it more calls (iterations) or check that nothing else allocates meanwhile.',
+    );
   }
   return lines.join('\n');
 }

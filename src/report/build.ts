@@ -3,7 +3,13 @@
  * Pure apart from the creation time: processes are grouped and analysed, warnings and the verdict
  * derived. Redaction happens once, in the pipeline, on the finished report (report/redact.ts).
  */
-import { analyseRun, METRIC_NAMES, projectTimeToLimit, type AnalysisOptions } from '../analysis';
+import {
+  analyseRun,
+  METRIC_NAMES,
+  projectTimeToLimit,
+  withSequentialVerdict,
+  type AnalysisOptions,
+} from '../analysis';
 import { analysisOptionsFrom, measurementWindow, sequentialPlan } from '../config/adapt';
 import type { Config } from '../config/types';
 import { exitCodeFor, VERDICT_SEVERITY, type FailOn } from '../outcome';
@@ -234,36 +240,18 @@ function withSequentialHeap(
   result: SequentialResult | undefined,
   report: SequentialReport,
 ): ReturnType<typeof analyseRun> {
-  const heap = outcome.metrics.find((m) => m.metric === 'heapUsed');
-  if (!heap || !heap.gating) return outcome;
   const words = result
     ? sequentialReason(result, report.threshold, report.alpha, {
         requests: report.needed?.requests ?? null,
         seconds: report.needed?.seconds ?? null,
       })
     : { rule: 'sequential-budget' as const, reason: 'this process was not weighed' };
-  const verdict = result?.verdict ?? 'inconclusive';
-  const last = result?.last;
-  const metrics = outcome.metrics.map((m) =>
-    m === heap
-      ? {
-          ...m,
-          verdict,
-          rule: words.rule,
-          reason: words.reason,
-          perUnit: last ? last.slope : m.perUnit,
-        }
-      : m,
-  );
-  const gating = metrics.filter((m) => m.gating);
-  const leak = gating.find((m) => m.verdict === 'leak');
-  const unsure = gating.find((m) => m.verdict === 'inconclusive');
-  const cite = leak ?? unsure ?? metrics.find((m) => m.metric === 'heapUsed') ?? gating[0];
-  return {
-    verdict: leak ? 'leak' : unsure ? 'inconclusive' : 'pass',
-    decidedBy: cite ? { metric: cite.metric, rule: cite.rule, reason: cite.reason } : outcome.decidedBy,
-    metrics,
-  };
+  return withSequentialVerdict(outcome, 'heapUsed', {
+    verdict: result?.verdict ?? 'inconclusive',
+    rule: words.rule,
+    reason: words.reason,
+    slope: result?.last?.slope ?? null,
+  });
 }
 
 function analyseProcess(

@@ -174,6 +174,22 @@ describe('evaluateLook and sequentialTest', () => {
     expect(v.leak).toBe(40);
   });
 
+  it('passes a flat heap after a one-off drop, but never a ramp after too few resets', () => {
+    // One drop far beyond the noise (warm-up garbage freed at once), flat before and after.
+    const flat = series(4, 60, { slope: 0, sd: 2_000 });
+    const dropped = flat.y.map((v, i) => (i >= 10 ? v - 2_000_000 : v));
+    expect(findResets(dropped)).toEqual([10]);
+    const look = evaluateLook(flat.x, dropped, 1, { threshold: 2, alpha: ALPHA, looks: 10 });
+    expect(look.decision).toBe('pass');
+    expect(look.from).toBeGreaterThanOrEqual(flat.x[10] as number);
+    // A bounded structure filling again after its first reset looks like a leak: no pass, no leak.
+    const ramp = series(5, 60, { slope: 0, sd: 2_000, saw: 3_000_000, period: 16_000 });
+    expect(findResets(ramp.y).length).toBeGreaterThan(0);
+    expect(findResets(ramp.y).length).toBeLessThan(3);
+    const rampLook = evaluateLook(ramp.x, ramp.y, 1, { threshold: 2, alpha: ALPHA, looks: 10 });
+    expect(rampLook.decision).toBe('continue');
+  });
+
   it('fits the base of a sawtooth with its ramp modelled', () => {
     const { x, y } = series(3, 200, { slope: 5, saw: 800_000, period: 9000, sd: 5_000 });
     const fit = cycleRampFit(x, y, findResets(y));

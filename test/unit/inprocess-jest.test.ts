@@ -34,7 +34,9 @@ describe('toLeak', () => {
       /\nReceived: leaks: heapUsed grew \d+ B\/call \(95% CI \d+–\d+\) over 2,000 calls \(after 200 warm-up calls\)\n/,
     );
     expect(message).toContain(`\n  ${INCIDENT_FILE}:${INCIDENT_AUTH_LINE}:`);
-    expect(message).toMatch(/\nDecided by: heapUsed, rule linear-growth: heap grew \d+ B\/call/);
+    expect(message).toMatch(
+      /\nDecided by: heapUsed, rule sequential-leak: heap \(without code space\) grows \d+ B\/call/,
+    );
     expect(message).toMatch(
       /\nGrowing allocation sites \(V8 sampling heap profile; live bytes, estimated\):\n {2}\S+:\d+:\d+ \(auth\), \+[\d.]+ [KM]B live \(\d+ B\/call\)/,
     );
@@ -79,7 +81,7 @@ describe('leakMatcherResult', () => {
     expect(leakMatcherResult(unsure, false).pass).toBe(false);
     const message = leakMatcherResult(unsure, true).message();
     expect(message).toMatch(/Received: inconclusive \(neither proven nor ruled out\)/);
-    expect(message).toMatch(/To decide, give it more calls \(iterations\)/);
+    expect(message).toMatch(/To decide, give it more calls \(maxIterations\)/);
     expect(message).toMatch(/Allocation site not looked for \(attribution: false\)/);
     // And the two decided verdicts, each direction.
     expect(leakMatcherResult({ ...detection, verdict: 'leak' }, false).pass).toBe(true);

@@ -21,13 +21,17 @@ const THRESHOLD = DETECT_LEAK_DEFAULTS.bytesPerCall;
 describe('detectLeak on the fixtures', () => {
   it("catches the incident's auth middleware as a unit and names its allocation site", async () => {
     const d = await detectInWorker('incident-auth');
-    expect(d).toMatchObject({ verdict: 'leak', decidedBy: { metric: 'heapUsed', rule: 'linear-growth' } });
+    expect(d).toMatchObject({ verdict: 'leak', decidedBy: { metric: 'heapUsed', rule: 'sequential-leak' } });
     expect(d.perCall.low).toBeGreaterThan(THRESHOLD);
-    expect(d.calls).toBe(DETECT_LEAK_DEFAULTS.iterations);
+    // Sequential: at least the minimum window, within the budget, in whole batches.
+    const batch = DETECT_LEAK_DEFAULTS.iterations / DETECT_LEAK_DEFAULTS.batches;
+    expect(d.calls).toBeGreaterThanOrEqual(DETECT_LEAK_DEFAULTS.iterations);
+    expect(d.calls).toBeLessThanOrEqual(DETECT_LEAK_DEFAULTS.maxIterations);
+    expect(d.looks).toBeGreaterThanOrEqual(1);
     // Sampled after every batch plus the baseline, keyed by calls made in the measured window.
     const x = d.series[0]?.x ?? [];
-    expect(x).toHaveLength(DETECT_LEAK_DEFAULTS.batches + 1);
-    expect([x[0], x.at(-1)]).toEqual([0, DETECT_LEAK_DEFAULTS.iterations]);
+    expect(x).toHaveLength(d.calls / batch + 1);
+    expect([x[0], x.at(-1)]).toEqual([0, d.calls]);
     // The profile places the growth in `function auth`: profiles name the function
     // that allocated, at the line where it is defined.
     expect(d.attribution.status).toBe('profiled');
@@ -39,7 +43,7 @@ describe('detectLeak on the fixtures', () => {
     });
     expect(d.sites[0]?.perUnit).toBeGreaterThan(THRESHOLD);
     expect(d.summary).toMatch(
-      /^leaks: heapUsed \d+ B\/call \(95% CI \d+–\d+\) over 10,000 calls; growing allocation site: /,
+      /^leaks: heapUsed \d+ B\/call \(9\d(\.\d)?% CI \d+–\d+\) over [\d,]+ calls; growing allocation site: /,
     );
     expect(d.summary).toContain(`${INCIDENT_FILE}:${INCIDENT_AUTH_LINE}:`);
     // The analysis wording is per call, not per request.
@@ -88,13 +92,31 @@ describe('detectLeak behaviour', () => {
   it('awaits async functions; attribution can be turned off', async () => {
     const d = await detectInWorker('leak-200-async', { options: { ...ASYNC, attribution: false } });
     expect(d.verdict).toBe('leak');
-    expect(d).toMatchObject({
-      calls: ASYNC.iterations,
-      warmupCalls: ASYNC.warmup,
-      attribution: { status: 'off' },
-    });
+    expect(d).toMatchObject({ warmupCalls: ASYNC.warmup, attribution: { status: 'off' } });
+    expect(d.calls).toBeGreaterThanOrEqual(ASYNC.iterations);
     expect(d.sites).toEqual([]);
     expect(d.metrics.map((m) => m.metric)).toEqual(['heapUsed', 'external']);
+  });
+
+  it('with sequential: false, measures the fixed window once and judges it by the rules', async () => {
+    const d = await detectInWorker('leak-200', {
+      options: { ...SHORT, sequential: false, attribution: false },
+    });
+    expect(d).toMatchObject({ verdict: 'leak', decidedBy: { rule: 'linear-growth' }, looks: 0 });
+    expect(d.calls).toBe(SHORT.iterations);
+    expect(d.series[0]?.x).toHaveLength(SHORT.batches + 1);
+  });
+
+  it('keeps calling past the minimum window when it cannot decide, and ends inconclusive at maxIterations', async () => {
+    // A threshold of 0 B/call cannot be ruled out for work that keeps nothing (the interval of a
+    // flat heap straddles 0), so every look continues until the budget.
+    const options = { ...SHORT, maxIterations: 3000, bytesPerCall: 0, attribution: false };
+    const d = await detectInWorker('clean-200', { options });
+    expect(d).toMatchObject({ verdict: 'inconclusive', decidedBy: { rule: 'sequential-budget' } });
+    expect(d.calls).toBe(options.maxIterations);
+    expect(d.looks).toBeGreaterThanOrEqual(2);
+    expect(d.decidedBy.reason).toMatch(/raise maxIterations$/);
+    expect(d.decidedBy.reason).not.toMatch(/request|--max/);
   });
 
   it('rethrows what the function throws and stops the profiler, so the next detection can profile', async () => {
@@ -120,6 +142,13 @@ describe('detectLeak behaviour', () => {
     expect(() => resolveDetectLeakOptions({ confidence: 1 })).toThrow('confidence must be in (0, 1), got 1');
     expect(() => resolveDetectLeakOptions({ warmup: 1.5 })).toThrow(
       'warmup must be an integer >= 0, got 1.5',
+    );
+    expect(resolveDetectLeakOptions({ iterations: 2000 }).maxIterations).toBe(10_000);
+    expect(() => resolveDetectLeakOptions({ iterations: 2000, maxIterations: 1000 })).toThrow(
+      'detectLeak: maxIterations must be an integer >= 2000, got 1000',
+    );
+    expect(() => resolveDetectLeakOptions({ sequential: 'yes' } as never)).toThrow(
+      'detectLeak: sequential must be true or false, got yes',
     );
     expect(() => resolveDetectLeakOptions({ iterationz: 10 } as never)).toThrow(
       'unknown option "iterationz"',
