@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EXIT } from '../outcome';
 import { ACTIONS_BOT } from './comment';
-import { runAction, type ActionToolkit, type GitHubApi } from './main';
+import { runAction } from './main';
+import type { ActionToolkit, GitHubApi } from './toolkit';
 
 /** leakcheck's version: the package.json beside the action's folder (the repository's root). */
 function actionVersion(): string {

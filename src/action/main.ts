@@ -1,101 +1,27 @@
 /**
  * The GitHub Action: a thin adapter over the same library calls as the CLI (loadConfig, then
  * checkForLeaks or compareWithBase). Everything GitHub-specific (inputs, outputs, summary,
- * annotations, artifact, comment) goes through an injected {@link ActionToolkit}, so the bundle
- * wires in @actions/* and a test can wire in anything else. Sets process.exitCode, never exits.
+ * annotations, artifact, comment) goes through an injected {@link ActionToolkit} (./toolkit.ts),
+ * so the bundle wires in @actions/* and a test can wire in anything else; the pull-request comment
+ * is in ./pr-comment.ts. Sets process.exitCode, never exits.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatNumber } from '../analysis/format';
-import { LeakcheckError } from '../errors';
 import { compareWithBase } from '../compare/run';
 import { renderCompareMarkdown } from '../compare/render';
-import { validateCompareReport, type CompareReport } from '../compare/report';
+import type { CompareReport } from '../compare/report';
 import { loadConfig, type LoadedConfig } from '../config/load';
-import { UsageError } from '../errors';
+import { LeakcheckError, UsageError } from '../errors';
 import { EXIT } from '../outcome';
 import { checkForLeaks } from '../pipeline';
 import { renderHtml } from '../report/html';
 import { renderMarkdown, renderMarkdownSummary, type MarkdownSection } from '../report/markdown';
 import type { Report } from '../report/report';
-import { ReportFormatError, validateReport } from '../report/validate';
-import { planAnnotations, type Annotation } from './annotations';
-import { MAX_COMMENT_CHARS, stickyMarker, upsertStickyComment, type CommentClient } from './comment';
-import { overridesFromInputs, readInputs, type ActionInputs, type InputGetter } from './inputs';
-
-/** Uploads files as a workflow artifact. */
-export interface ArtifactUploader {
-  upload(name: string, files: string[], rootDir: string): Promise<{ id?: number; size?: number }>;
-}
-
-/** The GitHub API calls the Action makes. */
-export interface GitHubApi {
-  comments(pullRequest: number): CommentClient;
-  /** The pull request's current head commit. */
-  pullRequestHead(pullRequest: number): Promise<string>;
-}
-
-/** Everything GitHub-specific, injected. */
-export interface ActionToolkit {
-  getInput: InputGetter;
-  setOutput(name: string, value: string): void;
-  info(message: string): void;
-  warning(message: string): void;
-  annotate(annotation: Annotation): void;
-  setFailed(message: string): void;
-  /** Appends Markdown to the job summary (a no-op with a note when there is none). */
-  writeSummary(markdown: string): Promise<void>;
-  /** Null when there is no artifact service to talk to (not on a runner, or turned off). */
-  artifacts: ArtifactUploader | null;
-  /** Null without a token. */
-  github(token: string): GitHubApi | null;
-  env: NodeJS.ProcessEnv;
-  /** leakcheck's version. */
-  version: string;
-}
-
-/** What the event says about the pull request, read from GITHUB_EVENT_PATH. */
-export interface EventInfo {
-  name: string;
-  pullRequest?: { number: number; headSha: string; baseRef: string };
-  /** With workflow_run: the commit the triggering run tested. */
-  workflowRunHeadSha?: string;
-}
-
-/** Written next to the report on pull requests, for the fork-safe comment workflow. */
-interface PullRequestFile {
-  number: number;
-  headSha: string;
-}
-
-/**
- * Reads the event's pull request (number, head commit, base branch) and, for `workflow_run`, the
- * commit it ran on. A missing or unreadable event file gives just the name.
- *
- * @param env - the environment (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH)
- * @returns the event's facts
- */
-export function readEvent(env: NodeJS.ProcessEnv): EventInfo {
-  const info: EventInfo = { name: env.GITHUB_EVENT_NAME ?? '' };
-  let payload: unknown;
-  try {
-    payload = env.GITHUB_EVENT_PATH ? JSON.parse(fs.readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) : undefined;
-  } catch {
-    return info;
-  }
-  const obj = (v: unknown): Record<string, unknown> | undefined =>
-    typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
-  const pr = obj(obj(payload)?.pull_request);
-  const num = pr?.number;
-  const head = obj(pr?.head)?.sha;
-  const base = obj(pr?.base)?.ref;
-  if (typeof num === 'number' && typeof head === 'string' && typeof base === 'string') {
-    info.pullRequest = { number: num, headSha: head, baseRef: base };
-  }
-  const runSha = obj(obj(payload)?.workflow_run)?.head_sha;
-  if (typeof runSha === 'string') info.workflowRunHeadSha = runSha;
-  return info;
-}
+import { planAnnotations } from './annotations';
+import { overridesFromInputs, readInputs, type ActionInputs } from './inputs';
+import { commentFromFolder, commentOnPullRequest } from './pr-comment';
+import { readEvent, type ActionToolkit, type EventInfo, type PullRequestFile } from './toolkit';
 
 /** The first `node` on PATH: the one the target will start with. */
 export function nodeOnPath(envPath: string | undefined): string | null {
@@ -305,7 +231,8 @@ async function publish(
     }
   }
 
-  if (inputs.comment) await comment(tk, inputs, event, (sections) => outcome.render(link, sections));
+  if (inputs.comment)
+    await commentOnPullRequest(tk, inputs, event, (sections) => outcome.render(link, sections));
 
   // Never silent: an undecided verdict that does not fail the step still leaves a warning
   // annotation saying what it saw and what it would have needed.
@@ -314,6 +241,9 @@ async function publish(
   // After setFailed, which sets 1: the CLI's codes (3 for no verdict, 130 interrupted) carry over.
   process.exitCode = outcome.exitCode;
 }
+
+/** Renders the summary Markdown: with a link to the artifact, and optionally fewer sections. */
+type Renderer = (link?: { text: string; url?: string }, sections?: readonly MarkdownSection[]) => string;
 
 function heapPerRequest(report: Report): number | null {
   const pid = report.decidedBy?.pid;
@@ -350,130 +280,5 @@ async function uploadReport(
     // The verdict stands without the artifact; a failed upload is said, not fatal.
     tk.warning(`could not upload the report artifact: ${(err as Error).message}`);
     return undefined;
-  }
-}
-
-/** Renders the summary Markdown: with a link to the artifact, and optionally fewer sections. */
-type Renderer = (link?: { text: string; url?: string }, sections?: readonly MarkdownSection[]) => string;
-
-/** Sections of a comment that must be cut down to fit. */
-const SHORT_SECTIONS: readonly MarkdownSection[] = ['headline', 'failure', 'metrics', 'findings'];
-
-/** The comment Markdown, cut down to fit GitHub's limit when the full summary is too long. */
-function fitComment(render: (sections?: readonly MarkdownSection[]) => string): string {
-  const full = render();
-  if (full.length < MAX_COMMENT_CHARS - 200) return full;
-  const short = render(SHORT_SECTIONS);
-  const note = '\n_The full report is too long for a comment: see the job summary or the artifact._\n';
-  return (short.length < MAX_COMMENT_CHARS - 300 ? short : short.slice(0, MAX_COMMENT_CHARS - 300)) + note;
-}
-
-async function comment(
-  tk: ActionToolkit,
-  inputs: ActionInputs,
-  event: EventInfo,
-  render: (sections?: readonly MarkdownSection[]) => string,
-): Promise<void> {
-  if (!event.pullRequest) {
-    tk.info('comment: not a pull request event, no comment');
-    return;
-  }
-  const api = inputs.githubToken ? tk.github(inputs.githubToken) : null;
-  if (!api) {
-    tk.warning('comment: no github-token, no comment');
-    return;
-  }
-  const body = fitComment(render);
-  try {
-    const done = await upsertStickyComment(
-      api.comments(event.pullRequest.number),
-      stickyMarker(inputs.artifactName),
-      body,
-    );
-    tk.info(`comment ${done.action} (id ${done.id})`);
-  } catch (err) {
-    const status = (err as { status?: unknown }).status;
-    tk.warning(
-      `could not comment on pull request #${event.pullRequest.number}: ${(err as Error).message}` +
-        (status === 403 || status === 404
-          ? ' (a read-only token, as on pull requests from forks: use the workflow_run pattern from the README)'
-          : ''),
-    );
-  }
-}
-
-/** `mode: comment`: the fork-safe second workflow posts the comment from the downloaded artifact. */
-async function commentFromFolder(tk: ActionToolkit, inputs: ActionInputs): Promise<void> {
-  const dir = inputs.reportDir;
-  const read = (name: string): unknown => {
-    const file = path.join(dir, name);
-    if (!fs.existsSync(file)) return undefined;
-    try {
-      return JSON.parse(fs.readFileSync(file, 'utf8'));
-    } catch {
-      throw new UsageError(`${file}: not valid JSON`);
-    }
-  };
-  const pr = read('pr.json') as Partial<PullRequestFile> | undefined;
-  if (
-    !pr ||
-    !Number.isInteger(pr.number) ||
-    typeof pr.headSha !== 'string' ||
-    !/^[0-9a-f]{40}$/.test(pr.headSha)
-  ) {
-    tk.info(
-      `comment: no pull request in ${path.join(dir, 'pr.json')} (the run was not for a pull request), no comment`,
-    );
-    return;
-  }
-  const number = pr.number as number;
-  const event = readEvent(tk.env);
-  // The artifact was made by the pull request's own code: trust it only for the commit that
-  // triggered this run, and only while that commit is still the pull request's head.
-  if (event.workflowRunHeadSha && event.workflowRunHeadSha !== pr.headSha) {
-    tk.warning(
-      `comment: pr.json names commit ${pr.headSha.slice(0, 12)}, the run tested ${event.workflowRunHeadSha.slice(0, 12)}; no comment`,
-    );
-    return;
-  }
-  const api = inputs.githubToken ? tk.github(inputs.githubToken) : null;
-  if (!api) throw new UsageError("input 'github-token': needed with mode: comment");
-  let head: string;
-  try {
-    head = await api.pullRequestHead(number);
-  } catch (err) {
-    tk.warning(`comment: could not read pull request #${number}: ${(err as Error).message}; no comment`);
-    return;
-  }
-  if (head !== pr.headSha) {
-    tk.info(
-      `comment: pull request #${number} has moved on to ${head.slice(0, 12)}; a newer run will comment`,
-    );
-    return;
-  }
-  const compareRaw = read('compare.json');
-  const reportRaw = read(compareRaw === undefined ? 'report.json' : 'head-report.json');
-  let render: (sections?: readonly MarkdownSection[]) => string;
-  try {
-    if (compareRaw !== undefined) {
-      const cmp = validateCompareReport(compareRaw, 'compare.json');
-      const headRun = reportRaw === undefined ? null : validateReport(reportRaw, 'head-report.json');
-      render = (sections) => renderCompareMarkdown(cmp, { headReport: sections ? null : headRun });
-    } else {
-      if (reportRaw === undefined) throw new ReportFormatError(`no report.json or compare.json in ${dir}`);
-      const rep = validateReport(reportRaw, 'report.json');
-      render = (sections) => (sections ? renderMarkdown(rep, { sections }) : renderMarkdownSummary(rep));
-    }
-  } catch (err) {
-    if (err instanceof ReportFormatError) throw new UsageError(err.message);
-    throw err;
-  }
-  const body = fitComment(render);
-  try {
-    const done = await upsertStickyComment(api.comments(number), stickyMarker(inputs.artifactName), body);
-    tk.info(`comment ${done.action} on pull request #${number} (id ${done.id})`);
-  } catch (err) {
-    // Commenting is a courtesy: a refused comment (403, rate limit) is a warning, never a failed step.
-    tk.warning(`could not comment on pull request #${number}: ${(err as Error).message}`);
   }
 }

@@ -13,7 +13,8 @@ import {
   type CommentClient,
 } from '../../src/action/comment';
 import { overridesFromInputs, readInputs } from '../../src/action/inputs';
-import { nodeOnPath, readEvent } from '../../src/action/main';
+import { nodeOnPath } from '../../src/action/main';
+import { readEvent } from '../../src/action/toolkit';
 import type { Finding, Report } from '../../src/report/report';
 
 function getter(values: Record<string, string>): (name: string) => string {
