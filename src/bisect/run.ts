@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Config } from '../config/types';
 import { perRunConfig, perRunWindow } from '../compare/run';
-import { git, GitError } from '../compare/git';
+import { GitError } from '../compare/git';
 import {
   checkoutRevision,
   decideDifferences,
@@ -25,6 +25,7 @@ import { UsageError } from '../errors';
 import { exitCodeFor } from '../outcome';
 import type { Report } from '../report/report';
 import { redactText } from '../report/redact';
+import { bisectRange } from './range';
 import {
   defaultBudget,
   searchFirstBad,
@@ -82,11 +83,6 @@ export interface BisectResult {
   reportFile: string;
 }
 
-interface Revision {
-  ref: string;
-  sha: string;
-}
-
 /**
  * Finds the first commit between `options.good` and `options.bad` that adds a leak. Bad refs, a
  * good revision that is not an ancestor of the bad one, and a good revision that leaks itself are
@@ -108,34 +104,7 @@ export async function bisectLeak(config: Config, options: BisectOptions): Promis
       'no command to start: give it after -- (leakcheck bisect --good v1.2.0 -- node server.js) or as "command" in the config',
     );
   }
-  const serviceDir = fs.realpathSync(path.resolve(options.baseDir));
-  let topLevel: string;
-  try {
-    topLevel = fs.realpathSync((await git(serviceDir, ['rev-parse', '--show-toplevel'])).stdout.trim());
-  } catch (err) {
-    throw new UsageError(`${serviceDir}: not inside a git repository (${(err as Error).message})`);
-  }
-  const relDir = path.relative(topLevel, serviceDir);
-  const good = await resolveRef(topLevel, options.good, '--good');
-  const bad = await resolveRef(topLevel, options.bad ?? 'HEAD', '--bad');
-  if (good.sha === bad.sha)
-    throw new UsageError(`--good ${good.ref} and --bad ${bad.ref} are the same commit`);
-  const isAncestor = await git(topLevel, ['merge-base', '--is-ancestor', good.sha, bad.sha]).then(
-    () => true,
-    () => false,
-  );
-  if (!isAncestor) {
-    throw new UsageError(
-      `--good ${good.ref} is not an ancestor of --bad ${bad.ref}: nothing between them to search`,
-    );
-  }
-  const firstParent = !options.allCommits;
-  const commits = await listCommits(topLevel, good.sha, bad.sha, firstParent);
-  if (commits.length === 0 || commits[commits.length - 1]?.sha !== bad.sha) {
-    throw new UsageError(
-      `no first-parent path from --good ${good.ref} to --bad ${bad.ref} (give --all-commits to search every commit)`,
-    );
-  }
+  const { topLevel, relDir, good, bad, commits, firstParent } = await bisectRange(options);
   const maxSteps = options.maxSteps ?? defaultBudget(commits.length);
   const outDir = path.resolve(config.out);
   fs.mkdirSync(outDir, { recursive: true });
@@ -403,39 +372,6 @@ function withSnapshots(config: Config, wanted: boolean): Config {
 
 function prefix(f: MeasureFailure, what: string): MeasureFailure {
   return { ...f, message: `${what}: ${f.message}` };
-}
-
-async function resolveRef(dir: string, ref: string, flag: string): Promise<Revision> {
-  try {
-    const sha = (await git(dir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).stdout.trim();
-    return { ref, sha };
-  } catch {
-    throw new UsageError(
-      `${flag} ${ref}: no such branch or commit here (in CI, fetch the history: fetch-depth: 0)`,
-    );
-  }
-}
-
-/** The commits after `good` up to `bad`, oldest first. */
-async function listCommits(
-  dir: string,
-  good: string,
-  bad: string,
-  firstParent: boolean,
-): Promise<Candidate[]> {
-  const args = ['log', '--reverse', '--format=%H%x1f%s%x1f%an%x1f%aI%x1e'];
-  if (firstParent) args.push('--first-parent');
-  else args.push('--topo-order');
-  args.push(`${good}..${bad}`);
-  const out = (await git(dir, args)).stdout;
-  return out
-    .split('\x1e')
-    .map((r) => r.trim())
-    .filter((r) => r.length > 0)
-    .map((r) => {
-      const [sha = '', subject = '', author = '', date = ''] = r.split('\x1f');
-      return { sha, subject: redactText(subject), author: redactText(author), date };
-    });
 }
 
 function stepReport(
