@@ -8,16 +8,11 @@ import {
   analyseMetric,
   defaultAnalysisOptions,
   formatAmount,
-  formatBytes,
-  formatConfidence,
-  formatDuration,
-  formatNumber,
   formatRate,
   formatRateWithInterval,
   HOURS,
   mergeAnalysisOptions,
   METRICS,
-  projectTimeToLimit,
   type AnalysisOptions,
   type MetricAnalysis,
   type MetricName,
@@ -25,6 +20,7 @@ import {
   type Verdict,
 } from '../analysis';
 import { lowerEnvelope } from './envelope';
+import { project, type WatchProjection } from './projection';
 import type { Sampling } from './sources';
 
 /** What the growth rate is measured against. */
@@ -134,22 +130,6 @@ export interface RequestCounterInfo {
   beforeReset: number;
   /** Memory points with no counter value at the same time. */
   unmatched: number;
-}
-
-/** When the instance reaches its limit at the fitted growth. */
-export interface WatchProjection {
-  /** The limit, in the metric's unit. */
-  limit: number;
-  /** The latest value. */
-  current: number;
-  /** Seconds to the limit at the estimated rate; null when not growing. */
-  secondsToLimit: number | null;
-  /** Seconds at the upper end of the rate's interval (the soonest); null when not growing. */
-  earliestSeconds: number | null;
-  /** Seconds at the lower end (the latest); null when that end is not growing. */
-  latestSeconds: number | null;
-  /** One sentence. */
-  text: string;
 }
 
 /** Everything found about one instance. */
@@ -475,77 +455,4 @@ export function formatPerHourWithInterval(
  */
 export function formatPerHour(perHour: number, metric: MetricName): string {
   return formatRate(perHour, METRICS[metric].unit, HOURS);
-}
-
-function project(
-  fit: GrowthFit,
-  current: number,
-  limit: number,
-  counter: RequestCounterInfo | null,
-  options: WatchAnalysisOptions,
-): WatchProjection {
-  const unit = METRICS[options.metric].unit;
-  const limitText = formatAmount(limit, unit);
-  if (current >= limit) {
-    return {
-      limit,
-      current,
-      secondsToLimit: 0,
-      earliestSeconds: 0,
-      latestSeconds: 0,
-      text: `already at ${formatAmount(current, unit)}, at or above the ${limitText} limit`,
-    };
-  }
-  // Growth per second at a given per-basis rate.
-  const perSecond = (rate: number): number =>
-    fit.basis === 'per-hour' ? rate / 3600 : rate * (counter?.requestsPerSecond ?? 0);
-  const seconds = (rate: number): number | null => {
-    const r = perSecond(rate);
-    return r > 0 ? (limit - current) / r : null;
-  };
-  const secondsToLimit = seconds(fit.rate);
-  const earliestSeconds = seconds(fit.high);
-  const latestSeconds = seconds(fit.low);
-  if (secondsToLimit === null) {
-    return {
-      limit,
-      current,
-      secondsToLimit,
-      earliestSeconds,
-      latestSeconds,
-      text: `not growing: ${formatAmount(current, unit)} stays below the ${limitText} limit`,
-    };
-  }
-  const range =
-    earliestSeconds !== null
-      ? ` (${formatConfidence(options.confidence)} CI ${formatDuration(earliestSeconds)} to ${
-          latestSeconds !== null ? formatDuration(latestSeconds) : 'never'
-        })`
-      : '';
-  const pace =
-    fit.basis === 'per-request' && counter
-      ? ` at ${formatNumber(counter.requestsPerSecond, 1)} requests/s`
-      : ' at the current growth';
-  // Requests to the limit, as a local run projects it (the same per-request rate).
-  const requestsToLimit =
-    fit.basis === 'per-request' && counter
-      ? projectTimeToLimit({
-          current,
-          limit,
-          bytesPerRequest: fit.rate,
-          requestsPerSecond: counter.requestsPerSecond,
-        }).requestsToLimit
-      : null;
-  const after =
-    requestsToLimit !== null ? `, after about ${formatNumber(requestsToLimit)} more requests` : '';
-  return {
-    limit,
-    current,
-    secondsToLimit,
-    earliestSeconds,
-    latestSeconds,
-    text:
-      `${formatAmount(current, unit)} reaches the ${limitText} limit in about ${formatDuration(secondsToLimit)}` +
-      `${range}${pace}${unit === 'bytes' && fit.basis === 'per-hour' ? ` (${formatBytes(fit.rate)}/h)` : ''}${after}`,
-  };
 }

@@ -38,7 +38,6 @@ export {
   type RequestCounterInfo,
   type WatchAnalysisOptions,
   type WatchBasis,
-  type WatchProjection,
   type WatchThreshold,
 } from './analyse';
 export {
@@ -56,6 +55,7 @@ export {
 } from './prometheus';
 export { formatPromDuration, parseBytes, parseDuration } from './units';
 export { lowerEnvelope, type LowerEnvelope } from './envelope';
+export { type WatchProjection } from './projection';
 export { analyseInstances, PARALLEL_FROM_POINTS, type ParallelOptions } from './parallel';
 export {
   KNOWN_METRICS,
