@@ -20,7 +20,7 @@ import {
   summarySentence,
   type TextTable,
 } from './view';
-import { findingLocation, findingRate, topFindings } from './view-findings';
+import { findingLocation, findingRate, topFindings, attributionText } from './view-findings';
 import { fidelityTables } from './view-traffic';
 
 /** The policy the report runs under: inline styles and data: images only, nothing fetched. */
@@ -246,20 +246,14 @@ function renderFinding(f: Finding): string {
 }
 
 function renderAttribution(report: Report): string {
-  const a = report.attribution;
-  if (!a) return '';
+  const t = attributionText(report);
+  if (!t) return '';
   const e = escapeHtml;
-  const items: string[] = [];
-  if (typeof a.profiles === 'number') items.push(`${formatNumber(a.profiles)} heap profiles`);
-  if (a.snapshots && typeof a.snapshots.reason === 'string')
-    items.push(`heap snapshots ${a.snapshots.taken ? 'taken' : 'not taken'}: ${a.snapshots.reason}`);
-  const files = [...(a.snapshots?.files ?? []), ...(a.pprof ?? [])].map(String);
-  const notes = (a.notes ?? []).map(String);
   return [
     '<details><summary>How the findings were made</summary><ul>',
-    ...items.map((i) => `<li>${e(i)}</li>`),
-    ...files.map((f) => `<li>file: <code>${e(f)}</code></li>`),
-    ...notes.map((n) => `<li>${e(n)}</li>`),
+    ...t.facts.map((i) => `<li>${e(i)}</li>`),
+    ...t.files.map((f) => `<li>${e(f.kind)}: <code>${e(f.path)}</code></li>`),
+    ...t.notes.map((n) => `<li>${e(n)}</li>`),
     '</ul></details>',
   ].join('');
 }

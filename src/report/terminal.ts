@@ -15,11 +15,10 @@ import {
   type TextTable,
   type TitledTable,
 } from './view';
-import { findingPosition, findingRate, relativeBelow, topFindings } from './view-findings';
+import { findingPosition, findingRate, relativeBelow, topFindings, attributionText } from './view-findings';
 import { replayFidelityTables, trafficNote } from './view-traffic';
 import { barChart } from './chart';
 import { stripControlDeep } from './escape';
-import * as path from 'node:path';
 import type { ProcessReport, Report } from './report';
 
 /** Rendering options. */
@@ -98,6 +97,9 @@ const ENDPOINT_WIDTH = 56;
 
 /** Lines of the target's output shown when the run ended early. */
 const LOG_TAIL_LINES = 15;
+
+/** Attribution files shown; the rest are counted. */
+const FILES_SHOWN = 4;
 
 /** Attribution notes shown; the rest are counted. */
 const NOTES_SHOWN = 5;
@@ -218,16 +220,16 @@ function renderFindings(report: Report, stacks: boolean, c: Colour): string[] {
       if (f.retainerPath) out.push(`      ${c('dim', oneLine(f.retainerPath))}`);
     }
   }
-  const a = report.attribution;
-  if (a) {
-    for (const file of a.pprof.slice(0, 3)) out.push(`  pprof    ${relativeBelow(file, report.target.cwd)}`);
-    if (a.snapshots.files.length > 0)
-      out.push(
-        `  heap snapshots  ${relativeBelow(path.dirname(a.snapshots.files[0] ?? ''), report.target.cwd)}`,
-      );
-    for (const note of a.notes.slice(0, NOTES_SHOWN)) out.push(`  ${c('dim', `note: ${note}`)}`);
-    if (a.notes.length > NOTES_SHOWN)
-      out.push(`  ${c('dim', `note: ${a.notes.length - NOTES_SHOWN} more in report.json`)}`);
+  const t = attributionText(report);
+  if (t) {
+    const width = Math.max(...t.files.map((f) => f.kind.length));
+    for (const f of t.files.slice(0, FILES_SHOWN))
+      out.push(`  ${f.kind.padEnd(width)}  ${relativeBelow(f.path, report.target.cwd)}`);
+    if (t.files.length > FILES_SHOWN)
+      out.push(`  ${c('dim', `${t.files.length - FILES_SHOWN} more files in report.json`)}`);
+    for (const note of t.notes.slice(0, NOTES_SHOWN)) out.push(`  ${c('dim', `note: ${note}`)}`);
+    if (t.notes.length > NOTES_SHOWN)
+      out.push(`  ${c('dim', `note: ${t.notes.length - NOTES_SHOWN} more in report.json`)}`);
   }
   return out;
 }

@@ -81,3 +81,42 @@ export function findingRate(f: Finding): string | null {
   }
   return null;
 }
+
+/** A file attribution wrote: a growing-allocation profile or a heap snapshot. */
+export interface AttributionFile {
+  /** What it is, in words. */
+  kind: 'pprof profile' | 'heap snapshot';
+  /** Where it is, as recorded. */
+  path: string;
+}
+
+/** How the findings were made, in words: what was taken, the files written, the notes. */
+export interface AttributionText {
+  /** "12 heap profiles", "heap snapshots taken: …" */
+  facts: string[];
+  /** The profiles first, then the snapshots. */
+  files: AttributionFile[];
+  /** Anything skipped or failed. */
+  notes: string[];
+}
+
+/**
+ * How the findings were made, or null for a run without attribution. Read by shape, so an older
+ * report.json without some of the fields still renders.
+ *
+ * @param report - the report
+ * @returns the facts, files and notes
+ */
+export function attributionText(report: Report): AttributionText | null {
+  const a = report.attribution;
+  if (!a) return null;
+  const facts: string[] = [];
+  if (typeof a.profiles === 'number') facts.push(`${formatNumber(a.profiles)} heap profiles`);
+  if (a.snapshots && typeof a.snapshots.reason === 'string')
+    facts.push(`heap snapshots ${a.snapshots.taken ? 'taken' : 'not taken'}: ${a.snapshots.reason}`);
+  const files: AttributionFile[] = [
+    ...(a.pprof ?? []).map((f) => ({ kind: 'pprof profile' as const, path: String(f) })),
+    ...(a.snapshots?.files ?? []).map((f) => ({ kind: 'heap snapshot' as const, path: String(f) })),
+  ];
+  return { facts, files, notes: (a.notes ?? []).map(String) };
+}
