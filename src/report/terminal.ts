@@ -1,7 +1,8 @@
 /**
  * The terminal summary: verdict line, per-metric table, heap chart, projection, findings, replay
- * fidelity, warnings. Every fact comes from the view model (./view.ts, ./view-traffic.ts), as in
- * the Markdown and HTML reports; this file only lays it out for a fixed-width screen.
+ * fidelity, warnings. Every fact comes from the view model (./view.ts, ./view-findings.ts,
+ * ./view-traffic.ts), as in the Markdown and HTML reports; this file only lays it out for a
+ * fixed-width screen.
  */
 import { formatBytes, formatNumber } from '../analysis/format';
 import {
@@ -39,8 +40,8 @@ const COLORS = {
   dim: '\x1b[2m',
 };
 
-/** Paints a laid-out cell (row index into the table's rows, column index); colour codes only. */
-export type CellPaint = (row: number, column: number, padded: string) => string;
+/** Paints a laid-out cell's text (row index into the table's rows, column index); colour codes only. */
+export type CellPaint = (row: number, column: number, text: string) => string;
 
 /**
  * The lines a long command's terminal text ends with: its warnings, then where the full report is.
