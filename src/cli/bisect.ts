@@ -9,11 +9,11 @@ import { formatNumber, formatRateWithInterval } from '../analysis/format';
 import { bisectLeak, DEFAULT_RUNS, type BisectEvent } from '../bisect/run';
 import { renderBisectMarkdown, renderBisectTerminal } from '../bisect/render';
 import { loadConfig } from '../config/load';
-import { EXIT } from '../outcome';
 import { addRunFlags, COMPARE_FORMATS } from './compare';
 import { addFormatAliases, addFormatList, stdoutFormat } from './formats';
 import { reportError } from './errors';
 import { positiveInt, positiveNumber } from './options';
+import { handleStopSignals } from './signals';
 import { overridesFromFlags } from './run';
 import { displayPath, writeTextFiles } from './output';
 import { toolVersion } from './version';
@@ -83,19 +83,8 @@ async function bisectCommand(args: string[], flags: BisectFlags): Promise<void> 
     explicitFile: flags.config,
     overrides: overridesFromFlags(flags),
   });
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSignal = (): void => {
-    interrupts++;
-    if (interrupts === 1) {
-      process.stderr.write('\nleakcheck: stopping, removing the worktrees (Ctrl-C again to force)\n');
-      controller.abort();
-    } else {
-      process.exit(EXIT.interrupted);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // Ctrl-C, SIGTERM and SIGHUP as run and compare end on them: in order, or forced.
+  const stop = handleStopSignals('removing the worktrees');
   const json = stdoutFormat(flags.format, flags.json) === 'json';
   const say = (text: string): void => {
     if (flags.progress && !json) process.stderr.write(`leakcheck: ${text}\n`);
@@ -112,7 +101,7 @@ async function bisectCommand(args: string[], flags: BisectFlags): Promise<void> 
       maxSteps: flags.maxSteps,
       runs: flags.runs,
       version: toolVersion(),
-      signal: controller.signal,
+      signal: stop.signal,
       onEvent: (e) => {
         const text = eventText(e);
         if (text) say(text);
@@ -130,8 +119,7 @@ async function bisectCommand(args: string[], flags: BisectFlags): Promise<void> 
       );
     process.exitCode = result.report.exitCode;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
   }
 }
 

@@ -212,7 +212,9 @@ test('Ctrl-C during a bisect: the started service stops, the partial result is p
   fs.rmSync(out, { recursive: true, force: true });
   expect(sent).toBe(true);
   expect(code).toBe(130);
-  expect(stderr).toMatch(/leakcheck: stopping, removing the worktrees/);
+  expect(stderr).toMatch(
+    /\nleakcheck: SIGINT: stopping the target and removing the worktrees \(again to force\)\n/,
+  );
   expect(report?.outcome).toBe('aborted');
   expect(report?.exitCode).toBe(130);
   expect(report?.steps[0]).toMatchObject({ role: 'bad', sha: repo.main[19], verdict: 'leak' });
