@@ -21,6 +21,15 @@ export interface OverheadResult {
   onRps: number[];
   /** Median of on/off ratios of adjacent window pairs. */
   ratio: number;
+  /**
+   * The same from the target's CPU time per request (Linux /proc), median over pairs of
+   * off/on: what throughput would be if the service had a core to itself. It moves far less than
+   * throughput when other processes share the machine.
+   */
+  cpuRatio: number | null;
+  /** Microseconds of the target's CPU per request, per window. */
+  offCpuUs: Array<number | null>;
+  onCpuUs: Array<number | null>;
   /** Samples by where their post-GC figure came from (forced GC, or a major GC V8 ran itself). */
   sources: { forced: number; natural: number };
 }
@@ -36,13 +45,46 @@ export interface OverheadOptions {
 }
 
 async function window(url: string, seconds: number, connections: number): Promise<number> {
+  return (await timedWindow(url, seconds, connections, null)).rps;
+}
+
+/** Seconds of CPU (user + system) a process has used, from /proc; null elsewhere. */
+function cpuSeconds(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are 14th and 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** One load window: requests per second, and the target's CPU microseconds per request. */
+async function timedWindow(
+  url: string,
+  seconds: number,
+  connections: number,
+  pid: number | null,
+): Promise<{ rps: number; cpuUs: number | null }> {
+  const cpu0 = cpuSeconds(pid);
   const r = await autocannon({
     url,
     connections,
     duration: seconds,
     headers: { authorization: 'Bearer user-1' },
   });
-  return r.requests.total / seconds;
+  const cpu1 = cpuSeconds(pid);
+  const cpuUs =
+    cpu0 !== null && cpu1 !== null && r.requests.total > 0 ? ((cpu1 - cpu0) * 1e6) / r.requests.total : null;
+  return { rps: r.requests.total / seconds, cpuUs };
+}
+
+function medianOf(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
 }
 
 /** Measures throughput with sampling off and on, alternated `pairs` times. */
@@ -59,9 +101,14 @@ export async function measureOverhead(fixtureDir: string, options: OverheadOptio
     await window(url, 3, options.connections); // warm-up, not counted
     const offRps: number[] = [];
     const onRps: number[] = [];
+    const offCpuUs: Array<number | null> = [];
+    const onCpuUs: Array<number | null> = [];
+    const pid = channel.live()[0]?.pid ?? null;
     const sources = { forced: 0, natural: 0 };
     for (let i = 0; i < options.pairs; i++) {
-      offRps.push(await window(url, options.seconds, options.connections));
+      const off = await timedWindow(url, options.seconds, options.connections, pid);
+      offRps.push(off.rps);
+      offCpuUs.push(off.cpuUs);
       let sampling = true;
       const loop = (async () => {
         const gap = 1000 / options.samplesPerSecond;
@@ -74,17 +121,26 @@ export async function measureOverhead(fixtureDir: string, options: OverheadOptio
           await new Promise((r) => setTimeout(r, Math.max(0, gap - (performance.now() - started))));
         }
       })();
-      onRps.push(await window(url, options.seconds, options.connections));
+      const on = await timedWindow(url, options.seconds, options.connections, pid);
+      onRps.push(on.rps);
+      onCpuUs.push(on.cpuUs);
       sampling = false;
       await loop;
     }
     const ratios = onRps.map((on, i) => on / (offRps[i] as number)).sort((a, b) => a - b);
+    const cpuRatios = onCpuUs.flatMap((on, i) => {
+      const off = offCpuUs[i];
+      return on && off ? [off / on] : [];
+    });
     return {
       fixture: path.basename(fixtureDir),
       samplesPerSecond: options.samplesPerSecond,
       offRps,
       onRps,
       ratio: ratios[Math.floor(ratios.length / 2)] as number,
+      cpuRatio: medianOf(cpuRatios),
+      offCpuUs,
+      onCpuUs,
       sources,
     };
   } finally {
@@ -113,6 +169,8 @@ if (require.main === module) {
       .join(' ');
     const rows: string[] = [];
     const round = (xs: number[]): string => xs.map((v) => Math.round(v)).join(', ');
+    const us = (xs: Array<number | null>): string =>
+      xs.map((v) => (v === null ? '-' : v.toFixed(1))).join(', ');
     if (process.env.DETECTION) {
       for (const f of only) {
         const r = await measureDetectionCost(path.join(__dirname, '..', 'fixtures', f), {
@@ -120,10 +178,12 @@ if (require.main === module) {
           seconds: 4,
           samplesPerSecond: sps,
           connections: 10,
-          samplingInterval: 8192,
+          samplingInterval: process.env.NO_ATTRIBUTION ? 0 : 8192,
         });
         console.log(JSON.stringify(r));
-        rows.push(`| ${r.fixture} | ${round(r.bareRps)} | ${round(r.agentRps)} | ${r.ratio.toFixed(2)} |`);
+        rows.push(
+          `| ${r.fixture} | ${round(r.bareRps)} | ${round(r.agentRps)} | ${r.ratio.toFixed(2)} | ${us(r.bareCpuUs)} | ${us(r.agentCpuUs)} | ${r.cpuRatio?.toFixed(2) ?? '-'} |`,
+        );
       }
     } else {
       for (const f of only) {
@@ -137,7 +197,7 @@ if (require.main === module) {
           });
           console.log(JSON.stringify({ reuse, ...r }));
           rows.push(
-            `| ${r.fixture} | ${round(r.offRps)} | ${round(r.onRps)} | ${r.sources.forced} / ${r.sources.natural} | ${r.ratio.toFixed(2)} |`,
+            `| ${r.fixture} | ${round(r.offRps)} | ${round(r.onRps)} | ${r.sources.forced} / ${r.sources.natural} | ${r.ratio.toFixed(2)} | ${us(r.offCpuUs)} | ${us(r.onCpuUs)} | ${r.cpuRatio?.toFixed(2) ?? '-'} |`,
           );
         }
       }
@@ -148,23 +208,23 @@ if (require.main === module) {
       .loadavg()
       .map((l) => l.toFixed(1))
       .join(' ');
-    const command = `${process.env.DETECTION ? 'DETECTION=1 ' : ''}PAIRS=${pairs}${process.env.SPS ? ` SPS=${sps}` : ''} npx tsx bench/overhead.ts`;
+    const command = `${process.env.DETECTION ? 'DETECTION=1 ' : ''}${process.env.NO_ATTRIBUTION ? 'NO_ATTRIBUTION=1 ' : ''}${process.env.ONLY ? `ONLY=${process.env.ONLY} ` : ''}PAIRS=${pairs}${process.env.SPS ? ` SPS=${sps}` : ''} npx tsx bench/overhead.ts`;
     const head = process.env.DETECTION
       ? [
-          `### Detection phase with attribution on, against no agent (\`${command}\`)`,
+          `### Detection phase ${process.env.NO_ATTRIBUTION ? 'without attribution' : 'with attribution on'}, against no agent (\`${command}\`)`,
           '',
-          `Fresh processes of each fixture, alternating: one without the agent, one as \`leakcheck run\` starts it with attribution on (sampling heap profiler from preload at 8192 B, inlining on) and sampled at ${sps.toFixed(2)} samples/s; each gets a 3 s warm-up and a 4 s measured window, ${pairs} pairs. Ratio = median of agent/bare over the pairs. Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.`,
+          `Fresh processes of each fixture, alternating: one without the agent, one as \`leakcheck run\` starts it ${process.env.NO_ATTRIBUTION ? 'with attribution off (--no-attribution)' : 'with attribution on (sampling heap profiler from preload at 8192 B, inlining on)'} and sampled at ${sps.toFixed(2)} samples/s; each gets a 3 s warm-up and a 4 s measured window, ${pairs} pairs. Ratio = median of agent/bare over the pairs; CPU ratio = the same from the service's CPU time per request (bare/agent). Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.`,
           '',
-          '| fixture | no agent req/s | agent + attribution req/s | ratio |',
-          '|---|---|---|---|',
+          '| fixture | no agent req/s | agent + attribution req/s | ratio | no agent CPU µs/request | agent CPU µs/request | CPU ratio |',
+          '|---|---|---|---|---|---|---|',
         ]
       : [
           `### Sampling on vs off, same process (\`${command}\`)`,
           '',
-          `Load alternating between 4 s windows without samples and 4 s windows sampled at ${sps.toFixed(2)} samples/s (a default sequential run: 30 samples in the 6 s minimum window), ${pairs} pairs after a 3 s warm-up. Ratio = median of sampled/unsampled over adjacent pairs. Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.`,
+          `Load alternating between 4 s windows without samples and 4 s windows sampled at ${sps.toFixed(2)} samples/s (a default sequential run: 30 samples in the 6 s minimum window), ${pairs} pairs after a 3 s warm-up. Ratio = median of sampled/unsampled over adjacent pairs; CPU ratio = the same from the service's CPU time per request (unsampled/sampled), which other processes on the machine disturb far less than throughput. Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.`,
           '',
-          '| fixture | unsampled req/s | sampled req/s | samples forced / natural GC | ratio |',
-          '|---|---|---|---|---|',
+          '| fixture | unsampled req/s | sampled req/s | samples forced / natural GC | ratio | unsampled CPU µs/request | sampled CPU µs/request | CPU ratio |',
+          '|---|---|---|---|---|---|---|---|',
         ];
     fs.appendFileSync(out, [...head, ...rows, '', ''].join('\n'));
   })();
@@ -179,6 +239,10 @@ export interface DetectionCostResult {
   /** Per window: a fresh process with the agent, attribution's preload and sampling. */
   agentRps: number[];
   ratio: number;
+  /** Microseconds of the target's CPU per request, per window, and the median bare/agent ratio. */
+  bareCpuUs: Array<number | null>;
+  agentCpuUs: Array<number | null>;
+  cpuRatio: number | null;
 }
 
 /**
@@ -193,11 +257,14 @@ export async function measureDetectionCost(
     seconds: number;
     samplesPerSecond: number;
     connections: number;
+    /** The sampling heap profiler's interval from preload; 0: attribution off (sampling alone). */
     samplingInterval: number;
   },
 ): Promise<DetectionCostResult> {
   const bareRps: number[] = [];
   const agentRps: number[] = [];
+  const bareCpuUs: Array<number | null> = [];
+  const agentCpuUs: Array<number | null> = [];
   for (let i = 0; i < options.pairs; i++) {
     for (const withAgent of [false, true]) {
       const channel = await AgentChannel.open();
@@ -210,7 +277,14 @@ export async function measureDetectionCost(
       const target = TargetProcess.launch({
         command: ['node', 'server.js'],
         cwd: fixtureDir,
-        env: withAgent ? { ...channel.env(), [ATTRIBUTION_ENV]: String(options.samplingInterval) } : {},
+        env: withAgent
+          ? {
+              ...channel.env(),
+              ...(options.samplingInterval > 0
+                ? { [ATTRIBUTION_ENV]: String(options.samplingInterval) }
+                : {}),
+            }
+          : {},
         logFile: log,
       });
       try {
@@ -227,7 +301,9 @@ export async function measureDetectionCost(
             await new Promise((r) => setTimeout(r, Math.max(0, gap - (performance.now() - started))));
           }
         })();
-        (withAgent ? agentRps : bareRps).push(await window(url, options.seconds, options.connections));
+        const w = await timedWindow(url, options.seconds, options.connections, target.pid ?? null);
+        (withAgent ? agentRps : bareRps).push(w.rps);
+        (withAgent ? agentCpuUs : bareCpuUs).push(w.cpuUs);
         sampling = false;
         await loop;
       } finally {
@@ -238,12 +314,19 @@ export async function measureDetectionCost(
     }
   }
   const ratios = agentRps.map((a, i) => a / (bareRps[i] as number)).sort((a, b) => a - b);
+  const cpuRatios = agentCpuUs.flatMap((a, i) => {
+    const b = bareCpuUs[i];
+    return a && b ? [b / a] : [];
+  });
   return {
     fixture: path.basename(fixtureDir),
     samplesPerSecond: options.samplesPerSecond,
     bareRps,
     agentRps,
     ratio: ratios[Math.floor(ratios.length / 2)] as number,
+    bareCpuUs,
+    agentCpuUs,
+    cpuRatio: medianOf(cpuRatios),
   };
 }
 
