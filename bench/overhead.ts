@@ -215,7 +215,7 @@ if (require.main === module) {
           '',
           `Fresh processes of each fixture, alternating: one without the agent, one as \`leakcheck run\` starts it ${process.env.NO_ATTRIBUTION ? 'with attribution off (--no-attribution)' : 'with attribution on (sampling heap profiler from preload at 8192 B, inlining on)'} and sampled at ${sps.toFixed(2)} samples/s; each gets a 3 s warm-up and a 4 s measured window, ${pairs} pairs. Ratio = median of agent/bare over the pairs; CPU ratio = the same from the service's CPU time per request (bare/agent). Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.`,
           '',
-          '| fixture | no agent req/s | agent + attribution req/s | ratio | no agent CPU µs/request | agent CPU µs/request | CPU ratio |',
+          `| fixture | no agent req/s | agent${process.env.NO_ATTRIBUTION ? '' : ' + attribution'} req/s | ratio | no agent CPU µs/request | agent CPU µs/request | CPU ratio |`,
           '|---|---|---|---|---|---|---|',
         ]
       : [
