@@ -60,6 +60,7 @@ export class TargetProcess {
     private readonly tailLines: number,
     marker: string,
     reader: ProcessReader,
+    reaper: Reaper,
   ) {
     // The target's output is the service's: redacted line by line before it reaches the file.
     this.log = new RedactedLog(logFile);
@@ -77,7 +78,7 @@ export class TargetProcess {
       this.tracker = new ProcessTracker(child.pid, marker, reader);
       this.tracker.watch();
     }
-    this.reaper = child.pid !== undefined ? startReaper(marker) : { release: () => undefined };
+    this.reaper = reaper;
     // However leakcheck ends (a second Ctrl-C, a crash), the target's tree ends with it.
     this.unregister = onForcedExit(() => this.killNow());
     this.exited = new Promise((resolve) => {
@@ -111,6 +112,8 @@ export class TargetProcess {
     const shell = typeof options.command === 'string';
     const [file, ...args] = shell ? [options.command as string] : (options.command as string[]);
     if (!file) throw new Error('the target command is empty');
+    // The reaper first: leakcheck killed right after the target starts must not leave it behind.
+    const reaper = startReaper(marker);
     const child = spawn(file, args, {
       cwd: options.cwd,
       env,
@@ -118,7 +121,7 @@ export class TargetProcess {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    return new TargetProcess(child, options.logFile, options.tailLines ?? 40, marker, reader);
+    return new TargetProcess(child, options.logFile, options.tailLines ?? 40, marker, reader, reaper);
   }
 
   /** Pid of the leading process (also the process group id). */
