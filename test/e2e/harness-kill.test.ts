@@ -11,34 +11,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { isLive, processesWith } from '../proc';
 import { CLI, ROOT } from './helpers';
 
 const FIXTURE = path.join(ROOT, 'fixtures', 'hostile');
-
-/** Live (non-zombie) pids whose environment holds `needle`. */
-function processesWith(needle: string): number[] {
-  const out: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      if (fs.readFileSync(`/proc/${name}/environ`).includes(needle)) out.push(Number(name));
-    } catch {
-      // gone, or not readable
-    }
-  }
-  return out;
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
-}
 
 /** Polls `check` every 100 ms until it holds or `ms` pass; returns its last value. */
 async function until<T>(check: () => T, done: (v: T) => boolean, ms: number): Promise<T> {
@@ -129,9 +105,9 @@ test('SIGKILL to leakcheck mid-run: the agent ends the whole target tree, and no
     15_000,
   );
   expect(left).toEqual([]);
-  expect(tree.every((pid) => !alive(pid))).toBe(true);
+  expect(tree.every((pid) => !isLive(pid))).toBe(true);
   // Only the target's processes were signalled: the bystander lives on.
-  expect(bystander.pid !== undefined && alive(bystander.pid)).toBe(true);
+  expect(bystander.pid !== undefined && isLive(bystander.pid)).toBe(true);
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { managerFromField, planInstall, runInstall } from '../../src/compare/install';
+import { livePids } from '../proc';
 
 /** A temp checkout: keys are paths relative to its top. */
 function checkout(files: Record<string, string>): string {
@@ -103,18 +104,7 @@ describe('install detection for the base checkout', () => {
 
 /** Live pids running `sleep <seconds>` (the test's unique lengths mark its own processes). */
 function sleeping(seconds: string): number[] {
-  const out: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8') === `sleep\0${seconds}\0`) out.push(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return out;
+  return livePids((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\0${seconds}\0`);
 }
 
 async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
