@@ -156,8 +156,18 @@ export function formatRateWithInterval(
   confidence: number,
   axis: Axis,
 ): string {
-  const r = rateWithIntervalParts(estimate, low, high, unit, confidence, axis);
-  return `${r.estimate}${r.per} (${r.confidence} CI ${r.interval})`;
+  return rateLine(rateWithIntervalParts({ estimate, low, high, confidence }, unit, axis));
+}
+
+/** A rate with its interval and the interval's confidence level, all from one fit. */
+export interface RateEstimate {
+  /** Point estimate per unit of the axis. */
+  estimate: number;
+  /** Bounds of its interval. */
+  low: number;
+  high: number;
+  /** Confidence level of the interval (0.95). */
+  confidence: number;
 }
 
 /** A rate with its interval in parts, so a narrow column can leave out what its heading says. */
@@ -173,25 +183,26 @@ export interface RateParts {
 }
 
 /**
+ * The parts joined as {@link formatRateWithInterval} writes them.
+ *
+ * @param r - the parts
+ * @returns "312.9 B/request (95% CI 312.6–313.3)"
+ */
+export function rateLine(r: RateParts): string {
+  return `${r.estimate}${r.per} (${r.confidence} CI ${r.interval})`;
+}
+
+/**
  * The parts of {@link formatRateWithInterval}: all three numbers in one scale and with one number
  * of decimals.
  *
- * @param estimate - point estimate per unit of the axis
- * @param low - lower bound
- * @param high - upper bound
+ * @param rate - the estimate per unit of the axis, its interval and the interval's confidence
  * @param unit - the metric's unit
- * @param confidence - confidence level of the interval
  * @param axis - what growth is measured against (its words and count scale)
  * @returns the parts
  */
-export function rateWithIntervalParts(
-  estimate: number,
-  low: number,
-  high: number,
-  unit: MetricUnit,
-  confidence: number,
-  axis: Axis,
-): RateParts {
+export function rateWithIntervalParts(rate: RateEstimate, unit: MetricUnit, axis: Axis): RateParts {
+  const { estimate, low, high, confidence } = rate;
   // Counts are quoted in the axis' count scale; bytes in the unit of the largest of the three numbers.
   const maxAbs = Math.max(Math.abs(estimate), Math.abs(low), Math.abs(high));
   const k = unit === 'bytes' ? byteScale(maxAbs) : 0;

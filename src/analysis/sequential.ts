@@ -22,7 +22,14 @@
  */
 import { REQUESTS, type Axis } from './axis';
 import { tQuantile } from './distributions';
-import { formatRateWithInterval, formatConfidence, formatNumber } from './format';
+import {
+  formatConfidence,
+  formatNumber,
+  formatRateWithInterval,
+  rateLine,
+  rateWithIntervalParts,
+  type RateEstimate,
+} from './format';
 
 /** Settings of the sequential procedure. */
 export interface SequentialOptions {
@@ -511,7 +518,8 @@ export type SequentialRule = 'sequential-leak' | 'sequential-pass' | 'sequential
  * @param alpha - alpha per side over all looks
  * @param needed - for an undecided result: units of the axis (and seconds) a decision would have needed
  * @param axis - what x counts (requests for a load test, calls for detectLeak)
- * @returns the rule and the reason
+ * @returns the rule, the reason, and the deciding look's slope with its interval (null when there
+ *   was no look or its interval was not yet estimable): the figure the reason quotes
  */
 export function sequentialReason(
   result: SequentialResult,
@@ -519,22 +527,28 @@ export function sequentialReason(
   alpha: number,
   needed: { requests: number | null; seconds: number | null },
   axis: Readonly<Axis> = REQUESTS,
-): { rule: SequentialRule; reason: string } {
+): { rule: SequentialRule; reason: string; rate: RateEstimate | null } {
   const look = result.last;
-  const confidence = 1 - 2 * alpha;
   if (!look) {
     return {
       rule: 'sequential-budget',
       reason: `the budget ended before ${axis.minWindow} was full, so no look was taken: ${axis.budgetHint}`,
+      rate: null,
     };
   }
-  const rate = Number.isFinite(look.low)
-    ? formatRateWithInterval(look.slope, look.low, look.high, 'bytes', confidence, axis)
+  const rate =
+    Number.isFinite(look.low) && Number.isFinite(look.high)
+      ? { estimate: look.slope, low: look.low, high: look.high, confidence: 1 - 2 * alpha }
+      : null;
+  const rateText = rate
+    ? rateLine(rateWithIntervalParts(rate, 'bytes', axis))
     : `${formatNumber(look.slope, 1)} B${axis.bytesRate} (no interval yet)`;
-  const where = `heap (without code space) grows ${rate} over the recent ${axis.span(look.to - look.from)}; look ${look.look}, intervals valid together over all looks`;
+  const where = `heap (without code space) grows ${rateText} over the recent ${axis.span(look.to - look.from)}; look ${look.look}, intervals valid together over all looks`;
   const limit = `${formatNumber(threshold, 1)} B${axis.bytesRate} threshold`;
-  if (result.verdict === 'leak') return { rule: 'sequential-leak', reason: `${where}: above the ${limit}` };
-  if (result.verdict === 'pass') return { rule: 'sequential-pass', reason: `${where}: below the ${limit}` };
+  if (result.verdict === 'leak')
+    return { rule: 'sequential-leak', reason: `${where}: above the ${limit}`, rate };
+  if (result.verdict === 'pass')
+    return { rule: 'sequential-pass', reason: `${where}: below the ${limit}`, rate };
   const why =
     look.resets.total > 0 && look.resets.total < MIN_CYCLES
       ? `the heap is reset periodically and only ${look.resets.total} resets were seen (the slope of a sawtooth's base needs ${MIN_CYCLES})`
@@ -545,5 +559,5 @@ export function sequentialReason(
     needed.requests !== null
       ? `; about ${axis.span(needed.requests)}${needed.seconds !== null ? ` (~${formatNumber(needed.seconds)} s at the measured rate)` : ''} would decide: ${axis.budgetHint}`
       : `; ${axis.budgetHint}`;
-  return { rule: 'sequential-budget', reason: `${where}; ${why}${more}` };
+  return { rule: 'sequential-budget', reason: `${where}; ${why}${more}`, rate };
 }

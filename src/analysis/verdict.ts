@@ -1,6 +1,7 @@
 /** Fits every metric, applies the rules, and combines per-metric verdicts into the run's verdict. */
 import { combineVerdicts } from '../outcome';
 import { REQUESTS, type Axis } from './axis';
+import type { RateEstimate } from './format';
 import { METRICS, type MetricName, type MetricThreshold, type MetricUnit } from './metrics';
 import {
   defaultAnalysisOptions,
@@ -48,8 +49,17 @@ export interface MetricAnalysis {
   growth: number;
   /** Last sample minus first sample. */
   observedGrowth: number;
-  /** Growth per unit of the axis: the robust (Theil-Sen) slope. Was `perRequest`. */
+  /**
+   * Growth per unit of the axis. Was `perRequest`. The robust (Theil-Sen) slope, or, when a
+   * sequential rule decided the metric, the deciding look's recent slope.
+   */
   perUnit: number;
+  /**
+   * The interval of `perUnit`, from the same fit: Sen's interval of the Theil-Sen slope, or the
+   * deciding look's interval (valid together over all looks, at `confidence`). Reports written
+   * before this field get it on load (report/migrate.ts).
+   */
+  perUnitInterval: { low: number; high: number; confidence: number };
   /** This metric's verdict. */
   verdict: Verdict;
   /** The rule that decided it (a sequential rule when a sequential run decided the heap). */
@@ -164,6 +174,7 @@ export function analyseMetric(series: MetricSeries, options: AnalyseOptions = {}
     growth: ts.slope * (xLast - xFirst),
     observedGrowth: n > 0 ? at(clean.y, n - 1) - at(clean.y, 0) : 0,
     perUnit: ts.slope,
+    perUnitInterval: { low: ts.low, high: ts.high, confidence: ts.confidence },
     verdict: result.verdict,
     rule: result.rule,
     reason,
@@ -245,19 +256,23 @@ export interface SequentialDecision {
   rule: SequentialRule;
   /** Why, in words with numbers. */
   reason: string;
-  /** The deciding look's slope, when there was a look. */
-  slope: number | null;
+  /**
+   * The deciding look's slope with its interval; null when there was no look or its interval was
+   * not yet estimable (the metric then keeps the Theil-Sen slope and interval).
+   */
+  rate: RateEstimate | null;
 }
 
 /**
  * Replaces one metric's verdict by a sequential decision and recombines the verdict the way
  * {@link analyseRun} does (leak if any gating metric leaks, else inconclusive if any is, else
  * pass). The citation prefers a leak, then an inconclusive metric, then the replaced metric.
- * A non-gating or missing metric leaves the analysis as it was.
+ * A non-gating or missing metric leaves the analysis as it was. The metric's `perUnit` and
+ * `perUnitInterval` become the deciding look's, so the figure and its interval come from one fit.
  *
  * @param outcome - the rules' analysis of every metric
  * @param metric - the metric the sequential procedure decided (the heap)
- * @param decision - its verdict, rule, reason and slope
+ * @param decision - its verdict, rule, reason and rate
  * @returns the analysis with that metric replaced and the verdict recombined
  */
 export function withSequentialVerdict(
@@ -274,7 +289,16 @@ export function withSequentialVerdict(
           verdict: decision.verdict,
           rule: decision.rule,
           reason: decision.reason,
-          perUnit: decision.slope ?? m.perUnit,
+          ...(decision.rate
+            ? {
+                perUnit: decision.rate.estimate,
+                perUnitInterval: {
+                  low: decision.rate.low,
+                  high: decision.rate.high,
+                  confidence: decision.rate.confidence,
+                },
+              }
+            : {}),
         }
       : m,
   );

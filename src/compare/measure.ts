@@ -203,9 +203,7 @@ export function metricDifferences(
     if (!m) return null;
     return {
       perRequest: m.perUnit,
-      low: m.theilSen.low,
-      high: m.theilSen.high,
-      confidence: m.theilSen.confidence,
+      ...m.perUnitInterval,
       span: m.xLast - m.xFirst,
       verdict: m.verdict,
       gating: m.gating,

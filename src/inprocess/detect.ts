@@ -224,27 +224,15 @@ export async function detectLeak(
   const decider: MetricAnalysis | undefined =
     run.metrics.find((m) => m.metric === run.decidedBy.metric) ??
     run.metrics.find((m) => m.metric === 'heapUsed');
-  const last = sequential?.last;
-  // The heap's figure is the one its verdict rests on: the deciding look's recent slope.
-  const perCall: PerCallGrowth =
-    (decider?.metric ?? 'heapUsed') === 'heapUsed' &&
-    last &&
-    Number.isFinite(last.low) &&
-    Number.isFinite(last.high)
-      ? {
-          metric: 'heapUsed',
-          estimate: last.slope,
-          low: last.low,
-          high: last.high,
-          confidence: 1 - 2 * alphaOf(o),
-        }
-      : {
-          metric: decider?.metric ?? 'heapUsed',
-          estimate: decider?.theilSen.slope ?? 0,
-          low: decider?.theilSen.low ?? 0,
-          high: decider?.theilSen.high ?? 0,
-          confidence: o.confidence,
-        };
+  // The figure the verdict rests on (the heap's deciding look, when a look decided it) with the
+  // interval of the same fit.
+  const perCall: PerCallGrowth = {
+    metric: decider?.metric ?? 'heapUsed',
+    estimate: decider?.perUnit ?? 0,
+    low: decider?.perUnitInterval.low ?? 0,
+    high: decider?.perUnitInterval.high ?? 0,
+    confidence: decider?.perUnitInterval.confidence ?? o.confidence,
+  };
   const result: LeakDetection = {
     ...run,
     perCall,
@@ -359,12 +347,7 @@ function withSequentialHeap(
     { requests: needed, seconds: null },
     CALLS,
   );
-  return withSequentialVerdict(fitted, 'heapUsed', {
-    verdict: result.verdict,
-    rule: words.rule,
-    reason: words.reason,
-    slope: last?.slope ?? null,
-  });
+  return withSequentialVerdict(fitted, 'heapUsed', { verdict: result.verdict, ...words });
 }
 
 function analysisOptions(o: ResolvedDetectLeakOptions): AnalysisOptions {

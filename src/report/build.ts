@@ -245,13 +245,8 @@ function withSequentialHeap(
         requests: report.needed?.requests ?? null,
         seconds: report.needed?.seconds ?? null,
       })
-    : { rule: 'sequential-budget' as const, reason: 'this process was not weighed' };
-  return withSequentialVerdict(outcome, 'heapUsed', {
-    verdict: result?.verdict ?? 'inconclusive',
-    rule: words.rule,
-    reason: words.reason,
-    slope: result?.last?.slope ?? null,
-  });
+    : { rule: 'sequential-budget' as const, reason: 'this process was not weighed', rate: null };
+  return withSequentialVerdict(outcome, 'heapUsed', { verdict: result?.verdict ?? 'inconclusive', ...words });
 }
 
 function analyseProcess(

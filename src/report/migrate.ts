@@ -2,7 +2,8 @@
  * Reading reports of the previous schema: version 1 named the per-unit figures for requests
  * (`perRequest`, `firstRequests`, `lastRequests`). Version 2 names them for the axis (`perUnit`,
  * `xFirst`, `xLast`, plus `axis`). `leakcheck report` and the Action read both; a v1 report is
- * upgraded on load, in a copy.
+ * upgraded on load, in a copy. Reports written before `perUnitInterval` (the interval of the same
+ * fit as `perUnit`) get it on load too.
  */
 
 /** Renames in a metric analysis and its threshold, v1 → v2. */
@@ -41,14 +42,65 @@ function metric(value: unknown): unknown {
 }
 
 /**
- * Upgrades a parsed report of schema version 1 to version 2 (a copy; other versions are returned
- * as they are, for the validator to judge).
+ * Upgrades a parsed report of schema version 1 to version 2, and gives every metric of a version
+ * 2 report written before `perUnitInterval` that field (a copy; other versions are returned as
+ * they are, for the validator to judge).
  *
  * @param value - parsed report.json
  * @returns the same report in the current layout
  */
 export function migrateReport(value: unknown): unknown {
-  if (!isObject(value) || value.schemaVersion !== 1) return value;
+  const v2 = isObject(value) && value.schemaVersion === 1 ? fromVersion1(value) : value;
+  if (!isObject(v2) || v2.schemaVersion !== 2 || !Array.isArray(v2.processes)) return v2;
+  const processes = v2.processes.map((p: unknown) =>
+    isObject(p) && Array.isArray(p.metrics)
+      ? { ...p, metrics: p.metrics.map((m: unknown) => withInterval(m, lookOf(v2, p.pid))) }
+      : p,
+  );
+  return { ...v2, processes };
+}
+
+/** The last look of the report's sequential measurement, when it was about process `pid`. */
+function lookOf(
+  report: Json,
+  pid: unknown,
+): { slope: unknown; low: unknown; high: unknown; confidence: unknown } | null {
+  const s = report.sequential;
+  if (!isObject(s) || s.pid !== pid || !Array.isArray(s.looks)) return null;
+  const last: unknown = s.looks.at(-1);
+  return isObject(last)
+    ? { slope: last.slope, low: last.low, high: last.high, confidence: s.confidence }
+    : null;
+}
+
+/**
+ * A metric's `perUnitInterval` when it has none: the deciding look's interval when a sequential
+ * rule decided it and the report kept that look; otherwise Sen's interval, with the Theil-Sen
+ * slope as `perUnit` (earlier reports showed a sequential slope beside Sen's interval, and the
+ * look of a process other than the one the measurement was about was not kept).
+ */
+function withInterval(value: unknown, look: ReturnType<typeof lookOf>): unknown {
+  if (!isObject(value) || value.perUnitInterval !== undefined || !isObject(value.theilSen)) return value;
+  const ts = value.theilSen;
+  const sequential = typeof value.rule === 'string' && value.rule.startsWith('sequential-');
+  if (
+    sequential &&
+    look &&
+    look.slope === value.perUnit &&
+    typeof look.low === 'number' &&
+    typeof look.high === 'number' &&
+    typeof look.confidence === 'number'
+  ) {
+    return { ...value, perUnitInterval: { low: look.low, high: look.high, confidence: look.confidence } };
+  }
+  return {
+    ...value,
+    perUnit: ts.slope,
+    perUnitInterval: { low: ts.low, high: ts.high, confidence: ts.confidence },
+  };
+}
+
+function fromVersion1(value: Json): Json {
   const out: Json = { ...value, schemaVersion: 2 };
   if (Array.isArray(value.processes)) {
     out.processes = value.processes.map((p: unknown) =>

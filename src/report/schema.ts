@@ -49,6 +49,7 @@ const metricAnalysisSchema = z
     theilSen: fitChecks.extend({ confidence: num }),
     growth: num,
     perUnit: num,
+    perUnitInterval: z.object({ low: num, high: num, confidence: num }),
     verdict,
     rule: z.string(),
     reason: z.string(),

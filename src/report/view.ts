@@ -4,13 +4,13 @@
  * them out. Values are plain (unescaped) text: each renderer escapes for its own format when it
  * writes them. The findings are in ./view-findings.ts, the traffic in ./view-traffic.ts.
  */
-import { axisNamed, type MetricAnalysis, type MetricName } from '../analysis';
+import { REQUESTS, axisNamed, type MetricAnalysis, type MetricName } from '../analysis';
 import {
   formatAmount,
   formatBytes,
   formatDuration,
   formatNumber,
-  formatRateWithInterval,
+  rateLine,
   rateWithIntervalParts,
   type RateParts,
 } from '../analysis/format';
@@ -53,20 +53,14 @@ export function summarySentence(report: Report): string {
 }
 
 /**
- * The rate per unit of the metric's axis with its interval, e.g. "312.9 B/request (95% CI 312.6–313.3)".
+ * The rate per unit of the metric's axis with its interval, both from the same fit (Theil-Sen, or
+ * the deciding look of a sequential verdict), e.g. "312.9 B/request (95% CI 312.6–313.3)".
  *
  * @param m - one metric's analysis
  * @returns the text
  */
 export function rateText(m: MetricAnalysis): string {
-  return formatRateWithInterval(
-    m.perUnit,
-    m.theilSen.low,
-    m.theilSen.high,
-    m.unit,
-    m.theilSen.confidence,
-    axisNamed(m.axis),
-  );
+  return rateLine(rateParts(m));
 }
 
 /**
@@ -126,15 +120,8 @@ export function metricTable(p: ProcessReport, style: RateStyle = 'full'): TextTa
 
 /** The parts of {@link rateText}; a process without metrics gets the default confidence's words. */
 function rateParts(m: MetricAnalysis | undefined): RateParts {
-  if (!m) return rateWithIntervalParts(0, 0, 0, 'bytes', 0.95, axisNamed(undefined));
-  return rateWithIntervalParts(
-    m.perUnit,
-    m.theilSen.low,
-    m.theilSen.high,
-    m.unit,
-    m.theilSen.confidence,
-    axisNamed(m.axis),
-  );
+  if (!m) return rateWithIntervalParts({ estimate: 0, low: 0, high: 0, confidence: 0.95 }, 'bytes', REQUESTS);
+  return rateWithIntervalParts({ estimate: m.perUnit, ...m.perUnitInterval }, m.unit, axisNamed(m.axis));
 }
 
 /**

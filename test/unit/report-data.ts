@@ -4,7 +4,9 @@
  * or the clean fixture's, through the real analysis in buildReport.
  */
 import { buildReport } from '../../src/report/build';
+import { sequentialPlan } from '../../src/config/adapt';
 import { configSchema } from '../../src/config/schema';
+import { weighEvidence } from '../../src/sampling/evidence';
 import type { RunResult } from '../../src/sampling/run';
 import type { Sample } from '../../src/sampling/samples';
 import type { Finding, Report } from '../../src/report/report';
@@ -24,6 +26,10 @@ export interface ReportShape {
   findings?: boolean;
   /** Run ended early (target crashed). */
   crashed?: boolean;
+  /** Measured sequentially: the heap's verdict comes from the looks (as the run loop weighs them). */
+  sequential?: boolean;
+  /** Extra heap bytes per request over the first half of the measured window (a warm-up). */
+  settlingBytesPerRequest?: number;
 }
 
 /** Deterministic noise in [-1, 1] (no Math.random: the tests must not vary between runs). */
@@ -53,7 +59,10 @@ export function makeReport(shape: ReportShape): Report {
         requests,
         uptimeMs: 400 + i * 250,
         heapUsed: Math.round(
-          12_900_000 + shape.bytesPerRequest * (requests - start) + 40_000 * noise(i + 97 * k),
+          12_900_000 +
+            shape.bytesPerRequest * (requests - start) +
+            (shape.settlingBytesPerRequest ?? 0) * Math.min(requests - start, 15 * every) +
+            40_000 * noise(i + 97 * k),
         ),
         heapTotal: 40_000_000,
         external: 2_196_034 + (i % 3),
@@ -122,6 +131,18 @@ export function makeReport(shape: ReportShape): Report {
     timings: { readyMs: 68, warmupEndMs: 2100, measureEndMs: 11_900, totalMs: 12_227 },
     probes: {},
   };
+  if (shape.sequential) {
+    const evidence = weighEvidence(samples, sequentialPlan(config), true);
+    const verdict = evidence.verdict === 'leak' || evidence.verdict === 'pass' ? evidence.verdict : null;
+    result.sequential = {
+      evidence,
+      stopReason: verdict ?? 'max-duration',
+      timeToVerdictMs: 11_900,
+      measuredMs: 9800,
+      measuredRequests: completed,
+      spacingMs: 250,
+    };
+  }
   const report = buildReport(result, config, {
     command: shape.evil ? ['node', `${EVIL}.js`] : ['node', 'server.js'],
     cwd: '/srv/app',

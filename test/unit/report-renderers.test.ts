@@ -449,6 +449,7 @@ describe('report.json validation', () => {
       m.lastRequests = m.xLast;
       m.threshold = { perRequest: m.threshold.perUnit, minGrowth: m.threshold.minGrowth };
       delete m.perUnit;
+      delete m.perUnitInterval;
       delete m.xFirst;
       delete m.xLast;
       delete m.axis;
@@ -476,6 +477,60 @@ describe('report.json validation', () => {
     delete r.traffic;
     r.processes[0].metrics[2].samples = 3;
     expect(() => parseReport(JSON.stringify(r), 'r.json')).toThrow('r.json: field "traffic" must be object');
+  });
+});
+
+describe('a sequential heap verdict: the rate and its interval come from the deciding look', () => {
+  // Early growth faster than the recent: the whole window's Theil-Sen interval lies above the
+  // recent slope the verdict rests on (the report used to show the one beside the other).
+  const settling = makeReport({ bytesPerRequest: 366, settlingBytesPerRequest: 150, sequential: true });
+  const heap = settling.processes[0]?.metrics.find((m) => m.metric === 'heapUsed');
+  const look = settling.sequential?.looks.at(-1);
+
+  test("the metric carries the look's slope and interval", () => {
+    expect(heap?.rule).toBe('sequential-leak');
+    expect(heap?.theilSen.low).toBeGreaterThan(look?.high ?? Infinity);
+    expect(heap?.perUnit).toBe(look?.slope);
+    expect(heap?.perUnitInterval).toEqual({
+      low: look?.low,
+      high: look?.high,
+      confidence: settling.sequential?.confidence,
+    });
+  });
+
+  test('every format shows the figure the reason quotes, inside its own interval', () => {
+    const quoted = /grows (\S+ B\/request) \(95% CI ([\d.]+)–([\d.]+)\)/.exec(heap?.reason ?? '');
+    expect(quoted).not.toBeNull();
+    const [, rate, low, high] = quoted as RegExpExecArray;
+    const full = `${rate} (95% CI ${low}–${high})`;
+    for (const f of ['md', 'html', 'junit'] as const) expect(renderReport(settling, f)).toContain(full);
+    expect(renderReport(settling, 'text')).toMatch(new RegExp(`heapUsed +${rate} \\[${low}–${high}\\]`));
+    expect(Number(low)).toBeLessThanOrEqual(parseFloat(rate ?? ''));
+    expect(parseFloat(rate ?? '')).toBeLessThanOrEqual(Number(high));
+  });
+
+  test("a report written before perUnitInterval gets the look's interval on load", () => {
+    const old = JSON.parse(JSON.stringify(settling));
+    for (const m of old.processes[0].metrics) delete m.perUnitInterval;
+    const back = parseReport(JSON.stringify(old), 'old.json');
+    expect(back.processes[0]?.metrics).toEqual(settling.processes[0]?.metrics);
+    // (JSON text differs in key order: the added field comes last.)
+    for (const f of REPORT_FORMATS.filter((f) => f !== 'json')) {
+      expect(renderReport(back, f)).toBe(renderReport(settling, f));
+    }
+  });
+
+  test('without the look kept, an old report shows the Theil-Sen slope with its own interval', () => {
+    const old = JSON.parse(JSON.stringify(settling));
+    for (const m of old.processes[0].metrics) delete m.perUnitInterval;
+    delete old.sequential;
+    const m = parseReport(JSON.stringify(old), 'old.json').processes[0]?.metrics[0];
+    expect(m?.perUnit).toBe(heap?.theilSen.slope);
+    expect(m?.perUnitInterval).toEqual({
+      low: heap?.theilSen.low,
+      high: heap?.theilSen.high,
+      confidence: heap?.theilSen.confidence,
+    });
   });
 });
 
