@@ -10,7 +10,8 @@ import { compareSnapshots, type ObjectGroup } from './heap';
 import { writePprof } from './pprof';
 import { notLeakcheck, significantSites } from './growth';
 import type { AttributionData, ProcessAttribution, ProfilePoint } from './probe';
-import { growingSites, type GrowingSite, type StackFrame } from './profile';
+import type { GrowingSite, StackFrame } from './profile';
+import { growingSites } from './sites';
 import { packageLabel, packageNamer, type FramePackage } from './packages';
 import { SourceMapper, toPath } from './sourcemap';
 

@@ -2,18 +2,24 @@
  * Which allocation sites really grow: the growth between two live-object profiles, per nearest
  * user frame, kept only when it is above the threshold and stands out from sampling noise. The
  * one growth test of both attribution paths (the agent's profiles of a target, detectLeak's
- * profiles of its own process).
+ * profiles of its own process). The noise is judged from the live samples (by allocation ordinal)
+ * each group gained and lost, read from the profiles at the end of this file.
  */
 import { isLeakcheckStack, isUserUrl } from './frames';
 import {
-  diffSites,
   flattenProfile,
-  inclusiveUserOrdinals,
-  sampleOrdinalsByGroup,
+  groupKey,
+  toStackFrame,
+  userFrame,
+  userKey,
   type AllocationSite,
   type GrowingSite,
+  type ProfileNode,
   type SamplingProfile,
+  type SiteGrouping,
+  type StackFrame,
 } from './profile';
+import { diffSites } from './sites';
 
 /** How strict {@link significantSites} is. */
 export interface SignificanceOptions {
@@ -90,10 +96,95 @@ export function significantSites(
     const callers = new Set(
       s.stack
         .filter((f) => isUserUrl(f.url))
-        .map((f) => `user ${f.url}:${f.line}`)
+        .map(userKey)
         .filter((k) => k !== s.key),
     );
     for (const k of callers) if (!grows(insideBefore.get(k), insideAfter.get(k))) return false;
     return true;
   });
+}
+
+/**
+ * Sample ordinals under each user frame, inclusively: a sample counts for every user frame on its
+ * stack, keyed like `userFrame` groups (`user <url>:<line>`).
+ *
+ * @param profile - a live-object profile with samples
+ * @param isUser - which URLs are the user's own code
+ * @param exclude - leaves out the samples of stacks this returns true for (default: none)
+ * @returns ordinals by frame key
+ */
+export function inclusiveUserOrdinals(
+  profile: SamplingProfile,
+  isUser: (url: string) => boolean = isUserUrl,
+  exclude: (stack: readonly StackFrame[]) => boolean = () => false,
+): Map<string, Set<number>> {
+  const keysOfNode = new Map<number, string[]>();
+  const pending: { node: ProfileNode; path: StackFrame[]; keys: string[] }[] = [
+    { node: profile.head, path: [], keys: [] },
+  ];
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    const { node } = item;
+    let { keys, path } = item;
+    if (node !== profile.head) {
+      const frame = toStackFrame(node.callFrame);
+      path = [frame, ...path];
+      const key = userKey(frame);
+      if (isUser(frame.url) && !keys.includes(key)) keys = [...keys, key];
+    }
+    if (node.id !== undefined && !exclude(path)) keysOfNode.set(node.id, keys);
+    for (const child of node.children) pending.push({ node: child, path, keys });
+  }
+  return ordinalsByKey(profile, keysOfNode);
+}
+
+/**
+ * The live samples (by allocation ordinal) of each site group, keyed as {@link diffSites} keys its
+ * groups ({@link groupKey}), so a {@link GrowingSite.key} finds its samples. Added for the attribution analysis: two
+ * profiles of one session share the ordinals of samples that stayed alive, so the samples a group
+ * gained and lost between them can be told apart. A leak only gains; a bounded cache that
+ * replaces its entries gains and loses about as many, and its net growth is noise of the order
+ * of the square root of that turnover.
+ *
+ * @param profile - a sampling heap profile with `samples`
+ * @param groupBy - the grouping {@link diffSites} was given (default `stack`)
+ * @param isUser - what counts as user code (default {@link isUserUrl})
+ * @param exclude - leaves out the samples of stacks this returns true for (default: none)
+ * @returns sample ordinals per group key (empty when the profile has no `samples`)
+ */
+export function sampleOrdinalsByGroup(
+  profile: SamplingProfile,
+  groupBy: SiteGrouping = 'stack',
+  isUser: (url: string) => boolean = isUserUrl,
+  exclude: (stack: readonly StackFrame[]) => boolean = () => false,
+): Map<string, Set<number>> {
+  const keysOfNode = new Map<number, string[]>();
+  const pending: { node: ProfileNode; path: StackFrame[] }[] = [{ node: profile.head, path: [] }];
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    const { node } = item;
+    const path = node === profile.head ? item.path : [toStackFrame(node.callFrame), ...item.path];
+    if (node.id !== undefined && path.length > 0 && !exclude(path)) {
+      keysOfNode.set(node.id, [groupKey(groupBy, path, userFrame(path, isUser))]);
+    }
+    for (const child of node.children) pending.push({ node: child, path });
+  }
+  return ordinalsByKey(profile, keysOfNode);
+}
+
+/** The profile's samples (their ordinals) under each key of the node that holds them. */
+function ordinalsByKey(
+  profile: SamplingProfile,
+  keysOfNode: ReadonlyMap<number, readonly string[]>,
+): Map<string, Set<number>> {
+  const out = new Map<string, Set<number>>();
+  for (const s of profile.samples ?? []) {
+    for (const key of keysOfNode.get(s.nodeId) ?? []) {
+      let set = out.get(key);
+      if (!set) {
+        set = new Set();
+        out.set(key, set);
+      }
+      set.add(s.ordinal);
+    }
+  }
+  return out;
 }

@@ -6,7 +6,8 @@
  * A sampling profile lists only sampled objects that are still alive when it is taken, and each
  * node's `selfSize` is V8's scaled estimate of the live bytes allocated at that stack. Two profiles
  * taken from one sampling session (before and after N calls or requests, each after a full GC)
- * therefore diff into "what was allocated in between and is still alive", per stack.
+ * therefore diff into "what was allocated in between and is still alive", per stack (./sites.ts).
+ * Here: the profile's shape, its sites, and the one spelling of a site's key.
  */
 import { isUserUrl } from './frames';
 
@@ -69,7 +70,7 @@ export interface StackFrame {
   column: number;
 }
 
-/** Live bytes allocated at one stack (or one group of stacks, see {@link GrowingSitesOptions}). */
+/** Live bytes allocated at one stack (or one group of stacks, see {@link SiteGrouping}). */
 export interface AllocationSite {
   /** Identity of the site: the full stack, or the grouping frame's location. */
   key: string;
@@ -105,31 +106,6 @@ export interface GrowingSite {
   perUnit: number;
   /** Change in live samples (0 when the profiles carry no `samples`). */
   samplesAdded: number;
-}
-
-/** How {@link growingSites} groups and filters. */
-export interface GrowingSitesOptions {
-  /**
-   * `stack` (default): every distinct full stack is its own site. `userFrame`: stacks whose
-   * nearest user frame is on the same file and line are summed, so one leaking line reached
-   * through several internal paths (Map growth, listener arrays) counts once. `frame`: grouped by
-   * the allocating frame's file and line.
-   */
-  groupBy?: 'stack' | 'userFrame' | 'frame';
-  /** Growth at or below this many bytes is left out (default 0). */
-  minGrowth?: number;
-  /** At most this many sites, largest growth first (default: all). */
-  limit?: number;
-  /** Decides what counts as user code; default {@link isUserUrl}. */
-  isUser?: (url: string) => boolean;
-  /**
-   * Keeps only the stacks this returns true for, in both profiles, before grouping (e.g. to leave
-   * out the measuring tool's own allocations); `userFrame` is already set by `isUser`. Default:
-   * every stack.
-   */
-  include?: (site: AllocationSite) => boolean;
-  /** Rewrites frames while flattening (see {@link FlattenOptions.mapFrame}); growingSites only. */
-  mapFrame?: (frame: StackFrame, callFrame: ProfileCallFrame) => StackFrame;
 }
 
 /**
@@ -249,120 +225,12 @@ export function scriptsInProfile(
 }
 
 /**
- * Sites whose live bytes grew between two profiles of one sampling session, largest growth first,
- * with growth per unit of work (calls made or requests served between the two profiles).
+ * A profile's call frame in human terms (1-based line and column, "(anonymous)" for no name).
  *
- * @param before - profile taken first
- * @param after - profile taken later
- * @param units - calls or requests between the two profiles (> 0)
- * @param options - grouping, filtering, what counts as user code
- * @returns the growing sites
- * @throws RangeError when units is not a positive finite number
+ * @param cf - the frame as the profile gives it
+ * @returns the frame
  */
-export function growingSites(
-  before: SamplingProfile,
-  after: SamplingProfile,
-  units: number,
-  options: GrowingSitesOptions = {},
-): GrowingSite[] {
-  const flat: FlattenOptions = { isUser: options.isUser ?? isUserUrl, mapFrame: options.mapFrame };
-  return diffSites(flattenProfile(before, flat), flattenProfile(after, flat), units, options);
-}
-
-/**
- * {@link growingSites} over profiles already flattened with {@link flattenProfile}, for callers
- * that keep the small flat list instead of the whole first profile.
- *
- * @param before - sites of the profile taken first
- * @param after - sites of the profile taken later
- * @param units - calls or requests between the two profiles (> 0)
- * @param options - grouping, filtering, what counts as user code
- * @returns the growing sites
- * @throws RangeError when units is not a positive finite number
- */
-export function diffSites(
-  before: readonly AllocationSite[],
-  after: readonly AllocationSite[],
-  units: number,
-  options: GrowingSitesOptions = {},
-): GrowingSite[] {
-  if (!(Number.isFinite(units) && units > 0)) {
-    throw new RangeError(`units must be a positive number, got ${units}`);
-  }
-  const isUser = options.isUser ?? isUserUrl;
-  const groupBy = options.groupBy ?? 'stack';
-  const minGrowth = options.minGrowth ?? 0;
-  const include = options.include ?? ((): boolean => true);
-  // The user frame is recomputed so a caller's isUser applies to lists flattened without it.
-  const withUser = (s: AllocationSite): AllocationSite => ({ ...s, userFrame: userFrame(s.stack, isUser) });
-  const beforeSites = before.map(withUser).filter(include);
-  const afterSites = after.map(withUser).filter(include);
-  const groupKey = (site: AllocationSite): string => {
-    // Grouped by line: one line often allocates at several columns (a Map, its entries, a closure).
-    if (groupBy === 'userFrame' && site.userFrame) return `user ${lineKey(site.userFrame)}`;
-    if (groupBy === 'frame' && site.frame) return `frame ${lineKey(site.frame)}`;
-    return site.key;
-  };
-
-  interface Group {
-    before: number;
-    after: number;
-    samplesBefore: number;
-    samplesAfter: number;
-    best: AllocationSite;
-    bestGrowth: number;
-  }
-  const groups = new Map<string, Group>();
-  const add = (site: AllocationSite, side: 'before' | 'after'): void => {
-    const key = groupKey(site);
-    let g = groups.get(key);
-    if (!g) {
-      g = { before: 0, after: 0, samplesBefore: 0, samplesAfter: 0, best: site, bestGrowth: -Infinity };
-      groups.set(key, g);
-    }
-    if (side === 'before') {
-      g.before += site.bytes;
-      g.samplesBefore += site.samples;
-    } else {
-      g.after += site.bytes;
-      g.samplesAfter += site.samples;
-    }
-  };
-  for (const site of beforeSites) add(site, 'before');
-  for (const site of afterSites) add(site, 'after');
-
-  // The representative stack of a group is the member stack that grew most.
-  const beforeBytes = new Map(beforeSites.map((s) => [s.key, s.bytes]));
-  for (const site of afterSites) {
-    const g = groups.get(groupKey(site));
-    const growth = site.bytes - (beforeBytes.get(site.key) ?? 0);
-    if (g && growth > g.bestGrowth) {
-      g.best = site;
-      g.bestGrowth = growth;
-    }
-  }
-
-  const result: GrowingSite[] = [];
-  for (const [key, g] of groups) {
-    const growth = g.after - g.before;
-    if (!(growth > minGrowth)) continue;
-    result.push({
-      key,
-      stack: g.best.stack,
-      frame: g.best.frame,
-      userFrame: g.best.userFrame,
-      bytesBefore: g.before,
-      bytesAfter: g.after,
-      growth,
-      perUnit: growth / units,
-      samplesAdded: g.samplesAfter - g.samplesBefore,
-    });
-  }
-  result.sort((a, b) => b.growth - a.growth || compareKeys(a.key, b.key));
-  return options.limit === undefined ? result : result.slice(0, Math.max(0, options.limit));
-}
-
-function toStackFrame(cf: ProfileCallFrame): StackFrame {
+export function toStackFrame(cf: ProfileCallFrame): StackFrame {
   return {
     functionName: cf.functionName === '' ? '(anonymous)' : cf.functionName,
     url: cf.url,
@@ -375,50 +243,6 @@ function frameKey(f: StackFrame): string {
   return `${f.functionName} ${f.url}:${f.line}:${f.column}`;
 }
 
-/**
- * Sample ordinals under each user frame, inclusively: a sample counts for every user frame on its
- * stack, keyed like `userFrame` groups (`user <url>:<line>`).
- *
- * @param profile - a live-object profile with samples
- * @param isUser - which URLs are the user's own code
- * @param exclude - leaves out the samples of stacks this returns true for (default: none)
- * @returns ordinals by frame key
- */
-export function inclusiveUserOrdinals(
-  profile: SamplingProfile,
-  isUser: (url: string) => boolean = isUserUrl,
-  exclude: (stack: readonly StackFrame[]) => boolean = () => false,
-): Map<string, Set<number>> {
-  const keysOfNode = new Map<number, string[]>();
-  const pending: { node: ProfileNode; path: StackFrame[]; keys: string[] }[] = [
-    { node: profile.head, path: [], keys: [] },
-  ];
-  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
-    const { node } = item;
-    let { keys, path } = item;
-    if (node !== profile.head) {
-      const frame = toStackFrame(node.callFrame);
-      path = [frame, ...path];
-      const key = `user ${lineKey(frame)}`;
-      if (isUser(frame.url) && !keys.includes(key)) keys = [...keys, key];
-    }
-    if (node.id !== undefined && !exclude(path)) keysOfNode.set(node.id, keys);
-    for (const child of node.children) pending.push({ node: child, path, keys });
-  }
-  const out = new Map<string, Set<number>>();
-  for (const s of profile.samples ?? []) {
-    for (const key of keysOfNode.get(s.nodeId) ?? []) {
-      let set = out.get(key);
-      if (!set) {
-        set = new Set();
-        out.set(key, set);
-      }
-      set.add(s.ordinal);
-    }
-  }
-  return out;
-}
-
 function lineKey(f: StackFrame): string {
   return `${f.url}:${f.line}`;
 }
@@ -427,59 +251,49 @@ function stackKey(stack: readonly StackFrame[]): string {
   return stack.map(frameKey).join(' <- ');
 }
 
-// Deterministic order among equal sizes, so reports and tests do not depend on Map order.
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+/** How sites are grouped: by full stack, by the nearest user frame's line, by the allocating line. */
+export type SiteGrouping = 'stack' | 'userFrame' | 'frame';
+
+/**
+ * The key of a user frame's group: its file and line (one line often allocates at several
+ * columns: a Map, its entries, a closure).
+ *
+ * @param frame - a frame in the user's code
+ * @returns "user <url>:<line>"
+ */
+export function userKey(frame: StackFrame): string {
+  return `user ${lineKey(frame)}`;
 }
 
 /**
- * The live samples (by allocation ordinal) of each site group, keyed as {@link diffSites} keys its
- * groups, so a {@link GrowingSite.key} finds its samples. Added for the attribution analysis: two
- * profiles of one session share the ordinals of samples that stayed alive, so the samples a group
- * gained and lost between them can be told apart. A leak only gains; a bounded cache that
- * replaces its entries gains and loses about as many, and its net growth is noise of the order
- * of the square root of that turnover.
+ * The key a stack is grouped by; a stack without the frame its grouping asks for is its own
+ * group. The one spelling of a site's key for the diff and for the samples behind it.
  *
- * @param profile - a sampling heap profile with `samples`
- * @param groupBy - the grouping {@link diffSites} was given (default `stack`)
- * @param isUser - what counts as user code (default {@link isUserUrl})
- * @param exclude - leaves out the samples of stacks this returns true for (default: none)
- * @returns sample ordinals per group key (empty when the profile has no `samples`)
+ * @param groupBy - the grouping
+ * @param stack - frames, innermost first
+ * @param user - the stack's nearest user frame ({@link userFrame})
+ * @param key - the stack's own key, when known (a flattened site's `key`)
+ * @returns the key
  */
-export function sampleOrdinalsByGroup(
-  profile: SamplingProfile,
-  groupBy: GrowingSitesOptions['groupBy'] = 'stack',
-  isUser: (url: string) => boolean = isUserUrl,
-  exclude: (stack: readonly StackFrame[]) => boolean = () => false,
-): Map<string, Set<number>> {
-  const keyOfNode = new Map<number, string>();
-  const pending: { node: ProfileNode; path: StackFrame[] }[] = [{ node: profile.head, path: [] }];
-  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
-    const { node } = item;
-    const path = node === profile.head ? item.path : [toStackFrame(node.callFrame), ...item.path];
-    if (node.id !== undefined && path.length > 0 && !exclude(path)) {
-      const user = userFrame(path, isUser);
-      const first = path[0];
-      const key =
-        groupBy === 'userFrame' && user
-          ? `user ${lineKey(user)}`
-          : groupBy === 'frame' && first
-            ? `frame ${lineKey(first)}`
-            : stackKey(path);
-      keyOfNode.set(node.id, key);
-    }
-    for (const child of node.children) pending.push({ node: child, path });
-  }
-  const out = new Map<string, Set<number>>();
-  for (const s of profile.samples ?? []) {
-    const key = keyOfNode.get(s.nodeId);
-    if (key === undefined) continue;
-    let set = out.get(key);
-    if (!set) {
-      set = new Set();
-      out.set(key, set);
-    }
-    set.add(s.ordinal);
-  }
-  return out;
+export function groupKey(
+  groupBy: SiteGrouping,
+  stack: readonly StackFrame[],
+  user: StackFrame | null,
+  key?: string,
+): string {
+  const first = stack[0];
+  if (groupBy === 'userFrame' && user) return userKey(user);
+  if (groupBy === 'frame' && first) return `frame ${lineKey(first)}`;
+  return key ?? stackKey(stack);
+}
+
+/**
+ * Deterministic order among equal sizes, so reports and tests do not depend on Map order.
+ *
+ * @param a - a key
+ * @param b - another
+ * @returns negative, zero or positive, as for sort
+ */
+export function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -11,7 +11,8 @@ import ts from 'typescript';
 import { Profile } from 'pprof-format';
 import { SourceMapper } from '../../src/attribution/sourcemap';
 import { encodePprof } from '../../src/attribution/pprof';
-import { flattenProfile, growingSites, type SamplingProfile } from '../../src/attribution/profile';
+import { flattenProfile, type SamplingProfile } from '../../src/attribution/profile';
+import { growingSites } from '../../src/attribution/sites';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-maps-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

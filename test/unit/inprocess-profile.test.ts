@@ -1,13 +1,12 @@
 import {
-  diffSites,
   flattenProfile,
   formatFrame,
-  growingSites,
   userFrame,
   type ProfileNode,
   type SamplingProfile,
   type StackFrame,
 } from '../../src/attribution/profile';
+import { diffSites, growingSites } from '../../src/attribution/sites';
 import { isUserUrl } from '../../src/attribution/frames';
 
 let nextId = 1;
