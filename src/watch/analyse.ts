@@ -2,12 +2,12 @@
  * Per-instance leak analysis of Prometheus series with the local run's statistics: the same
  * analyseMetric (least squares, Theil-Sen, Mann-Kendall, plateau and verdict rules), on the HOURS
  * axis (growth per hour) or on the instance's request counter (REQUESTS, growth per request); the
- * axis words the reasons. Pure: data in, data out.
+ * axis words the reasons. Which points each fit uses (the latest process's, the lower envelope of
+ * scrape-time values) is ./fit-data.ts. Pure: data in, data out.
  */
 import {
   analyseMetric,
   defaultAnalysisOptions,
-  formatAmount,
   formatRate,
   formatRateWithInterval,
   HOURS,
@@ -19,7 +19,7 @@ import {
   type RuleName,
   type Verdict,
 } from '../analysis';
-import { lowerEnvelope } from './envelope';
+import { fitPoints, latestRun, withDataNote, type FitData } from './fit-data';
 import { project, type WatchProjection } from './projection';
 import type { Sampling } from './sources';
 
@@ -51,31 +51,6 @@ export interface WatchAnalysisOptions {
    * envelope (see envelope.ts).
    */
   sampling?: Sampling;
-}
-
-/** Which points a fit used, and how much that data can resolve. */
-export interface FitData {
-  /** How the values were sampled. */
-  sampling: Sampling;
-  /** Fitted as sampled, or on the lower envelope (each block's lowest point). */
-  method: 'as-sampled' | 'lower-envelope';
-  /** Finite points available. */
-  points: number;
-  /** Points fitted. */
-  fitted: number;
-  /** Points per block of the envelope; null when fitted as sampled. */
-  block: number | null;
-  /** Median absolute deviation of the fitted points around their line; null when fitted as sampled. */
-  scatter: number | null;
-  /** The same for all points (the sawtooth); null when fitted as sampled. */
-  rawScatter: number | null;
-  /**
-   * Growth per unit of the basis (hour or request) that the floor's scatter hides over the fitted
-   * span: scatter / span. Null when fitted as sampled.
-   */
-  resolution: number | null;
-  /** One sentence on the data, appended to the fit's reason for scrape-time values. */
-  note: string;
 }
 
 /** One instance's data: its memory series, and its request counter and limit when known. */
@@ -257,91 +232,30 @@ function fitPerHour(input: InstanceInput, options: WatchAnalysisOptions): Growth
     { metric: options.metric, x: chosen.x, y: chosen.y },
     { ...optionsFor(options, options.perHour), axis: HOURS },
   );
+  return growthFit('per-hour', analysis, analysis.reason, chosen, analysis.skipped + chosen.skipped);
+}
+
+/** A fit's figures as the watch report keeps them; the reason gets the data's note. */
+function growthFit(
+  basis: WatchBasis,
+  analysis: MetricAnalysis & { rule: RuleName },
+  reason: string,
+  chosen: { data: FitData },
+  skipped: number,
+): GrowthFit {
   return {
-    basis: 'per-hour',
+    basis,
     verdict: analysis.verdict,
     rule: analysis.rule,
-    reason: withDataNote(analysis.reason, chosen.data),
-    rate: analysis.theilSen.slope,
-    low: analysis.theilSen.low,
-    high: analysis.theilSen.high,
+    reason: withDataNote(reason, chosen.data),
+    rate: analysis.perUnit,
+    low: analysis.perUnitInterval.low,
+    high: analysis.perUnitInterval.high,
     samples: analysis.samples,
-    skipped: analysis.skipped + chosen.skipped,
+    skipped,
     analysis,
     data: chosen.data,
   };
-}
-
-/**
- * The points a fit uses: all of them for post-GC values; for scrape-time values, the lower
- * envelope, with a note saying what was fitted and what it can resolve.
- */
-function fitPoints(
-  x: readonly number[],
-  y: readonly number[],
-  options: WatchAnalysisOptions,
-  per: string,
-): { x: number[]; y: number[]; skipped: number; data: FitData } {
-  const sampling = options.sampling ?? 'post-gc';
-  const finite = y.filter((v) => Number.isFinite(v)).length;
-  const asSampled = (note: string): { x: number[]; y: number[]; skipped: number; data: FitData } => ({
-    x: [...x],
-    y: [...y],
-    skipped: 0,
-    data: {
-      sampling,
-      method: 'as-sampled',
-      points: finite,
-      fitted: finite,
-      block: null,
-      scatter: null,
-      rawScatter: null,
-      resolution: null,
-      note,
-    },
-  });
-  if (sampling === 'post-gc') return asSampled('');
-  const envelope = lowerEnvelope(x, y, options.minSamples);
-  if (!envelope) {
-    return asSampled(
-      `scrape-time values fitted as sampled (${finite} points, too few for a lower envelope of ` +
-        `${options.minSamples} blocks): they include garbage awaiting collection, so the interval is ` +
-        'wider and the estimate less certain than on post-GC values',
-    );
-  }
-  const ex = envelope.indices.map((i) => x[i] as number);
-  const ey = envelope.indices.map((i) => y[i] as number);
-  const span = (ex[ex.length - 1] as number) - (ex[0] as number);
-  const resolution = span > 0 ? envelope.scatter / span : null;
-  const unit = METRICS[options.metric].unit;
-  const note =
-    `fitted on the lower envelope of scrape-time values: ${ex.length} block minima (${envelope.block} ` +
-    `points each) of ${envelope.points} points; the floor scatters ${formatAmount(envelope.scatter, unit)} ` +
-    `around its trend (the sawtooth ${formatAmount(envelope.rawScatter, unit)})` +
-    (resolution !== null
-      ? `, so growth below about ${formatAmount(resolution, unit)}/${per} is within that scatter over this range`
-      : '') +
-    `; post-GC values (leakcheck's exporter) give ${envelope.points} points without the sawtooth`;
-  return {
-    x: ex,
-    y: ey,
-    skipped: y.length - finite,
-    data: {
-      sampling,
-      method: 'lower-envelope',
-      points: envelope.points,
-      fitted: ex.length,
-      block: envelope.block,
-      scatter: envelope.scatter,
-      rawScatter: envelope.rawScatter,
-      resolution,
-      note,
-    },
-  };
-}
-
-function withDataNote(reason: string, data: FitData): string {
-  return data.note === '' ? reason : `${reason} (${data.note})`;
 }
 
 function fitPerRequest(
@@ -349,41 +263,9 @@ function fitPerRequest(
   counter: { t: readonly number[]; v: readonly number[] },
   options: WatchAnalysisOptions,
 ): { fit: GrowthFit; info: RequestCounterInfo } {
-  const served = new Map<number, number>();
-  counter.t.forEach((t, i) => {
-    const v = counter.v[i];
-    if (v !== undefined && Number.isFinite(v)) served.set(t, v);
-  });
-  // Walk in time order; a counter that goes down is a restart, and the memory before it belonged
-  // to another process: fit only the latest run.
-  const order = input.t.map((_, i) => i).sort((a, b) => (input.t[a] as number) - (input.t[b] as number));
-  let x: number[] = [];
-  let y: number[] = [];
-  let times: number[] = [];
-  let resets = 0;
-  let beforeReset = 0;
-  let unmatched = 0;
-  let previous = -Infinity;
-  for (const i of order) {
-    const t = input.t[i] as number;
-    const requests = served.get(t);
-    if (requests === undefined) {
-      unmatched++;
-      continue;
-    }
-    if (requests < previous) {
-      resets++;
-      beforeReset += x.length;
-      x = [];
-      y = [];
-      times = [];
-    }
-    previous = requests;
-    x.push(requests);
-    y.push(input.v[i] as number);
-    times.push(t);
-  }
-  const chosen = fitPoints(x, y, options, 'request');
+  const run = latestRun(input, counter);
+  const { x, times, resets, beforeReset, unmatched } = run;
+  const chosen = fitPoints(x, run.y, options, 'request');
   const analysis = analyseMetric(
     { metric: options.metric, x: chosen.x, y: chosen.y },
     optionsFor(options, options.perRequest),
@@ -394,20 +276,9 @@ function fitPerRequest(
     resets > 0
       ? ` (request counter reset ${resets} time${resets === 1 ? '' : 's'}: ${beforeReset} earlier point${beforeReset === 1 ? '' : 's'} of a previous process not fitted)`
       : '';
+  const skipped = analysis.skipped + chosen.skipped + unmatched + beforeReset;
   return {
-    fit: {
-      basis: 'per-request',
-      verdict: analysis.verdict,
-      rule: analysis.rule,
-      reason: withDataNote(analysis.reason + resetNote, chosen.data),
-      rate: analysis.theilSen.slope,
-      low: analysis.theilSen.low,
-      high: analysis.theilSen.high,
-      samples: analysis.samples,
-      skipped: analysis.skipped + chosen.skipped + unmatched + beforeReset,
-      analysis,
-      data: chosen.data,
-    },
+    fit: growthFit('per-request', analysis, analysis.reason + resetNote, chosen, skipped),
     info: {
       served: servedCount,
       requestsPerSecond: span > 0 ? servedCount / span : 0,
