@@ -3,7 +3,7 @@
  * measure the good one once (its runs are the baseline every step is compared with), then let the
  * search measure candidates in temporary worktrees with compare's machinery, and name the first
  * commit that adds a leak, with the dependencies it changed. Every worktree is removed at the end,
- * whatever happened.
+ * whatever happened. bisect.json is built from what was measured in ./build.ts and written here.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -20,11 +20,11 @@ import {
   type MeasureFailure,
 } from '../compare/measure';
 import { commitReader } from '../compare/git';
-import { blameSentence, dependencyChanges, packagesInFindings } from '../deps/changes';
+import { dependencyChanges } from '../deps/changes';
 import { UsageError } from '../errors';
-import { exitCodeFor } from '../outcome';
 import type { Report } from '../report/report';
 import { redactText } from '../report/redact';
+import { bisectOutcome, buildBisectReport, stepReport } from './build';
 import { bisectRange } from './range';
 import {
   defaultBudget,
@@ -32,15 +32,9 @@ import {
   type Candidate,
   type Measurement,
   type SearchResult,
-  type SearchStep,
   type StepRole,
 } from './search';
-import {
-  BISECT_SCHEMA_VERSION,
-  type BisectOutcome,
-  type BisectReport,
-  type BisectStepReport,
-} from './report';
+import type { BisectReport, BisectStepReport } from './report';
 
 /** Runs per measurement of one revision: the least that measures how much runs of the same code differ. */
 export const DEFAULT_RUNS = 2;
@@ -275,31 +269,7 @@ export async function bisectLeak(config: Config, options: BisectOptions): Promis
     );
   }
 
-  const steps = search ? search.steps.map((s) => stepReport(s, commits, stepExtras)) : [];
-  const outcome: BisectOutcome = aborted
-    ? 'aborted'
-    : failure
-      ? 'error'
-      : search
-        ? search.outcome === 'bad-unmeasurable'
-          ? 'error'
-          : search.outcome
-        : 'error';
-  if (!failure && search?.outcome === 'bad-unmeasurable') {
-    failure = { message: `the bad revision could not be measured: ${steps[0]?.reason ?? ''}`, logTail: [] };
-  }
-  const named = outcome === 'found' || outcome === 'range';
-  const firstBadIndex = search?.firstBad ?? commits.length - 1;
-  const lastGoodIndex = search?.lastGood ?? -1;
-  const firstBad = outcome === 'found' ? (commits[firstBadIndex] ?? null) : null;
-  const lastGoodSha = lastGoodIndex < 0 ? good.sha : (commits[lastGoodIndex] as Candidate).sha;
-  const range = named
-    ? {
-        lastGood: lastGoodSha,
-        firstBad: (commits[firstBadIndex] as Candidate).sha,
-        commits: commits.slice(lastGoodIndex + 1, firstBadIndex + 1),
-      }
-    : null;
+  const { outcome, failure: why, range } = bisectOutcome(commits, good.sha, search, aborted, failure);
   // The dependencies the named change (or range) moved, read from the two revisions' lock files.
   const dependencies = range
     ? await dependencyChanges(
@@ -308,53 +278,29 @@ export async function bisectLeak(config: Config, options: BisectOptions): Promis
         relDir,
       )
     : undefined;
-  const badReports = range ? (candidateReports.get(range.firstBad) ?? []) : [];
-  const lastReport = badReports[badReports.length - 1];
-  const blame = range ? blameSentence(packagesInFindings(lastReport?.findings), dependencies) : null;
-  // Naming a commit or range is the bisect's "leak"; the outcome module maps it to the exit code.
-  const verdict =
-    outcome === 'found' || outcome === 'range'
-      ? 'leak'
-      : outcome === 'bad-clean'
-        ? 'pass'
-        : outcome === 'bad-unsure'
-          ? 'inconclusive'
-          : 'error';
-  const exitCode = exitCodeFor(verdict, 'leak', outcome === 'aborted');
-  const report: BisectReport = {
-    schemaVersion: BISECT_SCHEMA_VERSION,
-    kind: 'bisect',
-    tool: { name: 'leakcheck', version: options.version ?? '0.0.0' },
-    createdAt: new Date().toISOString(),
+  const report = buildBisectReport({
     outcome,
-    exitCode,
-    summary: summarise(outcome, firstBad, range, search, failure, blame),
+    failure: why,
+    range,
+    commits,
+    search,
+    stepExtras,
+    dependencies,
+    badReports: range ? (candidateReports.get(range.firstBad) ?? []) : [],
     good: { ref: options.good, sha: good.sha },
     bad: { ref: options.bad ?? 'HEAD', sha: bad.sha },
     firstParent,
-    commits: commits.length,
-    firstBad,
-    range,
-    steps,
-    skipped: (search?.skipped ?? []).map((i) => {
-      const c = commits[i] as Candidate;
-      return { sha: c.sha, reason: [...steps].reverse().find((s) => s.sha === c.sha)?.reason ?? '' };
-    }),
-    unsure: (search?.unsure ?? []).map((i) => (commits[i] as Candidate).sha),
-    baseline: { runs: baseline.length, verdicts: baseline.map((r) => r.verdict) },
-    ...(dependencies ? { dependencies } : {}),
-    ...(blame ? { blame } : {}),
-    findings: (lastReport?.findings ?? []).slice(0, 5),
-    budget: { maxSteps, used: steps.length, spent: search?.budgetSpent ?? false },
+    baseline,
+    maxSteps,
     perRun: { runs, ...perRunWindow(config, runs) },
-    ...(failure ? { failure } : {}),
     warnings,
+    version: options.version,
     timings: {
       installMs: installs.reduce((s, i) => s + i.ms, 0),
       measureMs: Math.round(measureMs),
       totalMs: Math.round(performance.now() - started),
     },
-  };
+  });
   const reportFile = path.join(outDir, 'bisect.json');
   fs.writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n');
   return { report, outDir, reportFile };
@@ -372,67 +318,4 @@ function withSnapshots(config: Config, wanted: boolean): Config {
 
 function prefix(f: MeasureFailure, what: string): MeasureFailure {
   return { ...f, message: `${what}: ${f.message}` };
-}
-
-function stepReport(
-  s: SearchStep,
-  commits: readonly Candidate[],
-  extras: ReadonlyMap<string, { installMs: number; ms: number; runDirs: string[] }>,
-): BisectStepReport {
-  const c = commits[s.index] as Candidate;
-  const extra = extras.get(`${s.sha} ${s.attempt}`);
-  return {
-    step: s.step,
-    sha: s.sha,
-    subject: c.subject,
-    position: s.index + 1,
-    role: s.role,
-    attempt: s.attempt,
-    verdict: s.measurement.verdict,
-    reason: s.measurement.reason,
-    runs: s.measurement.runs,
-    ...(s.measurement.growth ? { growth: s.measurement.growth } : {}),
-    open: { lastGood: s.lastGood + 1, firstBad: s.firstBad + 1 },
-    installMs: Math.round(extra?.installMs ?? 0),
-    ms: Math.round(extra?.ms ?? 0),
-    runDirs: extra?.runDirs ?? [],
-  };
-}
-
-function summarise(
-  outcome: BisectOutcome,
-  firstBad: Candidate | null,
-  range: BisectReport['range'],
-  search: SearchResult | null,
-  failure: MeasureFailure | undefined,
-  blame: string | null,
-): string {
-  const tail = blame ? `; ${blame}` : '';
-  switch (outcome) {
-    case 'found':
-      return `FIRST LEAKING COMMIT: ${(firstBad as Candidate).sha.slice(0, 12)} ${(firstBad as Candidate).subject}${tail}`;
-    case 'range': {
-      const n = range?.commits.length ?? 0;
-      const why =
-        search?.budgetSpent === true
-          ? 'the step budget ran out (raise --max-steps)'
-          : [
-              search && search.skipped.length > 0
-                ? `${search.skipped.length} commit(s) could not be measured`
-                : '',
-              search && search.unsure.length > 0 ? `${search.unsure.length} stayed inconclusive` : '',
-            ]
-              .filter(Boolean)
-              .join(', ') || 'the boundary was not confirmed';
-      return `LEAK ADDED IN A RANGE: one of ${n} commit(s) after ${(range?.lastGood ?? '').slice(0, 12)} up to ${(range?.firstBad ?? '').slice(0, 12)} (${why})${tail}`;
-    }
-    case 'bad-clean':
-      return 'NO LEAK: the bad revision adds no growth over the good one';
-    case 'bad-unsure':
-      return 'INCONCLUSIVE: the bad revision does not clearly leak against the good one, even measured again; nothing to search';
-    case 'aborted':
-      return 'no result: the bisect was interrupted';
-    default:
-      return `no result: ${failure?.message ?? 'a step failed'}`;
-  }
 }

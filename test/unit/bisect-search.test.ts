@@ -1,7 +1,8 @@
 /**
  * The bisect search with a fake measurer: a known first bad commit must be found within the
  * budget, skipped and unsure commits widen the answer to a range, the boundary is measured again
- * before a commit is named, and a bad revision that does not leak ends the search at once.
+ * before a commit is named, and a bad revision that does not leak ends the search at once. Then
+ * bisect.json built from a search's result.
  */
 import {
   defaultBudget,
@@ -10,6 +11,7 @@ import {
   type Measurement,
   type Measurer,
 } from '../../src/bisect/search';
+import { bisectOutcome, buildBisectReport } from '../../src/bisect/build';
 
 function commits(n: number): Candidate[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -140,4 +142,51 @@ test('an aborted search stops between steps', async () => {
   });
   expect(r.outcome).toBe('aborted');
   expect(r.steps).toHaveLength(1);
+});
+
+describe('bisect.json from a search (build.ts, pure)', () => {
+  const range = commits(20);
+  const facts = {
+    commits: range,
+    stepExtras: new Map(),
+    dependencies: undefined,
+    badReports: [],
+    good: { ref: 'v1', sha: 'g'.repeat(40) },
+    bad: { ref: 'HEAD', sha: range[19]?.sha ?? '' },
+    firstParent: true,
+    baseline: [],
+    maxSteps: 8,
+    perRun: { runs: 2, warmupSeconds: 1, durationSeconds: 5, samples: 30 },
+    warnings: [],
+    timings: { installMs: 0, measureMs: 0, totalMs: 0 },
+  };
+
+  test('a found commit is named with its range, a leak exit code and a one-line summary', async () => {
+    const search = await searchFirstBad(range, fake(7).measure);
+    const o = bisectOutcome(range, facts.good.sha, search, false, undefined);
+    expect(o.outcome).toBe('found');
+    expect(o.range).toEqual({ lastGood: range[6]?.sha, firstBad: range[7]?.sha, commits: [range[7]] });
+    const report = buildBisectReport({ ...facts, ...o, search });
+    expect(report.firstBad).toEqual(range[7]);
+    expect(report.exitCode).toBe(1);
+    expect(report.summary).toBe(`FIRST LEAKING COMMIT: ${range[7]?.sha.slice(0, 12)} commit 7`);
+    expect(report.steps.map((s) => s.position)).toEqual(search.steps.map((s) => s.index + 1));
+  });
+
+  test('a bad revision that cannot be measured is an error naming why', async () => {
+    const search = await searchFirstBad(range, fake(0, () => 'skip').measure);
+    const o = bisectOutcome(range, facts.good.sha, search, false, undefined);
+    expect(o).toMatchObject({ outcome: 'error', range: null });
+    expect(o.failure?.message).toBe('the bad revision could not be measured: skip');
+    const report = buildBisectReport({ ...facts, ...o, search });
+    expect(report.summary).toBe('no result: the bad revision could not be measured: skip');
+    expect(report.exitCode).not.toBe(1);
+  });
+
+  test('an interrupted bisect is aborted whatever the search found', () => {
+    expect(bisectOutcome(range, facts.good.sha, null, true, undefined)).toMatchObject({
+      outcome: 'aborted',
+      range: null,
+    });
+  });
 });
