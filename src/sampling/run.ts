@@ -1,7 +1,8 @@
 /**
  * The run loop: start the target with the agent, wait for it to listen, drive traffic through
- * warm-up, measurement (a post-GC sample every K requests) and cool-down, then stop the whole
- * tree. Returns everything measured, including when the run ends early (the partial report).
+ * warm-up, measurement (./measure.ts: a post-GC sample every K requests, the looks, the probes)
+ * and cool-down, then stop the whole tree. Returns everything measured, including when the run
+ * ends early (the partial report).
  *
  * Measurement is sequential unless a fixed window is asked for: after the minimum window the
  * evidence is weighed at each planned look, and the run stops as soon as it decides (or at the
@@ -15,7 +16,12 @@ import type { RateSpec } from '../traffic/pacer';
 import type { RequestSource } from '../traffic/scenario';
 import type { AgentSample } from '../agent/protocol';
 import type { Phase, Sample } from './samples';
-import { sampleStep, weighEvidence, type Evidence, type EvidenceSettings } from './evidence';
+import type { Evidence, EvidenceSettings } from './evidence';
+import { measureWindow } from './measure';
+import type { RunProbe, RunVerdict } from './probes';
+import { delay, errorText, RunEnded } from './wait';
+
+export type { ProbeContext, RunProbe, RunVerdict, VerdictContext } from './probes';
 
 /** Everything the run loop needs; built from the config by the caller. */
 export interface RunOptions {
@@ -84,51 +90,6 @@ export interface SequentialOutcome {
   spacingMs: number;
 }
 
-/** A verdict as probes see it: what was called and the heap growth estimate behind it. */
-export interface RunVerdict {
-  verdict: 'leak' | 'pass' | 'inconclusive';
-  /** Heap bytes per request of the busiest process, when estimable. */
-  perRequest: number | null;
-}
-
-/** What a probe sees once the verdict is known: the load is still running. */
-export interface VerdictContext extends ProbeContext {
-  verdict: RunVerdict;
-  /**
-   * Resolves once `requests` more responses completed or `maxMs` passed, whichever is first (the
-   * same traffic keeps running while a probe waits).
-   */
-  serve(requests: number, maxMs: number): Promise<void>;
-}
-
-/** What a probe sees: the live agents, and how far the measured window has got. */
-export interface ProbeContext {
-  agents: AgentConnection[];
-  /** Index of the measured sample just taken (0 = baseline). */
-  sampleIndex: number;
-  /** Samples planned in the measured window. */
-  samples: number;
-}
-
-/**
- * A measurement that plugs into the run loop without changing it: called when the measured
- * window starts, after each measured sample, and when it ends (before the load stops). Whatever
- * `measureEnd` returns is kept in `RunResult.probes[name]`. A probe that throws is recorded as
- * `{ error }` and never ends the run.
- */
-export interface RunProbe {
-  name: string;
-  measureStart?(ctx: ProbeContext): Promise<void>;
-  afterSample?(ctx: ProbeContext): Promise<void>;
-  measureEnd?(ctx: ProbeContext): Promise<unknown>;
-  /**
-   * Called once when the verdict is known, before `measureEnd` and before the load stops (same
-   * process, same traffic): work that only a leak justifies (heap snapshots, retainer paths) waits
-   * for this instead of slowing down every run.
-   */
-  afterVerdict?(ctx: VerdictContext): Promise<void>;
-}
-
 /** Live progress, for progress bars. */
 export interface RunProgress {
   phase: Phase | 'starting';
@@ -174,15 +135,6 @@ export interface RunResult {
   probes: Record<string, unknown>;
   /** Sequential measurement: the evidence, why it stopped, when. */
   sequential?: SequentialOutcome;
-}
-
-class RunEnded extends Error {
-  constructor(
-    readonly status: RunStatus,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Runs one leak measurement end to end. Never throws for target trouble: see `status`. */
@@ -320,132 +272,24 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
       const warmSeconds = (performance.now() - warmStart) / 1000;
       result.timings.warmupEndMs = Math.round(elapsed());
 
-      // Measurement: a sample every K requests.
+      // Measurement: a sample every K requests, until the evidence decides (./measure.ts).
       phase = 'measure';
-      const startCount = d.stats.completed;
-      const seq = options.sequential;
-      const requestBound = seq ? undefined : options.measure.requests;
-      // K from the throughput so far; re-estimated after every sample, because sampling itself
-      // slows the service down.
-      const warmRate = d.stats.completed / Math.max(0.001, warmSeconds);
-      const measureStart = performance.now();
-      const windowMs = options.measure.seconds * 1000;
-      const spacingMs = seq ? seq.minWindowMs / Math.max(1, options.samples - 1) : undefined;
-      const nextStep = (i: number): number => {
-        const spent = performance.now() - measureStart;
-        const done = d.stats.completed - startCount;
-        const rate = i > 1 && spent > 0 ? done / (spent / 1000) : warmRate;
-        return sampleStep({
-          rate,
-          spacingMs,
-          requestBound,
-          windowMs,
-          spentMs: spent,
-          samples: options.samples,
-          index: i,
-        });
-      };
-      // Sequential: the budget; time-bounded fixed windows stop at 1.5x their length if
-      // throughput collapses.
-      const hardStop = seq ? seq.maxMs : requestBound ? Infinity : windowMs * 1.5;
-      const probes = options.probes ?? [];
-      let taken = 0;
-      const probeCtx = (sampleIndex: number): ProbeContext => ({
-        agents: channel.live(),
-        sampleIndex,
-        samples: seq ? Math.max(taken, sampleIndex + 1) : options.samples,
+      await measureWindow({
+        options,
+        driver: d,
+        agents: () => channel.live(),
+        samples,
+        sample: () => sampleAll('measure'),
+        race,
+        elapsed,
+        evidence: (e, report) => {
+          lastEvidence = e;
+          if (report) progress();
+        },
+        // K from the throughput so far (the warm-up's until the second sample).
+        warmRate: d.stats.completed / Math.max(0.001, warmSeconds),
+        result,
       });
-      const runProbes = async (step: 'measureStart' | 'afterSample', index: number): Promise<void> => {
-        for (const probe of probes) {
-          const fn = probe[step];
-          if (!fn) continue;
-          await race(fn.call(probe, probeCtx(index))).catch((err: unknown) => {
-            if (err instanceof RunEnded) throw err;
-            result.probes[probe.name] = { error: err instanceof Error ? err.message : String(err) };
-          });
-        }
-      };
-      await runProbes('measureStart', 0);
-      await sampleAll('measure');
-      taken = 1;
-      await runProbes('afterSample', 0);
-      let goal = startCount;
-      let stopReason: StopReason = seq ? 'max-duration' : 'fixed-window';
-      let evidence: Evidence | undefined;
-      for (let i = 1; seq || i < options.samples; i++) {
-        const left = hardStop - (performance.now() - measureStart);
-        if (left <= 0) break;
-        if (seq?.maxRequests !== undefined && d.stats.completed - startCount >= seq.maxRequests) {
-          stopReason = 'max-requests';
-          break;
-        }
-        let step = nextStep(i);
-        if (seq?.maxRequests !== undefined)
-          step = Math.min(step, Math.max(1, startCount + seq.maxRequests - d.stats.completed));
-        goal = Math.max(goal, d.stats.completed) + step;
-        await race(Promise.race([d.whenCompleted(goal), delay(Math.min(left, 2 ** 31 - 1))]));
-        await sampleAll('measure');
-        taken = i + 1;
-        await runProbes('afterSample', i);
-        if (seq) {
-          evidence = weighEvidence(samples, seq, false);
-          lastEvidence = evidence;
-          progress();
-          if (evidence.verdict === 'leak' || evidence.verdict === 'pass') {
-            stopReason = evidence.verdict;
-            break;
-          }
-        }
-      }
-      if (seq) {
-        if (stopReason !== 'leak' && stopReason !== 'pass') evidence = weighEvidence(samples, seq, true);
-        lastEvidence = evidence;
-        result.sequential = {
-          evidence: evidence ?? weighEvidence(samples, seq, true),
-          stopReason,
-          timeToVerdictMs: Math.round(elapsed()),
-          measuredMs: Math.round(performance.now() - measureStart),
-          measuredRequests: d.stats.completed - startCount,
-          spacingMs: Math.round(spacingMs ?? 0),
-        };
-      }
-      const measured = samples.filter((s) => s.phase === 'measure').length;
-      result.sampleEvery = Math.round((d.stats.completed - startCount) / Math.max(1, measured - 1));
-      result.timings.measureEndMs = Math.round(elapsed());
-      const asked = probes.filter((p) => p.afterVerdict);
-      const outcome = result.sequential;
-      if (asked.length > 0 && (outcome || options.judge)) {
-        // Sequential: the heap verdict just reached; the caller's judge adds the other metrics
-        // (and judges the heap of a fixed window).
-        const heap: RunVerdict | null = outcome
-          ? {
-              verdict: outcome.evidence.verdict === 'undecided' ? 'inconclusive' : outcome.evidence.verdict,
-              perRequest: outcome.evidence.looks.at(-1)?.slope ?? null,
-            }
-          : null;
-        const verdict: RunVerdict = options.judge ? options.judge(samples, heap) : (heap as RunVerdict);
-        const ctx: VerdictContext = {
-          ...probeCtx(taken - 1),
-          verdict,
-          serve: (requests, maxMs) =>
-            race(Promise.race([d.whenCompleted(d.stats.completed + requests), delay(maxMs)])),
-        };
-        for (const probe of asked) {
-          await race(probe.afterVerdict?.(ctx) ?? Promise.resolve()).catch((err: unknown) => {
-            if (err instanceof RunEnded) throw err;
-            result.probes[probe.name] = { error: err instanceof Error ? err.message : String(err) };
-          });
-        }
-      }
-      for (const probe of probes) {
-        if (!probe.measureEnd || result.probes[probe.name]) continue;
-        result.probes[probe.name] = await race(probe.measureEnd(probeCtx(taken - 1))).catch(
-          (err: unknown) => {
-            if (err instanceof RunEnded) throw err;
-            return { error: err instanceof Error ? err.message : String(err) };
-          },
-        );
-      }
     } finally {
       clearInterval(ticker);
     }
@@ -461,7 +305,7 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
       result.failure = { message: err.message, logTail: [] };
     } else {
       result.status = 'failed';
-      result.failure = { message: err instanceof Error ? err.message : String(err), logTail: [] };
+      result.failure = { message: errorText(err), logTail: [] };
     }
   } finally {
     clearTimeout(deadline);
@@ -513,9 +357,4 @@ export function outOfMemory(exit: ExitInfo, lines: readonly string[]): string | 
     return 'V8 reported "JavaScript heap out of memory"';
   if (exit.signal === 'SIGKILL') return "it was killed by SIGKILL (the kernel's OOM killer, most likely)";
   return null;
-}
-
-/** A wait that never keeps the process alive on its own. */
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
 }

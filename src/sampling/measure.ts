@@ -1,0 +1,170 @@
+/**
+ * The measured window of a run: a post-GC sample every K requests (K from ./evidence.ts's
+ * `sampleStep`), the sequential looks after each sample until one decides or the budget is spent
+ * (or the fixed window's samples), and the probes called at their points: at the start, after
+ * each sample, once the verdict is known (the load still running) and at the end. The run loop
+ * (./run.ts) starts and stops the target and the traffic around it.
+ */
+import type { AgentConnection } from '../target/channel';
+import type { TrafficDriver } from '../traffic/driver';
+import { sampleStep, weighEvidence, type Evidence } from './evidence';
+import type { ProbeContext, RunVerdict, VerdictContext } from './probes';
+import type { RunOptions, RunResult, StopReason } from './run';
+import type { Sample } from './samples';
+import { delay, errorText, RunEnded } from './wait';
+
+/** The run loop's live parts the measured window works with. */
+export interface WindowContext {
+  options: RunOptions;
+  driver: TrafficDriver;
+  /** The agents still connected. */
+  agents(): AgentConnection[];
+  /** Every sample of the run so far (the window appends through `sample`). */
+  samples: Sample[];
+  /** Takes one measured sample of every live agent. */
+  sample(): Promise<void>;
+  /** Races a wait against the run ending early. */
+  race<T>(p: Promise<T>): Promise<T>;
+  /** Milliseconds since the run started. */
+  elapsed(): number;
+  /** The latest look, for progress; `report` asks for a progress update now. */
+  evidence(e: Evidence | undefined, report: boolean): void;
+  /** Requests per second during the warm-up (the spacing before the second sample). */
+  warmRate: number;
+  /** Filled as the window goes: probes, sequential outcome, sampleEvery, measureEndMs. */
+  result: RunResult;
+}
+
+/**
+ * Runs the measured window to its end, filling `ctx.result`'s `probes`, `sequential`,
+ * `sampleEvery` and `timings.measureEndMs`. A probe that throws is recorded as `{ error }`; the
+ * run ending early ({@link RunEnded}) goes through.
+ *
+ * @param ctx - the run's live parts
+ */
+export async function measureWindow(ctx: WindowContext): Promise<void> {
+  const { options, driver: d, result } = ctx;
+  const startCount = d.stats.completed;
+  const seq = options.sequential;
+  const requestBound = seq ? undefined : options.measure.requests;
+  // K from the throughput so far; re-estimated after every sample, because sampling itself
+  // slows the service down.
+  const measureStart = performance.now();
+  const windowMs = options.measure.seconds * 1000;
+  const spacingMs = seq ? seq.minWindowMs / Math.max(1, options.samples - 1) : undefined;
+  const nextStep = (i: number): number => {
+    const spent = performance.now() - measureStart;
+    const done = d.stats.completed - startCount;
+    const rate = i > 1 && spent > 0 ? done / (spent / 1000) : ctx.warmRate;
+    return sampleStep({
+      rate,
+      spacingMs,
+      requestBound,
+      windowMs,
+      spentMs: spent,
+      samples: options.samples,
+      index: i,
+    });
+  };
+  // Sequential: the budget; time-bounded fixed windows stop at 1.5x their length if
+  // throughput collapses.
+  const hardStop = seq ? seq.maxMs : requestBound ? Infinity : windowMs * 1.5;
+  const probes = options.probes ?? [];
+  let taken = 0;
+  const probeCtx = (sampleIndex: number): ProbeContext => ({
+    agents: ctx.agents(),
+    sampleIndex,
+    samples: seq ? Math.max(taken, sampleIndex + 1) : options.samples,
+  });
+  // A probe's own failure is its result; the run ending early is not a probe's to swallow.
+  const attempt = (p: Promise<unknown>): Promise<{ value: unknown } | { error: string }> =>
+    ctx.race(p).then(
+      (value) => ({ value }),
+      (err: unknown) => {
+        if (err instanceof RunEnded) throw err;
+        return { error: errorText(err) };
+      },
+    );
+  const runProbes = async (step: 'measureStart' | 'afterSample', index: number): Promise<void> => {
+    for (const probe of probes) {
+      const fn = probe[step];
+      if (!fn) continue;
+      const r = await attempt(fn.call(probe, probeCtx(index)));
+      if ('error' in r) result.probes[probe.name] = { error: r.error };
+    }
+  };
+  await runProbes('measureStart', 0);
+  await ctx.sample();
+  taken = 1;
+  await runProbes('afterSample', 0);
+  let goal = startCount;
+  let stopReason: StopReason = seq ? 'max-duration' : 'fixed-window';
+  let evidence: Evidence | undefined;
+  for (let i = 1; seq || i < options.samples; i++) {
+    const left = hardStop - (performance.now() - measureStart);
+    if (left <= 0) break;
+    if (seq?.maxRequests !== undefined && d.stats.completed - startCount >= seq.maxRequests) {
+      stopReason = 'max-requests';
+      break;
+    }
+    let step = nextStep(i);
+    if (seq?.maxRequests !== undefined)
+      step = Math.min(step, Math.max(1, startCount + seq.maxRequests - d.stats.completed));
+    goal = Math.max(goal, d.stats.completed) + step;
+    await ctx.race(Promise.race([d.whenCompleted(goal), delay(Math.min(left, 2 ** 31 - 1))]));
+    await ctx.sample();
+    taken = i + 1;
+    await runProbes('afterSample', i);
+    if (seq) {
+      evidence = weighEvidence(ctx.samples, seq, false);
+      ctx.evidence(evidence, true);
+      if (evidence.verdict === 'leak' || evidence.verdict === 'pass') {
+        stopReason = evidence.verdict;
+        break;
+      }
+    }
+  }
+  if (seq) {
+    if (stopReason !== 'leak' && stopReason !== 'pass') evidence = weighEvidence(ctx.samples, seq, true);
+    ctx.evidence(evidence, false);
+    result.sequential = {
+      evidence: evidence ?? weighEvidence(ctx.samples, seq, true),
+      stopReason,
+      timeToVerdictMs: Math.round(ctx.elapsed()),
+      measuredMs: Math.round(performance.now() - measureStart),
+      measuredRequests: d.stats.completed - startCount,
+      spacingMs: Math.round(spacingMs ?? 0),
+    };
+  }
+  const measured = ctx.samples.filter((s) => s.phase === 'measure').length;
+  result.sampleEvery = Math.round((d.stats.completed - startCount) / Math.max(1, measured - 1));
+  result.timings.measureEndMs = Math.round(ctx.elapsed());
+  const asked = probes.filter((p) => p.afterVerdict);
+  const outcome = result.sequential;
+  if (asked.length > 0 && (outcome || options.judge)) {
+    // Sequential: the heap verdict just reached; the caller's judge adds the other metrics
+    // (and judges the heap of a fixed window).
+    const heap: RunVerdict | null = outcome
+      ? {
+          verdict: outcome.evidence.verdict === 'undecided' ? 'inconclusive' : outcome.evidence.verdict,
+          perRequest: outcome.evidence.looks.at(-1)?.slope ?? null,
+        }
+      : null;
+    const verdict: RunVerdict = options.judge ? options.judge(ctx.samples, heap) : (heap as RunVerdict);
+    const vctx: VerdictContext = {
+      ...probeCtx(taken - 1),
+      verdict,
+      serve: (requests, maxMs) =>
+        ctx.race(Promise.race([d.whenCompleted(d.stats.completed + requests), delay(maxMs)])),
+    };
+    for (const probe of asked) {
+      const r = await attempt(probe.afterVerdict?.(vctx) ?? Promise.resolve());
+      if ('error' in r) result.probes[probe.name] = { error: r.error };
+    }
+  }
+  for (const probe of probes) {
+    if (!probe.measureEnd || result.probes[probe.name]) continue;
+    const r = await attempt(probe.measureEnd(probeCtx(taken - 1)));
+    result.probes[probe.name] = 'error' in r ? { error: r.error } : r.value;
+  }
+}
