@@ -6,6 +6,7 @@
  * rule file object or its YAML out.
  */
 import { stringify } from 'yaml';
+import { METRICS } from '../analysis/metrics';
 import { EXPORTER_METRICS } from '../exporter/names';
 import { formatPromDuration, parseDuration } from '../watch/units';
 import { LeakcheckError } from '../errors';
@@ -143,11 +144,10 @@ export const RUNBOOK_ANCHORS: Record<(typeof RULE_NAMES)[keyof typeof RULE_NAMES
 /** The published README; `--runbook-base` points the links at a team's own copy instead. */
 export const DEFAULT_RUNBOOK_BASE = 'https://www.npmjs.com/package/leakcheck';
 
-const MiB = 1024 * 1024;
-
 /**
  * Production defaults: predict over 1 h, alert when the limit is reached within 1 h for 10 min;
- * sustained growth above 1 MiB/h and 4 MiB over 6 h, with at least 3 major GCs, for 1 h.
+ * sustained growth above the heap's per-hour threshold (`METRICS.heapUsed.perHour`, as `watch`
+ * judges) over 6 h, with at least 3 major GCs, for 1 h.
  *
  * @returns a fresh options object
  */
@@ -166,8 +166,8 @@ export function defaultAlertRuleOptions(): AlertRuleOptions {
     limitFor: '10m',
     growthWindow: '6h',
     growthFor: '1h',
-    thresholdPerHour: MiB,
-    minGrowth: 4 * MiB,
+    thresholdPerHour: METRICS.heapUsed.perHour.perUnit,
+    minGrowth: METRICS.heapUsed.perHour.minGrowth,
     minMajorGcs: 3,
     thresholdPerRequest: null,
     limitSeverity: 'critical',

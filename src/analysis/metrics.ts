@@ -39,8 +39,10 @@ export interface MetricInfo {
   label: string;
   /** Whether a leak in this metric fails the run unless the options say otherwise. */
   gatingByDefault: boolean;
-  /** Default thresholds. */
+  /** Default thresholds of a load test (per request) and of detectLeak (per call). */
   threshold: MetricThreshold;
+  /** Default thresholds of growth per hour in production (`watch`, the alert rules). */
+  perHour: MetricThreshold;
 }
 
 const MiB = 1024 * 1024;
@@ -56,16 +58,28 @@ const memoryGate: MetricThreshold = Object.freeze({ perUnit: 2, minGrowth: 256 *
 const memoryInfo: MetricThreshold = Object.freeze({ perUnit: 8, minGrowth: 4 * MiB });
 // One handle per 10,000 requests, and at least 10 more than at the start.
 const countGate: MetricThreshold = Object.freeze({ perUnit: 0.0001, minGrowth: 10 });
+// Per hour in production: 1 MiB/h and at least 4 MiB over the range (a day of 1 MiB/h is 24 MiB,
+// a month 720 MiB); for counts, 1 per hour and at least 10.
+const memoryPerHour: MetricThreshold = Object.freeze({ perUnit: MiB, minGrowth: 4 * MiB });
+const countPerHour: MetricThreshold = Object.freeze({ perUnit: 1, minGrowth: 10 });
 
 /** Every metric, in the order reports list them. */
 export const METRICS: Readonly<Record<MetricName, Readonly<MetricInfo>>> = {
-  heapUsed: { name: 'heapUsed', unit: 'bytes', label: 'heap', gatingByDefault: true, threshold: heapGate },
+  heapUsed: {
+    name: 'heapUsed',
+    unit: 'bytes',
+    label: 'heap',
+    gatingByDefault: true,
+    threshold: heapGate,
+    perHour: memoryPerHour,
+  },
   external: {
     name: 'external',
     unit: 'bytes',
     label: 'external memory',
     gatingByDefault: true,
     threshold: memoryGate,
+    perHour: memoryPerHour,
   },
   arrayBuffers: {
     name: 'arrayBuffers',
@@ -73,11 +87,40 @@ export const METRICS: Readonly<Record<MetricName, Readonly<MetricInfo>>> = {
     label: 'ArrayBuffer memory',
     gatingByDefault: false,
     threshold: memoryInfo,
+    perHour: memoryPerHour,
   },
-  rss: { name: 'rss', unit: 'bytes', label: 'RSS', gatingByDefault: false, threshold: memoryInfo },
-  handles: { name: 'handles', unit: 'count', label: 'handles', gatingByDefault: true, threshold: countGate },
-  sockets: { name: 'sockets', unit: 'count', label: 'sockets', gatingByDefault: true, threshold: countGate },
-  fds: { name: 'fds', unit: 'count', label: 'file descriptors', gatingByDefault: true, threshold: countGate },
+  rss: {
+    name: 'rss',
+    unit: 'bytes',
+    label: 'RSS',
+    gatingByDefault: false,
+    threshold: memoryInfo,
+    perHour: memoryPerHour,
+  },
+  handles: {
+    name: 'handles',
+    unit: 'count',
+    label: 'handles',
+    gatingByDefault: true,
+    threshold: countGate,
+    perHour: countPerHour,
+  },
+  sockets: {
+    name: 'sockets',
+    unit: 'count',
+    label: 'sockets',
+    gatingByDefault: true,
+    threshold: countGate,
+    perHour: countPerHour,
+  },
+  fds: {
+    name: 'fds',
+    unit: 'count',
+    label: 'file descriptors',
+    gatingByDefault: true,
+    threshold: countGate,
+    perHour: countPerHour,
+  },
 };
 
 /**
@@ -98,5 +141,5 @@ export function isMetricName(name: string): name is MetricName {
  */
 export function metricInfo(name: MetricName): MetricInfo {
   const info = METRICS[name];
-  return { ...info, threshold: { ...info.threshold } };
+  return { ...info, threshold: { ...info.threshold }, perHour: { ...info.perHour } };
 }

@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addRenamedOption } from './deprecated';
 import { defaultAlertRuleOptions, renderAlertRules, type AlertRuleOptions } from '../alerts';
-import { parseBytes, parseDuration } from '../watch/units';
+import { METRICS } from '../analysis/metrics';
+import { formatBinaryBytes, parseBytes, parseDuration } from '../watch/units';
 import { EXIT } from '../outcome';
 import { reportError } from './errors';
 
@@ -121,8 +122,16 @@ export function registerAlerts(program: Command): void {
     .option('--limit-for <duration>', "'for' of the limit alert (default 10m)", promDuration)
     .option('--growth-window <duration>', 'window the growth rate is fitted over (default 6h)', promDuration)
     .option('--growth-for <duration>', "'for' of the growth alerts (default 1h)", promDuration)
-    .option('--threshold-per-hour <amount>', 'growth per hour that alerts, bytes (default 1MiB)', amount)
-    .option('--min-growth <amount>', 'least growth over the growth window, bytes (default 4MiB)', amount)
+    .option(
+      '--threshold-per-hour <amount>',
+      `growth per hour that alerts, bytes (default ${formatBinaryBytes(METRICS.heapUsed.perHour.perUnit)})`,
+      amount,
+    )
+    .option(
+      '--min-growth <amount>',
+      `least growth over the growth window, bytes (default ${formatBinaryBytes(METRICS.heapUsed.perHour.minGrowth)})`,
+      amount,
+    )
     .option('--min-major-gcs <n>', 'least major GCs in the growth window (default 3; 0: none)', count)
     .option('--threshold-per-request <amount>', 'also alert on growth per request above this, bytes', amount)
     .option(

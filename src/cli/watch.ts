@@ -22,6 +22,7 @@ import {
   type PrometheusTls,
   type WatchAnalysisOptions,
 } from '../watch';
+import { formatBinaryBytes } from '../watch/units';
 import { LeakcheckError } from '../errors';
 import { EXIT } from '../outcome';
 import { reportError } from './errors';
@@ -255,10 +256,14 @@ export function registerWatch(program: Command): void {
         "what the query measures (unit, words, default thresholds); default: from the query's metric name, else heapUsed",
       ).argParser(metric),
     )
-    .option('--threshold-per-hour <amount>', 'growth per hour that counts as a leak (default 1MiB)', amount)
+    .option(
+      '--threshold-per-hour <amount>',
+      `growth per hour that counts as a leak (default ${formatBinaryBytes(METRICS.heapUsed.perHour.perUnit)})`,
+      amount,
+    )
     .option(
       '--min-growth-per-hour <amount>',
-      'least growth over the range for the per-hour fit (default 4MiB)',
+      `least growth over the range for the per-hour fit (default ${formatBinaryBytes(METRICS.heapUsed.perHour.minGrowth)})`,
       amount,
     )
     .option(

@@ -133,9 +133,8 @@ export interface InstanceAnalysis {
 }
 
 /**
- * Default thresholds for a metric. Per request: the local run's defaults (METRICS). Per hour, for
- * memory: 1 MiB/h, at least 4 MiB over the range (a day of 1 MiB/h is 24 MiB, a month 720 MiB);
- * for counts: 1 per hour, at least 10.
+ * Default thresholds for a metric, from the catalogue (METRICS): per request, the local run's;
+ * per hour, production's (`METRICS[metric].perHour`, which the alert rules use too).
  *
  * @param metric - the metric the query measures
  * @returns per-hour and per-request thresholds
@@ -144,9 +143,8 @@ export function defaultWatchThresholds(
   metric: MetricName,
 ): Pick<WatchAnalysisOptions, 'perHour' | 'perRequest'> {
   const info = METRICS[metric];
-  const MiB = 1024 * 1024;
   return {
-    perHour: info.unit === 'bytes' ? { rate: MiB, minGrowth: 4 * MiB } : { rate: 1, minGrowth: 10 },
+    perHour: { rate: info.perHour.perUnit, minGrowth: info.perHour.minGrowth },
     perRequest: { rate: info.threshold.perUnit, minGrowth: info.threshold.minGrowth },
   };
 }

@@ -86,3 +86,21 @@ export function parseBytes(text: string): number | null {
   const bytes = Number(match[1]) * factor;
   return Number.isFinite(bytes) && bytes >= 0 ? bytes : null;
 }
+
+/**
+ * A byte size as {@link parseBytes} reads it back, in the largest binary unit that divides it:
+ * "1MiB", "256KiB", "1000".
+ *
+ * @param bytes - a whole number of bytes
+ * @returns the text
+ */
+export function formatBinaryBytes(bytes: number): string {
+  for (const [unit, factor] of [
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const) {
+    if (bytes >= factor && bytes % factor === 0) return `${bytes / factor}${unit}`;
+  }
+  return String(bytes);
+}

@@ -14,7 +14,8 @@ import {
   RULE_NAMES,
   type Rule,
 } from '../../src/alerts';
-import { formatPromDuration, parseBytes, parseDuration } from '../../src/watch';
+import { defaultWatchThresholds, formatPromDuration, parseBytes, parseDuration } from '../../src/watch';
+import { formatBinaryBytes } from '../../src/watch/units';
 
 function byName(rules: Rule[], name: string): Rule {
   const rule = rules.find((r) => ('alert' in r ? r.alert : r.record) === name);
@@ -210,5 +211,21 @@ describe('durations and sizes', () => {
     expect(parseBytes('2e9')).toBe(2e9);
     for (const bad of ['', 'lots', '-1', '5 parsecs', 'leakcheck_heap_limit_bytes'])
       expect(parseBytes(bad)).toBeNull();
+    for (const [bytes, text] of [
+      [1024 * 1024, '1MiB'],
+      [256 * 1024, '256KiB'],
+      [3 * 1024 ** 3, '3GiB'],
+      [1000, '1000'],
+    ] as const) {
+      expect(formatBinaryBytes(bytes)).toBe(text);
+      expect(parseBytes(text)).toBe(bytes);
+    }
+  });
+
+  it("judges growth per hour as watch does: the heap's per-hour threshold of the catalogue", () => {
+    const options = defaultAlertRuleOptions();
+    const watch = defaultWatchThresholds('heapUsed').perHour;
+    expect({ rate: options.thresholdPerHour, minGrowth: options.minGrowth }).toEqual(watch);
+    expect(watch).toEqual({ rate: 1024 * 1024, minGrowth: 4 * 1024 * 1024 });
   });
 });
