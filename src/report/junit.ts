@@ -6,7 +6,7 @@
  */
 import { escapeXml } from './escape';
 import type { ProcessReport, Report } from './report';
-import { rateText, summarySentence } from './view';
+import { perUnitLabel, rateText, summarySentence } from './view';
 
 /** What an inconclusive gating metric becomes. */
 export type JUnitInconclusive = 'skip' | 'fail' | 'pass';
@@ -128,7 +128,7 @@ function processCases(
     const details = [
       `${m.gating ? 'gating' : 'informational'} metric of process ${p.pid} (${p.argv.join(' ')})`,
       `verdict: ${m.verdict} (rule ${m.rule})`,
-      `per request: ${rateText(m)}`,
+      `${perUnitLabel(m)}: ${rateText(m)}`,
       m.reason,
     ].join('\n');
     return {

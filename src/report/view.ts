@@ -64,6 +64,16 @@ export function rateText(m: MetricAnalysis): string {
 }
 
 /**
+ * What a metric's rate is per, in the words of its axis: "per request", "per call", "per hour".
+ *
+ * @param m - one metric's analysis (requests when absent)
+ * @returns the words
+ */
+export function perUnitLabel(m: MetricAnalysis | undefined): string {
+  return `per ${axisNamed(m?.axis).unit}`;
+}
+
+/**
  * Fitted growth over the measured window with its sign, e.g. "+4.1 MB".
  *
  * @param m - one metric's analysis
@@ -98,9 +108,7 @@ export type RateStyle = 'full' | 'compact';
 export function metricTable(p: ProcessReport, style: RateStyle = 'full'): TextTable {
   const first = p.metrics[0];
   const rateHeading =
-    style === 'compact'
-      ? `rate (${rateParts(first).confidence} CI)`
-      : `per ${axisNamed(first?.axis).unit} (interval)`;
+    style === 'compact' ? `rate (${rateParts(first).confidence} CI)` : `${perUnitLabel(first)} (interval)`;
   return {
     headers: ['metric', rateHeading, 'growth', 'samples', 'R²', 'verdict', 'rule'],
     rows: p.metrics.map((m) => {
