@@ -261,6 +261,17 @@ describe('README defaults', () => {
     expect(tableRow('| `analysis.thresholds.')).toContain(` ${expected} `);
   });
 
+  test("action.yml's threshold and min-growth inputs state the heap and external defaults", () => {
+    const yml = parseYaml(fs.readFileSync(path.join(ROOT, 'action.yml'), 'utf8')) as {
+      inputs: Record<string, { description: string }>;
+    };
+    const text = (name: string): string => yml.inputs[name]?.description.replace(/\s+/g, ' ') ?? '';
+    expect(text('threshold')).toContain(`(default ${heapUsed.threshold.perUnit})`);
+    expect(text('min-growth')).toContain(
+      `(default ${heapUsed.threshold.minGrowth} for the heap, ${external.threshold.minGrowth} for external memory)`,
+    );
+  });
+
   test("the Action's inputs table states the heap and external defaults", () => {
     expect(external.threshold.perUnit).toBe(heapUsed.threshold.perUnit);
     const expected = `${heapUsed.threshold.perUnit} B/request; ${iec(heapUsed.threshold.minGrowth)} heap, ${iec(external.threshold.minGrowth)} external`;
