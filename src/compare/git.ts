@@ -10,6 +10,10 @@ import { onForcedExit } from '../cleanup';
 import { UsageError } from '../errors';
 import { LeakcheckError } from '../errors';
 import { EXIT } from '../outcome';
+import { claimFolder, removeAbandonedFolders, type FolderKind } from '../target/abandoned';
+import { newRunMarker, RUN_MARKER_ENV } from '../target/ownership';
+import { listProcesses } from '../target/process-table';
+import { startReaper } from '../target/reaper';
 
 /** Output of one git command. */
 interface GitOutput {
@@ -25,8 +29,16 @@ export class GitError extends LeakcheckError {
   }
 }
 
-/** Runs git with arguments (never through a shell), bounded by a timeout. */
-export function git(cwd: string, args: string[], timeoutMs = 120_000): Promise<GitOutput> {
+/**
+ * Runs git with arguments (never through a shell), bounded by a timeout; `env` is added to the
+ * harness's environment (a run marker, so a reaper can find the command and its hooks).
+ */
+export function git(
+  cwd: string,
+  args: string[],
+  timeoutMs = 120_000,
+  env: Record<string, string> = {},
+): Promise<GitOutput> {
   return new Promise((resolve, reject) => {
     execFile(
       'git',
@@ -35,7 +47,7 @@ export function git(cwd: string, args: string[], timeoutMs = 120_000): Promise<G
         cwd,
         timeout: timeoutMs,
         maxBuffer: 16 * 1024 * 1024,
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+        env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: '0' },
       },
       (err, stdout, stderr) => {
         if (err) {
@@ -109,23 +121,59 @@ export interface Worktree {
   remove(): Promise<void>;
 }
 
+/** File in a base folder naming the repository its worktree belongs to. */
+const REPO_FILE = 'repository';
+
+/** Removes a worktree and its entry in the repository, synchronously (a forced exit, a sweep). */
+function removeWorktreeSync(repoDir: string, parent: string): void {
+  const opts = { cwd: repoDir, stdio: 'ignore', timeout: 10_000 } as const;
+  spawnSync('git', ['worktree', 'remove', '--force', '--force', path.join(parent, 'tree')], opts);
+  fs.rmSync(parent, { recursive: true, force: true });
+  spawnSync('git', ['worktree', 'prune'], opts);
+}
+
 /**
- * Checks `commit` out, detached, in a new worktree under the system's temporary folder.
+ * Base folders (`leakcheck-base-XXXXXX`) of a compare or bisect that was killed: the worktree is
+ * removed from the repository the folder names, then the folder.
+ */
+export const BASE_FOLDERS: FolderKind = {
+  name: /^leakcheck-base-[A-Za-z0-9]{6}$/,
+  remove: (parent) => {
+    let repoDir: string | undefined;
+    try {
+      repoDir = fs.readFileSync(path.join(parent, REPO_FILE), 'utf8').trim();
+    } catch {
+      // Killed before the worktree was added: only the folder is there.
+    }
+    if (repoDir && fs.existsSync(repoDir)) removeWorktreeSync(repoDir, parent);
+    else fs.rmSync(parent, { recursive: true, force: true });
+  },
+};
+
+/**
+ * Checks `commit` out, detached, in a new worktree under the system's temporary folder. A reaper
+ * (reaper.ts) removes it if leakcheck is killed before it does: it ends a `git worktree add` still
+ * running (and its hooks, which carry a marker of their own), then removes the worktree. Where no
+ * reaper runs, the next compare or bisect removes base folders whose owner is gone (abandoned.ts).
  *
  * @param repoDir - a folder inside the repository
  * @param commit - the commit to check out
  * @returns the worktree
  */
 export async function addWorktree(repoDir: string, commit: string): Promise<Worktree> {
+  const table = listProcesses();
+  removeAbandonedFolders(os.tmpdir(), table, BASE_FOLDERS);
   const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-base-'));
+  claimFolder(parent, table);
+  fs.writeFileSync(path.join(parent, REPO_FILE), `${repoDir}\n`, { mode: 0o600 });
   const dir = path.join(parent, 'tree');
+  const marker = newRunMarker();
+  const reaper = startReaper({ marker, worktree: { repo: repoDir, dir }, folders: [parent] });
   let removed = false;
   // A forced exit (second Ctrl-C, a hang) still removes the worktree, synchronously.
   const unregister = onForcedExit(() => {
-    const opts = { cwd: repoDir, stdio: 'ignore', timeout: 10_000 } as const;
-    spawnSync('git', ['worktree', 'remove', '--force', '--force', dir], opts);
-    fs.rmSync(parent, { recursive: true, force: true });
-    spawnSync('git', ['worktree', 'prune'], opts);
+    removeWorktreeSync(repoDir, parent);
+    reaper.release();
   });
   const remove = async (): Promise<void> => {
     if (removed) return;
@@ -138,9 +186,10 @@ export async function addWorktree(repoDir: string, commit: string): Promise<Work
     fs.rmSync(parent, { recursive: true, force: true });
     await git(repoDir, ['worktree', 'prune']).catch(() => undefined);
     unregister();
+    reaper.release();
   };
   try {
-    await git(repoDir, ['worktree', 'add', '--detach', dir, commit], 300_000);
+    await git(repoDir, ['worktree', 'add', '--detach', dir, commit], 300_000, { [RUN_MARKER_ENV]: marker });
   } catch (err) {
     await remove();
     throw err;

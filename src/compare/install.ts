@@ -17,6 +17,7 @@ import {
   systemReader,
   type ProcessReader,
 } from '../target/ownership';
+import { startReaper } from '../target/reaper';
 
 /** What will be run to install the base, and where. */
 export interface InstallPlan {
@@ -194,6 +195,8 @@ export function runInstall(
   log.write(`$ ${plan.command}   (in ${plan.cwd})\n`);
   if (signal?.aborted) return log.end().then(() => ({ ok: false, code: null, tail: [], ms: 0 }));
   const marker = newRunMarker();
+  // Ends the install's processes if leakcheck is killed while it runs (reaper.ts).
+  const reaper = startReaper({ marker });
   return new Promise((resolve) => {
     // A session and process group of its own, so the tracker can tell its processes apart.
     const child = spawn(plan.command as string, {
@@ -227,6 +230,7 @@ export function runInstall(
       endLeftovers();
       tracker?.close();
       unregister();
+      reaper.release();
       void log
         .end()
         .then(() =>

@@ -222,6 +222,7 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
       cwd: options.cwd,
       env: { ...options.env, ...channel.env() },
       logFile: options.logFile,
+      folders: [channel.dir],
     });
     const t = target;
     void t.exited.then(async (exit) => {

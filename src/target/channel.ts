@@ -98,7 +98,8 @@ export class AgentChannel extends EventEmitter<AgentChannelEvents> {
   private readonly sockets = new Set<net.Socket>();
 
   private constructor(
-    private readonly dir: string,
+    /** The private folder (socket); removed on close. */
+    readonly dir: string,
     /** Path of the Unix socket. */
     readonly socketPath: string,
     private readonly token: string,

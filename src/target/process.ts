@@ -25,6 +25,8 @@ export interface LaunchOptions {
   logFile: string;
   /** Lines of output kept in memory for error messages. */
   tailLines?: number;
+  /** Folders the reaper removes if leakcheck is killed (the agent channel's). */
+  folders?: string[];
 }
 
 /** How the target's leading process ended. */
@@ -113,7 +115,7 @@ export class TargetProcess {
     const [file, ...args] = shell ? [options.command as string] : (options.command as string[]);
     if (!file) throw new Error('the target command is empty');
     // The reaper first: leakcheck killed right after the target starts must not leave it behind.
-    const reaper = startReaper(marker);
+    const reaper = startReaper({ marker, folders: options.folders });
     const child = spawn(file, args, {
       cwd: options.cwd,
       env,

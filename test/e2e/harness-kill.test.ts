@@ -5,9 +5,10 @@
  * `setsid` child in a session of its own and a double-forked child re-parented to init. A process
  * the test started itself, outside leakcheck, must survive: only processes leakcheck started are
  * ever signalled. A second case kills it during start-up with a target in which no agent runs:
- * the reaper (src/target/reaper.ts) ends that tree.
+ * the reaper (src/target/reaper.ts) ends that tree. A third kills `leakcheck compare` mid-run:
+ * the target tree ends, and the base worktree, its temporary folder and the channel's folder go too.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -153,5 +154,104 @@ test('SIGKILL to leakcheck during start-up, with no agent in the target: the rea
     15_000,
   );
   expect(left).toEqual([]);
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', timeout: 60_000 });
+}
+
+test('SIGKILL to leakcheck compare mid-run: the target tree ends and no worktree or folder is left', async () => {
+  const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'lc-kill-')));
+  // A repository whose main branch is the base and whose feature branch (checked out) is the head.
+  const repo = path.join(tmp, 'repo');
+  fs.mkdirSync(repo);
+  git(repo, 'init', '-q', '-b', 'main');
+  git(repo, 'config', 'user.email', 'test@example.invalid');
+  git(repo, 'config', 'user.name', 'leakcheck test');
+  for (const f of ['server.js', 'leakcheck.config.json'])
+    fs.copyFileSync(path.join(FIXTURE, f), path.join(repo, f));
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'base');
+  git(repo, 'checkout', '-q', '-b', 'feature');
+  fs.appendFileSync(path.join(repo, 'server.js'), '// the head\n');
+  git(repo, 'commit', '-q', '-a', '-m', 'head');
+  const runTmp = path.join(tmp, 'tmp');
+  fs.mkdirSync(runTmp);
+  const tag = String(52_000 + (process.pid % 10_000));
+  tags.push(tag);
+  const harness = spawn(
+    process.execPath,
+    [
+      CLI,
+      'compare',
+      '--base',
+      'main',
+      '--install',
+      'none',
+      '--pairs',
+      '2',
+      '--warmup',
+      '1',
+      '--duration',
+      '240',
+      '--no-progress',
+      '--out',
+      path.join(tmp, 'out'),
+    ],
+    {
+      cwd: repo,
+      env: {
+        ...process.env,
+        TMPDIR: runTmp,
+        HOSTILE_MODE: 'ignore-term,setsid,double-fork',
+        HOSTILE_SLEEP: tag,
+      },
+      stdio: 'ignore',
+    },
+  );
+  started.push(harness);
+  const harnessExit = new Promise<NodeJS.Signals | number | null>((resolve) =>
+    harness.once('exit', (code, signal) => resolve(signal ?? code)),
+  );
+  const needle = `HOSTILE_SLEEP=${tag}\0`;
+  const leftovers = (): string[] => fs.readdirSync(runTmp).filter((n) => n.startsWith('leakcheck-'));
+  // Mid-run: the base is checked out (its folder and the channel's exist) and a target runs with
+  // its two sleeping children (the harness carries the tag too: it is not counted).
+  const running = await until(
+    () => ({
+      tree: processesWith(needle).filter((pid) => pid !== harness.pid),
+      folders: leftovers(),
+    }),
+    (v) => v.tree.length >= 3 && v.folders.some((n) => n.startsWith('leakcheck-base-')),
+    90_000,
+  );
+  expect(running.tree.length).toBeGreaterThanOrEqual(3);
+  expect(running.folders.filter((n) => n.startsWith('leakcheck-base-')).length).toBe(1);
+  expect(git(repo, 'worktree', 'list', '--porcelain').match(/^worktree /gm)?.length).toBe(2);
+  expect(harness.exitCode).toBeNull();
+
+  harness.kill('SIGKILL');
+  expect(await harnessExit).toBe('SIGKILL');
+
+  // The reapers: SIGTERM, 3 s grace, SIGKILL, then the worktree and folders; bounded wait.
+  const after = await until(
+    () => ({
+      processes: processesWith(needle),
+      folders: leftovers(),
+      worktrees: git(repo, 'worktree', 'list', '--porcelain').match(/^worktree /gm)?.length,
+    }),
+    (v) => v.processes.length === 0 && v.folders.length === 0 && v.worktrees === 1,
+    20_000,
+  );
+  expect(after).toEqual({ processes: [], folders: [], worktrees: 1 });
+  expect(running.tree.every((pid) => !isLive(pid))).toBe(true);
+  // The repository's own checkout is untouched, and git keeps no entry for the removed worktree.
+  expect(git(repo, 'rev-parse', '--abbrev-ref', 'HEAD').trim()).toBe('feature');
+  expect(
+    fs.existsSync(path.join(repo, '.git', 'worktrees'))
+      ? fs.readdirSync(path.join(repo, '.git', 'worktrees'))
+      : [],
+  ).toEqual([]);
   fs.rmSync(tmp, { recursive: true, force: true });
 });
