@@ -1,9 +1,11 @@
 /**
  * The secret corpus: a few hundred fake secrets in the shapes real ones have (bearer tokens, JWTs,
  * AWS keys, GitHub and Stripe tokens, basic-auth URLs, session cookies, API keys in query strings,
- * passwords in JSON and form bodies, private keys), generated here from a seeded generator (never
- * real ones), planted where production traffic and a service's output carry them: an access log
- * and a HAR file through traffic import, and a report's untrusted text (command line, log tail,
+ * passwords in JSON and form bodies, private keys, e-mail and client IP addresses, Luhn-valid card
+ * numbers, national id numbers, identity-proxy JWTs, non-ASCII passwords percent-encoded),
+ * generated here from a seeded generator (never real ones), planted where production traffic and a
+ * service's output carry them: an access log (combined), JSON lines (pino-http), an ALB log and a
+ * HAR file through traffic import, and a report's untrusted text (command line, log tail,
  * warnings, findings, endpoint names) through the one redaction step (redactReport, built on
  * src/privacy/secrets.ts) and every renderer, the pull-request comment and the target log
  * included. None may come out, raw or percent-encoded.
@@ -44,7 +46,18 @@ interface Secret {
   value: string;
 }
 
+/** A 16-digit card number with a valid Luhn check digit. */
+function cardNumber(): string {
+  const digits = [4, ...Array.from({ length: 14 }, () => rand(10))];
+  const sum = digits
+    .slice()
+    .reverse()
+    .reduce((acc, d, k) => acc + (k % 2 === 0 ? (d * 2 > 9 ? d * 2 - 9 : d * 2) : d), 0);
+  return [...digits, (10 - (sum % 10)) % 10].join('');
+}
+
 const PER_KIND = 25;
+const KINDS = 17;
 const corpus: Secret[] = [];
 for (let i = 0; i < PER_KIND; i++) {
   corpus.push(
@@ -62,6 +75,28 @@ for (let i = 0; i < PER_KIND; i++) {
     { kind: 'api-key', value: pick(ALNUM, 32) },
     { kind: 'json-password', value: `Correct-Horse-${pick(ALNUM, 6)}-${i}` },
     { kind: 'private-key', value: pick(`${ALNUM}+/`, 64) },
+    {
+      kind: 'email',
+      value: `${pick('abcdefghijklmnopqrstuvwxyz', 7)}.${i}@${pick('abcdefghijklmnopqrstuvwxyz', 6)}-corp.com`,
+    },
+    { kind: 'card', value: cardNumber() },
+    {
+      kind: 'national-id',
+      value:
+        i % 2 === 0
+          ? `${100 + rand(500)}-${10 + rand(89)}-${1000 + rand(8999)}`
+          : `${pick('ABCEGHJKLMNPRSTWXYZ', 1)}${pick('ABCEGHJKLMNPRSTWXYZ', 1)}${100000 + rand(899999)}${pick('ABCD', 1)}`,
+    },
+    // Public addresses only: loopback and private ranges are kept on purpose (not personal data).
+    {
+      kind: 'ip',
+      value: `${[23, 34, 52, 81, 91, 145, 185, 203][rand(8)]}.${rand(256)}.${rand(256)}.${1 + rand(254)}`,
+    },
+    {
+      kind: 'identity-jwt',
+      value: `${b64url({ alg: 'ES256', kid: pick(ALNUM, 8) })}.${b64url({ email: `u${i}@example.org`, exp: 1764400000 + i })}.${pick(B64URL, 86)}`,
+    },
+    { kind: 'unicode-password', value: `€${pick(ALNUM, 6)}ü${i}🔑` },
   );
 }
 const of = (kind: string): Secret[] => corpus.filter((s) => s.kind === kind);
@@ -77,7 +112,8 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-corpus-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test('the corpus holds a few hundred secrets of every shape', () => {
-  expect(corpus.length).toBe(11 * PER_KIND);
+  expect(corpus.length).toBe(KINDS * PER_KIND);
+  expect(new Set(corpus.map((s) => s.kind)).size).toBe(KINDS);
   expect(new Set(corpus.map((s) => s.value)).size).toBe(corpus.length);
   // The check can fail: the corpus is found in text that carries it.
   expect(leaked(`x ${of('github')[0]?.value} y`)).toHaveLength(1);
@@ -101,6 +137,8 @@ function accessLog(): string {
       req(`/s3/upload?AWSAccessKeyId=${s('aws-access-key')}&Signature=${s('aws-secret-key')}`),
       req(`/login?user=jane${i}&password=${s('json-password')}`),
       req(`/cart;jsessionid=${s('cookie')}?token=${s('bearer')}`),
+      req(`/users/${s('email')}/cards/${s('card')}?ssn=${s('national-id')}`),
+      req(`/geo?ip=${s('ip')}&pin=${s('unicode-password')}`),
     );
   }
   return lines.join('\n') + '\n';
@@ -188,12 +226,111 @@ function har(): string {
           }),
         },
       ),
+      entry(
+        'POST',
+        `https://api.example.com/profile/${encodeURIComponent(s('email'))}`,
+        {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-amzn-oidc-data': s('identity-jwt'),
+          'cf-access-jwt-assertion': s('identity-jwt'),
+          'x-goog-iap-jwt-assertion': s('identity-jwt'),
+          'x-forwarded-for': `${s('ip')}, 10.0.0.1`,
+          'x-real-ip': s('ip'),
+          'x-user-email': s('email'),
+        },
+        {
+          mimeType: 'application/x-www-form-urlencoded',
+          text: `pass=${encodeURIComponent(s('unicode-password'))}&card=${s('card')}&nid=${encodeURIComponent(s('national-id'))}`,
+        },
+      ),
+      entry(
+        'PUT',
+        'https://api.example.com/accounts',
+        { 'content-type': 'application/json' },
+        {
+          mimeType: 'application/json',
+          text: JSON.stringify({
+            a: { b: [{ c: { authorization: `Bearer ${s('identity-jwt')}`, contact: s('email') } }] },
+            billing: { card: s('card'), nationalId: s('national-id'), lastIp: s('ip') },
+            message: `reset done, password=${s('unicode-password')}`,
+          }),
+        },
+      ),
     );
   }
   return JSON.stringify({ log: { version: '1.2', creator: { name: 'corpus', version: '1' }, entries } });
 }
 
+/** pino-http lines: secrets in the URL, headers and the remote address. */
+function pinoLog(): string {
+  const lines: string[] = [];
+  for (let i = 0; i < PER_KIND; i++) {
+    const s = (kind: string): string => of(kind)[i]?.value ?? '';
+    const line = (url: string, headers: Record<string, string>): string =>
+      JSON.stringify({
+        level: 30,
+        time: Date.UTC(2026, 10, 29, 10, 0, i),
+        msg: 'request completed',
+        req: { method: 'GET', url, headers, remoteAddress: s('ip'), remotePort: 50000 + i },
+        res: { statusCode: 200 },
+        responseTime: 3,
+      });
+    lines.push(
+      line(`/api/me?token=${encodeURIComponent(s('github'))}&email=${encodeURIComponent(s('email'))}`, {
+        authorization: `Bearer ${s('identity-jwt')}`,
+        cookie: `sid=${s('cookie')}`,
+        'x-forwarded-for': s('ip'),
+      }),
+      line(
+        `/pay/${s('card')}?key=${encodeURIComponent(s('stripe'))}&ssn=${encodeURIComponent(s('national-id'))}`,
+        {
+          'x-api-key': s('api-key'),
+          'x-amzn-oidc-data': s('jwt'),
+        },
+      ),
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** ALB lines: the client address, and secrets in the request URL. */
+function albLog(): string {
+  const lines: string[] = [];
+  for (let i = 0; i < PER_KIND; i++) {
+    const s = (kind: string): string => encodeURIComponent(of(kind)[i]?.value ?? '');
+    const at = new Date(Date.UTC(2026, 10, 29, 10, 0, i)).toISOString();
+    const request = (url: string): string =>
+      `https ${at} app/my-alb/50dc6c495c0c9188 ${of('ip')[i]?.value ?? ''}:4${i}00 10.0.1.5:8080 0.001 0.010 0.000 200 200 120 512 ` +
+      `"GET https://api.example.com:443${url} HTTP/1.1" "curl/8.4.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 ` +
+      `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "-" "-" 0 ${at} "forward" "-" "-" "10.0.1.5:8080" "200" "-" "-"`;
+    lines.push(
+      request(`/v1/orders?api_key=${s('api-key')}&access_token=${s('jwt')}`),
+      request(
+        `/u/${s('email')}/card/${s('card')}?password=${s('unicode-password')}&AWSAccessKeyId=${s('aws-access-key')}`,
+      ),
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
 describe('traffic import stores no secret in the model (traffic.json)', () => {
+  test('JSON lines (pino-http)', async () => {
+    const file = path.join(tmp, 'app.jsonl');
+    fs.writeFileSync(file, pinoLog());
+    const model = await importTraffic(file, { format: 'pino-http' });
+    expect(model.endpoints.length).toBeGreaterThan(0);
+    expect(leaked(JSON.stringify(model))).toEqual([]);
+  });
+
+  test('ALB', async () => {
+    const file = path.join(tmp, 'alb.log');
+    fs.writeFileSync(file, albLog());
+    const model = await importTraffic(file, { format: 'alb' });
+    expect(model.endpoints.length).toBeGreaterThan(0);
+    expect(model.source.records).toBe(2 * PER_KIND);
+    expect(leaked(JSON.stringify(model))).toEqual([]);
+  });
+
   test('access log (combined)', async () => {
     const file = path.join(tmp, 'access.log');
     fs.writeFileSync(file, accessLog());
@@ -227,6 +364,9 @@ function serviceLines(i: number): string[] {
     `GET /export?api_key=${s('api-key')} 200`,
     `body {"username":"jane","password":"${s('json-password')}"}`,
     `-----BEGIN PRIVATE KEY----- ${s('private-key')} -----END PRIVATE KEY-----`,
+    `user ${s('email')} paid with ${s('card')} (id ${s('national-id')}) from ${s('ip')}`,
+    `x-amzn-oidc-data: ${s('identity-jwt')}`,
+    `password=${encodeURIComponent(s('unicode-password'))}`,
   ];
 }
 
