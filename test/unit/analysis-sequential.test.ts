@@ -2,12 +2,10 @@
  * The sequential procedure: fits, alpha spending, looks, and its false-alarm rate on seeded
  * autocorrelated clean series (a bounded count of series, the same every run).
  */
+import { autocorrelatedFit, cycleRampFit, findResets } from '../../src/analysis/autocorrelated';
 import {
   alphaAtLook,
-  autocorrelatedFit,
-  cycleRampFit,
   evaluateLook,
-  findResets,
   lookSchedule,
   requestsNeeded,
   sequentialTest,

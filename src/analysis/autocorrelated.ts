@@ -1,0 +1,219 @@
+/**
+ * Slopes of post-GC series whose samples are not independent: least squares with a standard error
+ * inflated for the lag-1 autocorrelation of the residuals, the same for the base of a sawtooth
+ * (a bounded structure that fills and is cleared), and the resets that mark such a sawtooth.
+ * The sequential procedure (./sequential.ts) tests these slopes at each look. Pure.
+ */
+
+/** Least-squares line whose standard error allows for lag-1 autocorrelation. */
+export interface AutocorrelatedFit {
+  /** Whether there were enough distinct x values for a slope and its error (n ≥ 4). */
+  estimable: boolean;
+  /** Points fitted. */
+  n: number;
+  /** Least-squares slope. */
+  slope: number;
+  /** Standard error of the slope, inflated for autocorrelation. */
+  se: number;
+  /** Lag-1 autocorrelation of the residuals, bias-corrected and clamped to [0, 0.95]. */
+  rho: number;
+  /** Effective degrees of freedom for the slope's t interval. */
+  df: number;
+  /** Σ(x − x̄)² of the points fitted (how much the design pins the slope down). */
+  sxx: number;
+}
+
+/**
+ * Least squares with an autocorrelation-aware standard error.
+ *
+ * @param x - requests served at each sample (increasing)
+ * @param y - value at each sample, same length
+ * @returns the slope, its inflated standard error, residual autocorrelation and degrees of freedom
+ */
+export function autocorrelatedFit(
+  x: readonly number[],
+  y: readonly number[],
+  pooledRho?: number,
+): AutocorrelatedFit {
+  const line = lineFit(x, y);
+  const n = Math.min(x.length, y.length);
+  if (!line) return { estimable: false, n, slope: 0, se: Infinity, rho: 0, df: 1, sxx: 0 };
+  const rho = pooledRho ?? residualAutocorrelation([line.residuals]);
+  const inflation = (1 + rho) / (1 - rho);
+  const se = Math.sqrt(line.ss / (n - 2) / line.sxx) * Math.sqrt(inflation);
+  // The variance estimate from autocorrelated residuals carries fewer degrees of freedom
+  // (Bartlett): about (n − 2)(1 − ρ²)/(1 + ρ²).
+  const df = Math.max(2, ((n - 2) * (1 - rho * rho)) / (1 + rho * rho));
+  return { estimable: true, n, slope: line.slope, se, rho, df, sxx: line.sxx };
+}
+
+/** Plain least squares: slope, residuals, their sum of squares and Σ(x − x̄)²; null below 4 points. */
+function lineFit(
+  x: readonly number[],
+  y: readonly number[],
+): { slope: number; residuals: number[]; ss: number; sxx: number } | null {
+  const n = Math.min(x.length, y.length);
+  if (n < 4) return null;
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += x[i] as number;
+    my += y[i] as number;
+  }
+  mx /= n;
+  my /= n;
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = (x[i] as number) - mx;
+    sxx += dx * dx;
+    sxy += dx * ((y[i] as number) - my);
+  }
+  if (!(sxx > 0)) return null;
+  const slope = sxy / sxx;
+  const residuals: number[] = [];
+  let ss = 0;
+  for (let i = 0; i < n; i++) {
+    const e = (y[i] as number) - my - slope * ((x[i] as number) - mx);
+    residuals.push(e);
+    ss += e * e;
+  }
+  return { slope, residuals, ss, sxx };
+}
+
+/**
+ * Lag-1 autocorrelation pooled over residual runs, on the cautious side: the estimate is biased
+ * low by about (1 + 3ρ)/n for short series (Marriott & Pope), and too low an estimate makes
+ * intervals too narrow, so the bias correction plus one standard error ((1 − ρ²)/n)^½ is used.
+ * Clamped to [0, 0.95].
+ */
+export function residualAutocorrelation(runs: readonly (readonly number[])[]): number {
+  let ss = 0;
+  let lag = 0;
+  let n = 0;
+  for (const e of runs) {
+    for (let i = 0; i < e.length; i++) {
+      ss += (e[i] as number) ** 2;
+      if (i > 0) lag += (e[i] as number) * (e[i - 1] as number);
+    }
+    n += e.length;
+  }
+  if (!(ss > 0) || n < 2) return 0;
+  const raw = lag / ss;
+  const corrected = raw + (1 + 3 * Math.max(0, raw)) / n;
+  const upper = corrected + 2 * Math.sqrt(Math.max(0, 1 - corrected * corrected) / n);
+  return Math.min(0.95, Math.max(0, upper));
+}
+
+/** Resets a cyclic series needs before its slope is estimable (two whole cycles and a third begun). */
+export const MIN_CYCLES = 3;
+
+/**
+ * Slope of a sawtooth's base: every sample from the first reset on is fitted as
+ * y = a + b·x + r·s, where s is the requests since the first sample of its cycle (the ramp a
+ * bounded structure climbs between resets, the same in every cycle) and b is the growth that
+ * lifts the whole sawtooth. Residuals carry each cycle's unknown phase (the reset fell somewhere
+ * between two samples), so they are correlated within a cycle; the standard error allows for
+ * that as {@link autocorrelatedFit} does.
+ *
+ * @param x - requests at each sample
+ * @param y - value at each sample
+ * @param resets - indices of the samples right after each reset, increasing
+ * @returns the fit of b (not estimable before {@link MIN_CYCLES} resets)
+ */
+export function cycleRampFit(
+  x: readonly number[],
+  y: readonly number[],
+  resets: readonly number[],
+): AutocorrelatedFit {
+  const none = { estimable: false, n: 0, slope: 0, se: Infinity, rho: 0, df: 1, sxx: 0 };
+  if (resets.length < MIN_CYCLES) return none;
+  const xs: number[] = [];
+  const ys: number[] = [];
+  const ramp: number[] = [];
+  for (let c = 0; c < resets.length; c++) {
+    const from = resets[c] as number;
+    const to = c + 1 < resets.length ? (resets[c + 1] as number) : Math.min(x.length, y.length);
+    for (let i = from; i < to; i++) {
+      xs.push(x[i] as number);
+      ys.push(y[i] as number);
+      ramp.push((x[i] as number) - (x[from] as number));
+    }
+  }
+  const n = xs.length;
+  // Frisch-Waugh: take the ramp (and the mean) out of x and y, then fit y's rest on x's rest.
+  const xr = withoutRamp(xs, ramp);
+  const yr = withoutRamp(ys, ramp);
+  if (!xr || !yr || n < 8) return { ...none, n };
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    sxx += (xr[i] as number) ** 2;
+    sxy += (xr[i] as number) * (yr[i] as number);
+  }
+  if (!(sxx > 0)) return { ...none, n };
+  const slope = sxy / sxx;
+  const residuals = yr.map((v, i) => v - slope * (xr[i] as number));
+  const ss = residuals.reduce((a, e) => a + e * e, 0);
+  const rho = residualAutocorrelation([residuals]);
+  const se = Math.sqrt(ss / (n - 3) / sxx) * Math.sqrt((1 + rho) / (1 - rho));
+  const df = Math.max(2, ((n - 3) * (1 - rho * rho)) / (1 + rho * rho));
+  return { estimable: true, n, slope, se, rho, df, sxx };
+}
+
+/** v less its mean and its least-squares line on `ramp`; null when the ramp does not vary. */
+function withoutRamp(v: readonly number[], ramp: readonly number[]): number[] | null {
+  const n = v.length;
+  if (n === 0) return null;
+  const mr = ramp.reduce((a, b) => a + b, 0) / n;
+  const mv = v.reduce((a, b) => a + b, 0) / n;
+  let srr = 0;
+  let srv = 0;
+  for (let i = 0; i < n; i++) {
+    srr += ((ramp[i] as number) - mr) ** 2;
+    srv += ((ramp[i] as number) - mr) * ((v[i] as number) - mv);
+  }
+  if (!(srr > 0)) return null;
+  const k = srv / srr;
+  return v.map((vi, i) => vi - mv - k * ((ramp[i] as number) - mr));
+}
+
+/** A drop between consecutive samples this many robust standard deviations below zero is a reset... */
+export const RESET_SIGMAS = 8;
+/** ...when it also gives back at least this share of the growth since the previous reset. */
+export const RESET_SHARE = 0.5;
+
+/**
+ * Finds resets: drops between consecutive samples far beyond the usual sample-to-sample change
+ * ({@link RESET_SIGMAS} times 1.4826 × the median absolute deviation of the successive
+ * differences). A leak's series never drops like that; a bounded structure that is cleared does.
+ *
+ * @param y - the series
+ * @returns indices of the samples right after each drop, increasing
+ */
+export function findResets(y: readonly number[]): number[] {
+  const d: number[] = [];
+  for (let i = 1; i < y.length; i++) d.push((y[i] as number) - (y[i - 1] as number));
+  if (d.length < 3) return [];
+  const middle = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
+  const median = middle(d);
+  const mad = middle(d.map((v) => Math.abs(v - median)));
+  const limit = -RESET_SIGMAS * 1.4826 * Math.max(mad, Number.MIN_VALUE);
+  const out: number[] = [];
+  let low = y[0] as number;
+  for (let i = 0; i < d.length; i++) {
+    const before = y[i] as number;
+    low = Math.min(low, before);
+    const drop = -(d[i] as number);
+    // A reset gives back most of what the structure gained since the last one; a leak's
+    // occasional dip (a cache trimmed, code flushed) gives back little of its growth.
+    // ...and it lasts: a one-sample dip that the next sample takes back is an outlier.
+    const after = i + 2 < y.length ? (y[i + 2] as number) : (y[i + 1] as number);
+    const lasts = after - (y[i + 1] as number) < RESET_SHARE * drop;
+    if ((d[i] as number) < limit && drop >= RESET_SHARE * (before - low) && lasts) {
+      out.push(i + 1);
+      low = y[i + 1] as number;
+    }
+  }
+  return out;
+}
