@@ -7,6 +7,7 @@
  * measured in the same trial).
  *
  * Flags: --main N (trials on the main line, default 10), --deps N (dependency trials, default 10),
+ * --merge N (pairs of side-branch trials, first parents and --all-commits, default 0),
  * --fresh (forget earlier trials). Trials accumulate in bench/results-bisect.json, so the bench can
  * be run in several short sittings; the Markdown is written from all of them.
  */
@@ -25,13 +26,18 @@ const OUT = path.join(__dirname, 'results-bisect.md');
 // busy the machine is (500 + 3,000 requests per run of a revision's two).
 const WINDOWS = ['--warmup-requests', '1000', '--requests', '6000'];
 const COMMITS = 20;
-const STEP_TARGET = Math.ceil(Math.log2(COMMITS)) + 3;
-const TIME_TARGET = Math.ceil(Math.log2(COMMITS)) + 4;
 /** Where the leak goes in successive main-line trials: spread over the range, ends included. */
 const POSITIONS = [11, 3, 17, 1, 20, 7, 14, 5, 19, 9];
 
+/**
+ * main: the leak on the main line; deps: a dependency bump; merge: a leak made on a side branch
+ * and merged (bisect follows first parents: the merge is the answer); merge-all: the same with
+ * --all-commits (the side branch's commit is the answer).
+ */
+type Kind = 'main' | 'deps' | 'merge' | 'merge-all';
+
 interface Trial {
-  kind: 'main' | 'deps';
+  kind: Kind;
   at: string;
   load: string;
   /** 1-based position of the leaking commit among the commits searched. */
@@ -77,18 +83,38 @@ function singleRun(cwd: string): number {
   return ms;
 }
 
-function trial(kind: 'main' | 'deps', index: number): Trial {
+/** ⌈log2 n⌉ + extra: the step (3) and time (4) targets for a search among n commits. */
+function target(commits: number, extra: number): number {
+  return Math.ceil(Math.log2(commits)) + extra;
+}
+
+function trial(kind: Kind, index: number): Trial {
   const leakAt = POSITIONS[index % POSITIONS.length] as number;
   const depLeakAt = 2 + (index % 5); // 2..6 of 6
-  const repo = makeBisectRepo({ commits: COMMITS, leakAt, depCommits: 6, depLeakAt });
+  const sideLeakAt = 2 + (index % 5); // 2..6 of the feature branch's 6
+  const repo = makeBisectRepo({ commits: COMMITS, leakAt, depCommits: 6, depLeakAt, sideLeakAt });
   try {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-bench-bisect-'));
-    const bad = kind === 'main' ? 'main' : 'deps';
+    const bad = kind === 'main' ? 'main' : kind === 'deps' ? 'deps' : 'side-merged';
+    const searched =
+      kind === 'merge' ? repo.sideLeak.firstParent : kind === 'merge-all' ? repo.sideLeak.all : null;
     const at = new Date().toISOString();
     const before = load();
     const run = spawnSync(
       process.execPath,
-      [CLI, 'bisect', '--good', 'good', '--bad', bad, ...WINDOWS, '--out', out, '--no-progress'],
+      [
+        CLI,
+        'bisect',
+        '--good',
+        'good',
+        '--bad',
+        bad,
+        ...(kind === 'merge-all' ? ['--all-commits'] : []),
+        ...WINDOWS,
+        '--out',
+        out,
+        '--no-progress',
+      ],
       { cwd: repo.dir, encoding: 'utf8', timeout: 900_000 },
     );
     const file = path.join(out, 'bisect.json');
@@ -98,14 +124,22 @@ function trial(kind: 'main' | 'deps', index: number): Trial {
     spawnSync('git', ['checkout', '-q', bad], { cwd: repo.dir });
     if (kind === 'deps') spawnSync('npm', ['ci', '--offline', '--no-audit', '--no-fund'], { cwd: repo.dir });
     const singleRunMs = singleRun(repo.dir);
-    const expected = (kind === 'main' ? repo.leakCommit : repo.depLeakCommit) as string;
+    const expected = (
+      kind === 'main'
+        ? repo.leakCommit
+        : kind === 'deps'
+          ? repo.depLeakCommit
+          : kind === 'merge'
+            ? repo.sideLeak.merge
+            : repo.sideLeak.leakCommit
+    ) as string;
     const dep = report?.dependencies?.changed.find((c) => c.name === 'leaky-lib');
     return {
       kind,
       at,
       load: before,
-      position: kind === 'main' ? leakAt : depLeakAt,
-      commits: kind === 'main' ? COMMITS : 6,
+      position: searched ? searched.indexOf(expected) + 1 : kind === 'main' ? leakAt : depLeakAt,
+      commits: searched ? searched.length : kind === 'main' ? COMMITS : 6,
       expected,
       named: report?.firstBad?.sha ?? null,
       outcome: report?.outcome ?? `no report (exit ${run.status}): ${(run.stderr ?? '').slice(0, 200)}`,
@@ -135,6 +169,8 @@ function s(ms: number): string {
 function write(trials: readonly Trial[]): void {
   const main = trials.filter((t) => t.kind === 'main');
   const deps = trials.filter((t) => t.kind === 'deps');
+  const merge = trials.filter((t) => t.kind === 'merge');
+  const mergeAll = trials.filter((t) => t.kind === 'merge-all');
   const lines: string[] = [];
   lines.push('# Bisect benchmark');
   lines.push('');
@@ -151,8 +187,8 @@ function write(trials: readonly Trial[]): void {
   lines.push('');
   const table = (rows: readonly Trial[]): void => {
     lines.push(
-      '| trial | started | load | leak at | named | steps (target ≤ ' +
-        `${STEP_TARGET}) | measuring s | without installs s | installs s | single run s | without installs / single run (target ≤ ${TIME_TARGET}) |`,
+      '| trial | started | load | leak at | named | steps (target ≤ ⌈log2 n⌉ + 3) | measuring s | without installs s | installs s | single run s | ' +
+        'without installs / single run (target ≤ ⌈log2 n⌉ + 4) |',
     );
     lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     rows.forEach((t, i) => {
@@ -161,7 +197,7 @@ function write(trials: readonly Trial[]): void {
         `| ${i + 1} | ${t.at.slice(11, 19)} | ${t.load} | ${t.position} of ${t.commits} | ` +
           `${t.found ? 'yes' : `no (${t.outcome}${t.named ? ` ${t.named.slice(0, 12)}` : ''})`}` +
           `${t.packageNamed === null ? '' : t.packageNamed ? ', leaky-lib 1.0.0 → 1.0.1 named' : ', package NOT named'} | ` +
-          `${t.steps} | ${s(t.measureMs)} | ${s(t.totalMs - t.installMs)} | ${s(t.installMs)} | ${s(t.singleRunMs)} | ${ratio.toFixed(2)} |`,
+          `${t.steps} (≤ ${target(t.commits, 3)}) | ${s(t.measureMs)} | ${s(t.totalMs - t.installMs)} | ${s(t.installMs)} | ${s(t.singleRunMs)} | ${ratio.toFixed(2)} |`,
       );
     });
     lines.push('');
@@ -173,12 +209,14 @@ function write(trials: readonly Trial[]): void {
       return;
     }
     const found = rows.filter((t) => t.found).length;
-    const withinSteps = rows.filter((t) => t.steps <= STEP_TARGET).length;
-    const withinTime = rows.filter((t) => (t.totalMs - t.installMs) / t.singleRunMs <= TIME_TARGET).length;
+    const withinSteps = rows.filter((t) => t.steps <= target(t.commits, 3)).length;
+    const withinTime = rows.filter(
+      (t) => (t.totalMs - t.installMs) / t.singleRunMs <= target(t.commits, 4),
+    ).length;
     const named = rows.filter((t) => t.packageNamed === true).length;
     lines.push(
-      `${what}: found ${found}/${rows.length}; steps within ${STEP_TARGET} ${withinSteps}/${rows.length}; ` +
-        `wall time without installs within ${TIME_TARGET} single runs ${withinTime}/${rows.length}` +
+      `${what}: found ${found}/${rows.length}; steps within ⌈log2 n⌉ + 3 ${withinSteps}/${rows.length}; ` +
+        `wall time without installs within ⌈log2 n⌉ + 4 single runs ${withinTime}/${rows.length}` +
         (rows[0]?.kind === 'deps' ? `; package and both versions named ${named}/${rows.length}` : '') +
         '.',
     );
@@ -194,6 +232,18 @@ function write(trials: readonly Trial[]): void {
   lines.push('');
   summary(deps, 'Dependency');
   if (deps.length > 0) table(deps);
+  lines.push('## A leak made on a side branch and merged (branch `side-merged`)');
+  lines.push('');
+  lines.push(
+    'The feature branch (6 commits, the leak at the position given) is merged with a real merge into a clean ' +
+      'main line, and 2 commits follow. By default bisect follows first parents, so the merge is the first ' +
+      'leaking commit it can name; with `--all-commits` it must name the feature branch commit.',
+  );
+  lines.push('');
+  summary(merge, 'First parents');
+  if (merge.length > 0) table(merge);
+  summary(mergeAll, 'All commits');
+  if (mergeAll.length > 0) table(mergeAll);
   fs.writeFileSync(OUT, lines.join('\n'));
 }
 
@@ -203,6 +253,7 @@ function main(): void {
     !fresh && fs.existsSync(RAW) ? (JSON.parse(fs.readFileSync(RAW, 'utf8')) as Trial[]) : [];
   const mainTrials = flag('--main', 10);
   const depTrials = flag('--deps', 10);
+  const mergeTrials = flag('--merge', 0);
   const done = (kind: string): number => trials.filter((t) => t.kind === kind).length;
   for (let i = 0; i < mainTrials; i++) {
     const t = trial('main', done('main'));
@@ -215,6 +266,14 @@ function main(): void {
     trials.push(t);
     fs.writeFileSync(RAW, JSON.stringify(trials, null, 2) + '\n');
     process.stderr.write(`deps ${t.position}: ${t.found ? 'found' : t.outcome} in ${t.steps} steps\n`);
+  }
+  for (let i = 0; i < mergeTrials; i++) {
+    for (const kind of ['merge', 'merge-all'] as const) {
+      const t = trial(kind, done(kind));
+      trials.push(t);
+      fs.writeFileSync(RAW, JSON.stringify(trials, null, 2) + '\n');
+      process.stderr.write(`${kind} ${t.position}: ${t.found ? 'found' : t.outcome} in ${t.steps} steps\n`);
+    }
   }
   write(trials);
 }

@@ -25,6 +25,8 @@ export interface BisectRepoOptions {
   depCommits?: number;
   /** Which deps commit (1-based, at least 2) moves leaky-lib 1.0.0 → 1.0.1 (default 4). */
   depLeakAt?: number;
+  /** Which commit (1-based, of 6) on the `feature` branch adds a leak (default 3); see `sideLeak`. */
+  sideLeakAt?: number;
 }
 
 /** The repository and its landmarks. */
@@ -44,6 +46,13 @@ export interface BisectRepo {
    * tree stays main's, no leak). Its first-parent line and its every-commit list differ by them.
    */
   merged: { sha: string; firstParent: string[]; side: string[] };
+  /**
+   * Branch `side-merged`: from the same clean main commit, a `feature` branch of 6 commits, one of
+   * which (`leakCommit`) adds a leak to the service, merged with a real merge (`merge`), then 2
+   * more commits that keep the leak. Its first-parent line reaches the leak only at the merge;
+   * every commit (`--all-commits`) reaches it at `leakCommit`.
+   */
+  sideLeak: { merge: string; leakCommit: string; firstParent: string[]; all: string[] };
   /** Removes the folder. */
   remove(): void;
 }
@@ -182,6 +191,27 @@ export function makeBisectRepo(options: BisectRepoOptions = {}): BisectRepo {
   git('checkout', '-q', '-b', 'merged', base > 0 ? (main[base - 1] as string) : good);
   git('merge', '-q', '-s', 'ours', '--no-edit', '-m', 'merge the deps work', side[side.length - 1] as string);
   const merge = git('rev-parse', 'HEAD').trim();
+
+  // A leak that arrives on a side branch, merged for real.
+  const fork = base > 0 ? (main[base - 1] as string) : good;
+  const sideLeakAt = options.sideLeakAt ?? 3;
+  git('checkout', '-q', '-b', 'feature', fork);
+  const feature: string[] = [];
+  for (let i = 1; i <= 6; i++) {
+    write('server.js', server(200 + i, i >= sideLeakAt, false));
+    feature.push(
+      commit(i === sideLeakAt ? `feature: keep a request history (${i})` : `feature revision ${i}`),
+    );
+  }
+  git('checkout', '-q', '-b', 'side-merged', fork);
+  git('merge', '-q', '--no-ff', '--no-edit', '-m', 'merge the feature branch', 'feature');
+  const sideMerge = git('rev-parse', 'HEAD').trim();
+  const after: string[] = [];
+  for (let i = 1; i <= 2; i++) {
+    write('server.js', server(300 + i, true, false));
+    after.push(commit(`after the merge ${i}`));
+  }
+  const before = main.slice(0, base);
   git('checkout', '-q', 'main');
   return {
     dir,
@@ -191,6 +221,12 @@ export function makeBisectRepo(options: BisectRepoOptions = {}): BisectRepo {
     leakCommit,
     depLeakCommit,
     merged: { sha: merge, firstParent: [...main.slice(0, base), merge], side },
+    sideLeak: {
+      merge: sideMerge,
+      leakCommit: feature[sideLeakAt - 1] as string,
+      firstParent: [...before, sideMerge, ...after],
+      all: [...before, ...feature, sideMerge, ...after],
+    },
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
 }
