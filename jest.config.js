@@ -3,7 +3,8 @@
  * - `quiet`: the unit tests and the end-to-end files that start no service under load (the Action
  *   bundle's freshness, the agent without a harness, the HTML report in Chromium, the packed
  *   package under vitest and node:test, the fleet analysis in worker threads, watch against a
- *   secured Prometheus scraping a gauge the test serves). `npm test` runs them 2-wide.
+ *   secured Prometheus scraping a gauge the test serves, bad replay input refused before anything
+ *   starts). `npm test` runs them 2-wide.
  * - `paced`: the two files whose services get a fixed, low request rate (autocannon's overallRate,
  *   50 and 100 requests/s per service) while a Prometheus scrapes them. Their answers are heap per
  *   scrape, per hour at that rate or per request, never throughput, and they spend nearly all their
@@ -14,7 +15,15 @@
  *   them one file at a time (maxWorkers 1, the default below).
  * A new end-to-end file is in `load` unless it is listed in LOAD_FREE or PACED.
  */
-const LOAD_FREE = ['action-bundle', 'agent', 'html-chromium', 'runners', 'watch-parallel', 'watch-secured'];
+const LOAD_FREE = [
+  'action-bundle',
+  'agent',
+  'html-chromium',
+  'runners',
+  'traffic-input',
+  'watch-parallel',
+  'watch-secured',
+];
 const PACED = ['watch', 'watch-sources'];
 const e2e = (names) => names.map((name) => `<rootDir>/test/e2e/${name}.test.ts`);
 
