@@ -3,7 +3,11 @@
  * `detectLeak` calls in one process (the library API), written to bench/results-own-memory.md.
  *
  *   npm run build && npx tsx bench/own-memory.ts --phase run [--seconds 600] [--samples 300]
- *   npx tsx bench/own-memory.ts --phase detect [--runs 50]
+ *   npx tsx bench/own-memory.ts --phase detect [--runs 200]
+ *   node --no-opt --no-sparkplug --import tsx bench/own-memory.ts --phase detect [--runs 50]
+ *   npx tsx bench/own-memory.ts --phase render   (the Markdown again from the recorded JSON)
+ *   npx tsx bench/own-memory.ts --phase detect --snapshots <dir>   (heap snapshots at calls 10 and
+ *     50, compared with bench/heap-diff.ts; the results are not recorded)
  *
  * `run`: `checkForLeaks` (what `leakcheck run` calls) on fixtures/clean-http for a fixed measured
  * window, in this process; every 5 s a full GC and leakcheck's own heapUsed. The run keeps every
@@ -14,7 +18,14 @@
  *
  * `detect`: `detectLeak` `--runs` times in a row (a 200 B/call leak, made fresh for each call and
  * dropped after it, alternating with a clean function), a full GC and heapUsed after each call.
- * Target: no growth per call beyond noise (nothing is kept between calls).
+ * Target: no growth per call beyond noise (nothing is kept between calls). The heap also holds what
+ * V8 compiles: optimised code (code space) with its deoptimisation data, relocation info and
+ * source positions (old space), re-made after the deoptimisations forced GCs cause and growing as
+ * more of leakcheck's functions get optimised. A heap snapshot diff between calls 10 and 50 found
+ * nothing else new but this harness's own log strings. So the phase fits calls 2-50 and the last
+ * half of a longer run (does the compiled code level off?), and, run with the optimising
+ * compilers off (`node --no-opt --no-sparkplug`, recorded as `detectNoJit`), it measures the
+ * retained data alone.
  *
  * Each phase records its result in bench/results-own-memory.json and the Markdown is written from
  * every phase recorded, so the two can run in separate holds of the load lock
@@ -23,6 +34,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
 import { theilSen } from '../src/analysis';
 import { loadConfig } from '../src/config/load';
 import { detectLeak } from '../src/inprocess';
@@ -80,15 +92,33 @@ interface DetectPhase {
   when: string;
   load: string;
   runs: number;
+  /** False when run with the optimising compilers off (--no-opt --no-sparkplug). */
+  jit: boolean;
   verdicts: Record<string, number>;
   heaps: number[];
+  /** Code space used after each call (compiled machine code). */
+  code?: number[];
+  /** Fit over calls 2-50 (or 2-runs when fewer). */
   perRun: Fit;
+  /** Fit over the second half of the calls (when more than 50). */
+  lastHalf?: Fit;
   growth: number;
 }
 
 interface Recorded {
   run?: RunPhase;
   detect?: DetectPhase;
+  detectNoJit?: DetectPhase;
+}
+
+/** Whether this process runs with V8's optimising compilers on. */
+const JIT = !process.execArgv.includes('--no-opt');
+
+function codeSpaceUsed(): number {
+  return v8
+    .getHeapSpaceStatistics()
+    .filter((s) => s.space_name.startsWith('code_'))
+    .reduce((sum, s) => sum + s.space_used_size, 0);
 }
 
 const load = (): string =>
@@ -161,8 +191,9 @@ async function runPhase(seconds: number, samples: number): Promise<RunPhase> {
   };
 }
 
-async function detectPhase(runs: number): Promise<DetectPhase> {
+async function detectPhase(runs: number, snapshots?: string): Promise<DetectPhase> {
   const heaps: number[] = [heapAfterGc()];
+  const code: number[] = [codeSpaceUsed()];
   const verdicts: Record<string, number> = {};
   for (let i = 0; i < runs; i++) {
     const leaky = i % 2 === 0;
@@ -174,23 +205,39 @@ async function detectPhase(runs: number): Promise<DetectPhase> {
     verdicts[key] = (verdicts[key] ?? 0) + 1;
     made = undefined;
     heaps.push(heapAfterGc());
+    code.push(codeSpaceUsed());
+    if (snapshots && (i + 1 === 10 || i + 1 === 50))
+      v8.writeHeapSnapshot(path.join(snapshots, `call-${i + 1}.heapsnapshot`));
     process.stderr.write(`detectLeak ${i + 1}/${runs}: ${key}, own heap ${(heaps.at(-1) ?? 0) / 1e6} MB\n`);
   }
   // From the second call on: the first compiles and caches what every later call reuses.
-  const x = heaps.map((_, i) => i).slice(1);
-  const perRun = fit(x, heaps.slice(1));
+  const x = heaps.map((_, i) => i);
+  const upTo = Math.min(runs, 50);
+  const perRun = fit(x.slice(1, upTo + 1), heaps.slice(1, upTo + 1));
+  const half = Math.floor(runs / 2);
+  const lastHalf = runs > 50 ? fit(x.slice(half), heaps.slice(half)) : undefined;
   return {
     when: new Date().toISOString(),
     load: load(),
     runs,
+    jit: JIT,
     verdicts,
     heaps,
+    code,
     perRun,
-    growth: (heaps.at(-1) ?? 0) - (heaps[1] ?? 0),
+    lastHalf,
+    growth: (heaps[upTo] ?? 0) - (heaps[1] ?? 0),
   };
 }
 
 const kb = (b: number): string => `${(b / 1024).toFixed(2)} KB`;
+
+/** The Theil-Sen fit of `heaps` over calls `from` to `to`, as "slope [low, high]". */
+function fitText(heaps: number[], from: number, to: number): string {
+  const x = heaps.map((_, i) => i).slice(from, to + 1);
+  const f = fit(x, heaps.slice(from, to + 1));
+  return `${kb(f.slope)} [${kb(f.low)}, ${kb(f.high)}]`;
+}
 
 function render(r: Recorded): string {
   const lines = [
@@ -229,12 +276,20 @@ function render(r: Recorded): string {
       '',
     );
   }
-  if (r.detect) {
-    const d = r.detect;
+  for (const d of [r.detect, r.detectNoJit]) {
+    if (!d) continue;
+    const upTo = Math.min(d.runs, 50);
+    const half = Math.floor(d.runs / 2);
+    const codeGrowth = d.code ? (d.code[upTo] ?? 0) - (d.code[1] ?? 0) : null;
     lines.push(
-      `## ${d.runs} \`detectLeak\` calls in one process (library API)`,
+      `## ${d.runs} \`detectLeak\` calls in one process (library API)${d.jit === false ? ', optimising compilers off' : ''}`,
       '',
-      `${d.when.slice(0, 16)}Z, load average ${d.load} at the end. Alternating a 200 B/call leak (made fresh ` +
+      `${d.when.slice(0, 16)}Z, load average ${d.load} at the end.` +
+        (d.jit === false
+          ? ' Run as `node --no-opt --no-sparkplug --import tsx bench/own-memory.ts --phase detect`: V8 interprets ' +
+            'everything, so no optimised code and no deoptimisation data is made, and what the heap keeps is data.'
+          : '') +
+        ' Alternating a 200 B/call leak (made fresh ' +
         'for each call, dropped after it) and a clean function. Verdicts: ' +
         Object.entries(d.verdicts)
           .map(([k, v]) => `${k} ×${v}`)
@@ -244,9 +299,37 @@ function render(r: Recorded): string {
       '| | Measured |',
       '| --- | --- |',
       `| Own heap after the first call | ${((d.heaps[1] ?? 0) / 1e6).toFixed(2)} MB |`,
-      `| Own heap after the last call | ${((d.heaps.at(-1) ?? 0) / 1e6).toFixed(2)} MB |`,
-      `| Growth per call, calls 2-${d.runs} (Theil-Sen, 95% CI) | **${kb(d.perRun.slope)}** [${kb(d.perRun.low)}, ${kb(d.perRun.high)}] |`,
+      `| Own heap after call ${upTo} | ${((d.heaps[upTo] ?? 0) / 1e6).toFixed(2)} MB |`,
+      `| Growth per call, calls 2-${upTo} (Theil-Sen, 95% CI) | **${kb(d.perRun.slope)}** [${kb(d.perRun.low)}, ${kb(d.perRun.high)}] |`,
+      `| Growth per call, calls 25-${upTo}, after the first calls compiled what they use (Theil-Sen, 95% CI) | ${fitText(
+        d.heaps,
+        25,
+        upTo,
+      )} |`,
+      ...(codeGrowth !== null
+        ? [
+            `| of which code space (machine code), call 1 to call ${upTo}, per call | ${kb(codeGrowth / (upTo - 1))} per call |`,
+          ]
+        : []),
+      ...(d.lastHalf
+        ? [
+            `| Growth per call, calls ${half}-${d.runs} (Theil-Sen, 95% CI) | **${kb(d.lastHalf.slope)}** [${kb(d.lastHalf.low)}, ${kb(d.lastHalf.high)}] |`,
+          ]
+        : []),
       '',
+      ...(d.jit === false
+        ? []
+        : [
+            'What grows with the optimising compilers on: a heap snapshot diff between calls 10 and 50 (2026-11-30, ' +
+              'the same alternation, written with `v8.writeHeapSnapshot` in one process) found, among the objects new ' +
+              'since call 10 and still alive, V8 machine code and its metadata (code objects, deoptimisation data, ' +
+              "relocation info, source position tables) held by leakcheck's own functions (linearRegression, " +
+              "checkSeries, isUserUrl, binarySearch, ...) as their current optimised code, and the measuring script's own " +
+              'log strings; no data of leakcheck (no samples, profiles, arrays or closures of earlier calls). Each ' +
+              'forced GC deoptimises code that embeds weak references, and the next calls optimise it again, so a ' +
+              'function has one current version at a time; the total grows while more functions get optimised.',
+            '',
+          ]),
       `Own heap (MB) after each call: ${d.heaps.map((h) => (h / 1e6).toFixed(2)).join(', ')}.`,
       '',
     );
@@ -257,12 +340,26 @@ function render(r: Recorded): string {
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--phase');
   const phase = i >= 0 ? process.argv[i + 1] : undefined;
-  if (phase !== 'run' && phase !== 'detect') throw new Error('--phase run|detect');
+  if (phase !== 'run' && phase !== 'detect' && phase !== 'render')
+    throw new Error('--phase run|detect|render');
   const recorded: Recorded = fs.existsSync(JSON_FILE)
     ? (JSON.parse(fs.readFileSync(JSON_FILE, 'utf8')) as Recorded)
     : {};
+  const s = process.argv.indexOf('--snapshots');
+  if (phase === 'detect' && s >= 0) {
+    const dir = path.resolve(process.argv[s + 1] ?? 'snapshots');
+    fs.mkdirSync(dir, { recursive: true });
+    await detectPhase(arg('runs', 50), dir);
+    process.stdout.write(
+      `snapshots in ${dir}: npx tsx bench/heap-diff.ts ${dir}/call-10.heapsnapshot ${dir}/call-50.heapsnapshot\n`,
+    );
+    return;
+  }
   if (phase === 'run') recorded.run = await runPhase(arg('seconds', 600), arg('samples', 300));
-  else recorded.detect = await detectPhase(arg('runs', 50));
+  else if (phase === 'render') {
+    // The Markdown again from what is recorded (no measurement).
+  } else if (JIT) recorded.detect = await detectPhase(arg('runs', 200));
+  else recorded.detectNoJit = await detectPhase(arg('runs', 50));
   fs.writeFileSync(JSON_FILE, JSON.stringify(recorded, null, 1) + '\n');
   const md = render(recorded);
   fs.writeFileSync(OUT, md);
