@@ -4,9 +4,13 @@
  * sends the harness SIGINT, SIGINT twice, SIGHUP, SIGTERM or SIGKILL at a seeded random moment.
  * After each run it counts what is left: processes of that run (found by a value unique to the run
  * in their environment), and leakcheck temporary folders (each run gets a TMPDIR of its own).
+ * With `--compare` the chunk runs `leakcheck compare --pairs 2` instead, in a throw-away git
+ * repository of the same fixture (base on main, head on a branch), and also counts the worktrees
+ * left in the repository (base folders in TMPDIR are among the temporary folders).
  *
  * Usage: npm run build && tsx bench/reliability.ts [--runs 50] [--from 0] [--seed 1] [--fresh]
  *        [--rows bench/results-reliability.json] [--out bench/results-reliability.md] [--cli dist/cli/main.js]
+ *        [--label "what was measured, e.g. the commit"]
  * Resumable in chunks: each run's mode, signal and moment depend only on the seed and its index,
  * rows are kept in --rows (run i replaces an earlier row i) and the report is written from every
  * row kept, so `--from 0 --runs 13`, `--from 13 --runs 13`, ... add up to one 50-run batch.
@@ -14,7 +18,7 @@
  * Run it alone: flock -x /work/load.lock (numbers are counts, not timings, but a loaded machine
  * shifts the moments the signals land on).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -62,7 +66,37 @@ interface Outcome {
   left: number;
   tempDirs: number;
   hung: boolean;
+  /** `compare` rows: worktrees left in the repository (besides its own checkout). */
+  worktrees?: number;
 }
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', timeout: 60_000 });
+}
+
+/** A repository of the fixture: base on main, the head (one comment more) on `feature`, checked out. */
+function makeRepo(dir: string): void {
+  fs.mkdirSync(dir);
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'config', 'user.email', 'bench@example.invalid');
+  git(dir, 'config', 'user.name', 'leakcheck bench');
+  for (const f of ['server.js', 'leakcheck.config.json'])
+    fs.copyFileSync(path.join(FIXTURE, f), path.join(dir, f));
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'base');
+  git(dir, 'checkout', '-q', '-b', 'feature');
+  fs.appendFileSync(path.join(dir, 'server.js'), '// the head\n');
+  git(dir, 'commit', '-q', '-a', '-m', 'head');
+}
+
+/** Worktrees of `repo` besides its own checkout, listed or with an entry left in .git/worktrees. */
+function extraWorktrees(repo: string): number {
+  const listed = (git(repo, 'worktree', 'list', '--porcelain').match(/^worktree /gm)?.length ?? 1) - 1;
+  const admin = path.join(repo, '.git', 'worktrees');
+  return Math.max(listed, fs.existsSync(admin) ? fs.readdirSync(admin).length : 0);
+}
+
+const COMPARE = process.argv.includes('--compare');
 
 async function once(i: number, seed: number): Promise<Outcome> {
   // One generator per run, from the seed and the index: a chunk reproduces its part of the batch.
@@ -75,8 +109,13 @@ async function once(i: number, seed: number): Promise<Outcome> {
   const out = path.join(tmp, 'out');
   const runTmp = path.join(tmp, 'tmp');
   fs.mkdirSync(runTmp);
-  const child = spawn(process.execPath, [CLI, 'run', '--no-progress', '--out', out], {
-    cwd: FIXTURE,
+  const repo = path.join(tmp, 'repo');
+  if (COMPARE) makeRepo(repo);
+  const args = COMPARE
+    ? ['compare', '--base', 'main', '--install', 'none', '--pairs', '2', '--no-progress', '--out', out]
+    : ['run', '--no-progress', '--out', out];
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: COMPARE ? repo : FIXTURE,
     env: { ...process.env, TMPDIR: runTmp, HOSTILE_MODE: mode, HOSTILE_SLEEP: sleepTag },
     stdio: 'ignore',
   });
@@ -109,13 +148,18 @@ async function once(i: number, seed: number): Promise<Outcome> {
   for (const t of timers) clearTimeout(t);
   // Leftovers must be gone within a few seconds (after SIGKILL the agent needs its grace period).
   const needle = `HOSTILE_SLEEP=${sleepTag}\0`;
+  // After SIGKILL the reaper removes the temporary folders once the processes are gone.
   const deadline = Date.now() + (sent === 'SIGKILL' ? 8000 : 3000);
+  const folders = (): number => fs.readdirSync(runTmp).filter((n) => n.startsWith('leakcheck-')).length;
   let left = processesWith(needle);
-  while (left.length > 0 && Date.now() < deadline) {
+  let tempDirs = folders();
+  let worktrees = COMPARE ? extraWorktrees(repo) : 0;
+  while ((left.length > 0 || tempDirs > 0 || worktrees > 0) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 200));
     left = processesWith(needle);
+    tempDirs = folders();
+    worktrees = COMPARE ? extraWorktrees(repo) : 0;
   }
-  const tempDirs = fs.readdirSync(runTmp).filter((n) => n.startsWith('leakcheck-')).length;
   // Clean up whatever is left so one failure does not pollute the next run (counted above).
   for (const pid of left) {
     try {
@@ -125,7 +169,9 @@ async function once(i: number, seed: number): Promise<Outcome> {
     }
   }
   fs.rmSync(tmp, { recursive: true, force: true });
-  return { index: i, mode, sent, atMs, exit, left: left.length, tempDirs, hung };
+  const outcome: Outcome = { index: i, mode, sent, atMs, exit, left: left.length, tempDirs, hung };
+  if (COMPARE) outcome.worktrees = worktrees;
+  return outcome;
 }
 
 async function main(): Promise<void> {
@@ -144,11 +190,12 @@ async function main(): Promise<void> {
     kept.rows = [...kept.rows.filter((r) => r.index !== i), o].sort((a, b) => a.index - b.index);
     fs.writeFileSync(rowsFile, JSON.stringify(kept, null, 1) + '\n');
     process.stderr.write(
-      `#${i + 1} ${o.mode} ${o.sent} at ${o.atMs} ms: ${o.exit}, ${o.left} processes, ${o.tempDirs} temp dirs${o.hung ? ' HUNG' : ''}\n`,
+      `#${i + 1} ${COMPARE ? 'compare ' : ''}${o.mode} ${o.sent} at ${o.atMs} ms: ${o.exit}, ${o.left} processes, ${o.tempDirs} temp dirs${COMPARE ? `, ${o.worktrees} worktrees` : ''}${o.hung ? ' HUNG' : ''}\n`,
     );
   }
+  const label = arg('--label');
   kept.chunks.push(
-    `runs ${from + 1}-${from + runs}: ${new Date().toISOString().slice(0, 16)}Z, load average ${os
+    `runs ${from + 1}-${from + runs}${label ? ` (${label})` : ''}: ${new Date().toISOString().slice(0, 16)}Z, load average ${os
       .loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')} at the end`,
@@ -156,24 +203,28 @@ async function main(): Promise<void> {
   fs.writeFileSync(rowsFile, JSON.stringify(kept, null, 1) + '\n');
   const rows = kept.rows;
   const total = (f: (o: Outcome) => number): number => rows.reduce((s, o) => s + f(o), 0);
-  const killed = rows.filter((o) => o.sent === 'SIGKILL');
+  // A SIGKILL that landed while the harness ran (it exited by it), not after it had finished.
+  const killed = rows.filter((o) => o.exit === 'SIGKILL' && o.sent === 'SIGKILL');
+  const compares = rows.filter((o) => o.worktrees !== undefined);
   const lines = [
     '# Reliability against hostile targets',
     '',
-    `Command: \`tsx bench/reliability.ts --seed ${seed} --from F --runs N\` in chunks, each under ` +
+    `Command: \`tsx bench/reliability.ts --seed ${seed} --from F --runs N [--compare]\` in chunks, each under ` +
       "`flock -x /work/load.lock` (other engineers' builds and unit tests were running on the same 2 cores):",
     '',
     ...kept.chunks.map((c) => `- ${c}`),
     '',
-    `**${rows.length} runs: ${total((o) => o.left)} processes left, ${total((o) => o.tempDirs)} temporary folders left, ${total((o) => Number(o.hung))} hangs.** ` +
-      `${killed.length} of them SIGKILLed the harness: ${killed.reduce((s, o) => s + o.left, 0)} processes and ` +
-      `${killed.reduce((s, o) => s + o.tempDirs, 0)} temporary folders left by those. Compare worktrees are not exercised by this script.`,
+    `**${rows.length} runs: ${total((o) => o.left)} processes left, ${total((o) => o.tempDirs)} temporary folders left, ` +
+      `${total((o) => o.worktrees ?? 0)} worktrees left, ${total((o) => Number(o.hung))} hangs.** ` +
+      `${compares.length} of them ran \`leakcheck compare\` (the others \`leakcheck run\`). ` +
+      `${killed.length} SIGKILLed the harness while it ran: ${killed.reduce((s, o) => s + o.left, 0)} processes, ` +
+      `${killed.reduce((s, o) => s + o.tempDirs, 0)} temporary folders and ${killed.reduce((s, o) => s + (o.worktrees ?? 0), 0)} worktrees left by those.`,
     '',
-    '| # | target mode | sent to the harness | at | harness exit | processes left | temp dirs left |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| # | command | target mode | sent to the harness | at | harness exit | processes left | temp dirs left | worktrees left |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (o) =>
-        `| ${o.index + 1} | ${o.mode} | ${o.sent} | ${(o.atMs / 1000).toFixed(1)} s | ${o.exit}${o.hung ? ' (hung, killed)' : ''} | ${o.left} | ${o.tempDirs} |`,
+        `| ${o.index + 1} | ${o.worktrees === undefined ? 'run' : 'compare'} | ${o.mode} | ${o.sent} | ${(o.atMs / 1000).toFixed(1)} s | ${o.exit}${o.hung ? ' (hung, killed)' : ''} | ${o.left} | ${o.tempDirs} | ${o.worktrees ?? '–'} |`,
     ),
     '',
   ];
