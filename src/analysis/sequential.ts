@@ -20,7 +20,13 @@
  * growth has settled: the recent slope is not shown to be below half the early slope. Decaying
  * growth slows down; a leak does not.
  */
-import { autocorrelatedFit, cycleRampFit, findResets, MIN_CYCLES } from './autocorrelated';
+import {
+  autocorrelatedFit,
+  cycleRampFit,
+  findResets,
+  MIN_CYCLES,
+  type AutocorrelatedFit,
+} from './autocorrelated';
 import { REQUESTS, type Axis } from './axis';
 import { tQuantile } from './distributions';
 import { formatNumber, rateLine, rateWithIntervalParts, type RateEstimate } from './format';
@@ -176,23 +182,62 @@ export function evaluateLook(
   const t = tQuantile(1 - alpha, recent.df);
   const low = recent.slope - t * recent.se;
   const high = recent.slope + t * recent.se;
-  // Still slowing down: recent slope below half the early one, beyond the noise. (With cycles,
-  // the early half's plain slope is the sawtooth's, so only whole cycles count.) The early slope's
-  // error is judged by the recent half's noise: a warm-up curve leaves large, correlated
-  // residuals around the early half's line, and taking that curvature for noise would hide the
-  // very slowing-down the check looks for (a clean express process, still settling at 13k
-  // requests, was called a leak that way).
-  const earlySe = recent.sxx > 0 && early.sxx > 0 ? recent.se * Math.sqrt(recent.sxx / early.sxx) : early.se;
-  const slowing =
-    !cyclic &&
-    recent.slope -
-      SETTLED_RATIO * early.slope +
-      SETTLING_Z * Math.sqrt(recent.se ** 2 + (SETTLED_RATIO * earlySe) ** 2) <
-      0;
-  const settled = !slowing;
+  // Still slowing down: the recent slope below half the early one, beyond the noise. With cycles
+  // the halves' plain slopes are the sawtooth's, so the check compares the base's lift over the
+  // early and the recent cycles instead.
+  const settled = cyclic ? cyclesSettled(x.slice(0, n), y.slice(0, n), resets) : !slowingDown(early, recent);
   const decision =
     low > options.threshold && settled ? 'leak' : high < options.threshold ? 'pass' : 'continue';
   return { ...base, low, high, settled, decision };
+}
+
+/**
+ * Still slowing down: the recent slope shown below {@link SETTLED_RATIO} of the early one, beyond
+ * the noise. The early slope's error is judged by the recent half's noise: a warm-up curve leaves
+ * large, correlated residuals around the early half's line, and taking that curvature for noise
+ * would hide the very slowing-down the check looks for (a clean express process, still settling
+ * at 13k requests, was called a leak that way).
+ */
+function slowingDown(early: AutocorrelatedFit, recent: AutocorrelatedFit): boolean {
+  const earlySe = recent.sxx > 0 && early.sxx > 0 ? recent.se * Math.sqrt(recent.sxx / early.sxx) : early.se;
+  return (
+    recent.slope -
+      SETTLED_RATIO * early.slope +
+      SETTLING_Z * Math.sqrt(recent.se ** 2 + (SETTLED_RATIO * earlySe) ** 2) <
+    0
+  );
+}
+
+/**
+ * The warm-up check of a sawtooth: its base must have stopped slowing down too. The cycles that
+ * start before the middle of the cyclic stretch and those from it on are each fitted with the
+ * ramp modelled (`cycleRampFit`); settled when both halves hold `MIN_CYCLES` resets and the
+ * recent lift is not shown below half the early one. A fresh process's own growth lifts the base
+ * of its first cycles (an express service with a 3 s rate-limit window, at 1,000 requests/s, rose
+ * 13 B/request over its first four resets) and fades; a leak lifts every cycle alike.
+ *
+ * @param x - requests at each sample
+ * @param y - value at each sample
+ * @param resets - indices of the samples right after each reset, increasing
+ * @returns whether the base's growth has settled
+ */
+export function cyclesSettled(
+  x: readonly number[],
+  y: readonly number[],
+  resets: readonly number[],
+): boolean {
+  const n = Math.min(x.length, y.length);
+  const first = resets[0];
+  if (first === undefined || n === 0) return false;
+  const mid = (x[first] as number) + ((x[n - 1] as number) - (x[first] as number)) / 2;
+  const early = resets.filter((i) => (x[i] as number) < mid);
+  const recent = resets.filter((i) => (x[i] as number) >= mid);
+  const cut = recent[0];
+  if (cut === undefined || early.length < MIN_CYCLES || recent.length < MIN_CYCLES) return false;
+  const earlyFit = cycleRampFit(x.slice(0, cut), y.slice(0, cut), early);
+  const recentFit = cycleRampFit(x.slice(0, n), y.slice(0, n), recent);
+  if (!earlyFit.estimable || !recentFit.estimable) return false;
+  return !slowingDown(earlyFit, recentFit);
 }
 
 /**
@@ -312,9 +357,11 @@ export function sequentialReason(
   const why =
     look.resets.total > 0 && look.resets.total < MIN_CYCLES
       ? `the heap is reset periodically and only ${look.resets.total} resets were seen (the slope of a sawtooth's base needs ${MIN_CYCLES})`
-      : !look.settled
-        ? 'growth was still slowing down (warm-up not over)'
-        : `the interval still straddles the ${limit}`;
+      : look.resets.total > 0 && look.resets.total < 2 * MIN_CYCLES && !look.settled
+        ? `the heap is reset periodically and only ${look.resets.total} resets were seen (whether a sawtooth's base has stopped slowing down needs ${2 * MIN_CYCLES})`
+        : !look.settled
+          ? 'growth was still slowing down (warm-up not over)'
+          : `the interval still straddles the ${limit}`;
   const more =
     needed.requests !== null
       ? `; about ${axis.span(needed.requests)}${needed.seconds !== null ? ` (~${formatNumber(needed.seconds)} s at the measured rate)` : ''} would decide: ${axis.budgetHint}`
