@@ -18,10 +18,11 @@
  * Run it alone: flock -x /work/load.lock (numbers are counts, not timings, but a loaded machine
  * shifts the moments the signals land on).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { git, makeHostileRepo } from '../test/hostile-repo';
 import { processesWith } from '../test/proc';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -70,25 +71,6 @@ interface Outcome {
   worktrees?: number;
 }
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', timeout: 60_000 });
-}
-
-/** A repository of the fixture: base on main, the head (one comment more) on `feature`, checked out. */
-function makeRepo(dir: string): void {
-  fs.mkdirSync(dir);
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'config', 'user.email', 'bench@example.invalid');
-  git(dir, 'config', 'user.name', 'leakcheck bench');
-  for (const f of ['server.js', 'leakcheck.config.json'])
-    fs.copyFileSync(path.join(FIXTURE, f), path.join(dir, f));
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '-m', 'base');
-  git(dir, 'checkout', '-q', '-b', 'feature');
-  fs.appendFileSync(path.join(dir, 'server.js'), '// the head\n');
-  git(dir, 'commit', '-q', '-a', '-m', 'head');
-}
-
 /** Worktrees of `repo` besides its own checkout, listed or with an entry left in .git/worktrees. */
 function extraWorktrees(repo: string): number {
   const listed = (git(repo, 'worktree', 'list', '--porcelain').match(/^worktree /gm)?.length ?? 1) - 1;
@@ -110,7 +92,7 @@ async function once(i: number, seed: number): Promise<Outcome> {
   const runTmp = path.join(tmp, 'tmp');
   fs.mkdirSync(runTmp);
   const repo = path.join(tmp, 'repo');
-  if (COMPARE) makeRepo(repo);
+  if (COMPARE) makeHostileRepo(repo);
   const args = COMPARE
     ? ['compare', '--base', 'main', '--install', 'none', '--pairs', '2', '--no-progress', '--out', out]
     : ['run', '--no-progress', '--out', out];

@@ -8,10 +8,11 @@
  * the reaper (src/target/reaper.ts) ends that tree. A third kills `leakcheck compare` mid-run:
  * the target tree ends, and the base worktree, its temporary folder and the channel's folder go too.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { git, makeHostileRepo } from '../hostile-repo';
 import { isLive, processesWith } from '../proc';
 import { CLI, ROOT } from './helpers';
 
@@ -157,25 +158,11 @@ test('SIGKILL to leakcheck during start-up, with no agent in the target: the rea
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8', timeout: 60_000 });
-}
-
 test('SIGKILL to leakcheck compare mid-run: the target tree ends and no worktree or folder is left', async () => {
   const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'lc-kill-')));
   // A repository whose main branch is the base and whose feature branch (checked out) is the head.
   const repo = path.join(tmp, 'repo');
-  fs.mkdirSync(repo);
-  git(repo, 'init', '-q', '-b', 'main');
-  git(repo, 'config', 'user.email', 'test@example.invalid');
-  git(repo, 'config', 'user.name', 'leakcheck test');
-  for (const f of ['server.js', 'leakcheck.config.json'])
-    fs.copyFileSync(path.join(FIXTURE, f), path.join(repo, f));
-  git(repo, 'add', '-A');
-  git(repo, 'commit', '-q', '-m', 'base');
-  git(repo, 'checkout', '-q', '-b', 'feature');
-  fs.appendFileSync(path.join(repo, 'server.js'), '// the head\n');
-  git(repo, 'commit', '-q', '-a', '-m', 'head');
+  makeHostileRepo(repo);
   const runTmp = path.join(tmp, 'tmp');
   fs.mkdirSync(runTmp);
   const tag = String(52_000 + (process.pid % 10_000));
