@@ -46,6 +46,9 @@ module.exports = {
   maxWorkers: 1,
   // A run-wide option (a project's own is not read).
   testTimeout: 120000,
+  // One temporary folder per jest run (TMPDIR), removed at the end: tests leave nothing in /tmp.
+  globalSetup: '<rootDir>/test/tmp-setup.js',
+  globalTeardown: '<rootDir>/test/tmp-teardown.js',
   projects: [
     { ...shared, displayName: 'quiet', testMatch: ['<rootDir>/test/unit/**/*.test.ts', ...e2e(LOAD_FREE)] },
     { ...shared, displayName: 'paced', testMatch: e2e(PACED) },
