@@ -260,9 +260,13 @@ function groupFinding(
         : { file: toPath(url), line, column };
     }
   }
-  // Objects made by a dependency's code: say which package (and version) made them.
-  const pkg = where.file ? nameOf(where.file) : null;
-  const madeIn = pkg ? `, made in ${packageLabel(pkg)}${where.line ? `:${where.line}` : ''}` : '';
+  // Objects made by a dependency's code: say which package (and version) made them; objects that
+  // a dependency's function holds (a property of a debug instance, its context): which holds them.
+  const made = where.file ? nameOf(where.file) : null;
+  const holder = made ? null : holderInPackage(g, mapper, nameOf);
+  const pkg = made ?? holder?.pkg ?? null;
+  const line = made ? where.line : holder?.line;
+  const madeIn = pkg ? `, ${made ? 'made' : 'held'} in ${packageLabel(pkg)}${line ? `:${line}` : ''}` : '';
   return {
     kind: 'object-group',
     pid,
@@ -273,8 +277,23 @@ function groupFinding(
     sizeEach: Math.round(sizeEach),
     ...(g.retainerText ? { retainerPath: g.retainerText } : {}),
     ...(g.retainers ? { retainers: g.retainers } : {}),
-    ...(pkg ? { package: { name: pkg.name, version: pkg.version, file: pkg.file, line: where.line } } : {}),
+    ...(pkg ? { package: { name: pkg.name, version: pkg.version, file: pkg.file, line } } : {}),
   };
+}
+
+/** The package of the nearest closure that holds a group's example object, when in node_modules. */
+function holderInPackage(
+  g: ObjectGroup,
+  mapper: SourceMapper,
+  nameOf: PackageNamer,
+): { pkg: FramePackage; line: number } | null {
+  if (!g.holderLocation) return null;
+  const url = mapper.urlOf(String(g.holderLocation.scriptId));
+  if (!url) return null;
+  const line = g.holderLocation.line + 1;
+  const pos = mapper.original(url, line, g.holderLocation.column + 1);
+  const pkg = nameOf(pos ? pos.url : toPath(url));
+  return pkg ? { pkg, line: pos ? pos.line : line } : null;
 }
 
 function round(n: number): number {

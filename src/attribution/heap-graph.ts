@@ -178,6 +178,27 @@ export class HeapGraph {
     return { distance, via, from };
   }
 
+  /**
+   * Where the nearest function holding `node` is defined: the first closure on its retainer path,
+   * walking out from the object (a closure's own properties and context, the function whose
+   * static array keeps it). Names the package of a holder inside node_modules.
+   */
+  holderLocation(
+    node: number,
+    paths: ShortestPaths,
+    maxSteps = 12,
+  ): { scriptId: number; line: number; column: number } | null {
+    let at = node;
+    for (let i = 0; at !== 0 && i < maxSteps; i++) {
+      if ((paths.via[at] as number) - 1 < 0) break;
+      const holder = paths.from[at] as number;
+      const loc = this.type(holder) === 'closure' ? this.location(holder) : null;
+      if (loc) return loc;
+      at = holder;
+    }
+    return null;
+  }
+
   /** The retainer path from the root to `node`, root side first. */
   pathTo(node: number, paths: ShortestPaths): RetainerStep[] {
     const steps: RetainerStep[] = [];

@@ -25,6 +25,8 @@ export interface ObjectGroup {
   retainerText?: string;
   /** Where the example object's function is defined, for closures (0-based script line/column). */
   location?: { scriptId: number; line: number; column: number };
+  /** Where the nearest closure on the retainer path is defined (set with `retainers`). */
+  holderLocation?: { scriptId: number; line: number; column: number };
 }
 
 /** Result of comparing three snapshots. */
@@ -132,6 +134,8 @@ export function groupNewObjects(
         group.retainerText = describePath(name, steps);
         const loc = graph.location(best);
         if (loc) group.location = loc;
+        const holder = graph.holderLocation(best, distances);
+        if (holder) group.holderLocation = holder;
       }
     }
     groups.push(group);

@@ -5,7 +5,7 @@
  */
 import { REQUESTS } from '../analysis/axis';
 import { formatNumber, formatRateWithInterval } from '../analysis/format';
-import { dependencyLines, dependencyMarkdown } from '../deps/render';
+import { dependencyLines, dependencyMarkdown, growthSiteLines } from '../deps/render';
 import { escapeMarkdown } from '../report/escape';
 import { collapsedTable } from '../report/markdown';
 import { closingLines, terminalTable } from '../report/terminal';
@@ -111,15 +111,8 @@ export function renderBisectTerminal(report: BisectReport, options: { reportFile
   for (const s of report.skipped) out.push(`  skipped ${short(s.sha)}: ${s.reason}`);
   const deps = dependencyLines(report.dependencies, report.firstBad ? 'in this commit' : 'in this range');
   if (deps.length > 0) out.push('', ...deps);
-  const findings = report.findings.filter((f) => f.kind === 'allocation-site' || f.retainerPath);
-  if (findings.length > 0) {
-    out.push('');
-    out.push('  where it grows (the first bad commit):');
-    for (const f of findings.slice(0, 5)) {
-      out.push(`    ${f.title}`);
-      if (f.retainerPath) out.push(`      held by ${f.retainerPath}`);
-    }
-  }
+  const where = growthSiteLines(report.findings, 'the first bad commit');
+  if (where.length > 0) out.push('', ...where);
   if (report.failure) {
     out.push('');
     out.push(`  failed: ${report.failure.message}`);

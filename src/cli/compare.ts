@@ -168,7 +168,10 @@ async function compareCommand(args: string[], flags: CompareFlags): Promise<void
     if (json) process.stdout.write(JSON.stringify(result.report, null, 2) + '\n');
     else
       process.stdout.write(
-        renderCompareTerminal(result.report, { reportFile: displayPath(result.reportFile) }),
+        renderCompareTerminal(result.report, {
+          reportFile: displayPath(result.reportFile),
+          headReport: result.headReport,
+        }),
       );
     process.exitCode = result.report.exitCode;
   } finally {

@@ -11,7 +11,7 @@ import { collapsedTable, markdownTable, renderMarkdownSummary } from '../report/
 import { closingLines, terminalTable } from '../report/terminal';
 import type { TextTable } from '../report/view';
 import type { Report, ReportVerdict } from '../report/report';
-import { dependencyLines, dependencyMarkdown } from '../deps/render';
+import { dependencyLines, dependencyMarkdown, growthSiteLines } from '../deps/render';
 import type { MetricDifference } from './difference';
 import type { CompareReport, RunWindow } from './report';
 
@@ -106,10 +106,14 @@ export function runWindowText(w: RunWindow): string {
  * Terminal text for a comparison.
  *
  * @param report - the comparison
- * @param options - the compare.json path to point at
+ * @param options - the compare.json path to point at; the last head run's report, whose growing
+ *   sites are listed after a leak
  * @returns the text, ending with a newline
  */
-export function renderCompareTerminal(report: CompareReport, options: { reportFile?: string } = {}): string {
+export function renderCompareTerminal(
+  report: CompareReport,
+  options: { reportFile?: string; headReport?: Report | null } = {},
+): string {
   const out: string[] = [''];
   out.push(`${WORD[report.verdict]}  ${sentence(report)}`);
   out.push('');
@@ -139,6 +143,10 @@ export function renderCompareTerminal(report: CompareReport, options: { reportFi
   }
   const deps = dependencyLines(report.dependencies, 'base → head');
   if (deps.length > 0) out.push('', ...deps);
+  if (report.verdict === 'leak' && options.headReport) {
+    const where = growthSiteLines(options.headReport.findings ?? [], 'the last head run');
+    if (where.length > 0) out.push('', ...where);
+  }
   out.push(...closingLines(report.warnings, options.reportFile));
   out.push('');
   return out.join('\n');

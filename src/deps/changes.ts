@@ -9,11 +9,19 @@ import { LOCKFILE_NAMES, LockfileError, parseLockfile, type LockedPackages } fro
 /** A package whose resolved version(s) differ between two lock files. */
 export interface ChangedPackage {
   name: string;
-  /** Version(s) before, comma-separated when several are installed; null when it was not there. */
+  /**
+   * Version(s) before, comma-separated when several; null when it was not there. When some of a
+   * name's installed versions stay (express's own debug 2.6.9 beside the project's debug 4.3.0),
+   * only the ones that changed are shown: debug 4.3.0 → 4.2.0.
+   */
   from: string | null;
   /** Version(s) after; null when it is gone. */
   to: string | null;
-  /** The project depends on it itself (either side), rather than through another package. */
+  /**
+   * The project depends on it itself (either side), rather than through another package; where the
+   * lock file says which installed copy is the project's own (package-lock v2/v3, bun.lock), only
+   * when that copy is one that changed.
+   */
   direct: boolean;
 }
 
@@ -28,7 +36,9 @@ export interface DependencyChanges {
 }
 
 /**
- * The packages whose versions differ, direct first then by name.
+ * The packages whose versions differ, direct first then by name. A name whose installed versions
+ * were replaced one for another shows only those (the copies that stayed are not the change);
+ * one that gained or lost a copy shows every version on both sides.
  *
  * @param before - the earlier revision's packages
  * @param after - the later revision's packages
@@ -36,18 +46,41 @@ export interface DependencyChanges {
  */
 export function diffPackages(before: LockedPackages, after: LockedPackages): ChangedPackage[] {
   const names = new Set([...before.versions.keys(), ...after.versions.keys()]);
-  const text = (set: Set<string> | undefined): string | null =>
-    set && set.size > 0 ? [...set].sort(compareVersions).join(', ') : null;
+  const text = (list: readonly string[]): string | null =>
+    list.length > 0 ? [...list].sort(compareVersions).join(', ') : null;
   const out: ChangedPackage[] = [];
   for (const name of names) {
-    const from = text(before.versions.get(name));
-    const to = text(after.versions.get(name));
-    if (from === to) continue;
-    out.push({ name, from, to, direct: before.direct.has(name) || after.direct.has(name) });
+    const was = [...(before.versions.get(name) ?? [])];
+    const is = [...(after.versions.get(name) ?? [])];
+    const gone = was.filter((v) => !is.includes(v));
+    const added = is.filter((v) => !was.includes(v));
+    if (gone.length === 0 && added.length === 0) continue;
+    const replaced = gone.length > 0 && added.length > 0;
+    const from = text(replaced ? gone : was);
+    const to = text(replaced ? added : is);
+    out.push({ name, from, to, direct: isDirectChange(name, before, after, [...gone, ...added]) });
   }
   return out.sort(
     (a, b) => Number(b.direct) - Number(a.direct) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
   );
+}
+
+/**
+ * Whether a change is to the project's own copy of a package: the name is a direct dependency
+ * and, where a lock file records the copy at the top of node_modules, that copy is one that
+ * changed (express's nested debug moving is transitive even when the project uses debug too).
+ */
+function isDirectChange(
+  name: string,
+  before: LockedPackages,
+  after: LockedPackages,
+  changed: readonly string[],
+): boolean {
+  if (!before.direct.has(name) && !after.direct.has(name)) return false;
+  const tops = [before.topLevel, after.topLevel];
+  if (tops.some((t) => t === undefined)) return true;
+  const own = tops.map((t) => t?.get(name)).filter((v): v is string => v !== undefined);
+  return own.length === 0 || own.some((v) => changed.includes(v));
 }
 
 /** Numeric-aware order of version strings ("4.10.0" after "4.9.1"). */
@@ -143,7 +176,11 @@ export function blameSentence(
 ): string | null {
   const first = packages[0];
   if (!first) return null;
-  const changed = changes?.changed.find((c) => c.name === first.name);
+  // The copy that grows must be one this change moved (not express's own debug 2.6.9 that stayed).
+  const changed = changes?.changed.find(
+    (c) =>
+      c.name === first.name && (first.version === null || (c.to ?? '').split(', ').includes(first.version)),
+  );
   if (changed) {
     const from = changed.from ?? 'not installed';
     const to = changed.to ?? 'removed';

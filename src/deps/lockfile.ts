@@ -38,6 +38,12 @@ export interface LockedPackages {
   versions: Map<string, Set<string>>;
   /** Names the project depends on itself (its package.json, or the lock file's root entry). */
   direct: Set<string>;
+  /**
+   * Name → the version installed at the top of node_modules, where the project's own `require`
+   * finds it, for formats keyed by install path (package-lock v2/v3, bun.lock). Of a direct
+   * dependency's several installed versions, this is the one the project asked for.
+   */
+  topLevel?: Map<string, string>;
 }
 
 /** A lock file whose text is not what its name says. */
@@ -130,7 +136,9 @@ function parseNpm(text: string, direct: Set<string>): LockedPackages {
       const at = key.lastIndexOf('node_modules/');
       if (at < 0) continue; // a workspace folder, not an installed package
       const name = typeof entry.name === 'string' ? entry.name : key.slice(at + 'node_modules/'.length);
-      add(out, name, typeof entry.version === 'string' ? entry.version : undefined);
+      const version = typeof entry.version === 'string' ? entry.version : undefined;
+      add(out, name, version);
+      if (at === 0 && version) (out.topLevel ??= new Map()).set(name, version);
     }
     return out;
   }
@@ -266,13 +274,15 @@ function parseBun(text: string, direct: Set<string>): LockedPackages {
   const out = emptyPackages('bun', direct);
   if (isRecord(json.workspaces)) rootDependencies(json.workspaces[''], out.direct);
   if (isRecord(json.packages)) {
-    for (const entry of Object.values(json.packages)) {
+    for (const [key, entry] of Object.entries(json.packages)) {
       if (!Array.isArray(entry) || typeof entry[0] !== 'string') continue;
       const ident = entry[0];
       const name = specName(ident);
       const version = ident.slice(name.length + 1);
       if (/^(workspace|link):/.test(version)) continue;
       add(out, name, version.replace(/^npm:/, ''));
+      // Keys are install paths: "debug" at the top, "express/debug" nested below express.
+      if (key === name) (out.topLevel ??= new Map()).set(name, version.replace(/^npm:/, ''));
     }
   }
   return out;

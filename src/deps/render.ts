@@ -4,6 +4,7 @@
  * lock files: the table escapes them for Markdown.
  */
 import { markdownTable } from '../report/markdown';
+import type { Finding } from '../report/report';
 import type { ChangedPackage, DependencyChanges } from './changes';
 
 /** Most packages listed before "and N more". */
@@ -58,4 +59,28 @@ export function dependencyMarkdown(
   const more =
     changes.changed.length > MAX_LISTED ? `\nand ${changes.changed.length - MAX_LISTED} more\n` : '';
   return `${'#'.repeat(level)} ${heading}\n\n${markdownTable({ headers: ['package', 'from', 'to', 'dependency'], rows })}\n${more}\n`;
+}
+
+/** Most growing sites listed under "where it grows". */
+const MAX_SITES = 5;
+
+/**
+ * Terminal lines for where a leaking revision's growth is (compare's last head run, bisect's
+ * first bad commit): its allocation sites (a site inside a dependency named `debug@4.2.0
+ * src/common.js:64`, with the nearest frame in the user's code that called it) and the object
+ * groups with the path that holds them.
+ *
+ * @param findings - the leaking run's findings
+ * @param heading - whose growth it is ("the first bad commit")
+ * @returns lines without trailing newlines; none when nothing was attributed
+ */
+export function growthSiteLines(findings: readonly Finding[], heading: string): string[] {
+  const shown = findings.filter((f) => f.kind === 'allocation-site' || f.retainerPath);
+  if (shown.length === 0) return [];
+  const out = [`  where it grows (${heading}):`];
+  for (const f of shown.slice(0, MAX_SITES)) {
+    out.push(`    ${f.title}`);
+    if (f.retainerPath) out.push(`      held by ${f.retainerPath}`);
+  }
+  return out;
 }

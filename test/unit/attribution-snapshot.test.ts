@@ -241,6 +241,8 @@ describe('compareSnapshots', () => {
     expect(map?.retainerText).toMatch(
       /^Map retained by bus\._events\['config-changed'\]\[\d+\] \(closure context\)\.session$/,
     );
+    // The nearest function holding the Map: the listener whose context keeps it (line 8).
+    expect(map?.holderLocation?.line).toBe(7);
     const closure = result.groups.find((g) => g.name === '(closure)');
     expect(closure?.count).toBe(500);
     // The closure's own location: line 8 of the script (0-based 7).

@@ -6,6 +6,7 @@ import { configSchema } from '../../src/config/schema';
 import { impliedStdErr, pairedDifference, type RunEstimate } from '../../src/compare/difference';
 import { renderCompareMarkdown, renderCompareTerminal, runWindowText } from '../../src/compare/render';
 import type { CompareReport } from '../../src/compare/report';
+import type { Report } from '../../src/report/report';
 import { perRunConfig, perRunWindow } from '../../src/compare/run';
 import { buildProgram } from '../../src/cli/main';
 
@@ -271,6 +272,32 @@ describe('compare renderers', () => {
     expect(text).toContain('origin/main → merge base aaaaaaaaaaaa');
     expect(text).toContain('already on the base: every base run (2) already leaks heap');
     expect(text).toContain('report: out/compare.json');
+  });
+
+  test('after a leak, terminal text lists where the last head run grows, a dependency by version', () => {
+    const site = {
+      kind: 'allocation-site' as const,
+      pid: 1,
+      title:
+        'debug@4.2.0 src/common.js:64 (createDebug) allocates 415.9 B per request that stays alive, called from handle (server.js:8)',
+      bytesPerRequest: 415.9,
+    };
+    const group = {
+      kind: 'object-group' as const,
+      pid: 1,
+      title: 'Object: +1.00 per request, 56 B each, held in debug@4.2.0 src/common.js:67',
+      retainerPath:
+        'Object retained by (closure) debug.inspectOpts ← Array[13855] ← (closure) createDebug.instances',
+    };
+    const headReport = { findings: [site, group] } as unknown as Report;
+    const leak = renderCompareTerminal(compareReport({ verdict: 'leak' }), { headReport });
+    expect(leak).toContain(
+      '  where it grows (the last head run):\n    debug@4.2.0 src/common.js:64 (createDebug)',
+    );
+    expect(leak).toContain('      held by Object retained by (closure) debug.inspectOpts');
+    expect(renderCompareTerminal(compareReport({ verdict: 'pass' }), { headReport })).not.toContain(
+      'where it grows',
+    );
   });
 });
 

@@ -225,6 +225,36 @@ describe('changed packages', () => {
     ]);
   });
 
+  test("only the copies that changed: the project's own debug, not express's nested one", () => {
+    // A real express service: express and its helpers keep debug 2.6.9 nested; the project's own
+    // debug at the top of node_modules moves 4.3.0 → 4.2.0.
+    const lock = (own: string, nested: string) =>
+      parseLockfile(
+        'package-lock.json',
+        JSON.stringify({
+          lockfileVersion: 3,
+          packages: {
+            '': { dependencies: { debug: own, express: '4.21.2' } },
+            'node_modules/debug': { version: own },
+            'node_modules/express': { version: '4.21.2' },
+            'node_modules/express/node_modules/debug': { version: nested },
+            'node_modules/send/node_modules/debug': { version: '2.6.9' },
+          },
+        }),
+      );
+    expect(diffPackages(lock('4.3.0', '2.6.9'), lock('4.2.0', '2.6.9'))).toEqual([
+      { name: 'debug', from: '4.3.0', to: '4.2.0', direct: true },
+    ]);
+    // Only express's copy moved: a transitive change, though the project uses debug itself.
+    expect(diffPackages(lock('4.3.0', '2.6.8'), lock('4.3.0', '2.6.7'))).toEqual([
+      { name: 'debug', from: '2.6.8', to: '2.6.7', direct: false },
+    ]);
+    // A version added beside the others (send keeps 2.6.9): every version on both sides.
+    expect(diffPackages(lock('4.3.0', '2.6.9'), lock('4.3.0', '3.2.7'))).toEqual([
+      { name: 'debug', from: '2.6.9, 4.3.0', to: '2.6.9, 3.2.7, 4.3.0', direct: false },
+    ]);
+  });
+
   test('the nearest lock file of each revision, read through a reader', async () => {
     const a: Record<string, string> = { 'yarn.lock': YARN_CLASSIC, 'package.json': MANIFEST };
     const b: Record<string, string> = {
@@ -234,9 +264,7 @@ describe('changed packages', () => {
     const read = (files: Record<string, string>) => (p: string) => Promise.resolve(files[p] ?? null);
     const changes = await dependencyChanges(read(a), read(b), 'services/api');
     expect(changes.lockfile).toBe('yarn.lock');
-    expect(changes.changed).toEqual([
-      { name: 'debug', from: '2.6.9, 4.3.0', to: '2.6.9, 4.2.0', direct: true },
-    ]);
+    expect(changes.changed).toEqual([{ name: 'debug', from: '4.3.0', to: '4.2.0', direct: true }]);
     const none = await dependencyChanges(read({}), read({}), '');
     expect(none).toEqual({ lockfile: null, changed: [], note: 'no lock file in either revision' });
   });
@@ -248,6 +276,10 @@ describe('changed packages', () => {
     };
     expect(blameSentence([{ name: 'debug', version: '4.2.0' }], changes)).toBe(
       'growth allocated inside debug, changed 4.3.0 → 4.2.0 in this change; the project was on debug@4.3.0 before: pin it back, or upgrade to a release that fixes it',
+    );
+    // Growth inside a copy of debug this change did not move (express's own 2.6.9).
+    expect(blameSentence([{ name: 'debug', version: '2.6.9' }], changes)).toBe(
+      'growth allocated inside debug@2.6.9 (its version did not change here)',
     );
     expect(blameSentence([{ name: 'ms', version: '2.1.2' }], changes)).toBe(
       'growth allocated inside ms@2.1.2 (its version did not change here)',
