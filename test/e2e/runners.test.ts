@@ -112,8 +112,10 @@ describe('leak assertions under other test runners', () => {
     expect(failure).toMatch(
       /expect\(fn\)\.not\.toLeak\(\)\n\nExpected: no leak \(growth per call below 64 B\/call\)/,
     );
+    // How many calls the sequential test needs depends on the noise of this run (10,000 at its
+    // first look on a quiet machine, 16,000 at its third once on a busy one): any count is fine.
     expect(failure).toMatch(
-      /\nReceived: leaks: heapUsed grew \d+ B\/call \(95% CI \d+–\d+\) over 10,000 calls/,
+      /\nReceived: leaks: heapUsed grew \d+ B\/call \(95% CI \d+–\d+\) over [\d,]+ calls/,
     );
     expect(failure).toMatch(/handlers\.mjs:\d+:\d+ \(leakyHandler\), \+/);
   }, 150_000);

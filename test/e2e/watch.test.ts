@@ -109,7 +109,7 @@ describeProm('leakcheck watch and alerts against Prometheus', () => {
                 url: `http://127.0.0.1:${service.port}/`,
                 connections: 2,
                 overallRate: RATE,
-                duration: 170, // bounded even if the test never stops it
+                duration: 300, // bounded even if the test never stops it (afterAll stops it)
                 sampleInt: 100,
               },
               () => resolve(),
