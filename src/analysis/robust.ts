@@ -3,11 +3,10 @@
  * confidence interval. Both ignore the size of outliers, which post-GC samples do have (a sample
  * taken while a burst of requests is still in flight).
  */
-import { ss } from './simple-statistics';
 import { normalQuantile, normalTwoSidedP } from './distributions';
 import { at, checkSeries } from './series';
 import { xorshift32 } from '../random';
-import { decreasingPairs, selectSlopes, sortNumbers } from './slope-selection';
+import { decreasingPairsAndTies, medianResidual, selectSlopes, sortNumbers } from './slope-selection';
 
 /** Result of the Mann-Kendall trend test on a series read in x order. */
 export interface MannKendall {
@@ -41,10 +40,14 @@ export function mannKendall(y: readonly number[]): MannKendall {
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(y[i])) throw new RangeError(`non-finite value at index ${i}`);
   }
-  const ties = tieGroupSizes(y);
+  // From 64 points one merge sort gives the decreasing pairs and the ties (equal values end up
+  // neighbours); below that every pair is compared.
+  const merged = n >= KENDALL_MERGE_FROM ? decreasingPairsAndTies(y) : null;
+  const ties = merged ? merged.ties : tieGroupSizes(y);
   let tiedPairs = 0;
   for (const t of ties) tiedPairs += (t * (t - 1)) / 2;
-  const s = kendallS(y, tiedPairs);
+  // S = (# increasing) − (# decreasing) = pairs − tied − 2·decreasing, the same integer.
+  const s = merged ? (n * (n - 1)) / 2 - tiedPairs - 2 * merged.decreasing : kendallS(y);
   const variance = varianceOfS(n, ties);
   const z = variance > 0 && s !== 0 ? (s - Math.sign(s)) / Math.sqrt(variance) : 0;
   const pairs = (n * (n - 1)) / 2;
@@ -67,36 +70,33 @@ function varianceOfS(n: number, ties: readonly number[]): number {
   return Math.max(0, (n * (n - 1) * (2 * n + 5) - tieVariance) / 18);
 }
 
-/** Above this many points S is counted by merge sort (slope-selection's) instead of every pair. */
+/** From this many points S is counted by merge sort (slope-selection's) instead of every pair. */
 const KENDALL_MERGE_FROM = 64;
 
-/**
- * Kendall's S = (# increasing pairs) − (# decreasing pairs), an integer. Over all n(n−1)/2 pairs,
- * S = pairs − tied − 2·decreasing, and the decreasing pairs are the inversions a merge sort
- * counts in O(n log n): the same integer as comparing every pair.
- */
-function kendallS(y: readonly number[], tiedPairs: number): number {
+/** Kendall's S = (# increasing pairs) − (# decreasing pairs), comparing every pair. */
+function kendallS(y: readonly number[]): number {
   const n = y.length;
-  if (n < KENDALL_MERGE_FROM) {
-    let s = 0;
-    for (let i = 0; i < n - 1; i++) {
-      const yi = at(y, i);
-      for (let j = i + 1; j < n; j++) {
-        // Comparisons, not Math.sign: Math.sign is ~100× slower inside jest's vm sandbox.
-        const d = at(y, j) - yi;
-        if (d > 0) s++;
-        else if (d < 0) s--;
-      }
+  let s = 0;
+  for (let i = 0; i < n - 1; i++) {
+    const yi = at(y, i);
+    for (let j = i + 1; j < n; j++) {
+      // Comparisons, not Math.sign: Math.sign is ~100× slower inside jest's vm sandbox.
+      const d = at(y, j) - yi;
+      if (d > 0) s++;
+      else if (d < 0) s--;
     }
-    return s;
   }
-  const decreasing = decreasingPairs(y);
-  return (n * (n - 1)) / 2 - tiedPairs - 2 * decreasing;
+  return s;
 }
+
+/** tieGroupSizes' scratch array (a fleet analysis sorts thousands of series). */
+let tieScratch = new Float64Array(0);
 
 /** Sizes of groups of equal values (only groups of 2 or more). */
 function tieGroupSizes(y: readonly number[]): number[] {
-  const sorted = Float64Array.from(y);
+  if (tieScratch.length < y.length) tieScratch = new Float64Array(Math.max(y.length, 1024));
+  const sorted = tieScratch.subarray(0, y.length);
+  sorted.set(y);
   sortNumbers(sorted, 0, sorted.length);
   const sizes: number[] = [];
   let run = 1;
@@ -157,11 +157,41 @@ export const THEIL_SEN_MAX_POINTS = 2000;
  * @returns the fit; `estimable` is false when fewer than one pair has distinct x
  */
 export function theilSen(x: readonly number[], y: readonly number[], confidence: number): TheilSenFit {
+  return fitTheilSen(x, y, confidence, null);
+}
+
+/**
+ * Mann-Kendall's test and the Theil-Sen fit of one series, as {@link mannKendall} and
+ * {@link theilSen} give them: Sen's interval needs the same tie-corrected Var(S) as the test,
+ * counted once here instead of twice.
+ *
+ * @param x - predictor, ascending
+ * @param y - response, same length
+ * @param confidence - confidence level in (0, 1)
+ * @returns both fits
+ */
+export function trendFits(
+  x: readonly number[],
+  y: readonly number[],
+  confidence: number,
+): { theilSen: TheilSenFit; mannKendall: MannKendall } {
+  checkSeries(x, y, confidence);
+  const mk = mannKendall(y);
+  return { theilSen: fitTheilSen(x, y, confidence, mk.variance), mannKendall: mk };
+}
+
+/** {@link theilSen}, with Var(S) of y when the caller has it (null: counted here). */
+function fitTheilSen(
+  x: readonly number[],
+  y: readonly number[],
+  confidence: number,
+  variance: number | null,
+): TheilSenFit {
   checkSeries(x, y, confidence);
   const n = x.length;
   const subsampled = n > THEIL_SEN_MAX_POINTS;
   if (!subsampled && n >= SELECTION_FROM) {
-    const selected = theilSenBySelection(x, y, confidence);
+    const selected = theilSenBySelection(x, y, confidence, variance);
     if (selected) return selected;
   }
   const slopes = subsampled ? sampledSlopes(x, y) : allSlopes(x, y);
@@ -180,12 +210,13 @@ export function theilSen(x: readonly number[], y: readonly number[], confidence:
   slopes.sort(); // Float64Array sorts numerically
 
   const slope = sortedQuantile(slopes, 0.5);
-  const intercept = ss.median(x.map((xi, i) => at(y, i) - slope * xi));
+  const intercept = medianResidual(x, y, slope);
 
   // Sen's interval, as 1-based ranks into the N slopes (of the full pair set when subsampled,
   // then rescaled to the sample).
   const totalPairs = subsampled ? (n * (n - 1)) / 2 : slopes.length;
-  const c = normalQuantile(1 - (1 - confidence) / 2) * Math.sqrt(varianceOfS(n, tieGroupSizes(y)));
+  const c =
+    normalQuantile(1 - (1 - confidence) / 2) * Math.sqrt(variance ?? varianceOfS(n, tieGroupSizes(y)));
   const lowerRank = (totalPairs - c) / 2;
   const upperRank = (totalPairs + c) / 2 + 1;
   return {
@@ -213,6 +244,7 @@ function theilSenBySelection(
   x: readonly number[],
   y: readonly number[],
   confidence: number,
+  variance: number | null,
 ): TheilSenFit | null {
   const n = x.length;
   let equalX = 0;
@@ -228,7 +260,8 @@ function theilSenBySelection(
   const count = (n * (n - 1)) / 2 - equalX;
   if (count === 0) return null;
   // The ranks exactly as the sorting path computes them (totalPairs = slopes.length = count).
-  const c = normalQuantile(1 - (1 - confidence) / 2) * Math.sqrt(varianceOfS(n, tieGroupSizes(y)));
+  const c =
+    normalQuantile(1 - (1 - confidence) / 2) * Math.sqrt(variance ?? varianceOfS(n, tieGroupSizes(y)));
   const lowerRank = (count - c) / 2;
   const upperRank = (count + c) / 2 + 1;
   const positions = [
@@ -248,7 +281,7 @@ function theilSenBySelection(
   return {
     estimable: true,
     slope,
-    intercept: ss.median(x.map((xi, i) => at(y, i) - slope * xi)),
+    intercept: medianResidual(x, y, slope),
     low,
     high,
     n,

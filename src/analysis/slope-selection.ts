@@ -86,21 +86,28 @@ export function selectSlopes(
   const last = wanted[wanted.length - 1];
   if (first === undefined || last === undefined || first < 0 || last >= points.pairs) return null;
   const sample = sampleSlopes(points);
+  const placed: number[] = [];
   const found = new Map<number, number>();
   // First, a narrow bracket per cluster of adjacent ranks (Sen's low end, the median, the high
   // end), placed by one exact count; any cluster it does not settle goes to one wide bracket.
+  // The cluster nearest the middle goes first, its probe read off the sample alone; the others'
+  // probes are read off the sample relative to that probe's exact count, which places them
+  // about √(distance · pairs / m) ranks from their cluster instead of pairs / (2√m).
   let rest: number[] = [];
-  const groups = clusters(wanted);
-  placeRanks(
-    sample,
-    groups.flatMap((c) => probeRanks(sample.length, points.pairs, c)),
+  const groups = clusters(wanted).sort(
+    (a, b) => Math.abs(centre(a) - points.pairs / 2) - Math.abs(centre(b) - points.pairs / 2),
   );
+  let anchor: Anchor | null = null;
   for (const cluster of groups) {
-    const got = probedBracket(points, sample, cluster);
-    if (got === null) return null;
-    if (got === 'retry') rest.push(...cluster);
-    else for (const [r, v] of got) found.set(r, v);
+    const probe = probeRanks(sample.length, points.pairs, cluster, anchor);
+    placeRanks(sample, placed, probe);
+    const got = probedBracket(points, sample, cluster, probe, anchor);
+    anchor ??= got.anchor;
+    if (got.result === null) return null;
+    if (got.result === 'retry') rest.push(...cluster);
+    else for (const [r, v] of got.result) found.set(r, v);
   }
+  rest.sort((a, b) => a - b);
   for (const z of BRACKET_Z) {
     if (rest.length === 0) break;
     const ends = bracketRanks(
@@ -110,7 +117,7 @@ export function selectSlopes(
       rest[rest.length - 1] as number,
       z,
     );
-    placeRanks(sample, [ends.a, ends.b]);
+    placeRanks(sample, placed, [ends.a, ends.b]);
     const bracket = bracketFor(sample, ends, points);
     const got = selectInBracket(points, bracket.low, bracket.high, rest);
     if (got === null) return null;
@@ -124,13 +131,14 @@ export function selectSlopes(
 
 /**
  * Pairs i < j with y[j] < y[i] (strictly): the inversions of y, counted by the same merge sort
- * that orders points here (the order by u = y − 0·x of points at x = 0, 1, 2, ...). Mann-Kendall's
- * S is pairs − tied − 2 × this.
+ * that orders points here (the order by u = y − 0·x of points at x = 0, 1, 2, ...), and the sizes
+ * of the groups of equal values (2 or more; neighbours in that order), in ascending value order.
+ * Mann-Kendall's S is pairs − tied − 2 × the first, its variance needs the second.
  *
  * @param y - values in time order, finite
- * @returns the number of decreasing pairs, O(n log n)
+ * @returns the number of decreasing pairs and the tie group sizes, O(n log n)
  */
-export function decreasingPairs(y: readonly number[]): number {
+export function decreasingPairsAndTies(y: readonly number[]): { decreasing: number; ties: number[] } {
   const n = y.length;
   beginCall();
   const group = int32(n);
@@ -153,8 +161,46 @@ export function decreasingPairs(y: readonly number[]): number {
     dxMin: 1,
     orders: new Map(),
   };
-  return computeOrder(points, 0, false).inversions;
+  const order = computeOrder(points, 0, false);
+  const ties: number[] = [];
+  let run = 1;
+  for (let k = 1; k <= n; k++) {
+    if (k < n && ys[order.perm[k] as number] === ys[order.perm[k - 1] as number]) {
+      run++;
+    } else {
+      if (run > 1) ties.push(run);
+      run = 1;
+    }
+  }
+  return { decreasing: order.inversions, ties };
 }
+
+/**
+ * The median of y − slope·x (the Theil-Sen intercept) exactly as simple-statistics' `median`
+ * computes it: the same Floyd-Rivest selection, step for step (its `quickselect`), and the same
+ * interpolation, on a scratch array instead of two fresh ones.
+ *
+ * @param x - predictor
+ * @param y - response, same length (at least 1)
+ * @param slope - the fitted slope
+ * @returns the median residual
+ */
+export function medianResidual(x: readonly number[], y: readonly number[], slope: number): number {
+  const n = x.length;
+  if (residuals.length < n) residuals = new Float64Array(Math.max(n, 1024));
+  const values = residuals;
+  for (let i = 0; i < n; i++) values[i] = (y[i] as number) - slope * (x[i] as number);
+  const idx = (n - 1) * 0.5;
+  const lower = Math.floor(idx);
+  floydRivest(values, lower, 0, n - 1);
+  if (idx % 1 === 0) return values[idx] as number;
+  floydRivest(values, lower + 1, lower + 1, n - 1);
+  const below = values[lower] as number;
+  return below + (idx - lower) * ((values[lower + 1] as number) - below);
+}
+
+/** medianResidual's scratch array. */
+let residuals = new Float64Array(0);
 
 /** Sorted ranks grouped where neighbours are at most 2 apart (a rank and the one above it). */
 function clusters(sorted: readonly number[]): number[][] {
@@ -167,13 +213,34 @@ function clusters(sorted: readonly number[]): number[][] {
   return out;
 }
 
+/** A probe: its sample rank, its value and its order (with the exact number of slopes below). */
+interface Anchor {
+  at: number;
+  theta: number;
+  order: Order;
+}
+
+/** Middle of a cluster of ranks, as a rank (the centre of [first, last + 1)). */
+function centre(cluster: readonly number[]): number {
+  return ((cluster[0] as number) + (cluster[cluster.length - 1] as number) + 1) / 2;
+}
+
 /**
  * Sample ranks a cluster's probe reads: the estimate of the cluster's slope, and ±√m around it
- * for the local density.
+ * for the local density. The estimate is the cluster's quantile of the sample, or, given an
+ * anchor (an earlier probe's sample rank and exact count), that rank moved by the cluster's
+ * distance from the count, scaled to the sample.
  */
-function probeRanks(m: number, pairs: number, cluster: readonly number[]): number[] {
-  const q = ((cluster[0] as number) + (cluster[cluster.length - 1] as number) + 1) / 2 / pairs;
-  const at = Math.min(m - 1, Math.max(0, Math.round(q * m)));
+function probeRanks(
+  m: number,
+  pairs: number,
+  cluster: readonly number[],
+  anchor: Anchor | null,
+): [number, number, number] {
+  const estimate = anchor
+    ? anchor.at + ((centre(cluster) - anchor.order.inversions) * m) / pairs
+    : (centre(cluster) / pairs) * m;
+  const at = Math.min(m - 1, Math.max(0, Math.round(estimate)));
   const h = Math.max(4, Math.round(Math.sqrt(m)));
   return [at, Math.max(0, at - h), Math.min(m - 1, at + h)];
 }
@@ -191,29 +258,72 @@ function probedBracket(
   p: Prepared,
   sample: Float64Array,
   cluster: readonly number[],
-): Map<number, number> | 'retry' | null {
+  [at, lo, hi]: readonly [number, number, number],
+  anchor: Anchor | null,
+): { result: Map<number, number> | 'retry' | null; anchor: Anchor | null } {
   const m = sample.length;
-  if (m < 64) return 'retry';
-  const [at, lo, hi] = probeRanks(m, p.pairs, cluster) as [number, number, number];
+  if (m < 64) return { result: 'retry', anchor: null };
   const theta0 = sample[at] as number;
   const width = (sample[hi] as number) - (sample[lo] as number);
   const density = (((hi - lo) / m) * p.pairs) / width;
-  if (!(Number.isFinite(density) && density > 0) || !Number.isFinite(theta0)) return 'retry';
+  if (!(Number.isFinite(density) && density > 0) || !Number.isFinite(theta0)) {
+    return { result: 'retry', anchor: null };
+  }
   // The probe's order is one end of the bracket: selectInBracket trusts only values at least δ
   // inside it, and a rank that lands closer sends the cluster to the wide bracket.
-  const probe = orderAt(p, theta0, false);
+  // From an earlier probe's order, a count-only insertion sort reaches this one in about as many
+  // steps as slopes lie between them, well under a merge sort's n log n for Sen's interval ends.
+  const probe = orderFrom(p, theta0, anchor);
+  const self = { at, theta: theta0, order: probe };
   // A probe inside the cluster (its value repeated among the slopes, as on a quantised gauge)
-  // splits it: the ranks below the probe are reached downwards, the others upwards.
+  // splits it: the ranks below the probe are reached downwards, the others upwards. At 0 the
+  // slopes equal to 0 are counted exactly (the order at 0 that swaps ties): ranks among them are
+  // 0, and the ranks above start past them instead of enumerating them.
+  const ties = theta0 === 0 ? tiesAtZero(p, probe) : probe;
   const found = new Map<number, number>();
+  for (const r of cluster) if (r >= probe.inversions && r < ties.inversions) found.set(r, 0);
   const below = cluster.filter((r) => r < probe.inversions);
-  const above = cluster.filter((r) => r >= probe.inversions);
-  for (const part of [below, above]) {
+  const above = cluster.filter((r) => r >= ties.inversions);
+  for (const [part, from] of [
+    [below, probe],
+    [above, ties],
+  ] as const) {
     if (part.length === 0) continue;
-    const got = fromProbe(p, probe, theta0, density, part);
-    if (got === null || got === 'retry') return got;
+    const got = fromProbe(p, from, theta0, density, part);
+    if (got === null || got === 'retry') return { result: got, anchor: self };
     for (const [r, v] of got) found.set(r, v);
   }
-  return found;
+  return { result: found, anchor: self };
+}
+
+/**
+ * The order at θ (ties kept in x order): cached, or reached from the anchor's order by a
+ * count-only insertion sort, or merge-sorted when there is no anchor or the insertion sort gives
+ * up. Every way gives the same order and count.
+ */
+function orderFrom(p: Prepared, theta: number, anchor: Anchor | null): Order {
+  const cached = p.orders.get(`${theta}|false`);
+  if (cached) return cached;
+  if (anchor && anchor.theta !== theta) {
+    const moved = walk(p, anchor.order, theta, theta > anchor.theta);
+    if (moved) return moved;
+  }
+  return orderAt(p, theta, false);
+}
+
+/**
+ * The order at 0 that swaps ties (counts the slopes ≤ 0), from the one that keeps them (counts
+ * the slopes < 0): the same order when no two points of distinct x have equal y, else reached by
+ * moving only the tied pairs, or merge-sorted.
+ */
+function tiesAtZero(p: Prepared, kept: Order): Order {
+  const cached = p.orders.get('0|true');
+  if (cached) return cached;
+  if (kept.tied !== false) {
+    const moved = reorder(p, kept, 0, true, true, false);
+    if (moved) return moved.order;
+  }
+  return orderAt(p, 0, true);
 }
 
 /**
@@ -255,8 +365,9 @@ function fromProbe(
       high = from.theta;
       low = from.theta - (need + margin) / from.density;
       low -= 2 * roundingBound(low, p);
-      // At exactly 0 the upper end must count ties as below (slopes ≤ 0): count it that way.
-      known = from.theta === 0 ? {} : { upper: from.order };
+      // At exactly 0 the order that keeps ties unswapped counts the slopes < 0, and every rank
+      // wanted here is below that count: the slopes equal to 0 are not in this bracket.
+      known = { upper: from.order };
     }
     if (!(low < high)) return 'retry';
     const got = selectInBracket(p, low, high, part, known);
@@ -307,25 +418,30 @@ function walkTowards(
   const theta = up ? theta0 + step : theta0 - step;
   // Never across 0: brackets split there, and the order at 0 has its own tie rule.
   if (!Number.isFinite(theta) || theta === 0 || theta > 0 !== theta0 > 0) return null;
-  const moved = reorder(p, probe, theta, false, up, false);
-  if (!moved) return null;
-  const reached = moved.order.inversions;
+  const walked = walk(p, probe, theta, up);
+  if (!walked) return null;
+  const reached = walked.inversions;
   if (up ? reached > first : reached <= last) return null;
   const counted = Math.abs(reached - below);
   const secant = counted / Math.abs(theta - theta0);
-  return { order: moved.order, theta, density: counted > 0 && Number.isFinite(secant) ? secant : density };
+  return { order: walked, theta, density: counted > 0 && Number.isFinite(secant) ? secant : density };
 }
 
 /** Number of slopes (pairs with distinct x), or null if x is not ascending. */
 function prepare(x: readonly number[], y: readonly number[]): Prepared | null {
   const n = x.length;
-  const idx: number[] = [];
+  const idx = int32(n);
   let xMax = 0;
   let yMax = 0;
+  let equalX = false;
   for (let i = 0; i < n; i++) {
     const xi = x[i] as number;
     const yi = y[i] as number;
-    if (i > 0 && xi < (x[i - 1] as number)) return null;
+    if (i > 0) {
+      const previous = x[i - 1] as number;
+      if (xi < previous) return null;
+      if (xi === previous) equalX = true;
+    }
     const ax = Math.abs(xi);
     const ay = Math.abs(yi);
     if ((ax !== 0 && (ax < SMALLEST || ax > LARGEST)) || (ay !== 0 && (ay < SMALLEST || ay > LARGEST))) {
@@ -333,15 +449,17 @@ function prepare(x: readonly number[], y: readonly number[]): Prepared | null {
     }
     if (ax > xMax) xMax = ax;
     if (ay > yMax) yMax = ay;
-    idx.push(i);
+    idx[i] = i;
   }
   // x is ascending already; within a run of equal x, order by y: then no order by u ever swaps
   // two of them. Runs are short (usually 1), so sorting only them is linear in practice.
-  for (let start = 0; start < n;) {
+  for (let start = 0; equalX && start < n;) {
     let end = start + 1;
     while (end < n && x[end] === x[start]) end++;
     if (end - start > 1) {
-      const run = idx.slice(start, end).sort((a, b) => (y[a] as number) - (y[b] as number) || a - b);
+      const run = Array.from(idx.subarray(start, end)).sort(
+        (a, b) => (y[a] as number) - (y[b] as number) || a - b,
+      );
       for (let k = 0; k < run.length; k++) idx[start + k] = run[k] as number;
     }
     start = end;
@@ -416,10 +534,22 @@ function sampleSlopes(p: Prepared): Float64Array {
   return out.subarray(0, k);
 }
 
-/** Puts the values of the given ranks of `sample` in place (a partial sort: selection). */
-function placeRanks(sample: Float64Array, ranks: number[]): void {
-  const wanted = [...new Set(ranks.filter((r) => r >= 0 && r < sample.length))].sort((a, b) => a - b);
-  if (wanted.length > 0) selectInto(sample, 0, sample.length, wanted, 0, wanted.length);
+/**
+ * Puts the values of the given ranks of `sample` in place (a partial sort: selection). `placed`
+ * (ascending) holds the ranks already in place, each with no larger value left of it and no
+ * smaller one right: a new rank is selected only between its placed neighbours.
+ */
+function placeRanks(sample: Float64Array, placed: number[], ranks: readonly number[]): void {
+  for (const r of ranks) {
+    if (r < 0 || r >= sample.length) continue;
+    let i = 0;
+    while (i < placed.length && (placed[i] as number) < r) i++;
+    if (placed[i] === r) continue;
+    const left = i > 0 ? (placed[i - 1] as number) + 1 : 0;
+    const right = i < placed.length ? (placed[i] as number) - 1 : sample.length - 1;
+    floydRivest(sample, r, left, right);
+    placed.splice(i, 0, r);
+  }
 }
 
 /** Sample ranks (a, b) bracketing ranks [first, last] of all slopes, z standard errors wide. */
@@ -590,6 +720,9 @@ function acrossZero(
   for (const r of wanted) {
     if (r >= belowZero.inversions && r < upToZero.inversions) found.set(r, 0);
   }
+  // Every rank settled on the near side or among the slopes equal to 0 (a quantised series'
+  // median): the far side holds none of them.
+  if (wanted.every((r) => found.has(r))) return found;
   // Leg 2: 0 on to the far end.
   const toFar = reorder(p, other, up ? high : low, up, up);
   if (!toFar) return undefined;
@@ -598,6 +731,60 @@ function acrossZero(
   const leg2 = selectSegment(toFar.slopes, farStart, wanted, found, up ? 0 : trustLow, up ? trustHigh : 0);
   if (leg2 !== undefined) return leg2;
   return wanted.every((r) => found.has(r)) ? found : 'retry';
+}
+
+/**
+ * {@link reorder} counting only, with ties kept in x order (the order counting slopes < θ): the
+ * walks between probes, most of the insertion sorts' steps, with less work per step. Two points
+ * of equal x never pass each other here: prepare put them in y order, and at any θ their keys
+ * y − θ·x (the same θ·x subtracted, rounding being monotone) are in that order or equal, when
+ * the x order keeps them.
+ */
+function walk(p: Prepared, from: Order, theta: number, up: boolean): Order | null {
+  const n = p.n;
+  ensure(n);
+  const xs = p.x;
+  const ys = p.y;
+  const perm = int32(n);
+  perm.set(from.perm);
+  const key = keysB;
+  for (let t = 0; t < n; t++) {
+    const i = perm[t] as number;
+    key[t] = (ys[i] as number) - theta * (xs[i] as number);
+  }
+  const budget = 64 * n;
+  let count = 0;
+  for (let t = 1; t < n; t++) {
+    const ke = key[t] as number;
+    const e = perm[t] as number;
+    let u = t - 1;
+    while (u >= 0) {
+      const kf = key[u] as number;
+      if (ke > kf) break;
+      const f = perm[u] as number;
+      if (ke === kf && e > f) break;
+      // e passes f: swapped (e > f) going up, unswapped (e < f) going down; the other way means
+      // the orders disagree beyond rounding.
+      if (e > f !== up) return null;
+      perm[u + 1] = f;
+      key[u + 1] = kf;
+      u--;
+    }
+    if (u < t - 1) {
+      perm[u + 1] = e;
+      key[u + 1] = ke;
+      count += t - 1 - u;
+      if (count > budget) return null;
+    }
+  }
+  const group = p.group;
+  let tied = false;
+  for (let t = 1; t < n && !tied; t++) {
+    tied = key[t] === key[t - 1] && group[perm[t] as number] !== group[perm[t - 1] as number];
+  }
+  const order: Order = { perm, inversions: from.inversions + (up ? count : -count), tied };
+  p.orders.set(`${theta}|false`, order);
+  return order;
 }
 
 /**
@@ -628,32 +815,35 @@ function reorder(
   }
   const budget = 64 * n;
   let count = 0;
+  let buf = slopeBuf;
   for (let t = 1; t < n; t++) {
-    const e = perm[t] as number;
     const ke = key[t] as number;
+    // Most points do not move: a key above its left neighbour's stays where it is.
+    if (ke > (key[t - 1] as number)) continue;
+    const e = perm[t] as number;
+    const ge = group[e] as number;
+    const xe = xs[e] as number;
+    const ye = ys[e] as number;
+    if (record && count + t > buf.length) {
+      const grown = new Float64Array(Math.max(1024, 2 * buf.length, count + t));
+      grown.set(buf.subarray(0, count));
+      slopeBuf = buf = grown;
+    }
     let u = t - 1;
     while (u >= 0) {
       const f = perm[u] as number;
       const kf = key[u] as number;
+      const gf = group[f] as number;
       // The merge sort's total order: key, then (tiesSwap) later x group first, then x order.
-      const precedes =
-        ke < kf ||
-        (ke === kf &&
-          (tiesSwap && group[e] !== group[f] ? (group[e] as number) > (group[f] as number) : e < f));
-      if (!precedes) break;
-      // e passes f: the pair becomes swapped (e > f) or unswapped (e < f) relative to x order.
-      if (e > f !== up || count >= budget) return null;
-      const lo = e < f ? e : f;
-      const hi = e < f ? f : e;
-      const dx = (xs[hi] as number) - (xs[lo] as number);
-      if (dx === 0) return null;
+      if (!(ke < kf || (ke === kf && (tiesSwap && ge !== gf ? ge > gf : e < f)))) break;
+      // e passes f: the pair becomes swapped (e > f) or unswapped (e < f) relative to x order;
+      // the other way, or two points of equal x, means the orders disagree beyond rounding.
+      if (e > f !== up || ge === gf) return null;
+      // Lower x first, as the O(n²) path orients each pair: f below e going up, e below f down.
       if (record) {
-        if (count >= slopeBuf.length) {
-          const grown = new Float64Array(Math.max(1024, slopeBuf.length * 2));
-          grown.set(slopeBuf);
-          slopeBuf = grown;
-        }
-        slopeBuf[count] = ((ys[hi] as number) - (ys[lo] as number)) / dx;
+        buf[count] = up
+          ? (ye - (ys[f] as number)) / (xe - (xs[f] as number))
+          : ((ys[f] as number) - ye) / ((xs[f] as number) - xe);
       }
       count++;
       perm[u + 1] = f;
@@ -662,6 +852,7 @@ function reorder(
     }
     perm[u + 1] = e;
     key[u + 1] = ke;
+    if (count > budget) return null;
   }
   // Equal keys are neighbours in the order reached (so the order at 0 stands for its twin).
   let tied = false;
@@ -670,7 +861,7 @@ function reorder(
   }
   const order: Order = { perm, inversions: from.inversions + (up ? count : -count), tied };
   p.orders.set(`${theta}|${tiesSwap}`, order);
-  return { order, slopes: record ? slopeBuf.subarray(0, count) : slopeBuf.subarray(0, 0) };
+  return { order, slopes: record ? buf.subarray(0, count) : buf.subarray(0, 0) };
 }
 
 // Scratch buffers reused across calls: a fleet analysis calls this 10,000s of times, and fresh

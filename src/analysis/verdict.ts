@@ -12,7 +12,7 @@ import {
 } from './options';
 import { plateauFit, type PlateauFit } from './plateau';
 import { olsFit, type OlsFit } from './regression';
-import { mannKendall, theilSen, type MannKendall, type TheilSenFit } from './robust';
+import { trendFits, type MannKendall, type TheilSenFit } from './robust';
 import { decide, type RuleName, type Verdict } from './rules';
 import type { SequentialRule } from './sequential';
 import { at, cleanSeries } from './series';
@@ -130,8 +130,7 @@ export function analyseMetric(series: MetricSeries, options: AnalyseOptions = {}
   const { confidence } = settings;
   const threshold = thresholdFor(metric, settings);
   const ols = olsFit(clean.x, clean.y, confidence);
-  const ts = theilSen(clean.x, clean.y, confidence);
-  const mk = mannKendall(clean.y);
+  const { theilSen: ts, mannKendall: mk } = trendFits(clean.x, clean.y, confidence);
   const shape = plateauFit(clean.x, clean.y, confidence);
   const xFirst = n > 0 ? at(clean.x, 0) : 0;
   const xLast = n > 0 ? at(clean.x, n - 1) : 0;

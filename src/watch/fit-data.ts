@@ -47,12 +47,16 @@ export function fitPoints(
   y: readonly number[],
   options: { metric: MetricName; minSamples: number; sampling?: Sampling },
   per: string,
-): { x: number[]; y: number[]; skipped: number; data: FitData } {
+): { x: readonly number[]; y: readonly number[]; skipped: number; data: FitData } {
   const sampling = options.sampling ?? 'post-gc';
-  const finite = y.filter((v) => Number.isFinite(v)).length;
-  const asSampled = (note: string): { x: number[]; y: number[]; skipped: number; data: FitData } => ({
-    x: [...x],
-    y: [...y],
+  let finite = 0;
+  for (const v of y) if (Number.isFinite(v)) finite++;
+  // As sampled, the fit reads the caller's arrays (analyseMetric copies what it keeps).
+  const asSampled = (
+    note: string,
+  ): { x: readonly number[]; y: readonly number[]; skipped: number; data: FitData } => ({
+    x,
+    y,
     skipped: 0,
     data: {
       sampling,

@@ -4,8 +4,9 @@
  * replaced them, kept verbatim.
  */
 import { mannKendall, normalQuantile, theilSen, type TheilSenFit } from '../../src/analysis';
+import { trendFits } from '../../src/analysis/robust';
 import { ss } from '../../src/analysis/simple-statistics';
-import { selectSlopes } from '../../src/analysis/slope-selection';
+import { medianResidual, selectSlopes } from '../../src/analysis/slope-selection';
 import { gaussian, mulberry32 } from './analysis-synthetic';
 
 /** The original sort-every-slope Theil-Sen (n ≤ 2,000 branch). */
@@ -233,6 +234,69 @@ describe("Mann-Kendall's S by merge sort", () => {
         const mk = mannKendall(y);
         if (mk.s !== referenceS(y)) throw new Error(`${name} n=${n}: S ${mk.s} vs ${referenceS(y)}`);
         expect(mk.variance).toBe(referenceVariance(y));
+      }
+    }
+  });
+});
+
+/**
+ * Random series of the kinds that take the selection's shortcuts: probes placed from the first
+ * probe's exact count and reached by count-only insertion sorts (every series), a probe exactly
+ * at 0 with slopes equal to 0 around the median (quantised values on a step function), brackets
+ * across 0 settled on one side (flat series), equal x (repeated timestamps) and -0.
+ */
+function randomSeries(seed: number): { x: number[]; y: number[]; kind: string } {
+  const uniform = mulberry32(seed);
+  const noise = gaussian(seed + 17);
+  const n = 64 + Math.floor(uniform() * 900);
+  const kind = ['trend', 'flat', 'steps', 'quantised', 'repeated-x', 'signed-zero'][seed % 6] as string;
+  const x: number[] = [];
+  const y: number[] = [];
+  let level = 0;
+  let t = 0;
+  for (let i = 0; i < n; i++) {
+    t += kind === 'repeated-x' && uniform() < 0.3 ? 0 : 0.5 + uniform();
+    x.push(t);
+    if (kind === 'trend') y.push(1e6 + (uniform() - 0.3) * 5e3 * t + 2e4 * noise());
+    else if (kind === 'flat') y.push(5e7 + 2e5 * noise());
+    else if (kind === 'steps') {
+      if (uniform() < 1 / 15) level = Math.round(2e6 * noise());
+      y.push(8e7 + level);
+    } else if (kind === 'quantised') y.push(Math.round(3 * noise()) + (uniform() < 0.01 ? 40 : 0));
+    else if (kind === 'repeated-x') y.push(Math.round(1e3 * t + 2e3 * noise()));
+    else y.push(uniform() < 0.4 ? -0 : uniform() < 0.5 ? 0 : Math.round(4 * noise()));
+  }
+  return { x, y, kind };
+}
+
+describe('slope selection on random series (reference: sorting every slope)', () => {
+  it('gives Theil-Sen and Mann-Kendall exactly, also through trendFits (one tie count for both)', () => {
+    for (let seed = 1; seed <= 48; seed++) {
+      const { x, y, kind } = randomSeries(seed);
+      const label = `seed=${seed} (${kind}, n=${x.length})`;
+      const reference = referenceTheilSen(x, y, 0.95);
+      expectIdentical(theilSen(x, y, 0.95), reference, label);
+      const both = trendFits(x, y, 0.95);
+      expectIdentical(both.theilSen, reference, `${label} via trendFits`);
+      expect(both.mannKendall).toEqual(mannKendall(y));
+      if (both.mannKendall.s !== referenceS(y)) throw new Error(`${label}: S ${both.mannKendall.s}`);
+      expect(both.mannKendall.variance).toBe(referenceVariance(y));
+    }
+  });
+
+  it("takes the Theil-Sen intercept as simple-statistics' median does, -0 and ties included", () => {
+    for (let seed = 1; seed <= 60; seed++) {
+      const { x, y } = randomSeries(seed);
+      for (const length of [1, 2, 3, 700, 701, x.length]) {
+        const xs = x.slice(0, length);
+        const ys = y.slice(0, length);
+        for (const slope of [0, -0, 1.5, -1234.5]) {
+          const expected = ss.median(xs.map((xi, i) => (ys[i] as number) - slope * xi));
+          const actual = medianResidual(xs, ys, slope);
+          if (!Object.is(actual, expected)) {
+            throw new Error(`seed=${seed} n=${length} slope=${slope}: ${actual} vs ${expected}`);
+          }
+        }
       }
     }
   });
