@@ -32,6 +32,11 @@ export interface CheckOptions {
   /** With a replayed log as `source`: the log's mix, for the report's fidelity section. */
   fidelity?: FidelityBaseline;
   version?: string;
+  /**
+   * Why no profile or snapshot is taken after the verdict (a bisect step away from the boundary
+   * needs only the verdict); the profiler still samples from preload, so the run measures alike.
+   */
+  skipAttributionAfterVerdict?: string;
 }
 
 /** A finished check: the report and where its files were written. */
@@ -49,7 +54,13 @@ export interface CheckResult {
 /** Runs a check: starts the target, drives load, samples, analyses, writes report.json. */
 export async function checkForLeaks(config: Config, options: CheckOptions): Promise<CheckResult> {
   const { run: plain, outDir } = runOptionsFrom(config, options);
-  const run = withAttribution(config, plain, outDir, analysisOptionsFrom(config));
+  const run = withAttribution(
+    config,
+    plain,
+    outDir,
+    analysisOptionsFrom(config),
+    options.skipAttributionAfterVerdict,
+  );
   prepareOutDir(outDir);
   fs.rmSync(run.logFile, { force: true });
   const result = await runMeasurement(run);

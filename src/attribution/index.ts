@@ -36,6 +36,8 @@ export const MIN_SITE_SAMPLES = 4;
  * @param outDir - the report directory (snapshots go in its `snapshots/` folder)
  * @param analysis - the check's analysis options (the heap threshold, and the verdict the probe
  *   waits for before it takes snapshots)
+ * @param skipAfterVerdict - why no profile or snapshot is taken after the verdict, when the
+ *   caller only needs the verdict (see AttributionProbeOptions)
  * @returns the run options to use
  */
 export function withAttribution(
@@ -43,6 +45,7 @@ export function withAttribution(
   run: RunOptions,
   outDir: string,
   analysis: AnalysisOptions,
+  skipAfterVerdict?: string,
 ): RunOptions {
   if (!config.attribution.enabled) return run;
   const threshold = analysis.thresholds.heapUsed?.perUnit ?? 2;
@@ -51,6 +54,7 @@ export function withAttribution(
     snapshots: config.attribution.snapshots,
     snapshotDir: path.join(outDir, 'snapshots'),
     threshold,
+    ...(skipAfterVerdict !== undefined ? { skipAfterVerdict } : {}),
   });
   return {
     ...run,

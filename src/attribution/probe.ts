@@ -31,6 +31,12 @@ export interface AttributionProbeOptions {
   snapshotTimeoutMs?: number;
   /** Bound on the traffic served for attribution after the verdict (default 6 s). */
   windowMs?: number;
+  /**
+   * Why nothing is looked for after the verdict, when the caller will not use it (a bisect step
+   * that only needs the verdict): the profiler still samples from preload, so the measured window
+   * is the same as any other run's, but no profile or snapshot follows.
+   */
+  skipAfterVerdict?: string;
 }
 
 /** One live-object profile. */
@@ -117,6 +123,11 @@ export class AttributionProbe implements RunProbe {
   async afterVerdict(ctx: VerdictContext): Promise<void> {
     const { verdict, perRequest } = ctx.verdict;
     const always = this.options.snapshots === 'always';
+    if (this.options.skipAfterVerdict !== undefined && !always) {
+      this.reason = `not needed: ${this.options.skipAfterVerdict}`;
+      this.snapshotReason = `not taken: ${this.options.skipAfterVerdict}`;
+      return;
+    }
     if (verdict !== 'leak' && !always) {
       this.reason = `not needed: the verdict is ${verdict}`;
       this.snapshotReason = 'not taken: no leak was called';

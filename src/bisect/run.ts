@@ -117,6 +117,8 @@ export async function bisectLeak(config: Config, options: BisectOptions): Promis
   let measureMs = 0;
   const baseline: Report[] = [];
   const candidateReports = new Map<string, Report[]>();
+  /** Commits confirmed at the boundary: their remeasures keep the attribution too. */
+  const confirming = new Set<string>();
   const stepExtras = new Map<string, { installMs: number; ms: number; runDirs: string[] }>();
   let failure: MeasureFailure | undefined;
   let search: SearchResult | null = null;
@@ -155,7 +157,7 @@ export async function bisectLeak(config: Config, options: BisectOptions): Promis
     dir: string,
     side: 'base' | 'head',
     attempt: number,
-    snapshots: boolean,
+    boundary: boolean,
   ): Promise<{ reports: Report[]; ms: number; runDirs: string[] } | MeasureFailure | 'aborted'> => {
     const reports: Report[] = [];
     const runDirs: string[] = [];
@@ -170,9 +172,10 @@ export async function bisectLeak(config: Config, options: BisectOptions): Promis
         dir,
         runDir,
         command,
-        config: withSnapshots(perRunConfig(config, runs, runDir), snapshots),
+        config: withSnapshots(perRunConfig(config, runs, runDir), boundary),
         signal: options.signal,
         version: options.version,
+        ...(boundary ? {} : { skipAttributionAfterVerdict: AWAY_FROM_BOUNDARY }),
       });
       ms += measured.run.ms;
       runDirs.push(path.relative(outDir, runDir));
@@ -217,7 +220,9 @@ export async function bisectLeak(config: Config, options: BisectOptions): Promis
         if (!('serviceDir' in co)) {
           return done({ verdict: 'skip', reason: redactText(co.message), runs: 0 }, 0, []);
         }
-        const measured = await measureRevision(c.sha, co.serviceDir, 'head', attempt, role === 'confirm');
+        const boundary = role === 'confirm' || (role === 'remeasure' && confirming.has(c.sha));
+        if (role === 'confirm') confirming.add(c.sha);
+        const measured = await measureRevision(c.sha, co.serviceDir, 'head', attempt, boundary);
         if (measured === 'aborted') return done({ verdict: 'skip', reason: 'interrupted', runs: 0 }, 0, []);
         if (!('reports' in measured)) {
           checkouts.delete(c.sha);
@@ -305,6 +310,15 @@ export async function bisectLeak(config: Config, options: BisectOptions): Promis
   fs.writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n');
   return { report, outDir, reportFile };
 }
+
+/**
+ * Why a step away from the boundary looks for nothing after its verdict: only the named commit's
+ * findings are reported, and the profiles and snapshots that follow a leak verdict cost seconds per
+ * run (bench/results-bisect.md). The profiler still samples from preload on every step, so each is
+ * measured alike.
+ */
+const AWAY_FROM_BOUNDARY =
+  'this bisect step needs only its verdict (the boundary is confirmed with attribution)';
 
 /**
  * Heap snapshots cost seconds per run and only serve the named commit's retainer paths: they are

@@ -129,6 +129,8 @@ export interface RunRequest {
   config: Config;
   signal?: AbortSignal;
   version?: string;
+  /** Why no profile or snapshot follows the verdict (see CheckOptions); unset: as configured. */
+  skipAttributionAfterVerdict?: string;
 }
 
 /** A finished run: its summary, its report, and why it cannot be used when that is the case. */
@@ -154,6 +156,9 @@ export async function measureRun(request: RunRequest): Promise<MeasuredRun> {
     failOn: 'never',
     signal: request.signal,
     version: request.version,
+    ...(request.skipAttributionAfterVerdict !== undefined
+      ? { skipAttributionAfterVerdict: request.skipAttributionAfterVerdict }
+      : {}),
   };
   const { report, reportFile } = await checkForLeaks(request.config, check);
   const top: ProcessReport | undefined = report.processes[0];

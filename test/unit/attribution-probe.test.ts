@@ -132,6 +132,23 @@ describe('AttributionProbe', () => {
     expect(data.reason).toBe('not needed: the verdict is pass');
   });
 
+  test('a leak whose caller needs only the verdict (a bisect step): sampling only, and why', async () => {
+    const { agent, calls } = fakeAgent((k) => range(0, 40 * (k + 1)));
+    const skip = 'this step needs only its verdict';
+    const { data, served } = await drive(
+      new AttributionProbe({ ...options, snapshots: 'auto', skipAfterVerdict: skip }),
+      agent,
+      9,
+    );
+    // The profiler sampled from the start like in any run (the measured window is the same), but
+    // nothing follows the verdict: no traffic served, no profile, no snapshot.
+    expect(calls).toEqual(['profiler.start', 'profiler.stop']);
+    expect(served).toEqual([]);
+    expect(data.ran).toBe(false);
+    expect(data.reason).toBe(`not needed: ${skip}`);
+    expect(data.snapshotReason).toBe(`not taken: ${skip}`);
+  });
+
   test("'always' attributes whatever the verdict; 'never' takes profiles but no snapshot", async () => {
     const always = fakeAgent(() => range(0, 10));
     await drive(new AttributionProbe({ ...options, snapshots: 'always' }), always.agent, 8, {
