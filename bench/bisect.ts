@@ -8,7 +8,8 @@
  *
  * Flags: --main N (trials on the main line, default 10), --deps N (dependency trials, default 10),
  * --merge N (pairs of side-branch trials, first parents and --all-commits, default 0),
- * --fresh (forget earlier trials). Trials accumulate in bench/results-bisect.json, so the bench can
+ * --fresh (forget earlier trials), --label TEXT (a series of trials shown apart from the others,
+ * e.g. after a change to bisect or on a quiet machine). Trials accumulate in bench/results-bisect.json, so the bench can
  * be run in several short sittings; the Markdown is written from all of them.
  */
 import { spawnSync } from 'node:child_process';
@@ -26,6 +27,8 @@ const OUT = path.join(__dirname, 'results-bisect.md');
 // busy the machine is (500 + 3,000 requests per run of a revision's two).
 const WINDOWS = ['--warmup-requests', '1000', '--requests', '6000'];
 const COMMITS = 20;
+/** Heading of the hand-written section of real published packages, kept when the file is rewritten. */
+const REAL_PACKAGES = '## Real published packages';
 /** Where the leak goes in successive main-line trials: spread over the range, ends included. */
 const POSITIONS = [11, 3, 17, 1, 20, 7, 14, 5, 19, 9];
 
@@ -56,6 +59,8 @@ interface Trial {
   totalMs: number;
   /** Wall time of one `leakcheck run` of the bad revision with the same windows. */
   singleRunMs: number;
+  /** The series (--label) the trial belongs to; none for the first series. */
+  label?: string;
 }
 
 function flag(name: string, fallback: number): number {
@@ -224,8 +229,16 @@ function write(trials: readonly Trial[]): void {
   };
   lines.push('## The leaking commit among 20 (leak in the service code)');
   lines.push('');
-  summary(main, 'Main line');
-  if (main.length > 0) table(main);
+  const firstSeries = main.filter((t) => t.label === undefined);
+  summary(firstSeries, 'Main line');
+  if (firstSeries.length > 0) table(firstSeries);
+  for (const label of [...new Set(main.map((t) => t.label).filter((l) => l !== undefined))]) {
+    const series = main.filter((t) => t.label === label);
+    lines.push(`### ${label}`);
+    lines.push('');
+    summary(series, 'Main line');
+    table(series);
+  }
   lines.push(
     '## A dependency-only leak (leaky-lib 1.0.0 → 1.0.1 in a commit that touches only package.json and the lock file)',
   );
@@ -244,7 +257,10 @@ function write(trials: readonly Trial[]): void {
   if (merge.length > 0) table(merge);
   summary(mergeAll, 'All commits');
   if (mergeAll.length > 0) table(mergeAll);
-  fs.writeFileSync(OUT, lines.join('\n'));
+  // The real-package trials (bench/real-deps.ts) are written by hand below the generated part.
+  const kept = fs.existsSync(OUT) ? fs.readFileSync(OUT, 'utf8') : '';
+  const at = kept.indexOf(`\n${REAL_PACKAGES}`);
+  fs.writeFileSync(OUT, lines.join('\n') + (at >= 0 ? kept.slice(at) : ''));
 }
 
 function main(): void {
@@ -254,9 +270,11 @@ function main(): void {
   const mainTrials = flag('--main', 10);
   const depTrials = flag('--deps', 10);
   const mergeTrials = flag('--merge', 0);
+  const at = process.argv.indexOf('--label');
+  const label = at >= 0 ? process.argv[at + 1] : undefined;
   const done = (kind: string): number => trials.filter((t) => t.kind === kind).length;
   for (let i = 0; i < mainTrials; i++) {
-    const t = trial('main', done('main'));
+    const t = { ...trial('main', done('main')), ...(label !== undefined ? { label } : {}) };
     trials.push(t);
     fs.writeFileSync(RAW, JSON.stringify(trials, null, 2) + '\n');
     process.stderr.write(`main ${t.position}: ${t.found ? 'found' : t.outcome} in ${t.steps} steps\n`);
