@@ -82,6 +82,10 @@ interface Outcome {
   estimate: number | null;
   /** For a leaking fixture: its expected metric was the one (or one of those) flagged. */
   expectedFlagged: boolean;
+  /** Where the wall time went, in order: step name and seconds. */
+  steps: [string, number][];
+  /** Requests served by the main process at its first and last measured sample. */
+  measured: [number, number] | null;
 }
 
 function arg(name: string): string | undefined {
@@ -125,7 +129,75 @@ function runOnce(c: Case, expected: Expected): Outcome {
     // A leak fixture's other metrics may grow with the same leak (a Buffer's on-heap part, a
     // socket's fd): the run is right when the expected metric is among those flagged.
     expectedFlagged: expected.metric === null || metric?.verdict === 'leak',
+    steps: stepsOf(report, wallSeconds),
+    measured: measuredRange(report),
   };
+}
+
+/** The main process's requests at its first and last measured sample. */
+function measuredRange(report: Report | null): [number, number] | null {
+  const xs = (report?.processes[0]?.series ?? []).filter((s) => s.phase === 'measure').map((s) => s.requests);
+  return xs.length >= 2 ? [Math.min(...xs), Math.max(...xs)] : null;
+}
+
+/** A fixture's truth.json: the truth per request, and the series behind it when kept (--curve). */
+interface Truth {
+  bytesPerRequest: number;
+  curve?: Array<[number, number]>;
+}
+
+/**
+ * The truth over the requests one run measured, from the reference sampler's series: the
+ * least-squares slope of its points from the last one at or before the run's first measured
+ * request to the first one at or after its last (null without a series covering the stretch).
+ */
+function truthOver(curve: Array<[number, number]>, range: [number, number]): number | null {
+  let from = -1;
+  for (const [i, p] of curve.entries()) if (p[0] <= range[0]) from = i;
+  const to = curve.findIndex((p) => p[0] >= range[1]);
+  if (from < 0) from = 0;
+  if (to < 0) return null;
+  const points = curve.slice(from, to + 1);
+  if (points.length < 3) return null;
+  const n = points.length;
+  const mx = points.reduce((a, p) => a + p[0], 0) / n;
+  const my = points.reduce((a, p) => a + p[1], 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const [x, y] of points) {
+    sxy += (x - mx) * (y - my);
+    sxx += (x - mx) ** 2;
+  }
+  return sxx > 0 ? sxy / sxx : null;
+}
+
+/**
+ * The run's wall time in steps, from the report's timings: start-up to ready, warm-up, measured
+ * window to the verdict, each attribution step after it, stopping the target, then building the
+ * report (attribution's analysis, file writing) and the CLI's exit.
+ */
+function stepsOf(report: Report | null, wallSeconds: number): [string, number][] {
+  if (!report) return [];
+  const t = report.timings;
+  const verdict = verdictMs(report);
+  const steps: [string, number][] = [];
+  let at = 0;
+  const add = (name: string, ms: number | null | undefined): void => {
+    if (ms === null || ms === undefined) return;
+    steps.push([name, (ms - at) / 1000]);
+    at = ms;
+  };
+  add('start-up', t.readyMs);
+  add('warm-up', t.warmupEndMs);
+  add('measured window', verdict);
+  const phases = report.attribution?.timings ?? [];
+  const after = phases.filter((p) => p.phase !== 'analysis');
+  for (const p of after) add(`attribution: ${p.phase}`, at + p.ms);
+  add('stop target', t.totalMs);
+  const analysis = phases.find((p) => p.phase === 'analysis');
+  if (analysis) add('attribution: analysis', at + analysis.ms);
+  add('report files, exit', wallSeconds * 1000);
+  return steps;
 }
 
 /** Milliseconds from the run's start to its verdict, as the report tells it. */
@@ -140,10 +212,14 @@ function truthOf(c: Case, expected: Expected): number | null {
   const lbr = c.env?.LEAK_BYTES_PER_REQUEST;
   if (lbr) return Number(lbr);
   if (c.verdict === 'pass') return 0;
-  const file = path.join(ROOT, 'fixtures', c.fixture, 'truth.json');
-  if (fs.existsSync(file))
-    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { bytesPerRequest: number }).bytesPerRequest;
+  const truth = truthFile(c);
+  if (truth) return truth.bytesPerRequest;
   return expected.bytesPerRequest ?? expected.unitPerRequest ?? null;
+}
+
+function truthFile(c: Case): Truth | null {
+  const file = path.join(ROOT, 'fixtures', c.fixture, 'truth.json');
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Truth) : null;
 }
 
 /**
@@ -160,6 +236,20 @@ function startBusyCore(maxSeconds: number): ChildProcess {
   );
 }
 
+/** A case's steps as Markdown: the median of each step over the runs that had it. */
+function breakdownRows(name: string, outcomes: Outcome[]): string {
+  const names: string[] = [];
+  for (const o of outcomes) for (const [step] of o.steps) if (!names.includes(step)) names.push(step);
+  if (names.length === 0) return '';
+  const cells = names.map((step) => {
+    const xs = outcomes.flatMap((o) => o.steps.filter(([n]) => n === step).map(([, v]) => v));
+    return `| ${step} | ${median(xs).toFixed(2)} | ${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)} | ${xs.length} |`;
+  });
+  return [`### ${name}`, '', '| step | median s | min–max | runs |', '|---|---|---|---|', ...cells, ''].join(
+    '\n',
+  );
+}
+
 function main(): void {
   const runs = Number(arg('--runs') ?? 5);
   const only = arg('--only')?.split(',');
@@ -167,6 +257,7 @@ function main(): void {
   const outFile = arg('--out') ?? path.join(__dirname, busy ? 'results-busy.md' : 'results.md');
   const cases = CASES.filter((c) => !only || only.includes(c.name) || only.includes(c.fixture));
   const rows: string[] = [];
+  const breakdowns: string[] = [];
   const load: string[] = [`before: ${os.loadavg()[0]?.toFixed(1)}`];
   // Each run is bounded (180 s); the loop outlives none of them.
   const hog = busy ? startBusyCore(cases.length * runs * 200 + 60) : null;
@@ -182,18 +273,35 @@ function main(): void {
         const o = runOnce(c, expected);
         outcomes.push(o);
         process.stderr.write(
-          `${c.name} #${i + 1}: ${o.verdict} (exit ${o.exitCode}) ${o.wallSeconds.toFixed(1)} s estimate ${o.estimate ?? '-'}\n`,
+          `${c.name} #${i + 1}: ${o.verdict} (exit ${o.exitCode}) ${o.wallSeconds.toFixed(1)} s estimate ${o.estimate ?? '-'}` +
+            ` [${o.steps.map(([n, v]) => `${n} ${v.toFixed(2)}`).join(', ')}]\n`,
         );
       }
+      breakdowns.push(breakdownRows(c.name, outcomes));
       const correct = outcomes.filter(
         (o) => o.verdict === want && (want === 'pass' || o.expectedFlagged),
       ).length;
       const count = (v: string): number => outcomes.filter((o) => o.verdict === v).length;
       const estimates = outcomes.map((o) => o.estimate).filter((e): e is number => e !== null);
       const est = estimates.length > 0 ? median(estimates) : null;
-      const error = est !== null && truth ? ((est - truth) / truth) * 100 : null;
+      // A fixture whose growth is not constant along its traffic (truth.json keeps the reference
+      // sampler's series): each run against the truth over the requests it measured.
+      const curve = want === 'leak' && !c.env?.LEAK_BYTES_PER_REQUEST ? truthFile(c)?.curve : undefined;
+      const pairs = outcomes.flatMap((o) => {
+        if (o.estimate === null) return [];
+        const t = curve && o.measured ? truthOver(curve, o.measured) : truth;
+        return t ? [{ est: o.estimate, truth: t }] : [];
+      });
+      const truthShown = curve && pairs.length > 0 ? median(pairs.map((p) => p.truth)) : truth;
+      if (curve)
+        for (const [i, o] of outcomes.entries())
+          process.stderr.write(
+            `${c.name} #${i + 1}: measured requests ${o.measured?.join('–') ?? '-'}, truth over them ${o.measured ? (truthOver(curve, o.measured)?.toFixed(1) ?? '-') : '-'}\n`,
+          );
+      const error =
+        pairs.length > 0 && truth ? median(pairs.map((p) => ((p.est - p.truth) / p.truth) * 100)) : null;
       // Within ±15% of the truth: for a leak, per run.
-      const within = truth ? estimates.filter((e) => Math.abs(e - truth) <= 0.15 * truth).length : null;
+      const within = truth ? pairs.filter((p) => Math.abs(p.est - p.truth) <= 0.15 * p.truth).length : null;
       const verdictTimes = outcomes.map((o) => o.verdictSeconds).filter((t): t is number => t !== null);
       const span = (xs: number[]): string =>
         xs.length === 0
@@ -202,7 +310,7 @@ function main(): void {
       rows.push(
         `| ${c.name} | ${want} on ${expected.metric ?? 'any'} | ${correct}/${runs} | ` +
           `${want === 'leak' ? count('leak') : '-'} | ${want === 'pass' ? count('leak') : '-'} | ${count('inconclusive')} | ` +
-          `${truth ?? '-'} | ${est === null ? '-' : est.toPrecision(4)} | ${error === null ? '-' : `${error >= 0 ? '+' : ''}${error.toFixed(1)}%`} | ` +
+          `${truthShown === null ? '-' : curve ? `${truthShown.toPrecision(3)} (per run)` : truthShown} | ${est === null ? '-' : est.toPrecision(4)} | ${error === null ? '-' : `${error >= 0 ? '+' : ''}${error.toFixed(1)}%`} | ` +
           `${within === null ? '-' : `${within}/${runs}`} | ${span(verdictTimes)} | ${span(outcomes.map((o) => o.wallSeconds))} |`,
       );
     }
@@ -240,6 +348,15 @@ function main(): void {
       ...rows,
       '',
     ];
+    if (breakdowns.some((b) => b !== '')) {
+      lines.push(
+        '## Where the time goes',
+        '',
+        "Median seconds per step over the runs, from the report's timings (attribution's steps after the verdict are in `attribution.timings`); the last step is building the report and writing its files, from the end of the run loop to the CLI's exit.",
+        '',
+        ...breakdowns.filter((b) => b !== ''),
+      );
+    }
     if (overhead.length > 0) {
       lines.push(
         '## Agent overhead on throughput',

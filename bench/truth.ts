@@ -6,7 +6,12 @@
  * by least squares: the first half holds the process's own warm-up (compilation, inline caches,
  * lazy initialisation). Writes truth.json beside the fixture, with the command that produced it.
  *
- *   npx tsx bench/truth.ts shop-leak16 [--requests 400000] [--every 2000]
+ * With --curve the series itself (requests, heap less code) is kept in truth.json too: for a
+ * fixture whose growth per request is not constant along its traffic (a cache keyed by URL grows
+ * with the URLs not seen before, fewer as a replay goes on), bench/run.ts then takes each run's
+ * truth as the slope over the requests that run measured, not the second half of this one.
+ *
+ *   npx tsx bench/truth.ts shop-leak16 [--requests 400000] [--every 2000] [--curve] [--out FILE]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -53,6 +58,7 @@ async function main(): Promise<void> {
   const dir = path.join(ROOT, 'fixtures', fixture);
   const total = Number(arg('--requests') ?? 400_000);
   const every = Number(arg('--every') ?? 2000);
+  const curve = process.argv.includes('--curve');
   const expected = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8')) as {
     replay?: string;
   };
@@ -103,9 +109,16 @@ async function main(): Promise<void> {
       heapUsedPerRequest: Math.round(slope(half.map((p) => [p[0], p[1]])) * 10) / 10,
       method:
         'forced full GC every `every` responses (bench/truth-preload.cjs, independent of the agent); least-squares slope over the second half of the run; bytesPerRequest is heapUsed less the code spaces',
-      command: `npx tsx bench/truth.ts ${fixture} --requests ${total} --every ${every}`,
+      command: `npx tsx bench/truth.ts ${fixture} --requests ${total} --every ${every}${curve ? ' --curve' : ''}`,
       traffic: expected.replay ? `replay of ${expected.replay}` : 'the config scenario',
       requests: points.at(-1)?.[0] ?? 0,
+      ...(curve
+        ? {
+            curve: points.map((p) => [p[0], p[2]]),
+            curveNote:
+              'the series (requests served, heapUsed less the code spaces, after a forced full GC): bench/run.ts fits each run its own truth over the requests that run measured',
+          }
+        : {}),
       every,
       samples: points.length,
       seconds: Math.round(seconds),
@@ -116,7 +129,7 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(1))
         .join(' '),
     };
-    fs.writeFileSync(path.join(dir, 'truth.json'), JSON.stringify(truth, null, 2) + '\n');
+    fs.writeFileSync(arg('--out') ?? path.join(dir, 'truth.json'), JSON.stringify(truth, null, 2) + '\n');
     process.stdout.write(JSON.stringify(truth) + '\n');
   } finally {
     await target.stop(2000);

@@ -55,6 +55,7 @@ export async function analyseAttribution(
   data: AttributionData,
   options: AttributionAnalysisOptions,
 ): Promise<AttributionOutcome> {
+  const started = performance.now();
   const findings: Finding[] = [];
   const notes: string[] = [];
   const pprof: string[] = [];
@@ -114,6 +115,11 @@ export async function analyseAttribution(
       },
       pprof,
       notes,
+      ...(data.phases && data.phases.length > 0
+        ? {
+            timings: [...data.phases, { phase: 'analysis', ms: Math.round(performance.now() - started) }],
+          }
+        : {}),
     },
   };
 }
@@ -226,6 +232,7 @@ async function snapshotFindings(
       limit: 50,
       paths: max,
       pathFilter: reportable,
+      ids: [s1.ids, s2.ids],
     });
     return comparison.groups
       .filter(reportable)

@@ -51,6 +51,22 @@ export interface CompareOptions {
   maxSteps?: number;
   /** Only groups this accepts get paths (default: all); `paths` counts accepted groups. */
   pathFilter?: (group: { name: string; count: number; selfSize: number }) => boolean;
+  /**
+   * The first and second snapshots' ids ({@link snapshotIds}) when their reading has already
+   * started (the attribution probe starts it while the target still serves); read here otherwise.
+   */
+  ids?: [Promise<Uint32Array> | undefined, Promise<Uint32Array> | undefined];
+}
+
+/**
+ * The node ids of a snapshot, sorted: all the comparison needs of the first two.
+ *
+ * @param file - path of a `.heapsnapshot`
+ * @returns its node ids in ascending order
+ * @throws SnapshotFormatError when the file is not a heap snapshot
+ */
+export async function snapshotIds(file: string): Promise<Uint32Array> {
+  return sortedIds((await readHeapSnapshot(file, { idsOnly: true })).nodes);
 }
 
 /**
@@ -69,9 +85,8 @@ export async function compareSnapshots(
   third: string,
   options: CompareOptions = {},
 ): Promise<SnapshotComparison> {
-  const ids1 = sortedIds((await readHeapSnapshot(first, { idsOnly: true })).nodes);
-  const s2 = await readHeapSnapshot(second, { idsOnly: true });
-  const ids2 = s2.nodes;
+  const ids1 = await (options.ids?.[0] ?? snapshotIds(first));
+  const ids2 = await (options.ids?.[1] ?? snapshotIds(second));
   const fresh: number[] = [];
   for (let i = 0; i < ids2.length; i++) {
     const id = ids2[i] as number;
@@ -179,7 +194,7 @@ function pathShape(steps: readonly RetainerStep[]): string {
 }
 
 function sortedIds(ids: Uint32Array): Uint32Array {
-  return Uint32Array.from(ids).sort();
+  return ids.sort();
 }
 
 function contains(sorted: Uint32Array, id: number): boolean {

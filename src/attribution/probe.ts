@@ -4,16 +4,18 @@
  * they were allocated, so a bounded cache evicting early entries would otherwise look like
  * growth), inlining stays on, and nothing else happens until the verdict is known
  * (`afterVerdict`, same process, same traffic). Then, for a leak (or always, with
- * `snapshots: 'always'`): inlining off and all code deoptimised (so the profile names the function
- * that allocates, not a caller it was inlined into), a moment to optimise again, then a heap
- * snapshot, more of the same traffic, a live-object profile and a second snapshot, as much traffic
- * again, and a final profile and snapshot. Each half is sized from the verdict's growth estimate:
- * enough requests for the leak to add `TARGET_SAMPLES` profiler samples, within `windowMs`. A
+ * `snapshots: 'always'`): a heap snapshot (it does not depend on how code is compiled), inlining
+ * off and all code deoptimised (so the profile names the function that allocates, not a caller it
+ * was inlined into), more of the same traffic (long enough to optimise again), a live-object
+ * profile and a second snapshot, as much traffic again, and a final profile and snapshot. Each
+ * half is sized from the verdict's growth estimate: enough requests for the leak to add
+ * `TARGET_SAMPLES` profiler samples, within `windowMs`. Each step's wall time is kept (`phases`). A
  * clean run takes no profile and no snapshot.
  */
 import * as fs from 'node:fs';
 import type { AgentConnection } from '../target/channel';
 import type { ProbeContext, RunProbe, VerdictContext } from '../sampling/run';
+import { snapshotIds } from './heap';
 import type { SamplingProfile } from './profile';
 import type { ScriptInfo } from './sourcemap';
 
@@ -53,6 +55,11 @@ export interface SnapshotPoint {
   file: string;
   requests: number;
   bytes: number;
+  /**
+   * The first two snapshots' sorted node ids, read in this process while the target goes on
+   * serving (only their ids are compared), so the analysis after the run does not wait for them.
+   */
+  ids?: Promise<Uint32Array>;
 }
 
 /** What the probe gathered in one process. */
@@ -76,6 +83,14 @@ export interface AttributionData {
   /** Why snapshots were or were not taken. */
   snapshotReason: string;
   processes: ProcessAttribution[];
+  /** Wall time of each step after the verdict, in order (empty when attribution did not run). */
+  phases?: AttributionPhase[];
+}
+
+/** One step of attribution after the verdict and how long it took. */
+export interface AttributionPhase {
+  phase: string;
+  ms: number;
 }
 
 /**
@@ -102,6 +117,8 @@ export class AttributionProbe implements RunProbe {
   private ran = false;
   private reason = 'no verdict was reached while the target served';
   private snapshotReason = '';
+  private readonly phases: AttributionPhase[] = [];
+  private phaseStart = 0;
 
   constructor(private readonly options: AttributionProbeOptions) {}
 
@@ -134,19 +151,10 @@ export class AttributionProbe implements RunProbe {
       return;
     }
     this.ran = true;
+    this.phaseStart = performance.now();
     this.reason =
       verdict === 'leak' ? 'after the leak verdict' : `asked for (--snapshots; verdict ${verdict})`;
     const agents = this.agentsOf(ctx);
-    await Promise.all(
-      agents.map((agent) =>
-        agent
-          .call('profiler.noInlining')
-          .catch((err: unknown) => this.entry(agent.pid).errors.push(`profiler.noInlining: ${message(err)}`)),
-      ),
-    );
-    // Deoptimising everything makes a one-off burst of allocations (code compiled again, its
-    // bookkeeping) that would otherwise be counted as growth: let it pass first.
-    await ctx.serve(REOPTIMISE.requests, REOPTIMISE.ms);
     const rate = perRequest !== null && perRequest > 0 ? perRequest : this.options.threshold;
     const half = Math.max(
       MIN_HALF_REQUESTS,
@@ -161,13 +169,39 @@ export class AttributionProbe implements RunProbe {
     // Snapshots at the start, middle and end (objects new in the first half and still alive at
     // the end); profiles at the middle and end, so what settles in the first half (a bounded
     // structure refilling, re-optimisation) is not counted, while a leak grows in both halves.
+    // The first snapshot does not depend on how code is compiled, so it comes before the deopt.
     if (snapshots) await this.takeSnapshots(agents);
-    await ctx.serve(half, halfMs);
+    this.phase('snapshot 1');
+    await Promise.all(
+      agents.map((agent) =>
+        agent
+          .call('profiler.noInlining')
+          .catch((err: unknown) => this.entry(agent.pid).errors.push(`profiler.noInlining: ${message(err)}`)),
+      ),
+    );
+    this.phase('inlining off, deopt');
+    // Deoptimising everything makes a one-off burst of allocations (code compiled again, its
+    // bookkeeping): the first half is at least long enough to let it pass before the first
+    // profile, and what it leaves in the snapshots is V8's code, not a group that is reported.
+    await ctx.serve(Math.max(half, REOPTIMISE.requests), Math.max(halfMs, REOPTIMISE.ms));
+    this.phase('first half (re-optimise)');
     await this.takeProfiles(agents, 0);
+    this.phase('profile 1');
     if (snapshots) await this.takeSnapshots(agents);
+    this.phase('snapshot 2');
     await ctx.serve(half, halfMs);
+    this.phase('second half');
     await this.takeProfiles(agents, 1);
+    this.phase('profile 2');
     if (snapshots) await this.takeSnapshots(agents);
+    this.phase('snapshot 3');
+  }
+
+  /** Records the time since the previous step under `name`. */
+  private phase(name: string): void {
+    const now = performance.now();
+    this.phases.push({ phase: name, ms: Math.round(now - this.phaseStart) });
+    this.phaseStart = now;
   }
 
   /** The scripts' source maps (when attribution ran); stops sampling. */
@@ -186,6 +220,7 @@ export class AttributionProbe implements RunProbe {
         .call('profiler.stop')
         .catch((err: unknown) => entry.errors.push(`profiler.stop: ${message(err)}`));
     }
+    if (this.ran) this.phase('scripts, stop');
     return {
       samplingInterval: this.options.samplingInterval,
       ran: this.ran,
@@ -193,6 +228,7 @@ export class AttributionProbe implements RunProbe {
       snapshotMode: this.options.snapshots,
       snapshotReason: this.snapshotReason,
       processes: [...this.byPid.values()],
+      phases: this.phases,
     };
   }
 
@@ -239,7 +275,13 @@ export class AttributionProbe implements RunProbe {
         { dir: this.options.snapshotDir, name },
         this.options.snapshotTimeoutMs ?? 120_000,
       )) as SnapshotPoint;
-      entry.snapshots.push({ file: got.file, requests: got.requests, bytes: got.bytes });
+      const point: SnapshotPoint = { file: got.file, requests: got.requests, bytes: got.bytes };
+      if (entry.snapshots.length < 2) {
+        point.ids = snapshotIds(got.file);
+        // A failed read is reported when the analysis awaits it, not as an unhandled rejection.
+        point.ids.catch(() => undefined);
+      }
+      entry.snapshots.push(point);
     } catch (err) {
       entry.errors.push(`profiler.snapshot: ${message(err)}`);
     }

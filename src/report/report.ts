@@ -165,6 +165,11 @@ export interface AttributionSummary {
   pprof: string[];
   /** Anything skipped or failed, counted and said in words. */
   notes: string[];
+  /**
+   * Wall time of each step of attribution after the verdict (inlining off, re-optimisation,
+   * snapshots, profiles, the traffic between them) and of the analysis, in order.
+   */
+  timings?: { phase: string; ms: number }[];
 }
 
 /** Sequential measurement: what the looks found, why the run stopped and when. */

@@ -149,6 +149,7 @@ const attributionSummarySchema = z.object({
   snapshots: z.object({ taken: z.boolean(), reason: z.string(), files: z.array(z.string()) }),
   pprof: z.array(z.string()),
   notes: z.array(z.string()),
+  timings: z.array(z.object({ phase: z.string(), ms: num })).optional(),
 });
 
 /** Sequential measurement: what the looks found, why the run stopped and when. */

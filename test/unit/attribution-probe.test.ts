@@ -89,13 +89,13 @@ const options = {
 afterAll(() => fs.rmSync(options.snapshotDir, { recursive: true, force: true }));
 
 describe('AttributionProbe', () => {
-  test('a leak: inlining off, re-optimisation, a snapshot, traffic, a profile and snapshot, traffic, a profile and snapshot', async () => {
+  test('a leak: a snapshot, inlining off, traffic (re-optimisation), a profile and snapshot, traffic, a profile and snapshot', async () => {
     const { agent, calls } = fakeAgent((k) => range(0, 40 * (k + 1)));
     const { data, served } = await drive(new AttributionProbe({ ...options, snapshots: 'auto' }), agent, 9);
     expect(calls).toEqual([
       'profiler.start',
-      'profiler.noInlining',
       'profiler.snapshot',
+      'profiler.noInlining',
       'profiler.profile',
       'profiler.snapshot',
       'profiler.profile',
@@ -107,9 +107,20 @@ describe('AttributionProbe', () => {
     expect(data.processes[0]?.profiles.map((p) => p.sampleIndex)).toEqual([0, 1]);
     expect(data.processes[0]?.snapshots).toHaveLength(3);
     expect(data.snapshotReason).toBe('taken after the leak verdict');
-    // Re-optimisation, then two halves sized for 48 profiler samples at 400 B/request (at least
-    // 1000 each).
-    expect(served).toEqual([2000, 1967, 1967]);
+    // Two halves sized for 48 profiler samples at 400 B/request (at least 1000 each); the first
+    // is long enough to re-optimise (2000 requests).
+    expect(served).toEqual([2000, 1967]);
+    expect(data.phases?.map((p) => p.phase)).toEqual([
+      'snapshot 1',
+      'inlining off, deopt',
+      'first half (re-optimise)',
+      'profile 1',
+      'snapshot 2',
+      'second half',
+      'profile 2',
+      'snapshot 3',
+      'scripts, stop',
+    ]);
   });
 
   test('a small leak gets a longer window', async () => {
@@ -118,7 +129,7 @@ describe('AttributionProbe', () => {
       verdict: 'leak',
       perRequest: 16,
     });
-    expect(served.slice(1)).toEqual([49_152, 49_152]);
+    expect(served).toEqual([49_152, 49_152]);
   });
 
   test('a pass: nothing but sampling, which stops', async () => {
