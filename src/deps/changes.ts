@@ -155,20 +155,28 @@ export async function dependencyChanges(
   }
 }
 
-/** The package a growing allocation site sits in, as a finding carries it. */
+/** A package the growth is traced to, as a finding carries it. */
 export interface BlamedPackage {
   name: string;
   version: string | null;
+  /**
+   * allocated: a growing allocation site's code is in it; held: growing objects are kept by its
+   * code (an object group made in it, or held by its closure). Absent: allocated.
+   */
+  how?: 'allocated' | 'held';
 }
 
 /**
- * The verdict's words about a dependency: when the growth is allocated inside a package whose
- * version this change moved, "growth allocated inside debug, changed 4.3.0 → 4.2.0 in this
- * change; the project was on debug@4.3.0 before: pin it back or move to a release that fixes it".
+ * The verdict's words about a dependency: when the growth is traced into a package whose version
+ * this change moved, "growth allocated inside debug, changed 4.3.0 → 4.2.0 in this change; the
+ * project was on debug@4.3.0 before: pin it back, or upgrade to a release that fixes it". The
+ * packages are tried in order, and the first whose growing copy this change moved is named: a
+ * leak that keeps express's response objects alive through express-form-data's exit handler is
+ * allocated inside express, which did not change, and held by express-form-data, which did.
  *
- * @param packages - packages the growing sites sit in, largest growth first
+ * @param packages - packages the growth is traced to: allocation sites' first, then holders'
  * @param changes - the change's dependency changes
- * @returns the sentence, or null when no growing site is inside a dependency
+ * @returns the sentence, or null when the growth is traced to no dependency
  */
 export function blameSentence(
   packages: readonly BlamedPackage[],
@@ -176,39 +184,46 @@ export function blameSentence(
 ): string | null {
   const first = packages[0];
   if (!first) return null;
-  // The copy that grows must be one this change moved (not express's own debug 2.6.9 that stayed).
-  const changed = changes?.changed.find(
-    (c) =>
-      c.name === first.name && (first.version === null || (c.to ?? '').split(', ').includes(first.version)),
-  );
-  if (changed) {
+  const verb = (p: BlamedPackage): string => (p.how === 'held' ? 'held by' : 'allocated inside');
+  for (const p of packages) {
+    // The copy that grows must be one this change moved (not express's own debug 2.6.9 that stayed).
+    const changed = changes?.changed.find(
+      (c) => c.name === p.name && (p.version === null || (c.to ?? '').split(', ').includes(p.version)),
+    );
+    if (!changed) continue;
     const from = changed.from ?? 'not installed';
     const to = changed.to ?? 'removed';
     const fix = changed.from
-      ? `; the project was on ${first.name}@${changed.from} before: pin it back, or upgrade to a release that fixes it`
-      : `; ${first.name} is new in this change`;
-    return `growth allocated inside ${first.name}, changed ${from} → ${to} in this change${fix}`;
+      ? `; the project was on ${p.name}@${changed.from} before: pin it back, or upgrade to a release that fixes it`
+      : `; ${p.name} is new in this change`;
+    return `growth ${verb(p)} ${p.name}, changed ${from} → ${to} in this change${fix}`;
   }
-  return `growth allocated inside ${first.name}${first.version ? `@${first.version}` : ''} (its version did not change here)`;
+  return `growth ${verb(first)} ${first.name}${first.version ? `@${first.version}` : ''} (its version did not change here)`;
 }
 
 /**
- * The packages that growing allocation sites sit in, largest growth first, one entry per package.
+ * The packages the growth is traced to, one entry per package: those growing allocation sites sit
+ * in (largest growth first), then those whose code holds growing object groups (largest first).
  *
  * @param findings - a run's findings
- * @returns the packages (empty when every growing site is in the user's code)
+ * @returns the packages (empty when the growth is all in the user's code)
  */
 export function packagesInFindings(findings: readonly Finding[] | undefined): BlamedPackage[] {
-  const sites = (findings ?? [])
-    .filter((f) => f.kind === 'allocation-site' && f.package)
-    .sort((a, b) => (b.bytesPerRequest ?? 0) - (a.bytesPerRequest ?? 0));
+  const bySize = (kind: Finding['kind']): Finding[] =>
+    (findings ?? [])
+      .filter((f) => f.kind === kind && f.package)
+      .sort((a, b) => (b.bytesPerRequest ?? 0) - (a.bytesPerRequest ?? 0));
   const seen = new Set<string>();
   const out: BlamedPackage[] = [];
-  for (const f of sites) {
-    const p = f.package as NonNullable<Finding['package']>;
-    if (seen.has(p.name)) continue;
-    seen.add(p.name);
-    out.push({ name: p.name, version: p.version });
-  }
+  const take = (list: readonly Finding[], how: 'allocated' | 'held'): void => {
+    for (const f of list) {
+      const p = f.package as NonNullable<Finding['package']>;
+      if (seen.has(p.name)) continue;
+      seen.add(p.name);
+      out.push({ name: p.name, version: p.version, ...(how === 'held' ? { how } : {}) });
+    }
+  };
+  take(bySize('allocation-site'), 'allocated');
+  take(bySize('object-group'), 'held');
   return out;
 }

@@ -3,6 +3,7 @@
  * changed packages between two revisions, the package named from a node_modules frame, and the
  * verdict's words when the growth sits inside a package this change moved.
  */
+import type { Finding } from '../../src/report/report';
 import { blameSentence, dependencyChanges, diffPackages, packagesInFindings } from '../../src/deps/changes';
 import { parseLockfile, splitPnpmKey, stripTrailingCommas } from '../../src/deps/lockfile';
 import { packageOfUrl } from '../../src/attribution/packages';
@@ -306,6 +307,50 @@ describe('changed packages', () => {
       { name: 'a', version: '1.0.0' },
       { name: 'b', version: '1.0.0' },
     ]);
+  });
+
+  test('allocated inside an unchanged package, held by a changed one: the changed one is named', () => {
+    // express-form-data 2.0.19 registers an exit handler per request that keeps req and res: the
+    // growth is allocated by express (unchanged) and held by express-form-data (moved back).
+    const findings: Finding[] = [
+      {
+        kind: 'allocation-site',
+        pid: 1,
+        title: 'express@4.21.2 lib/response.js:111 (send) allocates 2041.7 B per request',
+        bytesPerRequest: 2041.7,
+        package: { name: 'express', version: '4.21.2', file: 'lib/response.js' },
+      },
+      {
+        kind: 'object-group',
+        pid: 1,
+        title: '(closure): +1.00 per request, 57 B each, made in express-form-data@2.0.19 index.js:90',
+        bytesPerRequest: 57,
+        package: { name: 'express-form-data', version: '2.0.19', file: 'index.js' },
+      },
+      {
+        kind: 'object-group',
+        pid: 1,
+        title: 'Object: +1.00 per request, 47 B each, held in express-form-data@2.0.19 index.js:90',
+        bytesPerRequest: 47,
+        package: { name: 'express-form-data', version: '2.0.19', file: 'index.js' },
+      },
+    ];
+    const packages = packagesInFindings(findings);
+    expect(packages).toEqual([
+      { name: 'express', version: '4.21.2' },
+      { name: 'express-form-data', version: '2.0.19', how: 'held' },
+    ]);
+    const changes = {
+      lockfile: 'package-lock.json',
+      changed: [{ name: 'express-form-data', from: '2.0.22', to: '2.0.19', direct: true }],
+    };
+    expect(blameSentence(packages, changes)).toBe(
+      'growth held by express-form-data, changed 2.0.22 → 2.0.19 in this change; the project was on express-form-data@2.0.22 before: pin it back, or upgrade to a release that fixes it',
+    );
+    // Nothing the growth is traced to changed: the largest allocating package, as before.
+    expect(blameSentence(packages, { lockfile: 'package-lock.json', changed: [] })).toBe(
+      'growth allocated inside express@4.21.2 (its version did not change here)',
+    );
   });
 });
 
