@@ -100,13 +100,17 @@ async function main(): Promise<void> {
   // Process CPU time: every thread (main, workers, GC helpers) over the parallel pass.
   const parallelCpu = cpuMs(parallelCpuStart);
   const loadAfter = os.loadavg();
+  // Every field of every analysis (fits, intervals, rules, reasons), numbers bit for bit (-0 too).
+  const exact = (a: InstanceAnalysis | undefined): string =>
+    JSON.stringify(a, (_key, value: unknown) => (Object.is(value, -0) ? '-0' : value));
   const differ = parallel.filter(
     (a, i) =>
       a.verdict !== single[i]?.verdict ||
       a.perHour.rate !== single[i]?.perHour.rate ||
       a.perHour.low !== single[i]?.perHour.low ||
       a.perHour.high !== single[i]?.perHour.high ||
-      a.reason !== single[i]?.reason,
+      a.reason !== single[i]?.reason ||
+      exact(a) !== exact(single[i]),
   ).length;
 
   // Breakdown on a subset: each fit analyseMetric runs, timed alone.
@@ -159,7 +163,7 @@ async function main(): Promise<void> {
     `| CPU time, all threads, ${workers} worker threads | | ${(parallelCpu / 1000).toFixed(1)} s |`,
     `| Wall time, all series, one thread | | ${(wallMs / 1000).toFixed(1)} s |`,
     `| CPU time, all series, one thread | | ${(cpu / 1000).toFixed(1)} s (${perSeries.toFixed(2)} ms/series) |`,
-    `| Series whose verdict, rate, interval or reason differ between the two | 0 | ${differ} |`,
+    `| Series whose analyses differ between the two (verdict, rate, interval, reason, any fit's number) | 0 | ${differ} |`,
     '',
     parallelMs < 10_000
       ? `**Target met** (wall time under 10 s with ${workers} workers).`

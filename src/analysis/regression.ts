@@ -61,10 +61,27 @@ export function olsFit(x: readonly number[], y: readonly number[], confidence: n
   for (const xi of x) sxx += (xi - meanX) ** 2;
   if (!(sxx > 0)) return undefinedFit;
 
-  const points = x.map((xi, i) => [xi, at(y, i)]);
-  // ss.linearRegression centres on the means before accumulating, so large offsets (x in the
-  // millions of requests, y in the hundreds of MB) do not cancel catastrophically.
-  const { m: slope, b: intercept } = ss.linearRegression(points);
+  // simple-statistics' linearRegression on the [x, y] pairs, step for step (n ≥ 3 here), without
+  // building the pairs (a fleet analysis fits 20,000 series): it centres on the means before
+  // accumulating, so large offsets (x in the millions of requests, y in the hundreds of MB) do
+  // not cancel catastrophically.
+  let sumX = 0;
+  let sumY = 0;
+  for (let i = 0; i < n; i++) {
+    sumX += at(x, i);
+    sumY += at(y, i);
+  }
+  const centreX = sumX / n;
+  const centreY = sumY / n;
+  let sumXY = 0;
+  let sumXX = 0;
+  for (let i = 0; i < n; i++) {
+    const deviationX = at(x, i) - centreX;
+    sumXY += deviationX * (at(y, i) - centreY);
+    sumXX += deviationX * deviationX;
+  }
+  const slope = sumXY / sumXX;
+  const intercept = centreY - slope * centreX;
   let sse = 0;
   for (let i = 0; i < n; i++) sse += (at(y, i) - (intercept + slope * at(x, i))) ** 2;
   const stdErr = Math.sqrt(sse / (n - 2) / sxx);
@@ -76,15 +93,32 @@ export function olsFit(x: readonly number[], y: readonly number[], confidence: n
     low: slope - half,
     high: slope + half,
     stdErr,
-    rSquared: rSquaredOf(points, slope, intercept, sse),
+    rSquared: rSquaredOf(x, y, slope, intercept, sse),
     n,
     confidence,
   };
 }
 
-/** R² via simple-statistics, except for constant y where ss would return 0/0. */
-function rSquaredOf(points: number[][], slope: number, intercept: number, sse: number): number {
+/**
+ * R² as simple-statistics' rSquared computes it (step for step, on x and y instead of pairs),
+ * except for constant y where it would return 0/0.
+ */
+function rSquaredOf(
+  x: readonly number[],
+  y: readonly number[],
+  slope: number,
+  intercept: number,
+  sse: number,
+): number {
   if (sse === 0) return 1;
-  const r2 = ss.rSquared(points, (xi: number) => intercept + slope * xi);
+  const n = x.length;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += at(y, i);
+  const average = sum / n;
+  let sumOfSquares = 0;
+  for (let i = 0; i < n; i++) sumOfSquares += Math.pow(average - at(y, i), 2);
+  let err = 0;
+  for (let i = 0; i < n; i++) err += Math.pow(at(y, i) - (intercept + slope * at(x, i)), 2);
+  const r2 = 1 - err / sumOfSquares;
   return Number.isFinite(r2) ? r2 : 0;
 }

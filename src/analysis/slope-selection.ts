@@ -46,8 +46,17 @@ interface Prepared {
 interface Order {
   perm: Int32Array;
   inversions: number;
-  /** Whether two points of distinct x have equal keys (known only for merge-sorted orders). */
-  tied?: boolean;
+  /** Whether two points of distinct x have equal keys (null: not known). */
+  tied: boolean | null;
+}
+
+/**
+ * Every order is made here, so all have one shape: orders of two shapes (with and without
+ * `tied`) and a −0 count made V8 drop its optimised insertion sort dozens of times per 1,000
+ * series, running it unoptimised in between.
+ */
+function makeOrder(perm: Int32Array, inversions: number, tied: boolean | null): Order {
+  return { perm, inversions, tied };
 }
 
 /** Unit roundoff of binary64. */
@@ -387,20 +396,24 @@ function fromProbe(
 }
 
 /** A cluster at least this many ranks from the probe is first walked towards (walkTowards). */
-const WALK_FROM = 1500;
-/** Share of the distance the walk covers: short of the cluster unless the density is off by ~3×
- * its sampling error (a 2√m-sample estimate: ~10%). */
+const WALK_FROM = 1000;
+/** Share of the distance the first walk covers: short of the cluster unless the density is off
+ * by ~3× its sampling error (a 2√m-sample estimate: ~10%). */
 const WALK_SHARE = 0.7;
-/** Margin after a walk, in ranks and as a share of the rest of the way (the density is then
- * read from two exact counts, so it is far closer than the sample's). */
+/** Share of the rest of the way each further walk covers, the density then read from two exact
+ * counts (far closer than the sample's); and how many walks at most. */
+const WALK_ON_SHARE = 0.8;
+const WALKS = 4;
+/** Margin after a walk, in ranks and as a share of the rest of the way. */
 const WALKED_MARGIN = 200;
 const WALKED_MARGIN_SHARE = 0.25;
 
 /**
- * The order at a θ most of the way from the probe to the cluster, reached by a count-only
- * insertion sort, and the density between the two exact counts; null when the cluster is near,
- * the probe is at 0 (whose tie rule differs), or the walk overshot or failed (the caller then
- * brackets from the probe).
+ * The order at a θ most of the way from the probe to the cluster, reached by count-only
+ * insertion sorts (each further one with the density between the last two exact counts, while
+ * the cluster is still at least WALK_FROM ranks away), and that density; null when the cluster
+ * is near, the probe is at 0 (whose tie rule differs), or the first walk overshot or failed (the
+ * caller then brackets from the probe). A later walk that overshoots or fails is dropped.
  */
 function walkTowards(
   p: Prepared,
@@ -410,21 +423,28 @@ function walkTowards(
   first: number,
   last: number,
 ): { order: Order; theta: number; density: number } | null {
-  const below = probe.inversions;
-  const up = below <= first;
-  const distance = up ? first - below : below - last - 1;
-  if (distance < WALK_FROM || theta0 === 0) return null;
-  const step = (WALK_SHARE * distance) / density;
-  const theta = up ? theta0 + step : theta0 - step;
-  // Never across 0: brackets split there, and the order at 0 has its own tie rule.
-  if (!Number.isFinite(theta) || theta === 0 || theta > 0 !== theta0 > 0) return null;
-  const walked = walk(p, probe, theta, up);
-  if (!walked) return null;
-  const reached = walked.inversions;
-  if (up ? reached > first : reached <= last) return null;
-  const counted = Math.abs(reached - below);
-  const secant = counted / Math.abs(theta - theta0);
-  return { order: walked, theta, density: counted > 0 && Number.isFinite(secant) ? secant : density };
+  const up = probe.inversions <= first;
+  if (theta0 === 0) return null;
+  let at: { order: Order; theta: number; density: number } | null = null;
+  let from = { order: probe, theta: theta0, density };
+  for (let k = 0; k < WALKS; k++) {
+    const below = from.order.inversions;
+    const distance = up ? first - below : below - last - 1;
+    if (distance < WALK_FROM) break;
+    const step = ((k === 0 ? WALK_SHARE : WALK_ON_SHARE) * distance) / from.density;
+    const theta = up ? from.theta + step : from.theta - step;
+    // Never across 0: brackets split there, and the order at 0 has its own tie rule.
+    if (!Number.isFinite(theta) || theta === 0 || theta > 0 !== theta0 > 0) break;
+    const walked = walk(p, from.order, theta, up);
+    if (!walked) break;
+    const reached = walked.inversions;
+    if (up ? reached > first : reached <= last) break;
+    const counted = Math.abs(reached - below);
+    const secant = counted / Math.abs(theta - from.theta);
+    from = { order: walked, theta, density: counted > 0 && Number.isFinite(secant) ? secant : from.density };
+    at = from;
+  }
+  return at;
 }
 
 /** Number of slopes (pairs with distinct x), or null if x is not ascending. */
@@ -782,7 +802,7 @@ function walk(p: Prepared, from: Order, theta: number, up: boolean): Order | nul
   for (let t = 1; t < n && !tied; t++) {
     tied = key[t] === key[t - 1] && group[perm[t] as number] !== group[perm[t - 1] as number];
   }
-  const order: Order = { perm, inversions: from.inversions + (up ? count : -count), tied };
+  const order = makeOrder(perm, up ? from.inversions + count : from.inversions - count, tied);
   p.orders.set(`${theta}|false`, order);
   return order;
 }
@@ -859,7 +879,7 @@ function reorder(
   for (let t = 1; t < n && !tied; t++) {
     tied = key[t] === key[t - 1] && group[perm[t] as number] !== group[perm[t - 1] as number];
   }
-  const order: Order = { perm, inversions: from.inversions + (up ? count : -count), tied };
+  const order = makeOrder(perm, up ? from.inversions + count : from.inversions - count, tied);
   p.orders.set(`${theta}|${tiesSwap}`, order);
   return { order, slopes: record ? buf.subarray(0, count) : buf.subarray(0, 0) };
 }
@@ -951,7 +971,7 @@ function computeOrder(p: Prepared, theta: number, tiesSwap: boolean): Order {
   const perm = int32(n);
   if (theta === -Infinity) {
     for (let i = 0; i < n; i++) perm[i] = i;
-    return { perm, inversions: 0 };
+    return makeOrder(perm, 0, null);
   }
   if (theta === Infinity) {
     // Every pair of distinct x swapped: groups in descending x, each in its own order.
@@ -963,7 +983,7 @@ function computeOrder(p: Prepared, theta: number, tiesSwap: boolean): Order {
       for (let i = start; i < end; i++) perm[k++] = i;
       end = start;
     }
-    return { perm, inversions: p.pairs };
+    return makeOrder(perm, p.pairs, null);
   }
   // Keys travel with their indices (no indirection in the merge loop); locals, not module slots.
   const xs = p.x;
@@ -1042,7 +1062,7 @@ function computeOrder(p: Prepared, theta: number, tiesSwap: boolean): Order {
   for (let t = 1; t < n && !tied; t++) {
     tied = srcKey[t] === srcKey[t - 1] && group[src[t] as number] !== group[src[t - 1] as number];
   }
-  return { perm, inversions, tied };
+  return makeOrder(perm, inversions, tied);
 }
 
 /**

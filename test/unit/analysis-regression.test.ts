@@ -1,5 +1,6 @@
-import { olsFit } from '../../src/analysis';
-import { HEAP_BASELINE, HEAP_SCATTER_SD, requestGrid, withNoise } from './analysis-synthetic';
+import { olsFit, tQuantile, type OlsFit } from '../../src/analysis';
+import { ss } from '../../src/analysis/simple-statistics';
+import { HEAP_BASELINE, HEAP_SCATTER_SD, mulberry32, requestGrid, withNoise } from './analysis-synthetic';
 
 describe('olsFit', () => {
   it('recovers an exact line with a zero-width interval', () => {
@@ -105,5 +106,52 @@ describe('olsFit', () => {
     expect(() => olsFit([1, 2, 3], [1, 2], 0.95)).toThrow(RangeError);
     expect(() => olsFit([1, 2, 3], [1, Number.NaN, 3], 0.95)).toThrow(RangeError);
     expect(() => olsFit([1, 2, 3], [1, 2, 3], 1)).toThrow(RangeError);
+  });
+});
+
+describe('olsFit without building [x, y] pairs', () => {
+  /** The fit as it was written with simple-statistics' linearRegression and rSquared on pairs. */
+  function referenceOls(x: number[], y: number[], confidence: number): OlsFit {
+    const n = x.length;
+    const meanX = ss.mean(x);
+    let sxx = 0;
+    for (const xi of x) sxx += (xi - meanX) ** 2;
+    const points = x.map((xi, i) => [xi, y[i] as number]);
+    const { m: slope, b: intercept } = ss.linearRegression(points);
+    let sse = 0;
+    for (let i = 0; i < n; i++) sse += ((y[i] as number) - (intercept + slope * (x[i] as number))) ** 2;
+    const stdErr = Math.sqrt(sse / (n - 2) / sxx);
+    const half = tQuantile(1 - (1 - confidence) / 2, n - 2) * stdErr;
+    const r2 = sse === 0 ? 1 : ss.rSquared(points, (xi: number) => intercept + slope * xi);
+    return {
+      estimable: true,
+      slope,
+      intercept,
+      low: slope - half,
+      high: slope + half,
+      stdErr,
+      rSquared: Number.isFinite(r2) ? r2 : 0,
+      n,
+      confidence,
+    };
+  }
+
+  it('gives simple-statistics’ numbers bit for bit on random series', () => {
+    const uniform = mulberry32(11);
+    for (let k = 0; k < 200; k++) {
+      const n = 3 + Math.floor(uniform() * 1200);
+      const x: number[] = [];
+      let t = 1e6 * uniform();
+      for (let i = 0; i < n; i++) x.push((t += uniform() < 0.1 ? 0 : uniform() * 2000));
+      const slope = (uniform() - 0.5) * 1e3;
+      const y = x.map((v) => 1e8 + slope * v + (k % 7 === 0 ? 0 : 1e5 * (uniform() - 0.5)));
+      const actual = olsFit(x, y, 0.95);
+      const expected = referenceOls(x, y, 0.95);
+      for (const key of Object.keys(expected) as Array<keyof OlsFit>) {
+        if (!Object.is(actual[key], expected[key])) {
+          throw new Error(`series ${k}: ${key} ${String(actual[key])} vs ${String(expected[key])}`);
+        }
+      }
+    }
   });
 });
