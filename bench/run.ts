@@ -173,8 +173,8 @@ function truthOver(curve: Array<[number, number]>, range: [number, number]): num
 
 /**
  * The run's wall time in steps, from the report's timings: start-up to ready, warm-up, measured
- * window to the verdict, each attribution step after it, stopping the target, then building the
- * report (attribution's analysis, file writing) and the CLI's exit.
+ * window to the verdict, each attribution step after it, stopping the target, attribution's
+ * analysis, and the rest (loading the CLI before the run's clock starts, the report's files, exit).
  */
 function stepsOf(report: Report | null, wallSeconds: number): [string, number][] {
   if (!report) return [];
@@ -196,7 +196,7 @@ function stepsOf(report: Report | null, wallSeconds: number): [string, number][]
   add('stop target', t.totalMs);
   const analysis = phases.find((p) => p.phase === 'analysis');
   if (analysis) add('attribution: analysis', at + analysis.ms);
-  add('report files, exit', wallSeconds * 1000);
+  add('CLI load, report files, exit', wallSeconds * 1000);
   return steps;
 }
 
@@ -352,7 +352,7 @@ function main(): void {
       lines.push(
         '## Where the time goes',
         '',
-        "Median seconds per step over the runs, from the report's timings (attribution's steps after the verdict are in `attribution.timings`); the last step is building the report and writing its files, from the end of the run loop to the CLI's exit.",
+        "Median seconds per step over the runs, from the report's timings (attribution's steps after the verdict are in `attribution.timings`); the last step is the rest of the wall time: loading the CLI before the run's clock starts, then building the report, writing its files and exiting.",
         '',
         ...breakdowns.filter((b) => b !== ''),
       );
