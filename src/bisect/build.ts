@@ -5,6 +5,7 @@
  */
 import type { MeasureFailure } from '../compare/measure';
 import { blameSentence, packagesInFindings, type DependencyChanges } from '../deps/changes';
+import { growthFindings } from '../deps/render';
 import { exitCodeFor } from '../outcome';
 import type { Report } from '../report/report';
 import {
@@ -131,7 +132,9 @@ export function buildBisectReport(f: BisectFacts): BisectReport {
     baseline: { runs: f.baseline.length, verdicts: f.baseline.map((r) => r.verdict) },
     ...(f.dependencies ? { dependencies: f.dependencies } : {}),
     ...(blame ? { blame } : {}),
-    findings: (lastReport?.findings ?? []).slice(0, 5),
+    // The largest allocation sites and the largest held object groups: what allocates and what
+    // holds can be different packages (express allocates what express-form-data's handler keeps).
+    findings: growthFindings(lastReport?.findings ?? [], 5, 3),
     budget: { maxSteps: f.maxSteps, used: steps.length, spent: search?.budgetSpent ?? false },
     perRun: f.perRun,
     ...(f.failure ? { failure: f.failure } : {}),

@@ -5,7 +5,7 @@
  */
 import { REQUESTS } from '../analysis/axis';
 import { formatNumber, formatRateWithInterval } from '../analysis/format';
-import { dependencyLines, dependencyMarkdown, growthSiteLines } from '../deps/render';
+import { dependencyLines, dependencyMarkdown, growthFindings, growthSiteLines } from '../deps/render';
 import { escapeMarkdown } from '../report/escape';
 import { collapsedTable } from '../report/markdown';
 import { closingLines, terminalTable } from '../report/terminal';
@@ -158,12 +158,11 @@ export function renderBisectMarkdown(report: BisectReport, options: { headingLev
     level + 1,
   );
   if (deps) blocks.push(deps.trimEnd());
-  const findings = report.findings.filter((f) => f.kind === 'allocation-site' || f.retainerPath);
+  const findings = growthFindings(report.findings, 3, 3);
   if (findings.length > 0) {
     blocks.push(h(1, 'Where it grows'));
     blocks.push(
       findings
-        .slice(0, 5)
         .map((f) => `- ${e(f.title)}${f.retainerPath ? `<br>held by ${e(f.retainerPath)}` : ''}`)
         .join('\n'),
     );

@@ -80,7 +80,7 @@ export interface BisectReport {
   dependencies?: DependencyChanges;
   /** When the growth is allocated inside a dependency: which, and whether the change moved it. */
   blame?: string;
-  /** The first bad commit's growing allocation sites and object groups (its last run). */
+  /** The first bad commit's largest growing allocation sites (5) and held object groups (3), from its last run. */
   findings: Finding[];
   /** Measured steps allowed, used, and whether the budget stopped the search. */
   budget: { maxSteps: number; used: number; spent: boolean };

@@ -61,26 +61,44 @@ export function dependencyMarkdown(
   return `${'#'.repeat(level)} ${heading}\n\n${markdownTable({ headers: ['package', 'from', 'to', 'dependency'], rows })}\n${more}\n`;
 }
 
-/** Most growing sites listed under "where it grows". */
-const MAX_SITES = 5;
+/** Most allocation sites, and most object groups, listed under "where it grows". */
+const MAX_SITES = 3;
 
 /**
  * Terminal lines for where a leaking revision's growth is (compare's last head run, bisect's
- * first bad commit): its allocation sites (a site inside a dependency named `debug@4.2.0
- * src/common.js:64`, with the nearest frame in the user's code that called it) and the object
- * groups with the path that holds them.
+ * first bad commit): its largest allocation sites (a site inside a dependency named `debug@4.2.0
+ * src/common.js:64`, with the nearest frame in the user's code that called it), then its largest
+ * object groups with the path that holds them (`held in express-form-data@2.0.19 index.js:90`):
+ * both, since what allocates and what holds can be different packages.
  *
  * @param findings - the leaking run's findings
  * @param heading - whose growth it is ("the first bad commit")
  * @returns lines without trailing newlines; none when nothing was attributed
  */
 export function growthSiteLines(findings: readonly Finding[], heading: string): string[] {
-  const shown = findings.filter((f) => f.kind === 'allocation-site' || f.retainerPath);
+  const shown = growthFindings(findings, MAX_SITES, MAX_SITES);
   if (shown.length === 0) return [];
   const out = [`  where it grows (${heading}):`];
-  for (const f of shown.slice(0, MAX_SITES)) {
+  for (const f of shown) {
     out.push(`    ${f.title}`);
     if (f.retainerPath) out.push(`      held by ${f.retainerPath}`);
   }
   return out;
+}
+
+/**
+ * The findings that say where growth is, in the order they are shown: the largest allocation
+ * sites, then the largest object groups that have a retainer path (a run lists each kind largest
+ * first).
+ *
+ * @param findings - a run's findings
+ * @param sites - most allocation sites
+ * @param groups - most object groups
+ * @returns the findings to show or keep
+ */
+export function growthFindings(findings: readonly Finding[], sites: number, groups: number): Finding[] {
+  return [
+    ...findings.filter((f) => f.kind === 'allocation-site').slice(0, sites),
+    ...findings.filter((f) => f.kind !== 'allocation-site' && f.retainerPath).slice(0, groups),
+  ];
 }

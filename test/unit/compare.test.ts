@@ -295,6 +295,11 @@ describe('compare renderers', () => {
       '  where it grows (the last head run):\n    debug@4.2.0 src/common.js:64 (createDebug)',
     );
     expect(leak).toContain('      held by Object retained by (closure) debug.inspectOpts');
+    // Sites first, then held groups, three of each: five sites do not push the holder out.
+    const many = { findings: [site, site, site, site, site, group] } as unknown as Report;
+    const lines = renderCompareTerminal(compareReport({ verdict: 'leak' }), { headReport: many });
+    expect(lines.match(/debug@4\.2\.0 src\/common\.js:64/g)).toHaveLength(3);
+    expect(lines).toContain('held in debug@4.2.0 src/common.js:67');
     expect(renderCompareTerminal(compareReport({ verdict: 'pass' }), { headReport })).not.toContain(
       'where it grows',
     );
