@@ -183,7 +183,11 @@ export class TargetProcess {
     while (Date.now() < killDeadline && tracker.alive().length > 0) {
       await new Promise((r) => setTimeout(r, 25));
     }
-    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 1000))]);
+    // The bound's timer is cleared once the exit is seen: left pending, it kept the CLI alive for
+    // up to a second after the report was written.
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise((r) => (bound = setTimeout(r, 1000)))]);
+    clearTimeout(bound);
     tracker.close();
     this.reaper.release();
     await this.log.end();
