@@ -42,6 +42,11 @@ export interface OverheadOptions {
   connections: number;
   /** Let the agent reuse V8's own major GCs (the default); false forces one for every sample. */
   reuse?: boolean;
+  /**
+   * Node flags on the service's command line (TARGET_ARGS=), for controls: `--no-opt
+   * --no-sparkplug` shows what a forced GC costs when there is no optimised code to lose.
+   */
+  nodeArgs?: string[];
 }
 
 async function window(url: string, seconds: number, connections: number): Promise<number> {
@@ -91,7 +96,7 @@ function medianOf(xs: number[]): number | null {
 export async function measureOverhead(fixtureDir: string, options: OverheadOptions): Promise<OverheadResult> {
   const channel = await AgentChannel.open();
   const target = TargetProcess.launch({
-    command: ['node', 'server.js'],
+    command: ['node', ...(options.nodeArgs ?? []), 'server.js'],
     cwd: fixtureDir,
     env: channel.env(),
     logFile: path.join('/tmp', `leakcheck-bench-${path.basename(fixtureDir)}.log`),
@@ -162,6 +167,7 @@ if (require.main === module) {
   void (async () => {
     const only = process.env.ONLY?.split(',') ?? ['clean-http', 'clean-express', 'incident-auth'];
     const pairs = Number(process.env.PAIRS ?? 3);
+    const nodeArgs = process.env.TARGET_ARGS?.split(' ').filter(Boolean) ?? [];
     const sps = Number(process.env.SPS ?? defaultSamplesPerSecond());
     const loadBefore = os
       .loadavg()
@@ -194,6 +200,7 @@ if (require.main === module) {
             samplesPerSecond: sps,
             connections: 10,
             reuse,
+            nodeArgs,
           });
           console.log(JSON.stringify({ reuse, ...r }));
           rows.push(
@@ -208,7 +215,7 @@ if (require.main === module) {
       .loadavg()
       .map((l) => l.toFixed(1))
       .join(' ');
-    const command = `${process.env.DETECTION ? 'DETECTION=1 ' : ''}${process.env.NO_ATTRIBUTION ? 'NO_ATTRIBUTION=1 ' : ''}${process.env.ONLY ? `ONLY=${process.env.ONLY} ` : ''}PAIRS=${pairs}${process.env.SPS ? ` SPS=${sps}` : ''} npx tsx bench/overhead.ts`;
+    const command = `${process.env.TARGET_ARGS ? `TARGET_ARGS="${nodeArgs.join(' ')}" ` : ''}${process.env.DETECTION ? 'DETECTION=1 ' : ''}${process.env.NO_ATTRIBUTION ? 'NO_ATTRIBUTION=1 ' : ''}${process.env.ONLY ? `ONLY=${process.env.ONLY} ` : ''}PAIRS=${pairs}${process.env.SPS ? ` SPS=${sps}` : ''} npx tsx bench/overhead.ts`;
     const head = process.env.DETECTION
       ? [
           `### Detection phase ${process.env.NO_ATTRIBUTION ? 'without attribution' : 'with attribution on'}, against no agent (\`${command}\`)`,
@@ -221,7 +228,7 @@ if (require.main === module) {
       : [
           `### Sampling on vs off, same process (\`${command}\`)`,
           '',
-          `Load alternating between 4 s windows without samples and 4 s windows sampled at ${sps.toFixed(2)} samples/s (a default sequential run: 30 samples in the 6 s minimum window), ${pairs} pairs after a 3 s warm-up. Ratio = median of sampled/unsampled over adjacent pairs; CPU ratio = the same from the service's CPU time per request (unsampled/sampled), which other processes on the machine disturb far less than throughput. Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.`,
+          `Load alternating between 4 s windows without samples and 4 s windows sampled at ${sps.toFixed(2)} samples/s${process.env.SPS ? '' : ' (a default sequential run: 30 samples in the 6 s minimum window)'}, ${pairs} pairs after a 3 s warm-up${nodeArgs.length ? `, the service started as \`node ${nodeArgs.join(' ')} server.js\`` : ''}. Ratio = median of sampled/unsampled over adjacent pairs; CPU ratio = the same from the service's CPU time per request (unsampled/sampled), which other processes on the machine disturb far less than throughput. Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.`,
           '',
           '| fixture | unsampled req/s | sampled req/s | samples forced / natural GC | ratio | unsampled CPU µs/request | sampled CPU µs/request | CPU ratio |',
           '|---|---|---|---|---|---|---|---|',
