@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AttributionSummary, Finding } from '../report/report';
-import { compareSnapshots, type ObjectGroup } from './heap';
+import { compareSnapshots, type GrownObject, type ObjectGroup } from './heap';
 import { writePprof } from './pprof';
 import { notLeakcheck, significantSites } from './growth';
 import type { AttributionData, ProcessAttribution, ProfilePoint } from './probe';
@@ -39,6 +39,9 @@ export interface AttributionOutcome {
 
 /** Fewest objects in a group for it to be reported. */
 const MIN_GROUP_COUNT = 16;
+
+/** Least storage growth of one object that is reported, whatever the threshold (bytes). */
+const MIN_STORAGE_GROWTH = 64 * 1024;
 
 // V8's own bookkeeping that a developer cannot act on: code the JIT compiled, hidden classes,
 // internal arrays. Contexts stay: they are closures' variables.
@@ -227,17 +230,25 @@ async function snapshotFindings(
   const reportable = (g: { name: string; count: number; selfSize: number }): boolean =>
     !INTERNAL_GROUPS.test(g.name) && g.count >= MIN_GROUP_COUNT && g.selfSize / units > options.threshold;
   const max = options.maxGroups ?? 5;
+  // One object whose storage grew: above the threshold over the whole window, and by more than
+  // a few stores' worth (storage grows in steps, so a small step says little).
+  const windowUnits = s3.requests - s1.requests;
+  const minGrowth = Math.max(MIN_STORAGE_GROWTH, options.threshold * windowUnits);
   try {
     const comparison = await compareSnapshots(s1.file, s2.file, s3.file, {
       limit: 50,
       paths: max,
       pathFilter: reportable,
       ids: [s1.ids, s2.ids],
+      containers: { minGrowth },
     });
-    return comparison.groups
-      .filter(reportable)
-      .slice(0, max)
-      .map((g) => groupFinding(proc.pid, g, units, mapper, nameOf));
+    return [
+      ...comparison.containers.map((c) => grownFinding(proc.pid, c, windowUnits, mapper, nameOf)),
+      ...comparison.groups
+        .filter(reportable)
+        .slice(0, max)
+        .map((g) => groupFinding(proc.pid, g, units, mapper, nameOf)),
+    ];
   } catch (err) {
     notes.push(
       `process ${proc.pid}: snapshots not compared: ${err instanceof Error ? err.message : String(err)}`,
@@ -288,9 +299,43 @@ function groupFinding(
   };
 }
 
+/**
+ * A single object whose storage grew between the first and the third snapshot: growth per
+ * request over that window (rough: storage grows in steps), and what holds it.
+ */
+function grownFinding(
+  pid: number,
+  c: GrownObject,
+  units: number,
+  mapper: SourceMapper,
+  nameOf: PackageNamer,
+): Finding {
+  const holder = holderInPackage(c, mapper, nameOf);
+  const heldIn = holder ? `, held in ${packageLabel(holder.pkg)}:${holder.line}` : '';
+  const kb = (n: number): string => `${Math.round(n / 1024).toLocaleString('en-US')} KB`;
+  return {
+    kind: 'growing-object',
+    pid,
+    title: `${c.name} (one object): its storage grew ${kb(c.before)} → ${kb(c.after)}${heldIn}`,
+    bytesPerRequest: round((c.after - c.before) / units),
+    retainerPath: c.retainerText,
+    retainers: c.retainers,
+    ...(holder
+      ? {
+          package: {
+            name: holder.pkg.name,
+            version: holder.pkg.version,
+            file: holder.pkg.file,
+            line: holder.line,
+          },
+        }
+      : {}),
+  };
+}
+
 /** The package of the nearest closure that holds a group's example object, when in node_modules. */
 function holderInPackage(
-  g: ObjectGroup,
+  g: Pick<ObjectGroup, 'holderLocation'>,
   mapper: SourceMapper,
   nameOf: PackageNamer,
 ): { pkg: FramePackage; line: number } | null {

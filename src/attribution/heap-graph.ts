@@ -6,6 +6,9 @@
 import type { HeapSnapshot } from './snapshot';
 import { holderName, type RetainerStep } from './retainer-path';
 
+/** Internal edges by which an object holds its own growable storage (see storageSize). */
+const STORAGE_EDGES = new Set(['elements', 'table', 'properties']);
+
 /** Distance of a node the search did not reach. */
 export const UNREACHED = 0xffffffff;
 
@@ -80,6 +83,25 @@ export class HeapGraph {
   /** Self size in bytes. */
   selfSize(node: number): number {
     return this.s.nodes[node * this.nf + this.sizeField] as number;
+  }
+
+  /**
+   * Bytes of the storage an object keeps beside its own cells: the backing stores its internal
+   * `elements`, `table` and `properties` edges point to (an Array's elements, a Map's or Set's
+   * hash table, a dictionary-mode object's properties). V8 replaces such a store by a larger one,
+   * with a new id, as it fills, while the object keeps its id.
+   */
+  storageSize(node: number): number {
+    const edges = this.s.edges;
+    const internal = this.edgeTypes.indexOf('internal');
+    let bytes = 0;
+    const end = this.firstEdge[node + 1] as number;
+    for (let e = this.firstEdge[node] as number; e < end; e += this.ef) {
+      if (edges[e + this.edgeTypeField] !== internal) continue;
+      if (!STORAGE_EDGES.has(this.s.strings[edges[e + this.edgeNameField] as number] ?? '')) continue;
+      bytes += this.selfSize(((edges[e + this.edgeToField] as number) / this.nf) | 0);
+    }
+    return bytes;
   }
 
   /** The group a node counts in, as DevTools' summary names it; null for synthetic nodes. */

@@ -7,6 +7,7 @@
  * Only the third snapshot is held whole; the first two are read for their node ids alone. The
  * graph search is heap-graph.ts's, the wording of a retainer path retainer-path.ts's.
  */
+import { growingContainers, storageById, type GrowingContainer } from './containers';
 import { HeapGraph, UNREACHED, type ShortestPaths } from './heap-graph';
 import { describePath, trimPath, type RetainerStep } from './retainer-path';
 import { readHeapSnapshot } from './snapshot';
@@ -39,6 +40,27 @@ export interface SnapshotComparison {
   groups: ObjectGroup[];
   /** Node counts of the three snapshots. */
   nodes: [number, number, number];
+  /**
+   * Objects that existed at the first snapshot and whose own storage (elements, hash table,
+   * dictionary) grew by the third: one Array, Map or Set that every request adds to. Only with
+   * `containers` in the options.
+   */
+  containers: GrownObject[];
+}
+
+/** An object whose storage grew between the first and the third snapshot, with what holds it. */
+export interface GrownObject {
+  /** Constructor: "Array", "Map", "Set", "Object", a class name. */
+  name: string;
+  /** Storage bytes at the first snapshot (0 when under 1 KiB) and at the third. */
+  before: number;
+  after: number;
+  /** Shortest path from a GC root to the object. */
+  retainers: RetainerStep[];
+  /** The path in words, innermost holder first. */
+  retainerText: string;
+  /** Where the nearest closure on the retainer path is defined. */
+  holderLocation?: { scriptId: number; line: number; column: number };
 }
 
 /** Options of {@link compareSnapshots}. */
@@ -56,6 +78,11 @@ export interface CompareOptions {
    * started (the attribution probe starts it while the target still serves); read here otherwise.
    */
   ids?: [Promise<Uint32Array> | undefined, Promise<Uint32Array> | undefined];
+  /**
+   * Also look for single objects whose storage grew between the first and the third snapshot by
+   * at least `minGrowth` bytes (at most `limit`, default 3). Reads the first snapshot whole.
+   */
+  containers?: { minGrowth: number; limit?: number };
 }
 
 /**
@@ -93,10 +120,50 @@ export async function compareSnapshots(
     if (!contains(ids1, id)) fresh.push(id);
   }
   const newIds = sortedIds(Uint32Array.from(fresh));
+  // The first snapshot's storage table is all that is kept of it, before the third is read.
+  const storage1 = options.containers ? storageById(new HeapGraph(await readHeapSnapshot(first))) : null;
   const snapshot = await readHeapSnapshot(third);
   const graph = new HeapGraph(snapshot);
   const result = groupNewObjects(graph, newIds, options);
-  return { ...result, newInSecond: newIds.length, nodes: [ids1.length, ids2.length, graph.nodeCount] };
+  const containers =
+    storage1 && options.containers
+      ? describeContainers(
+          graph,
+          growingContainers(
+            graph,
+            storage1,
+            (id) => contains(ids1, id),
+            options.containers.minGrowth,
+            options.containers.limit ?? 3,
+          ),
+          options.maxSteps ?? 12,
+        )
+      : [];
+  return {
+    ...result,
+    containers,
+    newInSecond: newIds.length,
+    nodes: [ids1.length, ids2.length, graph.nodeCount],
+  };
+}
+
+function describeContainers(graph: HeapGraph, found: GrowingContainer[], maxSteps: number): GrownObject[] {
+  if (found.length === 0) return [];
+  const distances = graph.shortestPaths();
+  return found
+    .filter((c) => distances.distance[c.node] !== UNREACHED)
+    .map((c) => {
+      const steps = graph.pathTo(c.node, distances);
+      const holder = graph.holderLocation(c.node, distances);
+      return {
+        name: c.name,
+        before: c.before,
+        after: c.after,
+        retainers: trimPath(steps, maxSteps),
+        retainerText: describePath(c.name, steps),
+        ...(holder ? { holderLocation: holder } : {}),
+      };
+    });
 }
 
 /**

@@ -203,7 +203,8 @@ export function blameSentence(
 
 /**
  * The packages the growth is traced to, one entry per package: those growing allocation sites sit
- * in (largest growth first), then those whose code holds growing object groups (largest first).
+ * in (largest growth first), then those whose code holds growing object groups or single growing
+ * objects (largest first).
  *
  * @param findings - a run's findings
  * @returns the packages (empty when the growth is all in the user's code)
@@ -225,5 +226,6 @@ export function packagesInFindings(findings: readonly Finding[] | undefined): Bl
   };
   take(bySize('allocation-site'), 'allocated');
   take(bySize('object-group'), 'held');
+  take(bySize('growing-object'), 'held');
   return out;
 }

@@ -120,9 +120,11 @@ export interface RetainerStepReport {
  * per request (from the sampling heap profiler; V8 attributes allocations to functions, so the line
  * is the allocating function's). `object-group`: objects of one constructor that were new between
  * two heap snapshots and still alive at a third, with the path that keeps them alive.
+ * `growing-object`: one object (an Array, Map, Set, dictionary) that existed at the first snapshot
+ * and whose own storage grew by the third, with the path that keeps it alive.
  */
 export interface Finding {
-  kind: 'allocation-site' | 'object-group';
+  kind: 'allocation-site' | 'object-group' | 'growing-object';
   /** Process it was found in. */
   pid: number;
   /** One line for humans. */

@@ -126,8 +126,8 @@ export function buildSarif(report: Report, options: SarifOptions = {}): SarifLog
     const id = `leakcheck/${f.kind}`;
     const index = rule(
       id,
-      f.kind === 'object-group' ? 'growingObjects' : 'growingAllocationSite',
-      f.kind === 'object-group'
+      f.kind !== 'allocation-site' ? 'growingObjects' : 'growingAllocationSite',
+      f.kind !== 'allocation-site'
         ? 'Objects that accumulate per request'
         : 'Allocation site whose live memory grows per request',
       'Found by attribution while the service was under load: memory allocated here stays alive and grows with requests served.',

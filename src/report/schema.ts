@@ -116,9 +116,10 @@ const retainerStepSchema = z.object({
  * per request (from the sampling heap profiler; V8 attributes allocations to functions, so the line
  * is the allocating function's). `object-group`: objects of one constructor that were new between
  * two heap snapshots and still alive at a third, with the path that keeps them alive.
+ * `growing-object`: one object whose own storage grew between the first and the third snapshot.
  */
 const findingSchema = z.object({
-  kind: z.enum(['allocation-site', 'object-group']),
+  kind: z.enum(['allocation-site', 'object-group', 'growing-object']),
   pid: num,
   title: z.string(),
   file: z.string().optional(),

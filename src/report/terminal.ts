@@ -199,6 +199,7 @@ function renderFindings(report: Report, stacks: boolean, c: Colour): string[] {
   const many = new Set(findings.map((f) => f.pid)).size > 1;
   const sites = findings.filter((f) => f.kind === 'allocation-site');
   const groups = findings.filter((f) => f.kind === 'object-group');
+  const grown = findings.filter((f) => f.kind === 'growing-object');
   if (sites.length === 0) out.push(`  ${c('dim', 'no allocation site grew above the threshold')}`);
   else {
     out.push('  allocation sites (live bytes added per request; the function that allocates, in your code):');
@@ -211,6 +212,14 @@ function renderFindings(report: Report, stacks: boolean, c: Colour): string[] {
       );
       if (stacks) for (const frame of f.stack ?? []) out.push(`      ${c('dim', `at ${frame}`)}`);
     });
+  }
+  if (grown.length > 0) {
+    out.push('  single objects whose storage grew between heap snapshots 1 and 3:');
+    for (const f of grown) {
+      const rate = findingRate(f);
+      out.push(`    ${oneLine(f.title)}${rate ? `, ~${rate}` : ''}`);
+      if (f.retainerPath) out.push(`      ${c('dim', oneLine(f.retainerPath))}`);
+    }
   }
   if (groups.length > 0) {
     out.push('  objects new between heap snapshots 1 and 2, still alive at 3:');
