@@ -14,6 +14,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { olsFit } from '../src/analysis/regression';
 import type { Report } from '../src/report/report';
 import { defaultSamplesPerSecond, measureOverhead, type OverheadResult } from './overhead';
 
@@ -159,16 +160,12 @@ function truthOver(curve: Array<[number, number]>, range: [number, number]): num
   if (to < 0) return null;
   const points = curve.slice(from, to + 1);
   if (points.length < 3) return null;
-  const n = points.length;
-  const mx = points.reduce((a, p) => a + p[0], 0) / n;
-  const my = points.reduce((a, p) => a + p[1], 0) / n;
-  let sxy = 0;
-  let sxx = 0;
-  for (const [x, y] of points) {
-    sxy += (x - mx) * (y - my);
-    sxx += (x - mx) ** 2;
-  }
-  return sxx > 0 ? sxy / sxx : null;
+  const fit = olsFit(
+    points.map((p) => p[0]),
+    points.map((p) => p[1]),
+    0.95,
+  );
+  return fit.estimable ? fit.slope : null;
 }
 
 /**

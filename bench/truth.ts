@@ -16,6 +16,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { olsFit } from '../src/analysis/regression';
 import { loadConfig } from '../src/config/load';
 import { prepareReplay } from '../src/cli/traffic';
 import { TargetProcess } from '../src/target/process';
@@ -29,18 +30,13 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-/** Least-squares slope of y on x. */
+/** Least-squares slope of y on x (the analysis' own fit), 0 when it cannot be estimated. */
 function slope(points: Array<[number, number]>): number {
-  const n = points.length;
-  const mx = points.reduce((a, p) => a + p[0], 0) / n;
-  const my = points.reduce((a, p) => a + p[1], 0) / n;
-  let sxy = 0;
-  let sxx = 0;
-  for (const [x, y] of points) {
-    sxy += (x - mx) * (y - my);
-    sxx += (x - mx) ** 2;
-  }
-  return sxx > 0 ? sxy / sxx : 0;
+  return olsFit(
+    points.map((p) => p[0]),
+    points.map((p) => p[1]),
+    0.95,
+  ).slope;
 }
 
 async function waitForPort(log: string, deadline: number): Promise<number> {
