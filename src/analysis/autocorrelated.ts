@@ -107,6 +107,8 @@ export function residualAutocorrelation(runs: readonly (readonly number[])[]): n
 
 /** Resets a cyclic series needs before its slope is estimable (two whole cycles and a third begun). */
 export const MIN_CYCLES = 3;
+/** Growth is still settling while the recent rate is shown to be under this share of the early one. */
+export const SETTLED_RATIO = 0.5;
 
 /**
  * Slope of a sawtooth's base: every sample from the first reset on is fitted as

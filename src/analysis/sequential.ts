@@ -25,11 +25,14 @@ import {
   cycleRampFit,
   findResets,
   MIN_CYCLES,
+  SETTLED_RATIO,
   type AutocorrelatedFit,
 } from './autocorrelated';
 import { REQUESTS, type Axis } from './axis';
+export { SETTLED_RATIO } from './autocorrelated';
 import { tQuantile } from './distributions';
 import { formatNumber, rateLine, rateWithIntervalParts, type RateEstimate } from './format';
+import { findStaircase } from './staircase';
 
 /** Settings of the sequential procedure. */
 export interface SequentialOptions {
@@ -63,14 +66,18 @@ export interface SequentialLook {
   settled: boolean;
   /** Resets (drops far beyond the sample-to-sample noise) in the whole series and in the recent half. */
   resets: { total: number; recent: number };
+  /**
+   * Set when the look called a leak on a staircase (./staircase.ts): the slope and interval are
+   * then the staircase's rate; `steps` lasting jumps, `open` units of x since the last one, the
+   * last complete stretch `lastStretch` long.
+   */
+  staircase?: { steps: number; open: number; lastStretch: number };
   /** `continue` asks for more samples. */
   decision: 'leak' | 'pass' | 'continue';
 }
 
 /** Fewest points in each half for a look to decide anything. */
 export const MIN_POINTS_PER_HALF = 4;
-/** Growth is still settling while the recent slope is shown to be under this share of the early one. */
-export const SETTLED_RATIO = 0.5;
 /** One-sided level of the settling check (it only ever delays a leak, so it spends no alpha). */
 const SETTLING_Z = 1.2816;
 
@@ -188,6 +195,25 @@ export function evaluateLook(
   const settled = cyclic ? cyclesSettled(x.slice(0, n), y.slice(0, n), resets) : !slowingDown(early, recent);
   const decision =
     low > options.threshold && settled ? 'leak' : high < options.threshold ? 'pass' : 'continue';
+  if (decision !== 'leak' && !cyclic) {
+    // A staircase that is still climbing outweighs a recent window that happens to be level
+    // between two of its jumps.
+    const stairs = findStaircase(x.slice(0, n), y.slice(0, n), alpha);
+    if (stairs && stairs.climbing && stairs.low > options.threshold) {
+      const from = x[stairs.steps[0] as number] as number;
+      const staircase = { steps: stairs.steps.length, open: stairs.open, lastStretch: stairs.lastStretch };
+      return {
+        ...base,
+        from,
+        slope: stairs.rate,
+        low: stairs.low,
+        high: stairs.high,
+        settled: true,
+        staircase,
+        decision: 'leak',
+      };
+    }
+  }
   return { ...base, low, high, settled, decision };
 }
 
@@ -350,6 +376,11 @@ export function sequentialReason(
     : `${formatNumber(look.slope, 1)} B${axis.bytesRate} (no interval yet)`;
   const where = `heap (without code space) grows ${rateText} over the recent ${axis.span(look.to - look.from)}; look ${look.look}, intervals valid together over all looks`;
   const limit = `${formatNumber(threshold, 1)} B${axis.bytesRate} threshold`;
+  if (result.verdict === 'leak' && look.staircase) {
+    const st = look.staircase;
+    const stairs = `heap (without code space) grows in steps that keep coming (${st.steps} jumps far beyond the noise, none given back, the last ${axis.span(st.open)} ago after a stretch of ${axis.span(st.lastStretch)}: a store that keeps being enlarged), ${rateText} between the ends of its level stretches; look ${look.look}`;
+    return { rule: 'sequential-leak', reason: `${stairs}: above the ${limit}`, rate };
+  }
   if (result.verdict === 'leak')
     return { rule: 'sequential-leak', reason: `${where}: above the ${limit}`, rate };
   if (result.verdict === 'pass')

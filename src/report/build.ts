@@ -229,6 +229,7 @@ function sequentialReport(result: RunResult, config: Config): SequentialReport |
       earlySlope: l.earlySlope,
       settled: l.settled,
       resets: l.resets,
+      ...(l.staircase ? { staircase: l.staircase } : {}),
       decision: l.decision,
     })),
   };

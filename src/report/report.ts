@@ -215,6 +215,8 @@ export interface SequentialReport {
     earlySlope: number;
     settled: boolean;
     resets: { total: number; recent: number };
+    /** Set when the look called a staircase a leak: its jumps, requests since the last, the last stretch. */
+    staircase?: { steps: number; open: number; lastStretch: number };
     decision: string;
   }>;
 }

@@ -186,6 +186,7 @@ const sequentialReportSchema = z.object({
       earlySlope: num,
       settled: z.boolean(),
       resets: z.object({ total: num, recent: num }),
+      staircase: z.object({ steps: num, open: num, lastStretch: num }).optional(),
       decision: z.string(),
     }),
   ),

@@ -1,6 +1,6 @@
 /**
  * End to end, sequential measurement (the default: no --duration): the incident is flagged by an
- * early look, a clean service passes before the budget, a target that dies of heap exhaustion is a
+ * early look, a leak into one array (a staircase) is flagged, a clean service passes before the budget, a target that dies of heap exhaustion is a
  * leak with its partial report. Bounded by the 60 s budget of each run.
  */
 import { fixtureConfig, leftoverTargets, runCli, survivors } from './helpers';
@@ -23,6 +23,22 @@ describe('sequential measurement', () => {
     const last = seq?.looks.at(-1);
     expect(last?.decision).toBe('leak');
     expect(last?.low ?? 0).toBeGreaterThan(seq?.threshold ?? Infinity);
+    expect(survivors(run.report)).toEqual([]);
+  }, 180_000);
+
+  test('a leak into one array of numbers (a staircase) is flagged, not left inconclusive', async () => {
+    // The heap after GC is level between the array store's enlargements: a recent-half slope
+    // straddles the threshold until the budget (it ended INCONCLUSIVE, exit 0, before the
+    // staircase was read as one).
+    const run = await runCli(['run', '--config', fixtureConfig('array-leak'), '--no-attribution'], {
+      timeoutMs: 150_000,
+    });
+    expect(run.report?.verdict).toBe('leak');
+    expect(run.code).toBe(1);
+    const last = run.report?.sequential?.looks.at(-1);
+    expect(last?.decision).toBe('leak');
+    expect(last?.staircase?.steps ?? 0).toBeGreaterThanOrEqual(3);
+    expect(last?.low ?? 0).toBeGreaterThan(run.report?.sequential?.threshold ?? Infinity);
     expect(survivors(run.report)).toEqual([]);
   }, 180_000);
 
