@@ -51,6 +51,7 @@ const CASES: Case[] = [
     args: ['--duration', '30'],
     env: { LEAK_BYTES_PER_REQUEST: '4' },
   },
+  { name: 'array-leak', fixture: 'array-leak', args: [] },
   { name: 'buffer-leak', fixture: 'buffer-leak', args: [] },
   { name: 'handle-leak', fixture: 'handle-leak', args: [] },
   { name: 'ts-service', fixture: 'ts-service', args: [] },
