@@ -3,7 +3,8 @@
  * and writes bench/results.md: verdict accuracy, estimated vs true growth per request, wall time
  * to verdict, and the agent's throughput cost (sampling on vs off, alternated in one process).
  *
- * Flags: --runs N (default 5), --only a,b (fixture cases), --no-overhead, --out FILE, --busy
+ * Flags: --runs N (default 5), --only a,b (fixture cases), --no-overhead, --out FILE, --keep DIR
+ * (keeps each run's report.json and samples.json in DIR/<case>-<n>/ for offline analysis), --busy
  * (another process keeps one core busy with a bounded CPU loop while the fixtures run; results go
  * to bench/results-busy.md unless --out says otherwise).
  *
@@ -101,7 +102,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
-function runOnce(c: Case, expected: Expected): Outcome {
+function runOnce(c: Case, expected: Expected, keep?: string): Outcome {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-bench-'));
   const dir = path.join(ROOT, 'fixtures', c.fixture);
   const cfg = path.join(dir, 'leakcheck.config.json');
@@ -119,6 +120,12 @@ function runOnce(c: Case, expected: Expected): Outcome {
   const wallSeconds = (performance.now() - started) / 1000;
   const file = path.join(out, 'report.json');
   const report = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Report) : null;
+  if (keep) {
+    fs.mkdirSync(keep, { recursive: true });
+    for (const name of ['report.json', 'samples.json']) {
+      if (fs.existsSync(path.join(out, name))) fs.copyFileSync(path.join(out, name), path.join(keep, name));
+    }
+  }
   fs.rmSync(out, { recursive: true, force: true });
   const main = report?.processes[0];
   const metric = main?.metrics.find((m) => m.metric === (expected.metric ?? 'heapUsed'));
@@ -268,7 +275,12 @@ function main(): void {
       const truth = truthOf(c, expected);
       const outcomes: Outcome[] = [];
       for (let i = 0; i < runs; i++) {
-        const o = runOnce(c, expected);
+        const keepDir = arg('--keep');
+        const o = runOnce(
+          c,
+          expected,
+          keepDir ? path.join(keepDir, `${c.name.replace(/[^\w.-]+/g, '_')}-${i + 1}`) : undefined,
+        );
         outcomes.push(o);
         process.stderr.write(
           `${c.name} #${i + 1}: ${o.verdict} (exit ${o.exitCode}) ${o.wallSeconds.toFixed(1)} s estimate ${o.estimate ?? '-'}` +
