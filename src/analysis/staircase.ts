@@ -69,16 +69,23 @@ export function findStaircase(x: readonly number[], y: readonly number[], alpha:
   const mid = median(d);
   const sigma = 1.4826 * Math.max(median(d.map((v) => Math.abs(v - mid))), Number.MIN_VALUE);
   const limit = RESET_SIGMAS * sigma;
-  // Jumps: a difference beyond the limit that lasts (the samples after it stay up: a one-sample
-  // spike is an outlier), with a full stretch on either side.
+  // Jumps: a difference beyond the limit (above the typical difference, so smooth growth beside
+  // the store is not one) that lasts (the samples after it stay up: a one-sample spike is an
+  // outlier), with a full stretch on either side. A young store's jumps come every few samples;
+  // the staircase is read from the first jump after the last two that came too close together.
+  // A shift under half the jump before it is a small level change within a stretch (something
+  // else allocated once), not the store's next enlargement, which is larger than the last.
   const steps: number[] = [];
+  let lastRise = 0;
   for (let i = MIN_STRETCH; i <= n - MIN_STRETCH; i++) {
-    if ((d[i - 1] as number) <= limit) continue;
-    const after = median(y.slice(i, i + MIN_STRETCH));
-    const before = median(y.slice(i - MIN_STRETCH, i));
-    if (!(after - before > limit / 2)) continue;
-    if (steps.length > 0 && i - (steps.at(-1) as number) < MIN_STRETCH) return null;
+    if ((d[i - 1] as number) - mid <= limit) continue;
+    const rise = median(y.slice(i, i + MIN_STRETCH)) - median(y.slice(i - MIN_STRETCH, i));
+    if (!(rise > limit / 2)) continue;
+    const close = steps.length > 0 && i - (steps.at(-1) as number) < MIN_STRETCH;
+    if (!close && rise < lastRise / 2) continue;
+    if (close) steps.length = 0;
     steps.push(i);
+    lastRise = rise;
   }
   if (steps.length < MIN_STEPS) return null;
   // Stretch levels: before the first jump, between jumps, after the last.

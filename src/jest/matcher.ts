@@ -75,14 +75,20 @@ export function leakMatcherResult(detection: LeakDetection, isNot: boolean): Mat
  * deciding rule and reason, and the growing allocation sites when known.
  *
  * @param d - the detection
- * @param isNot - whether the assertion was `.not.toLeak()`
+ * @param isNot - whether the assertion was `.not.toLeak()` (or `assertNoLeak`)
+ * @param assertion - the assertion as the test wrote it (jest's and vitest's matcher by default;
+ *   node:test's `assertNoLeak(fn)` / `assertLeaks(fn)`)
  * @returns multi-line text
  */
-export function leakMessage(d: LeakDetection, isNot: boolean): string {
+export function leakMessage(
+  d: LeakDetection,
+  isNot: boolean,
+  assertion = isNot ? 'expect(fn).not.toLeak()' : 'expect(fn).toLeak()',
+): string {
   const threshold = `${formatBytes(d.options.bytesPerCall)}/call`;
   const expected = isNot
-    ? `expect(fn).not.toLeak()\n\nExpected: no leak (growth per call below ${threshold})`
-    : `expect(fn).toLeak()\n\nExpected: a leak (growth per call above ${threshold})`;
+    ? `${assertion}\n\nExpected: no leak (growth per call below ${threshold})`
+    : `${assertion}\n\nExpected: a leak (growth per call above ${threshold})`;
   const verdict =
     d.verdict === 'leak'
       ? 'leaks'

@@ -1,7 +1,8 @@
 /**
  * `leakcheck/node-test`: leak assertions for Node's own test runner (`node:test`), which has no
- * matchers. They throw `assert.AssertionError` with the same message as jest's and vitest's
- * `toLeak`, so the runner reports them like any failed assertion.
+ * matchers. They throw `assert.AssertionError` with the message of jest's and vitest's `toLeak`
+ * (headed by the assertion as written, `assertNoLeak(fn)`), so the runner reports them like any
+ * failed assertion.
  *
  * ```js
  * import { test } from 'node:test';
@@ -65,7 +66,7 @@ async function detect(
 
 function fail(detection: LeakDetection, isNot: boolean): never {
   const error = new AssertionError({
-    message: leakMessage(detection, isNot),
+    message: leakMessage(detection, isNot, isNot ? 'assertNoLeak(fn)' : 'assertLeaks(fn)'),
     actual: detection.verdict,
     expected: isNot ? 'pass' : 'leak',
     operator: isNot ? 'notToLeak' : 'toLeak',

@@ -10,6 +10,7 @@ import { auth as incidentAuth, bus as incidentBus } from '../../fixtures/unit/in
 import { auth as cleanAuth } from '../../fixtures/unit/clean-auth.js';
 import { auth as boundedAuth, cache as boundedCache } from '../../fixtures/unit/bounded-cache.js';
 import { createClean, createLeak200 } from '../../fixtures/unit/exact-leak.js';
+import { createArrayLeak } from '../../fixtures/unit/array-leak.js';
 import { leakTs, releaseTs } from './ts-leak';
 
 /** One case: a fresh function under test per detection, and the outcome it must get. */
@@ -60,6 +61,8 @@ const DEFINED = {
     options: { warmup: 0 },
   },
   'leak-200': { expected: 'leak', make: () => createLeak200().leak200 },
+  // A staircase: the heap is level between the array store's enlargements.
+  'array-leak': { expected: 'leak', make: () => createArrayLeak().leakNumbers },
   'clean-200': { expected: 'pass', make: () => createClean().clean },
   'leak-200-async': {
     expected: 'leak',

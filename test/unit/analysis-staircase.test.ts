@@ -54,7 +54,7 @@ describe('findStaircase', () => {
   });
 
   it('finds a hash table that doubles', () => {
-    const { x, y } = stairs(2, 170, 600, { perRequest: 1, bytes: 24, factor: 2 });
+    const { x, y } = stairs(2, 290, 600, { perRequest: 1, bytes: 24, factor: 2 });
     const s = findStaircase(x, y, 0.001);
     expect(s?.climbing).toBe(true);
     expect(s?.low ?? 0).toBeGreaterThan(2);

@@ -7,6 +7,7 @@
 import { DETECT_LEAK_DEFAULTS, resolveDetectLeakOptions } from '../../src/inprocess';
 import { NODE_BYTES } from '../../fixtures/unit/exact-leak.js';
 import { CAPACITY } from '../../fixtures/unit/bounded-cache.js';
+import { ARRAY_BYTES_PER_CALL } from '../../fixtures/unit/array-leak.js';
 import { INCIDENT_AUTH_LINE, INCIDENT_FILE, THROW_AT_CALL } from '../inprocess/cases';
 import { LEAK_TS_FILE, LEAK_TS_LINE } from '../inprocess/ts-leak';
 import { detectInWorker, runInWorker } from '../inprocess/run-in-worker';
@@ -75,6 +76,18 @@ describe('detectLeak on the fixtures', () => {
     if (leak?.ok)
       expect(Math.abs(leak.detection.perCall.estimate - NODE_BYTES) / NODE_BYTES).toBeLessThan(0.1);
     expect(clean?.ok && clean.detection.verdict).toBe('pass');
+  });
+});
+
+describe('detectLeak on a staircase', () => {
+  it('catches ten numbers per call into one array (level between the store enlargements)', async () => {
+    const d = await detectInWorker('array-leak');
+    expect(d.verdict).toBe('leak');
+    expect(d.decidedBy.rule).toBe('sequential-leak');
+    expect(d.decidedBy.reason).toMatch(/grows in steps that keep coming/);
+    expect(d.perCall.low).toBeGreaterThan(THRESHOLD);
+    expect(d.perCall.estimate).toBeGreaterThan(ARRAY_BYTES_PER_CALL * 0.75);
+    expect(d.perCall.estimate).toBeLessThan(ARRAY_BYTES_PER_CALL * 1.25);
   });
 });
 
