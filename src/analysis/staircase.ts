@@ -16,6 +16,7 @@
  */
 import { RESET_SIGMAS, SETTLED_RATIO } from './autocorrelated';
 import { normalQuantile } from './distributions';
+import { ss } from './simple-statistics';
 
 /** Fewest lasting jumps a staircase needs: two complete flat stretches between them give a rate. */
 export const MIN_STEPS = 3;
@@ -44,13 +45,6 @@ export interface Staircase {
   climbing: boolean;
 }
 
-/** Median of a non-empty list. */
-function median(v: readonly number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
 /**
  * Finds a staircase: {@link MIN_STEPS} or more jumps, each beyond {@link RESET_SIGMAS} robust
  * standard deviations of the successive differences, each stretch level above the one before it
@@ -66,8 +60,8 @@ export function findStaircase(x: readonly number[], y: readonly number[], alpha:
   if (n < (MIN_STEPS + 1) * MIN_STRETCH) return null;
   const d: number[] = [];
   for (let i = 1; i < n; i++) d.push((y[i] as number) - (y[i - 1] as number));
-  const mid = median(d);
-  const sigma = 1.4826 * Math.max(median(d.map((v) => Math.abs(v - mid))), Number.MIN_VALUE);
+  const mid = ss.median(d);
+  const sigma = 1.4826 * Math.max(ss.median(d.map((v) => Math.abs(v - mid))), Number.MIN_VALUE);
   const limit = RESET_SIGMAS * sigma;
   // Jumps: a difference beyond the limit (above the typical difference, so smooth growth beside
   // the store is not one) that lasts (the samples after it stay up: a one-sample spike is an
@@ -79,7 +73,7 @@ export function findStaircase(x: readonly number[], y: readonly number[], alpha:
   let lastRise = 0;
   for (let i = MIN_STRETCH; i <= n - MIN_STRETCH; i++) {
     if ((d[i - 1] as number) - mid <= limit) continue;
-    const rise = median(y.slice(i, i + MIN_STRETCH)) - median(y.slice(i - MIN_STRETCH, i));
+    const rise = ss.median(y.slice(i, i + MIN_STRETCH)) - ss.median(y.slice(i - MIN_STRETCH, i));
     if (!(rise > limit / 2)) continue;
     const close = steps.length > 0 && i - (steps.at(-1) as number) < MIN_STRETCH;
     if (!close && rise < lastRise / 2) continue;
@@ -94,9 +88,9 @@ export function findStaircase(x: readonly number[], y: readonly number[], alpha:
   const spreads: number[] = [];
   for (let k = 0; k + 1 < bounds.length; k++) {
     const part = y.slice(bounds[k], bounds[k + 1]);
-    const level = median(part);
+    const level = ss.median(part);
     levels.push(level);
-    spreads.push((1.4826 * median(part.map((v) => Math.abs(v - level)))) / Math.sqrt(part.length));
+    spreads.push((1.4826 * ss.median(part.map((v) => Math.abs(v - level)))) / Math.sqrt(part.length));
   }
   // A ratchet: every stretch sits above the one before by more than the noise.
   const rises: number[] = [];
