@@ -122,3 +122,94 @@ export function leftoverTargets(mark?: string): number[] {
 export function suiteMark(name: string): { env: Record<string, string>; mark: string } {
   return { env: { [name]: String(process.pid) }, mark: `${name}=${process.pid}` };
 }
+
+/**
+ * Runs a test's assertions on a CLI run; when they fail, the failure message carries what the
+ * run decided and why (the verdict line, every sequential look) and the run's --out folder is
+ * copied out of the jest run's temporary folder (which is removed at the end) to
+ * `LEAKCHECK_TEST_ARTIFACTS` (default: `leakcheck-failed-runs` in the system temporary folder),
+ * so a verdict that only goes wrong now and then on a CI runner can be read afterwards.
+ *
+ * @param run - the CLI run
+ * @param label - names the kept folder (the test's case)
+ * @param assertions - the test's expectations on the run
+ */
+export async function explainOnFailure(
+  run: CliRun,
+  label: string,
+  assertions: () => void | Promise<void>,
+): Promise<void> {
+  try {
+    await assertions();
+  } catch (err) {
+    const kept = keepRunFolder(run.outDir, label);
+    if (err instanceof Error)
+      err.message += `\n\n${describeRun(run)}\nrun folder kept at: ${kept ?? '(could not copy)'}`;
+    throw err;
+  }
+}
+
+/** Where failed runs' folders are kept: outside the jest run's temporary folder. */
+function artifactsRoot(): string {
+  const jestTmp = process.env.LEAKCHECK_JEST_TMPDIR;
+  const outer = jestTmp ? path.dirname(jestTmp) : os.tmpdir();
+  return process.env.LEAKCHECK_TEST_ARTIFACTS ?? path.join(outer, 'leakcheck-failed-runs');
+}
+
+function keepRunFolder(outDir: string, label: string): string | null {
+  try {
+    const safe = label.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
+    const dest = path.join(artifactsRoot(), `${safe}-${process.pid}-${Date.now()}`);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.cpSync(outDir, dest, { recursive: true });
+    return dest;
+  } catch {
+    return null;
+  }
+}
+
+/** The run's verdict, its reason and its sequential looks, a line each. */
+export function describeRun(run: CliRun): string {
+  const r = run.report;
+  if (!r) return `exit ${String(run.code)}, no report.json; stderr:\n${run.stderr.slice(-2000)}`;
+  const lines = [`exit ${String(run.code)}, verdict ${r.verdict}, status ${r.status}`];
+  const seq = r.sequential;
+  if (seq) {
+    lines.push(`sequential: ${seq.rule} (${seq.stopReason}) after ${seq.timeToVerdictMs} ms: ${seq.reason}`);
+    for (const l of seq.looks) {
+      const stairs = l.staircase ? ` staircase ${JSON.stringify(l.staircase)}` : '';
+      lines.push(
+        `  look ${l.look}: ${l.samples} samples, requests ${l.from}-${l.to}, slope ${l.slope.toFixed(2)} ` +
+          `(${l.low?.toFixed(2) ?? '-'} to ${l.high?.toFixed(2) ?? '-'}), early ${l.earlySlope.toFixed(2)}, ` +
+          `resets ${l.resets.total}/${l.resets.recent}, settled ${String(l.settled)}${stairs} → ${l.decision}`,
+      );
+    }
+  }
+  lines.push(...seriesLines(run.outDir, seq?.pid ?? null));
+  for (const p of r.processes) {
+    for (const m of p.metrics) {
+      if (m.verdict !== 'pass') lines.push(`pid ${p.pid} ${m.metric}: ${m.verdict}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The measured series of one process as "requests:KiB" pairs (heap less code space), for replaying a look offline. */
+function seriesLines(outDir: string, pid: number | null): string[] {
+  try {
+    const samples = JSON.parse(fs.readFileSync(path.join(outDir, 'samples.json'), 'utf8')) as Array<{
+      pid: number;
+      phase?: string;
+      requests: number;
+      heapUsed: number;
+      spaces?: Record<string, number>;
+    }>;
+    const own = samples.filter((s) => s.phase === 'measure' && (pid === null || s.pid === pid));
+    const code = (s: (typeof own)[number]): number =>
+      (s.spaces?.code_space ?? 0) + (s.spaces?.code_large_object_space ?? 0);
+    const pairs = own.map((s) => `${s.requests}:${((s.heapUsed - code(s)) / 1024).toFixed(1)}`);
+    return [`series (requests:KiB, heap less code space, ${pairs.length} samples): ${pairs.join(' ')}`];
+  } catch {
+    return [];
+  }
+}

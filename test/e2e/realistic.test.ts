@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
+  explainOnFailure,
   fixtureConfig,
   leftoverTargets,
   ROOT,
@@ -47,10 +48,12 @@ describe('realistic leaks are flagged', () => {
   test.each(['shop-leak16', 'shop-url-cache', 'shop-esm-leak'])('%s', async (fixture) => {
     const e = expected(fixture);
     const run = await runCli(['run', '--config', fixtureConfig(fixture), ...replayArgs(fixture, e)]);
-    expect(run.report?.status).toBe('completed');
-    expect({ verdict: run.report?.verdict, code: run.code }).toEqual({ verdict: 'leak', code: 1 });
-    const heap = run.report?.processes[0]?.metrics.find((m) => m.metric === 'heapUsed');
-    expect(heap?.verdict).toBe('leak');
+    await explainOnFailure(run, `realistic-${fixture}`, () => {
+      expect(run.report?.status).toBe('completed');
+      expect({ verdict: run.report?.verdict, code: run.code }).toEqual({ verdict: 'leak', code: 1 });
+      const heap = run.report?.processes[0]?.metrics.find((m) => m.metric === 'heapUsed');
+      expect(heap?.verdict).toBe('leak');
+    });
     expect(survivors(run.report)).toEqual([]);
   });
 });
@@ -71,9 +74,11 @@ describe('realistic clean and bounded services are not', () => {
       fixtureConfig(fixture),
       ...(replay ? replayArgs(fixture, e) : []),
     ]);
-    expect(run.report?.status).toBe('completed');
-    expect(run.report?.verdict).not.toBe('leak');
-    expect(run.code).toBe(0);
+    await explainOnFailure(run, `realistic-${fixture}${replay ? '-replay' : ''}`, () => {
+      expect(run.report?.status).toBe('completed');
+      expect(run.report?.verdict).not.toBe('leak');
+      expect(run.code).toBe(0);
+    });
     expect(survivors(run.report)).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
  * early look, a leak into one array (a staircase) is flagged, a clean service passes before the budget, a target that dies of heap exhaustion is a
  * leak with its partial report. Bounded by the 60 s budget of each run.
  */
-import { fixtureConfig, leftoverTargets, runCli, survivors } from './helpers';
+import { explainOnFailure, fixtureConfig, leftoverTargets, runCli, survivors } from './helpers';
 
 afterAll(() => {
   expect(leftoverTargets()).toEqual([]);
@@ -12,17 +12,19 @@ afterAll(() => {
 describe('sequential measurement', () => {
   test('the incident is flagged by a look before the budget', async () => {
     const run = await runCli(['run', '--config', fixtureConfig('incident-auth')], { timeoutMs: 150_000 });
-    expect(run.report?.status).toBe('completed');
-    expect(run.report?.verdict).toBe('leak');
-    expect(run.code).toBe(1);
-    const seq = run.report?.sequential;
-    // On a quiet machine a look stops it early; on a loaded one the 10,000 requests of the minimum
-    // window may only be reached at the budget, whose last look must then decide.
-    expect(['leak', 'max-duration']).toContain(seq?.stopReason);
-    expect(seq?.rule).toBe('sequential-leak');
-    const last = seq?.looks.at(-1);
-    expect(last?.decision).toBe('leak');
-    expect(last?.low ?? 0).toBeGreaterThan(seq?.threshold ?? Infinity);
+    await explainOnFailure(run, 'sequential-incident', () => {
+      expect(run.report?.status).toBe('completed');
+      expect(run.report?.verdict).toBe('leak');
+      expect(run.code).toBe(1);
+      const seq = run.report?.sequential;
+      // On a quiet machine a look stops it early; on a loaded one the 10,000 requests of the minimum
+      // window may only be reached at the budget, whose last look must then decide.
+      expect(['leak', 'max-duration']).toContain(seq?.stopReason);
+      expect(seq?.rule).toBe('sequential-leak');
+      const last = seq?.looks.at(-1);
+      expect(last?.decision).toBe('leak');
+      expect(last?.low ?? 0).toBeGreaterThan(seq?.threshold ?? Infinity);
+    });
     expect(survivors(run.report)).toEqual([]);
   }, 180_000);
 
@@ -33,12 +35,14 @@ describe('sequential measurement', () => {
     const run = await runCli(['run', '--config', fixtureConfig('array-leak'), '--no-attribution'], {
       timeoutMs: 150_000,
     });
-    expect(run.report?.verdict).toBe('leak');
-    expect(run.code).toBe(1);
-    const last = run.report?.sequential?.looks.at(-1);
-    expect(last?.decision).toBe('leak');
-    expect(last?.staircase?.steps ?? 0).toBeGreaterThanOrEqual(3);
-    expect(last?.low ?? 0).toBeGreaterThan(run.report?.sequential?.threshold ?? Infinity);
+    await explainOnFailure(run, 'sequential-array-leak', () => {
+      expect(run.report?.verdict).toBe('leak');
+      expect(run.code).toBe(1);
+      const last = run.report?.sequential?.looks.at(-1);
+      expect(last?.decision).toBe('leak');
+      expect(last?.staircase?.steps ?? 0).toBeGreaterThanOrEqual(3);
+      expect(last?.low ?? 0).toBeGreaterThan(run.report?.sequential?.threshold ?? Infinity);
+    });
     expect(survivors(run.report)).toEqual([]);
   }, 180_000);
 
@@ -46,11 +50,13 @@ describe('sequential measurement', () => {
     const run = await runCli(['run', '--config', fixtureConfig('clean-http'), '--no-attribution'], {
       timeoutMs: 150_000,
     });
-    expect(run.report?.verdict).toBe('pass');
-    expect(run.code).toBe(0);
-    const seq = run.report?.sequential;
-    expect(seq?.looks.at(-1)?.decision).toBe('pass');
-    expect(seq?.looks.at(-1)?.high ?? Infinity).toBeLessThan(seq?.threshold ?? 0);
+    await explainOnFailure(run, 'sequential-clean-http', () => {
+      expect(run.report?.verdict).toBe('pass');
+      expect(run.code).toBe(0);
+      const seq = run.report?.sequential;
+      expect(seq?.looks.at(-1)?.decision).toBe('pass');
+      expect(seq?.looks.at(-1)?.high ?? Infinity).toBeLessThan(seq?.threshold ?? 0);
+    });
     expect(survivors(run.report)).toEqual([]);
   }, 180_000);
 
