@@ -47,6 +47,14 @@ export interface OverheadOptions {
    * --no-sparkplug` shows what a forced GC costs when there is no optimised code to lose.
    */
   nodeArgs?: string[];
+  /**
+   * Samples per burst (BURST=, default 1: evenly spaced). A burst takes its samples `burstGapMs`
+   * apart and bursts start `burst / samplesPerSecond` seconds apart, so the number of forced GCs
+   * per second is the same as evenly spaced: what changes is how often the optimised code is lost.
+   */
+  burst?: number;
+  /** Time between the samples of one burst (BURST_GAP=, default 40 ms). */
+  burstGapMs?: number;
 }
 
 async function window(url: string, seconds: number, connections: number): Promise<number> {
@@ -117,13 +125,17 @@ export async function measureOverhead(fixtureDir: string, options: OverheadOptio
       let sampling = true;
       const loop = (async () => {
         const gap = 1000 / options.samplesPerSecond;
+        const burst = Math.max(1, options.burst ?? 1);
+        const inBurst = options.burstGapMs ?? 40;
         for (let n = 0; sampling && n < 100_000; n++) {
           const started = performance.now();
           const got = await Promise.all(
             channel.live().map((a) => a.call('sample', options.reuse === false ? { reuse: false } : {})),
           );
           for (const s of got as AgentSample[]) sources[s.gcSource === 'natural' ? 'natural' : 'forced']++;
-          await new Promise((r) => setTimeout(r, Math.max(0, gap - (performance.now() - started))));
+          // The last sample of a burst waits out the rest of the burst's period.
+          const wait = (n + 1) % burst === 0 ? gap * burst - inBurst * (burst - 1) : inBurst;
+          await new Promise((r) => setTimeout(r, Math.max(0, wait - (performance.now() - started))));
         }
       })();
       const on = await timedWindow(url, options.seconds, options.connections, pid);
@@ -169,6 +181,8 @@ if (require.main === module) {
     const pairs = Number(process.env.PAIRS ?? 3);
     const nodeArgs = process.env.TARGET_ARGS?.split(' ').filter(Boolean) ?? [];
     const sps = Number(process.env.SPS ?? defaultSamplesPerSecond());
+    const burst = Number(process.env.BURST ?? 1);
+    const burstGapMs = Number(process.env.BURST_GAP ?? 40);
     const loadBefore = os
       .loadavg()
       .map((l) => l.toFixed(1))
@@ -201,6 +215,8 @@ if (require.main === module) {
             connections: 10,
             reuse,
             nodeArgs,
+            burst,
+            burstGapMs,
           });
           console.log(JSON.stringify({ reuse, ...r }));
           rows.push(
@@ -215,7 +231,7 @@ if (require.main === module) {
       .loadavg()
       .map((l) => l.toFixed(1))
       .join(' ');
-    const command = `${process.env.TARGET_ARGS ? `TARGET_ARGS="${nodeArgs.join(' ')}" ` : ''}${process.env.DETECTION ? 'DETECTION=1 ' : ''}${process.env.NO_ATTRIBUTION ? 'NO_ATTRIBUTION=1 ' : ''}${process.env.ONLY ? `ONLY=${process.env.ONLY} ` : ''}PAIRS=${pairs}${process.env.SPS ? ` SPS=${sps}` : ''} npx tsx bench/overhead.ts`;
+    const command = `${process.env.TARGET_ARGS ? `TARGET_ARGS="${nodeArgs.join(' ')}" ` : ''}${process.env.DETECTION ? 'DETECTION=1 ' : ''}${process.env.NO_ATTRIBUTION ? 'NO_ATTRIBUTION=1 ' : ''}${process.env.ONLY ? `ONLY=${process.env.ONLY} ` : ''}PAIRS=${pairs}${process.env.SPS ? ` SPS=${sps}` : ''}${burst > 1 ? ` BURST=${burst} BURST_GAP=${burstGapMs}` : ''} npx tsx bench/overhead.ts`;
     const head = process.env.DETECTION
       ? [
           `### Detection phase ${process.env.NO_ATTRIBUTION ? 'without attribution' : 'with attribution on'}, against no agent (\`${command}\`)`,
@@ -228,7 +244,7 @@ if (require.main === module) {
       : [
           `### Sampling on vs off, same process (\`${command}\`)`,
           '',
-          `Load alternating between 4 s windows without samples and 4 s windows sampled at ${sps.toFixed(2)} samples/s${process.env.SPS ? '' : ' (a default sequential run: 30 samples in the 6 s minimum window)'}, ${pairs} pairs after a 3 s warm-up${nodeArgs.length ? `, the service started as \`node ${nodeArgs.join(' ')} server.js\`` : ''}. Ratio = median of sampled/unsampled over adjacent pairs; CPU ratio = the same from the service's CPU time per request (unsampled/sampled), which other processes on the machine disturb far less than throughput. Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.`,
+          `Load alternating between 4 s windows without samples and 4 s windows sampled at ${sps.toFixed(2)} samples/s${process.env.SPS ? '' : ' (a default sequential run: 30 samples in the 6 s minimum window)'}${burst > 1 ? `, in bursts of ${burst} samples ${burstGapMs} ms apart every ${(burst / sps).toFixed(2)} s` : ''}, ${pairs} pairs after a 3 s warm-up${nodeArgs.length ? `, the service started as \`node ${nodeArgs.join(' ')} server.js\`` : ''}. Ratio = median of sampled/unsampled over adjacent pairs; CPU ratio = the same from the service's CPU time per request (unsampled/sampled), which other processes on the machine disturb far less than throughput. Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.`,
           '',
           '| fixture | unsampled req/s | sampled req/s | samples forced / natural GC | ratio | unsampled CPU µs/request | sampled CPU µs/request | CPU ratio |',
           '|---|---|---|---|---|---|---|---|',
