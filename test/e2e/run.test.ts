@@ -17,7 +17,15 @@ import * as zlib from 'node:zlib';
 import { Profile } from 'pprof-format';
 import { SNAPSHOTS_DELETED_NOTE } from '../../src/attribution';
 import type { Finding } from '../../src/report/report';
-import { expected, fixtureConfig, leftoverTargets, ROOT, runCli, survivors } from './helpers';
+import {
+  expected,
+  explainOnFailure,
+  fixtureConfig,
+  leftoverTargets,
+  ROOT,
+  runCli,
+  survivors,
+} from './helpers';
 
 // Short windows so the suite stays within CI's budget; thresholds stay at their defaults.
 const SHORT = ['--warmup', '2', '--duration', '8'];
@@ -73,19 +81,21 @@ describe('leaking fixtures are flagged on the right metric', () => {
     ['ts-service', 'heapUsed'],
   ])('%s leaks on %s', async (fixture, metricName) => {
     const run = await runOf(fixture);
-    expect(run.report?.status).toBe('completed');
-    expect(run.report?.verdict).toBe('leak');
-    expect(run.code).toBe(1);
-    const m = metric(run, metricName);
-    expect(m.verdict).toBe('leak');
-    const truth = expected(fixture);
-    if (truth.bytesPerRequest) {
-      expect(Math.abs(m.perUnit - truth.bytesPerRequest) / truth.bytesPerRequest).toBeLessThan(0.15);
-    }
-    if (truth.unitPerRequest) {
-      expect(Math.abs(m.perUnit - truth.unitPerRequest) / truth.unitPerRequest).toBeLessThan(0.15);
-    }
-    expect(run.stdout).toContain('LEAK');
+    await explainOnFailure(run, `run-${fixture}`, () => {
+      expect(run.report?.status).toBe('completed');
+      expect(run.report?.verdict).toBe('leak');
+      expect(run.code).toBe(1);
+      const m = metric(run, metricName);
+      expect(m.verdict).toBe('leak');
+      const truth = expected(fixture);
+      if (truth.bytesPerRequest) {
+        expect(Math.abs(m.perUnit - truth.bytesPerRequest) / truth.bytesPerRequest).toBeLessThan(0.15);
+      }
+      if (truth.unitPerRequest) {
+        expect(Math.abs(m.perUnit - truth.unitPerRequest) / truth.unitPerRequest).toBeLessThan(0.15);
+      }
+      expect(run.stdout).toContain('LEAK');
+    });
     expect(survivors(run.report)).toEqual([]);
   });
 });
@@ -128,15 +138,17 @@ describe('clean and bounded fixtures pass', () => {
     '%s passes',
     async (fixture) => {
       const run = await runOf(fixture);
-      expect(run.report?.status).toBe('completed');
-      const leaks = run.report?.processes.flatMap((p) =>
-        p.metrics
-          .filter((m) => m.gating && m.verdict === 'leak')
-          .map((m) => `${p.pid} ${m.metric}: ${m.reason}`),
-      );
-      expect(leaks).toEqual([]);
-      expect(run.report?.verdict).toBe('pass');
-      expect(run.code).toBe(0);
+      await explainOnFailure(run, `run-${fixture}`, () => {
+        expect(run.report?.status).toBe('completed');
+        const leaks = run.report?.processes.flatMap((p) =>
+          p.metrics
+            .filter((m) => m.gating && m.verdict === 'leak')
+            .map((m) => `${p.pid} ${m.metric}: ${m.reason}`),
+        );
+        expect(leaks).toEqual([]);
+        expect(run.report?.verdict).toBe('pass');
+        expect(run.code).toBe(0);
+      });
       expect(survivors(run.report)).toEqual([]);
     },
   );
