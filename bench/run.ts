@@ -102,6 +102,14 @@ function median(xs: number[]): number {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
+/**
+ * `--extra "<flags>"`: CLI flags added to every run after the case's own (for experiments with a
+ * setting, e.g. `--extra "--samples 8"`); the results file names them.
+ */
+function extraArgs(): string[] {
+  return (arg('--extra') ?? '').split(' ').filter(Boolean);
+}
+
 function runOnce(c: Case, expected: Expected, keep?: string): Outcome {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-bench-'));
   const dir = path.join(ROOT, 'fixtures', c.fixture);
@@ -110,7 +118,19 @@ function runOnce(c: Case, expected: Expected, keep?: string): Outcome {
   const started = performance.now();
   const r = spawnSync(
     process.execPath,
-    [CLI, 'run', '--config', cfg, '--out', out, '--no-progress', '--json', ...replay, ...c.args],
+    [
+      CLI,
+      'run',
+      '--config',
+      cfg,
+      '--out',
+      out,
+      '--no-progress',
+      '--json',
+      ...replay,
+      ...c.args,
+      ...extraArgs(),
+    ],
     {
       env: { ...process.env, ...c.env },
       encoding: 'utf8',
@@ -347,7 +367,7 @@ function main(): void {
       '# leakcheck benchmark results',
       '',
       `Machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
-      `Command: \`npm run bench -- --runs ${runs}${only ? ` --only ${only.join(',')}` : ''}${busy ? ' --busy' : ''}\` (default settings, 10 connections, 15,000 users).${busy ? ' Another process kept one core busy (a CPU loop) throughout.' : ''} Load average (1 min) ${load.join(', ')}.`,
+      `Command: \`npm run bench -- --runs ${runs}${only ? ` --only ${only.join(',')}` : ''}${busy ? ' --busy' : ''}${extraArgs().length ? ` --extra "${extraArgs().join(' ')}"` : ''}\` (${extraArgs().length ? `default settings but ${extraArgs().join(' ')}` : 'default settings'}, 10 connections, 15,000 users).${busy ? ' Another process kept one core busy (a CPU loop) throughout.' : ''} Load average (1 min) ${load.join(', ')}.`,
       '',
       '## Verdicts',
       '',
