@@ -40,7 +40,10 @@ export interface OverheadOptions {
   seconds: number;
   samplesPerSecond: number;
   connections: number;
-  /** Let the agent reuse V8's own major GCs (the default); false forces one for every sample. */
+  /**
+   * Let the agent take V8's own major GCs as samples (REUSE=true; REUSE=both runs each way). Off by
+   * default, as in runs: their figures carry floating garbage (bench/natural-gc.ts).
+   */
   reuse?: boolean;
   /**
    * Node flags on the service's command line (TARGET_ARGS=), for controls: `--no-opt
@@ -130,7 +133,7 @@ export async function measureOverhead(fixtureDir: string, options: OverheadOptio
         for (let n = 0; sampling && n < 100_000; n++) {
           const started = performance.now();
           const got = await Promise.all(
-            channel.live().map((a) => a.call('sample', options.reuse === false ? { reuse: false } : {})),
+            channel.live().map((a) => a.call('sample', options.reuse ? { reuse: true } : {})),
           );
           for (const s of got as AgentSample[]) sources[s.gcSource === 'natural' ? 'natural' : 'forced']++;
           // The last sample of a burst waits out the rest of the burst's period.
@@ -207,7 +210,7 @@ if (require.main === module) {
       }
     } else {
       for (const f of only) {
-        for (const reuse of process.env.REUSE === 'both' ? [false, true] : [process.env.REUSE !== 'false']) {
+        for (const reuse of process.env.REUSE === 'both' ? [false, true] : [process.env.REUSE === 'true']) {
           const r = await measureOverhead(path.join(__dirname, '..', 'fixtures', f), {
             pairs,
             seconds: 4,
@@ -231,7 +234,7 @@ if (require.main === module) {
       .loadavg()
       .map((l) => l.toFixed(1))
       .join(' ');
-    const command = `${process.env.TARGET_ARGS ? `TARGET_ARGS="${nodeArgs.join(' ')}" ` : ''}${process.env.DETECTION ? 'DETECTION=1 ' : ''}${process.env.NO_ATTRIBUTION ? 'NO_ATTRIBUTION=1 ' : ''}${process.env.ONLY ? `ONLY=${process.env.ONLY} ` : ''}PAIRS=${pairs}${process.env.SPS ? ` SPS=${sps}` : ''}${burst > 1 ? ` BURST=${burst} BURST_GAP=${burstGapMs}` : ''} npx tsx bench/overhead.ts`;
+    const command = `${process.env.TARGET_ARGS ? `TARGET_ARGS="${nodeArgs.join(' ')}" ` : ''}${process.env.DETECTION ? 'DETECTION=1 ' : ''}${process.env.NO_ATTRIBUTION ? 'NO_ATTRIBUTION=1 ' : ''}${process.env.ONLY ? `ONLY=${process.env.ONLY} ` : ''}PAIRS=${pairs}${process.env.SPS ? ` SPS=${sps}` : ''}${process.env.REUSE ? ` REUSE=${process.env.REUSE}` : ''}${burst > 1 ? ` BURST=${burst} BURST_GAP=${burstGapMs}` : ''} npx tsx bench/overhead.ts`;
     const head = process.env.DETECTION
       ? [
           `### Detection phase ${process.env.NO_ATTRIBUTION ? 'without attribution' : 'with attribution on'}, against no agent (\`${command}\`)`,

@@ -147,8 +147,11 @@ function start(socketPath, token) {
   // Post-GC figures of the major collections V8 runs on its own. A forced full GC makes V8
   // deoptimise the optimised code that embeds objects which died since (about 8 functions per GC
   // on clean-http, re-optimised under load a moment later): most of the agent's cost. A natural
-  // major GC gives the same post-GC figure at no extra cost, so a sample reuses the latest one
-  // when it is recent enough and forces a collection only when there is none.
+  // major GC would give a post-GC figure at no extra cost, but not the same one: V8 marks it
+  // incrementally while the service keeps allocating, and what is allocated meanwhile survives
+  // it (floating garbage). Measured (bench/natural-gc.ts): natural figures sit 0.25-1.5 MiB above
+  // the forced ones around them and scatter ~50 times as much (clean-express: residual SD 343-385
+  // KiB against 5-9 KiB forced), so samples force a GC unless the caller asks for reuse.
   const profiler = typeof v8.GCProfiler === 'function' ? new v8.GCProfiler() : null;
   if (profiler) profiler.start();
   /** @type {ReturnType<typeof measure> | null} */
@@ -258,9 +261,9 @@ function start(socketPath, token) {
 
   let lastSampleRequests = -1;
   /**
-   * One post-GC sample. `reuse` (default true): take the latest natural major GC's figures when
-   * it came after the previous sample and in the later half of the requests since (so samples
-   * stay about as far apart as the harness asked); otherwise force a full GC.
+   * One post-GC sample, after a forced full GC. `reuse: true` (benchmarks only): take the latest
+   * natural major GC's figures instead when it came after the previous sample and in the later
+   * half of the requests since (so samples stay about as far apart as the harness asked).
    *
    * @param {{ reuse?: unknown }} [args]
    */
@@ -268,7 +271,7 @@ function start(socketPath, token) {
     const now = requests;
     const span = lastSampleRequests < 0 ? 0 : now - lastSampleRequests;
     const usable =
-      args?.reuse !== false &&
+      args?.reuse === true &&
       natural !== null &&
       lastSampleRequests >= 0 &&
       span > 0 &&

@@ -71,10 +71,11 @@ export interface AgentSample {
   /** Open file descriptors (/proc/self/fd, else /dev/fd), or null where neither can be read. */
   fds: number | null;
   /**
-   * Where the post-GC figures come from: `forced`, a full GC the agent ran for this sample, or
-   * `natural`, the latest major GC V8 ran on its own (exact after-GC statistics from
-   * v8.GCProfiler), reused because it came after the previous sample and in the later half of the
-   * requests since. Absent in samples of older agents (forced).
+   * Where the post-GC figures come from: `forced`, a full GC the agent ran for this sample (every
+   * sample of a run), or `natural`, the latest major GC V8 ran on its own (after-GC statistics
+   * from v8.GCProfiler), taken only when the caller asked for reuse (benchmarks): it came after
+   * the previous sample, in the later half of the requests since. Natural figures carry the
+   * garbage allocated while V8 marked incrementally. Absent in samples of older agents (forced).
    */
   gcSource?: 'forced' | 'natural';
   /** Requests served between the natural GC and the sample request (0 when forced). */
