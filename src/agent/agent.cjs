@@ -149,9 +149,10 @@ function start(socketPath, token) {
   // on clean-http, re-optimised under load a moment later): most of the agent's cost. A natural
   // major GC would give a post-GC figure at no extra cost, but not the same one: V8 marks it
   // incrementally while the service keeps allocating, and what is allocated meanwhile survives
-  // it (floating garbage). Measured (bench/natural-gc.ts): natural figures sit 0.25-1.5 MiB above
-  // the forced ones around them and scatter ~50 times as much (clean-express: residual SD 343-385
-  // KiB against 5-9 KiB forced), so samples force a GC unless the caller asks for reuse.
+  // it (floating garbage). Measured (bench/natural-gc.ts, express fixtures at one sample per
+  // 0.86 s): natural figures sat a median 0.4-0.9 MiB above the forced ones around them (up to
+  // 1.7 MiB) and scattered 7-10 times as much around a line (residual SD 372-396 KiB on clean
+  // express, against 40-57 KiB forced only), so samples force a GC unless the caller asks.
   const profiler = typeof v8.GCProfiler === 'function' ? new v8.GCProfiler() : null;
   if (profiler) profiler.start();
   /** @type {ReturnType<typeof measure> | null} */
