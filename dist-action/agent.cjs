@@ -147,8 +147,12 @@ function start(socketPath, token) {
   // Post-GC figures of the major collections V8 runs on its own. A forced full GC makes V8
   // deoptimise the optimised code that embeds objects which died since (about 8 functions per GC
   // on clean-http, re-optimised under load a moment later): most of the agent's cost. A natural
-  // major GC gives the same post-GC figure at no extra cost, so a sample reuses the latest one
-  // when it is recent enough and forces a collection only when there is none.
+  // major GC would give a post-GC figure at no extra cost, but not the same one: V8 marks it
+  // incrementally while the service keeps allocating, and what is allocated meanwhile survives
+  // it (floating garbage). Measured (bench/natural-gc.ts, express fixtures at one sample per
+  // 0.86 s): natural figures sat a median 0.4-0.9 MiB above the forced ones around them (up to
+  // 1.7 MiB) and scattered 7-10 times as much around a line (residual SD 372-396 KiB on clean
+  // express, against 40-57 KiB forced only), so samples force a GC unless the caller asks.
   const profiler = typeof v8.GCProfiler === 'function' ? new v8.GCProfiler() : null;
   if (profiler) profiler.start();
   /** @type {ReturnType<typeof measure> | null} */
@@ -258,9 +262,9 @@ function start(socketPath, token) {
 
   let lastSampleRequests = -1;
   /**
-   * One post-GC sample. `reuse` (default true): take the latest natural major GC's figures when
-   * it came after the previous sample and in the later half of the requests since (so samples
-   * stay about as far apart as the harness asked); otherwise force a full GC.
+   * One post-GC sample, after a forced full GC. `reuse: true` (benchmarks only): take the latest
+   * natural major GC's figures instead when it came after the previous sample and in the later
+   * half of the requests since (so samples stay about as far apart as the harness asked).
    *
    * @param {{ reuse?: unknown }} [args]
    */
@@ -268,7 +272,7 @@ function start(socketPath, token) {
     const now = requests;
     const span = lastSampleRequests < 0 ? 0 : now - lastSampleRequests;
     const usable =
-      args?.reuse !== false &&
+      args?.reuse === true &&
       natural !== null &&
       lastSampleRequests >= 0 &&
       span > 0 &&
