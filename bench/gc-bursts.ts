@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AgentSample } from '../src/agent/protocol';
+import { ss } from '../src/analysis/simple-statistics';
 import { dataHeap } from '../src/sampling/evidence';
 import type { Sample } from '../src/sampling/samples';
 import { AgentChannel } from '../src/target/channel';
@@ -82,19 +83,10 @@ async function series(fixture: string, p: Pattern, seconds: number): Promise<{ r
   }
 }
 
-/** Least-squares residuals of y against x. */
+/** Residuals of y around its least-squares line against x (simple-statistics' fit). */
 function residuals(x: number[], y: number[]): number[] {
-  const n = x.length;
-  const mx = x.reduce((a, b) => a + b, 0) / n;
-  const my = y.reduce((a, b) => a + b, 0) / n;
-  let sxx = 0;
-  let sxy = 0;
-  for (let i = 0; i < n; i++) {
-    sxx += ((x[i] as number) - mx) ** 2;
-    sxy += ((x[i] as number) - mx) * ((y[i] as number) - my);
-  }
-  const b = sxx > 0 ? sxy / sxx : 0;
-  return y.map((v, i) => v - my - b * ((x[i] as number) - mx));
+  const { m, b } = ss.linearRegression(x.map((v, i) => [v, y[i] as number]));
+  return y.map((v, i) => v - (b + m * (x[i] as number)));
 }
 
 const sd = (v: number[]): number => {

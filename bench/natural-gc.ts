@@ -10,31 +10,17 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ss } from '../src/analysis/simple-statistics';
 import type { Report } from '../src/report/report';
 import { dataHeap } from '../src/sampling/evidence';
 import type { Sample } from '../src/sampling/samples';
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
-/** Residual SD around a least-squares line; null under 4 points. */
+/** Residual SD around y's least-squares line against x (simple-statistics' fit); null under 4 points. */
 function residualSd(x: number[], y: number[]): number | null {
-  const n = x.length;
-  if (n < 4) return null;
-  const mx = x.reduce((a, b) => a + b, 0) / n;
-  const my = y.reduce((a, b) => a + b, 0) / n;
-  let sxx = 0;
-  let sxy = 0;
-  for (let i = 0; i < n; i++) {
-    sxx += ((x[i] as number) - mx) ** 2;
-    sxy += ((x[i] as number) - mx) * ((y[i] as number) - my);
-  }
-  const b = sxx > 0 ? sxy / sxx : 0;
-  const res = y.map((v, i) => v - my - b * ((x[i] as number) - mx));
-  return Math.sqrt(res.reduce((a, e) => a + e * e, 0) / (n - 2));
+  if (x.length < 4) return null;
+  const { m, b } = ss.linearRegression(x.map((v, i) => [v, y[i] as number]));
+  const ss2 = y.reduce((a, v, i) => a + (v - (b + m * (x[i] as number))) ** 2, 0);
+  return Math.sqrt(ss2 / (x.length - 2));
 }
 
 const kib = (v: number | null): string => (v === null ? '-' : (v / 1024).toFixed(0));
@@ -52,7 +38,7 @@ for (const dir of process.argv.slice(2)) {
       .slice(Math.max(0, i - 3), i + 4)
       .filter((s) => s.gcSource !== 'natural')
       .map(dataHeap);
-    return around.length > 0 ? [dataHeap(samples[i] as Sample) - median(around)] : [];
+    return around.length > 0 ? [dataHeap(samples[i] as Sample) - ss.median(around)] : [];
   });
   const of = (kind: 'natural' | 'forced'): number | null => {
     const own = samples.filter((s) => (s.gcSource === 'natural') === (kind === 'natural'));
@@ -63,7 +49,7 @@ for (const dir of process.argv.slice(2)) {
   };
   const spread =
     above.length > 0
-      ? `${kib(median(above))} (${kib(Math.min(...above))} to ${kib(Math.max(...above))})`
+      ? `${kib(ss.median(above))} (${kib(Math.min(...above))} to ${kib(Math.max(...above))})`
       : '-';
   rows.push(
     `| ${path.basename(dir)} | ${samples.length} | ${natural.length} | ${spread} | ${kib(of('natural'))} | ${kib(of('forced'))} |`,
