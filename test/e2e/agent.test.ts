@@ -8,7 +8,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { AGENT_PATH, type AgentSample } from '../../src/agent/protocol';
-import { AgentChannel } from '../../src/target/channel';
+import { AgentChannel, type AgentConnection } from '../../src/target/channel';
 import { withAgentPreload } from '../../src/target/process';
 
 const SERVER = `
@@ -107,42 +107,45 @@ test('the agent counts responses, reports its address and samples after a GC', a
   }
 });
 
-test('a sample forces a full GC even after V8 ran a major GC on its own', async () => {
+/**
+ * Starts the server with the agent, takes a first sample, serves five requests and four that churn
+ * the old generation (each promotes ~40 MB that die at the next one: V8 collects it on its own),
+ * then hands the agent and the first sample to `check`.
+ */
+async function afterChurn(
+  reuse: boolean,
+  check: (agent: AgentConnection, first: AgentSample) => Promise<void>,
+): Promise<void> {
   const channel = await AgentChannel.open();
   const listened = new Promise<void>((resolve) => channel.on('listen', () => resolve()));
   const { child, port } = await startServer(channel.env());
   try {
     await listened;
-    const agent = channel.agents.get(child.pid as number);
-    const first = (await agent?.call('sample')) as AgentSample;
+    const agent = channel.agents.get(child.pid as number) as AgentConnection;
+    const first = (await agent.call('sample', reuse ? { reuse: true } : undefined)) as AgentSample;
     expect(first.gcSource).toBe('forced');
     for (let i = 0; i < 5; i++) await get(port, `/r${i}`);
-    // The last requests churn the old generation: V8 collects it on its own (each churn request
-    // promotes ~40 MB that die at the next one). Its figures carry floating garbage (the agent's
-    // comment has the numbers), so a sample that does not ask for them forces a GC.
     for (let i = 0; i < 4; i++) await get(port, '/churn');
-    const plain = (await agent?.call('sample')) as AgentSample;
-    expect(plain.gcSource).toBe('forced');
-    expect(plain.majorGcCount).toBeGreaterThan(0);
-    expect(plain.forcedGcMs).toBeGreaterThan(0);
+    await check(agent, first);
   } finally {
     await stop(child);
     await channel.close();
   }
+}
+
+test('a sample forces a full GC even after V8 ran a major GC on its own', async () => {
+  // Natural figures carry floating garbage (the agent's comment has the numbers).
+  await afterChurn(false, async (agent) => {
+    const plain = (await agent.call('sample')) as AgentSample;
+    expect(plain.gcSource).toBe('forced');
+    expect(plain.majorGcCount).toBeGreaterThan(0);
+    expect(plain.forcedGcMs).toBeGreaterThan(0);
+  });
 });
 
 test('reuse: true takes a major GC V8 ran on its own, and forces one when there is none', async () => {
-  const channel = await AgentChannel.open();
-  const listened = new Promise<void>((resolve) => channel.on('listen', () => resolve()));
-  const { child, port } = await startServer(channel.env());
-  try {
-    await listened;
-    const agent = channel.agents.get(child.pid as number);
-    const first = (await agent?.call('sample', { reuse: true })) as AgentSample;
-    expect(first.gcSource).toBe('forced');
-    for (let i = 0; i < 5; i++) await get(port, `/r${i}`);
-    for (let i = 0; i < 4; i++) await get(port, '/churn');
-    const reused = (await agent?.call('sample', { reuse: true })) as AgentSample;
+  await afterChurn(true, async (agent, first) => {
+    const reused = (await agent.call('sample', { reuse: true })) as AgentSample;
     expect(reused.gcSource).toBe('natural');
     expect(reused.forcedGcMs).toBe(0);
     expect(reused.majorGcCount).toBeGreaterThan(0);
@@ -150,12 +153,9 @@ test('reuse: true takes a major GC V8 ran on its own, and forces one when there 
     expect(reused.requests).toBeLessThanOrEqual(9);
     expect(reused.spaces.old_space).toBeGreaterThan(0);
     // Consumed: the next sample, with no request in between, forces a GC.
-    const next = (await agent?.call('sample', { reuse: true })) as AgentSample;
+    const next = (await agent.call('sample', { reuse: true })) as AgentSample;
     expect(next.gcSource).toBe('forced');
-  } finally {
-    await stop(child);
-    await channel.close();
-  }
+  });
 });
 
 test('a connection without the run token is refused', async () => {
