@@ -87,7 +87,10 @@ interface Outcome {
   expectedFlagged: boolean;
   /** Where the wall time went, in order: step name and seconds. */
   steps: [string, number][];
-  /** Requests served by the main process at its first and last measured sample. */
+  /**
+   * The requests the estimate describes: the deciding look's window (a sequential verdict's slope
+   * is the recent half's, or a staircase's from its first jump), else the whole measured window.
+   */
   measured: [number, number] | null;
 }
 
@@ -159,8 +162,18 @@ function runOnce(c: Case, expected: Expected, keep?: string): Outcome {
     // socket's fd): the run is right when the expected metric is among those flagged.
     expectedFlagged: expected.metric === null || metric?.verdict === 'leak',
     steps: stepsOf(report, wallSeconds),
-    measured: measuredRange(report),
+    measured: estimateWindow(report) ?? measuredRange(report),
   };
+}
+
+/**
+ * The requests the reported slope was fitted over: the deciding look's from–to (null for a fixed
+ * window, or a sequential run without a deciding look).
+ */
+function estimateWindow(report: Report | null): [number, number] | null {
+  const looks = report?.sequential?.looks ?? [];
+  const deciding = [...looks].reverse().find((l) => l.decision !== 'continue');
+  return deciding && deciding.to > deciding.from ? [deciding.from, deciding.to] : null;
 }
 
 /** The main process's requests at its first and last measured sample. */
@@ -315,7 +328,7 @@ function main(): void {
       const estimates = outcomes.map((o) => o.estimate).filter((e): e is number => e !== null);
       const est = estimates.length > 0 ? median(estimates) : null;
       // A fixture whose growth is not constant along its traffic (truth.json keeps the reference
-      // sampler's series): each run against the truth over the requests it measured.
+      // sampler's series): each run against the truth over the requests its estimate describes.
       const curve = want === 'leak' && !c.env?.LEAK_BYTES_PER_REQUEST ? truthFile(c)?.curve : undefined;
       const pairs = outcomes.flatMap((o) => {
         if (o.estimate === null) return [];
@@ -326,7 +339,7 @@ function main(): void {
       if (curve)
         for (const [i, o] of outcomes.entries())
           process.stderr.write(
-            `${c.name} #${i + 1}: measured requests ${o.measured?.join('–') ?? '-'}, truth over them ${o.measured ? (truthOver(curve, o.measured)?.toFixed(1) ?? '-') : '-'}\n`,
+            `${c.name} #${i + 1}: estimate over requests ${o.measured?.join('–') ?? '-'}, truth over them ${o.measured ? (truthOver(curve, o.measured)?.toFixed(1) ?? '-') : '-'}\n`,
           );
       const error =
         pairs.length > 0 && truth ? median(pairs.map((p) => ((p.est - p.truth) / p.truth) * 100)) : null;

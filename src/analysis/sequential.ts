@@ -378,7 +378,7 @@ export function sequentialReason(
   const limit = `${formatNumber(threshold, 1)} B${axis.bytesRate} threshold`;
   if (result.verdict === 'leak' && look.staircase) {
     const st = look.staircase;
-    const stairs = `heap (without code space) grows in steps that keep coming (${st.steps} jumps far beyond the noise, none given back, the last ${axis.span(st.open)} ago after a stretch of ${axis.span(st.lastStretch)}: a store that keeps being enlarged), ${rateText} between the ends of its level stretches; look ${look.look}`;
+    const stairs = `heap (without code space) grows in steps that keep coming (${st.steps} jumps far beyond the noise, none given back, the last ${axis.span(st.open)} ago after a stretch of ${axis.span(st.lastStretch)}: a store that keeps being enlarged), ${rateText} from the middle of its first complete level stretch to the middle of its last, jumps included; look ${look.look}`;
     return { rule: 'sequential-leak', reason: `${stairs}: above the ${limit}`, rate };
   }
   if (result.verdict === 'leak')

@@ -10,9 +10,11 @@
  * each as high, per request of the stretch before it, as the last (a bounded structure's fill and
  * a process's warm-up slow down).
  *
- * The rate is read between the ends of complete flat stretches: at the end of a stretch the store
- * is full, so its level is what was kept (the level right after a jump is ahead of it by the
- * spare capacity). Pure.
+ * The rate is read between the middles of complete flat stretches: each stretch's median level
+ * against the median requests of its samples, so level and position are taken at the same point.
+ * Over whole cycles that is the store's growth with its jumps spread over the requests that caused
+ * them: between the level of a full store (the end of a stretch, which leaves out the spare
+ * capacity the heap really holds) and the level right after a jump (which holds all of it). Pure.
  */
 import { RESET_SIGMAS, SETTLED_RATIO } from './autocorrelated';
 import { normalQuantile } from './distributions';
@@ -33,9 +35,9 @@ const MIN_STRETCH = 3;
 export interface Staircase {
   /** Index of the first sample after each lasting jump, increasing. */
   steps: number[];
-  /** Growth per unit of x between the ends of the first and last complete flat stretches. */
+  /** Growth per unit of x between the middles of the first and last complete flat stretches. */
   rate: number;
-  /** Bounds of that rate at the given level (the stretch levels' noise and where the jumps fell). */
+  /** Bounds of that rate at the given level (from the two stretch levels' noise). */
   low: number;
   high: number;
   /** x from the last jump to the last sample, and the length of the last complete stretch. */
@@ -113,25 +115,24 @@ export function findStaircase(x: readonly number[], y: readonly number[], alpha:
   }
   const firstPace = paces[0] as number;
   if (!(firstPace > 0) || paces.some((p) => p < SETTLED_RATIO * firstPace)) return null;
-  // Complete stretches are those between two jumps: 1 .. steps.length − 1. The end of stretch k
-  // lies between the sample before jump k+1 and the jump's sample.
+  // Complete stretches are those between two jumps: 1 .. steps.length − 1. A stretch's level is
+  // its median, and it is taken at the median x of the same samples (the level grows a little
+  // along a stretch, so a median level belongs at the stretch's middle, not at its end).
   const first = 1;
   const last = steps.length - 1;
-  const endBefore = (k: number): number => x[(bounds[k + 1] as number) - 1] as number;
-  const endAt = (k: number): number => x[bounds[k + 1] as number] as number;
+  const middle = (k: number): number => ss.median(x.slice(bounds[k], bounds[k + 1]));
   const rise = (levels[last] as number) - (levels[first] as number);
-  const span = (endBefore(last) + endAt(last)) / 2 - (endBefore(first) + endAt(first)) / 2;
+  const span = middle(last) - middle(first);
   if (!(span > 0)) return null;
   const z = normalQuantile(1 - alpha);
   const noise = z * Math.hypot(spreads[first] as number, spreads[last] as number);
-  const slack = endAt(last) - endBefore(last) + (endAt(first) - endBefore(first));
   const open = (x[n - 1] as number) - (x[steps.at(-1) as number] as number);
   const lastStretch = (x[steps.at(-1) as number] as number) - (x[steps.at(-2) as number] as number);
   return {
     steps,
     rate: rise / span,
-    low: (rise - noise) / (span + slack / 2),
-    high: (rise + noise) / Math.max(span - slack / 2, Number.MIN_VALUE),
+    low: (rise - noise) / span,
+    high: (rise + noise) / span,
     open,
     lastStretch,
     climbing: open <= OPEN_RATIO * lastStretch,

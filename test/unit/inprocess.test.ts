@@ -86,8 +86,10 @@ describe('detectLeak on a staircase', () => {
     expect(d.decidedBy.rule).toBe('sequential-leak');
     expect(d.decidedBy.reason).toMatch(/grows in steps that keep coming/);
     expect(d.perCall.low).toBeGreaterThan(THRESHOLD);
-    expect(d.perCall.estimate).toBeGreaterThan(ARRAY_BYTES_PER_CALL * 0.75);
-    expect(d.perCall.estimate).toBeLessThan(ARRAY_BYTES_PER_CALL * 1.25);
+    // The elements take 80 B/call when the store is full and the heap holds up to 1.5× that right
+    // after an enlargement (the spare capacity): the rate lies between the two.
+    expect(d.perCall.estimate).toBeGreaterThan(ARRAY_BYTES_PER_CALL);
+    expect(d.perCall.estimate).toBeLessThan(ARRAY_BYTES_PER_CALL * 1.5);
   });
 });
 
