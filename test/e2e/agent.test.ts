@@ -16,7 +16,10 @@ const http = require('http');
 let kept = null;
 // /churn: 1M objects that live long enough to be promoted, then die: V8 runs major GCs on its own.
 const churn = () => { kept = Array.from({ length: 1e6 }, (_, i) => ({ i })); return kept.length; };
-const s = http.createServer((req, res) => res.end(req.url === '/churn' ? 'churned ' + churn() : 'ok ' + req.url));
+// /garbage: ~400 MB of objects that die young: dozens of scavenges and nothing promoted.
+const garbage = () => { let t = null; for (let i = 0; i < 2e7; i++) t = { i }; return t.i; };
+const s = http.createServer((req, res) =>
+  res.end(req.url === '/churn' ? 'churned ' + churn() : req.url === '/garbage' ? 'garbage ' + garbage() : 'ok ' + req.url));
 s.listen(0, '127.0.0.1', () => console.log('PORT ' + s.address().port));
 `;
 
@@ -101,6 +104,29 @@ test('the agent counts responses, reports its address and samples after a GC', a
     expect(sample.requests).toBe(5);
     expect(sample.heapUsed).toBeGreaterThan(0);
     expect(sample.resources.TCPServerWrap).toBe(1);
+  } finally {
+    await stop(child);
+    await channel.close();
+  }
+});
+
+test('a forced sample reads the heap before the agent allocates anything of its own', async () => {
+  const channel = await AgentChannel.open();
+  const listened = new Promise<void>((resolve) => channel.on('listen', () => resolve()));
+  const { child, port } = await startServer(channel.env());
+  try {
+    await listened;
+    const agent = channel.agents.get(child.pid as number) as AgentConnection;
+    await agent.call('sample');
+    for (let i = 0; i < 3; i++) await get(port, '/garbage');
+    const sample = (await agent.call('sample')) as AgentSample;
+    // Many GCs since the last sample: draining their statistics builds an object each. A reading
+    // taken after the drain counted those as the service's heap (42 KiB more than a sample taken
+    // right after with nothing in between, in this test; tens of KiB of scatter in a real series).
+    expect(sample.gcSource).toBe('forced');
+    expect(sample.gcCount).toBeGreaterThan(100);
+    const again = (await agent.call('sample')) as AgentSample;
+    expect(Math.abs(sample.heapUsed - again.heapUsed)).toBeLessThan(16 * 1024);
   } finally {
     await stop(child);
     await channel.close();
