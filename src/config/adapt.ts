@@ -12,6 +12,7 @@ import {
 import { UsageError } from '../errors';
 import type { CheckOptions } from '../pipeline';
 import { METRICS } from '../analysis/metrics';
+import { ESTIMATE_PRECISION } from '../analysis/sequential';
 import { planLooks } from '../sampling/evidence';
 import type { RunOptions, SequentialPlan } from '../sampling/run';
 import type { RateSpec } from '../traffic/pacer';
@@ -154,5 +155,6 @@ export function sequentialPlan(config: Config): SequentialPlan {
     threshold: analysis.thresholds.heapUsed?.perUnit ?? METRICS.heapUsed.threshold.perUnit,
     alpha: (1 - analysis.confidence) / 2,
     schedule: planLooks(minWindowMs, maxMs, spacingMs),
+    precision: ESTIMATE_PRECISION,
   };
 }

@@ -27,6 +27,11 @@ export interface EvidenceSettings {
   schedule: number[];
   /** Requests the measured series must span before a look is taken (a fresh process's compile burst). */
   minRequests: number;
+  /**
+   * Relative half-width of a leak's interval to refine its estimate to after the leak is called
+   * (absent: the deciding look's estimate is reported as it is).
+   */
+  precision?: number;
 }
 
 /** The evidence of every serving process, combined. */
@@ -39,6 +44,8 @@ export interface Evidence {
   looks: SequentialLook[];
   /** Every serving process's result. */
   processes: Array<{ pid: number; result: SequentialResult }>;
+  /** A leak was called and its estimate is still being refined (more samples sharpen it). */
+  refining: boolean;
 }
 
 /**
@@ -133,7 +140,12 @@ export function weighEvidence(
       list.map((s) => s.requests),
       list.map(dataHeap),
       settings.schedule,
-      { threshold: settings.threshold, alpha: settings.alpha, minSpan: settings.minRequests },
+      {
+        threshold: settings.threshold,
+        alpha: settings.alpha,
+        minSpan: settings.minRequests,
+        ...(settings.precision !== undefined ? { precision: settings.precision } : {}),
+      },
       final,
     ),
   }));
@@ -146,5 +158,11 @@ export function weighEvidence(
       : final
         ? 'inconclusive'
         : 'undecided';
-  return { verdict, pid: shown?.pid ?? null, looks: shown?.result.looks ?? [], processes };
+  return {
+    verdict,
+    pid: shown?.pid ?? null,
+    looks: shown?.result.looks ?? [],
+    processes,
+    refining: leak ? leak.result.refining : false,
+  };
 }

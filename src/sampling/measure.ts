@@ -100,6 +100,9 @@ export async function measureWindow(ctx: WindowContext): Promise<void> {
   let goal = startCount;
   let stopReason: StopReason = seq ? 'max-duration' : 'fixed-window';
   let evidence: Evidence | undefined;
+  // When a leak was called (ms since the run started, and measured ms): its estimate may still be
+  // refined, for at most as long again as the measurement took to call it.
+  let decidedAt: { runMs: number; measuredMs: number } | null = null;
   for (let i = 1; seq || i < options.samples; i++) {
     const left = hardStop - (performance.now() - measureStart);
     if (left <= 0) break;
@@ -118,19 +121,25 @@ export async function measureWindow(ctx: WindowContext): Promise<void> {
     if (seq) {
       evidence = weighEvidence(ctx.samples, seq, false);
       ctx.evidence(evidence, true);
+      if (evidence.verdict === 'leak' && !decidedAt)
+        decidedAt = { runMs: ctx.elapsed(), measuredMs: performance.now() - measureStart };
+      const refineLeft = decidedAt ? 2 * decidedAt.measuredMs - (performance.now() - measureStart) : 0;
+      if (evidence.verdict === 'leak' && evidence.refining && refineLeft > 0) continue;
       if (evidence.verdict === 'leak' || evidence.verdict === 'pass') {
         stopReason = evidence.verdict;
         break;
       }
     }
   }
+  // The budget can end a refinement: the leak stands.
+  if (decidedAt) stopReason = 'leak';
   if (seq) {
     if (stopReason !== 'leak' && stopReason !== 'pass') evidence = weighEvidence(ctx.samples, seq, true);
     ctx.evidence(evidence, false);
     result.sequential = {
       evidence: evidence ?? weighEvidence(ctx.samples, seq, true),
       stopReason,
-      timeToVerdictMs: Math.round(ctx.elapsed()),
+      timeToVerdictMs: Math.round(decidedAt ? decidedAt.runMs : ctx.elapsed()),
       measuredMs: Math.round(performance.now() - measureStart),
       measuredRequests: d.stats.completed - startCount,
       spacingMs: Math.round(spacingMs ?? 0),

@@ -5,7 +5,9 @@
 import { autocorrelatedFit, cycleRampFit, findResets } from '../../src/analysis/autocorrelated';
 import {
   alphaAtLook,
+  ESTIMATE_PRECISION,
   evaluateLook,
+  precise,
   lookSchedule,
   requestsNeeded,
   sequentialTest,
@@ -229,6 +231,41 @@ describe('evaluateLook and sequentialTest', () => {
     expect(findResets(saw.y).length).toBeGreaterThanOrEqual(4);
     const leak = series(2, 100, { slope: 40 });
     expect(findResets(leak.y)).toEqual([]);
+  });
+
+  it('refines an imprecise leak estimate with later looks, the verdict and its look kept', () => {
+    // A leak ten times the threshold is called long before its rate is known.
+    const { x, y } = series(21, 290, { slope: 20, sd: 40_000 });
+    const plain = sequentialTest(x, y, SCHEDULE, { threshold: 2, alpha: ALPHA }, false);
+    expect(plain.verdict).toBe('leak');
+    const called = plain.last as NonNullable<typeof plain.last>;
+    expect(precise(called, ESTIMATE_PRECISION)).toBe(false);
+    const refined = sequentialTest(
+      x,
+      y,
+      SCHEDULE,
+      { threshold: 2, alpha: ALPHA, precision: ESTIMATE_PRECISION },
+      false,
+    );
+    expect(refined.verdict).toBe('leak');
+    expect(refined.decided?.look).toBe(called.look);
+    expect(refined.last?.look).toBeGreaterThan(called.look);
+    expect(refined.refining).toBe(false);
+    const last = refined.last as NonNullable<typeof refined.last>;
+    expect(last.decision).toBe('leak');
+    expect((last.high - last.low) / 2).toBeLessThanOrEqual(ESTIMATE_PRECISION * last.slope);
+    expect(Math.abs(last.slope - 20)).toBeLessThan(Math.abs(called.slope - 20) + 20 * 0.15);
+    // Cut short (the run stopped sampling), it says it is still refining.
+    const short = sequentialTest(
+      x.slice(0, called.samples + 1),
+      y.slice(0, called.samples + 1),
+      SCHEDULE,
+      { threshold: 2, alpha: ALPHA, precision: ESTIMATE_PRECISION },
+      false,
+    );
+    expect(short.verdict).toBe('leak');
+    expect(short.refining).toBe(true);
+    expect(short.last?.look).toBe(called.look);
   });
 
   it('says how many requests an undecided look would have needed', () => {
