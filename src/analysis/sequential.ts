@@ -30,7 +30,7 @@ import {
 } from './autocorrelated';
 import { REQUESTS, type Axis } from './axis';
 export { SETTLED_RATIO } from './autocorrelated';
-import { tQuantile } from './distributions';
+import { normalQuantile, tQuantile } from './distributions';
 import { formatNumber, rateLine, rateWithIntervalParts, type RateEstimate } from './format';
 import { findStaircase } from './staircase';
 
@@ -60,6 +60,8 @@ export interface SequentialLook {
   /** Its interval at this look's level (simultaneous over all looks). */
   low: number;
   high: number;
+  /** Degrees of freedom of that interval (Infinity for a staircase's, whose bounds are normal). */
+  df: number;
   /** Slope of the early half (what the warm-up looked like). */
   earlySlope: number;
   /** Growth has settled: the recent slope is not shown to be below half the early slope. */
@@ -179,12 +181,12 @@ export function evaluateLook(
       if (high < options.threshold) {
         const low = tail.slope - tQuantile(1 - alpha, tail.df) * tail.se;
         const from = x[start] as number;
-        return { ...base, from, slope: tail.slope, low, high, settled: true, decision: 'pass' };
+        return { ...base, from, slope: tail.slope, low, high, df: tail.df, settled: true, decision: 'pass' };
       }
     }
   }
   if (!early.estimable || !recent.estimable || alpha <= 0) {
-    return { ...base, low: -Infinity, high: Infinity, settled: false, decision: 'continue' };
+    return { ...base, low: -Infinity, high: Infinity, df: 1, settled: false, decision: 'continue' };
   }
   const t = tQuantile(1 - alpha, recent.df);
   const low = recent.slope - t * recent.se;
@@ -208,13 +210,14 @@ export function evaluateLook(
         slope: stairs.rate,
         low: stairs.low,
         high: stairs.high,
+        df: Infinity,
         settled: true,
         staircase,
         decision: 'leak',
       };
     }
   }
-  return { ...base, low, high, settled, decision };
+  return { ...base, low, high, df: recent.df, settled, decision };
 }
 
 /**
@@ -305,23 +308,32 @@ export interface SequentialResult {
 }
 
 /**
- * Relative half-width of a leak's interval at which its estimate is precise enough to stop
+ * Relative half-width of a leak's 95% interval at which its estimate is precise enough to stop
  * refining it: a leak is decided as soon as its interval clears the threshold, which for a leak
  * of a few times the threshold is long before the rate itself is known (shop-leak16 was called at
- * its first look with 16 B/request at ±26-39%); the run keeps measuring until the interval, at the
- * look's simultaneous level, is within ±15% of the rate.
+ * its first look with 16 B/request at ±26-39%); the run keeps measuring until the rate's own 95%
+ * interval (pointwise: the precision of one figure, not the decision's simultaneous level) is
+ * within ±15% of it.
  */
 export const ESTIMATE_PRECISION = 0.15;
 
+/** Confidence of the interval the estimate's precision is judged by (two-sided). */
+const PRECISION_CONFIDENCE = 0.95;
+
 /**
- * Whether a leak look's estimate is precise: its interval within `precision` of its slope.
+ * Whether a leak look's estimate is precise: the half-width of its pointwise 95% interval (the
+ * look's simultaneous interval scaled by the ratio of the two quantiles) within `precision` of its
+ * slope.
  *
  * @param look - a look that called a leak
  * @param precision - wanted relative half-width
  * @returns true when the interval's half-width is at most `precision` of the slope
  */
 export function precise(look: SequentialLook, precision: number): boolean {
-  return look.slope > 0 && (look.high - look.low) / 2 <= precision * look.slope;
+  if (!(look.slope > 0) || !(look.alpha > 0) || !Number.isFinite(look.high - look.low)) return false;
+  const p = 1 - (1 - PRECISION_CONFIDENCE) / 2;
+  const q = (at: number): number => (Number.isFinite(look.df) ? tQuantile(at, look.df) : normalQuantile(at));
+  return ((look.high - look.low) / 2) * (q(p) / q(1 - look.alpha)) <= precision * look.slope;
 }
 
 /**
