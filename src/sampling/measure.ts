@@ -101,8 +101,11 @@ export async function measureWindow(ctx: WindowContext): Promise<void> {
   let stopReason: StopReason = seq ? 'max-duration' : 'fixed-window';
   let evidence: Evidence | undefined;
   // When a leak was called (ms since the run started, and measured ms): its estimate may still be
-  // refined, for at most as long again as the measurement took to call it.
+  // refined, for at most as long again as the measurement took to call it. Probes that serve
+  // traffic after the verdict (attribution) give that refinement its samples for free: the run
+  // then goes on to them at once and samples while they wait.
   let decidedAt: { runMs: number; measuredMs: number } | null = null;
+  const servedAfter = probes.some((p) => p.afterVerdict);
   for (let i = 1; seq || i < options.samples; i++) {
     const left = hardStop - (performance.now() - measureStart);
     if (left <= 0) break;
@@ -124,7 +127,7 @@ export async function measureWindow(ctx: WindowContext): Promise<void> {
       if (evidence.verdict === 'leak' && !decidedAt)
         decidedAt = { runMs: ctx.elapsed(), measuredMs: performance.now() - measureStart };
       const refineLeft = decidedAt ? 2 * decidedAt.measuredMs - (performance.now() - measureStart) : 0;
-      if (evidence.verdict === 'leak' && evidence.refining && refineLeft > 0) continue;
+      if (evidence.verdict === 'leak' && evidence.refining && refineLeft > 0 && !servedAfter) continue;
       if (evidence.verdict === 'leak' || evidence.verdict === 'pass') {
         stopReason = evidence.verdict;
         break;
@@ -160,12 +163,25 @@ export async function measureWindow(ctx: WindowContext): Promise<void> {
         }
       : null;
     const verdict: RunVerdict = options.judge ? options.judge(ctx.samples, heap) : (heap as RunVerdict);
-    const vctx: VerdictContext = {
-      ...probeCtx(taken - 1),
-      verdict,
-      serve: (requests, maxMs) =>
-        ctx.race(Promise.race([d.whenCompleted(d.stats.completed + requests), delay(maxMs)])),
+    // A leak whose estimate is still imprecise goes on being sampled, at the measured window's
+    // spacing, while the probes serve traffic (the same process under the same traffic).
+    let refining = Boolean(seq && outcome?.evidence.verdict === 'leak' && outcome.evidence.refining);
+    const serve = async (requests: number, maxMs: number): Promise<void> => {
+      const until = d.stats.completed + requests;
+      const end = performance.now() + maxMs;
+      const left = (): number => end - performance.now();
+      while (refining && seq && outcome && spacingMs && left() > 0 && d.stats.completed < until) {
+        await ctx.race(Promise.race([d.whenCompleted(until), delay(Math.min(spacingMs, left()))]));
+        if (left() <= 0 || d.stats.completed >= until) break;
+        await ctx.sample();
+        taken++;
+        outcome.evidence = weighEvidence(ctx.samples, seq, false);
+        refining = outcome.evidence.refining;
+      }
+      if (left() > 0 && d.stats.completed < until)
+        await ctx.race(Promise.race([d.whenCompleted(until), delay(left())]));
     };
+    const vctx: VerdictContext = { ...probeCtx(taken - 1), verdict, serve };
     for (const probe of asked) {
       const r = await attempt(probe.afterVerdict?.(vctx) ?? Promise.resolve());
       if ('error' in r) result.probes[probe.name] = { error: r.error };

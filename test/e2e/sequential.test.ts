@@ -24,6 +24,13 @@ describe('sequential measurement', () => {
       const last = seq?.looks.at(-1);
       expect(last?.decision).toBe('leak');
       expect(last?.low ?? 0).toBeGreaterThan(seq?.threshold ?? Infinity);
+      // Looks after the call only refine the estimate: each is a leak look, and the rate reported
+      // is the last one's.
+      const looks = seq?.looks ?? [];
+      const called = looks.findIndex((l) => l.decision === 'leak');
+      expect(looks.slice(called).every((l) => l.decision === 'leak')).toBe(true);
+      const heap = run.report?.processes[0]?.metrics.find((m) => m.metric === 'heapUsed');
+      expect(heap?.perUnit).toBeCloseTo(last?.slope ?? Number.NaN, 6);
     });
     expect(survivors(run.report)).toEqual([]);
   }, 180_000);
