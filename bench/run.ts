@@ -228,6 +228,9 @@ function stepsOf(report: Report | null, wallSeconds: number): [string, number][]
   add('start-up', t.readyMs);
   add('warm-up', t.warmupEndMs);
   add('measured window', verdict);
+  // A leak's estimate refined before attribution (without attribution, the refining samples come
+  // after the verdict; with it, they ride along attribution's traffic).
+  if (verdict !== null && (t.measureEndMs ?? 0) > verdict + 50) add('refining the estimate', t.measureEndMs);
   const phases = report.attribution?.timings ?? [];
   const after = phases.filter((p) => p.phase !== 'analysis');
   for (const p of after) add(`attribution: ${p.phase}`, at + p.ms);
