@@ -110,13 +110,22 @@ test('the agent counts responses, reports its address and samples after a GC', a
   }
 });
 
-test('a forced sample reads the heap before the agent allocates anything of its own', async () => {
+/** Starts the server with the agent, hands its connection and port to `check`, then stops both. */
+async function withAgent(check: (agent: AgentConnection, port: number) => Promise<void>): Promise<void> {
   const channel = await AgentChannel.open();
   const listened = new Promise<void>((resolve) => channel.on('listen', () => resolve()));
   const { child, port } = await startServer(channel.env());
   try {
     await listened;
-    const agent = channel.agents.get(child.pid as number) as AgentConnection;
+    await check(channel.agents.get(child.pid as number) as AgentConnection, port);
+  } finally {
+    await stop(child);
+    await channel.close();
+  }
+}
+
+test('a forced sample reads the heap before the agent allocates anything of its own', async () => {
+  await withAgent(async (agent, port) => {
     await agent.call('sample');
     for (let i = 0; i < 3; i++) await get(port, '/garbage');
     const sample = (await agent.call('sample')) as AgentSample;
@@ -127,10 +136,7 @@ test('a forced sample reads the heap before the agent allocates anything of its 
     expect(sample.gcCount).toBeGreaterThan(100);
     const again = (await agent.call('sample')) as AgentSample;
     expect(Math.abs(sample.heapUsed - again.heapUsed)).toBeLessThan(16 * 1024);
-  } finally {
-    await stop(child);
-    await channel.close();
-  }
+  });
 });
 
 /**
@@ -142,21 +148,13 @@ async function afterChurn(
   reuse: boolean,
   check: (agent: AgentConnection, first: AgentSample) => Promise<void>,
 ): Promise<void> {
-  const channel = await AgentChannel.open();
-  const listened = new Promise<void>((resolve) => channel.on('listen', () => resolve()));
-  const { child, port } = await startServer(channel.env());
-  try {
-    await listened;
-    const agent = channel.agents.get(child.pid as number) as AgentConnection;
+  await withAgent(async (agent, port) => {
     const first = (await agent.call('sample', reuse ? { reuse: true } : undefined)) as AgentSample;
     expect(first.gcSource).toBe('forced');
     for (let i = 0; i < 5; i++) await get(port, `/r${i}`);
     for (let i = 0; i < 4; i++) await get(port, '/churn');
     await check(agent, first);
-  } finally {
-    await stop(child);
-    await channel.close();
-  }
+  });
 }
 
 test('a sample forces a full GC even after V8 ran a major GC on its own', async () => {
