@@ -126,8 +126,18 @@ export async function measureWindow(ctx: WindowContext): Promise<void> {
     if (seq) {
       evidence = weighEvidence(ctx.samples, seq, false);
       ctx.evidence(evidence, true);
-      if (evidence.verdict === 'leak' && !decidedAt)
+      if (evidence.verdict === 'leak' && !decidedAt) {
         decidedAt = { runMs: ctx.elapsed(), measuredMs: performance.now() - measureStart };
+        // Kept now, so a target that dies while the estimate is refined still has its leak called.
+        result.sequential = {
+          evidence,
+          stopReason: 'leak',
+          timeToVerdictMs: Math.round(decidedAt.runMs),
+          measuredMs: Math.round(decidedAt.measuredMs),
+          measuredRequests: d.stats.completed - startCount,
+          spacingMs: Math.round(spacingMs ?? 0),
+        };
+      }
       const refineLeft = decidedAt ? 2 * decidedAt.measuredMs - (performance.now() - measureStart) : 0;
       if (evidence.verdict === 'leak' && evidence.refining && refineLeft > 0 && !servedAfter) continue;
       if (evidence.verdict === 'leak' || evidence.verdict === 'pass') {
