@@ -301,8 +301,8 @@ export interface SequentialResult {
   /** The look that decided (the same as `last` unless a leak's estimate was refined); null before. */
   decided: SequentialLook | null;
   /**
-   * A leak whose estimate is not yet precise: its interval's half-width is above `precision` of
-   * the slope. More samples refine it (the verdict stands).
+   * A leak whose estimate is not yet precise: its pointwise 95% interval's half-width is above
+   * `precision` of the slope ({@link precise}). More samples refine it (the verdict stands).
    */
   refining: boolean;
 }
