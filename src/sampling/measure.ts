@@ -9,7 +9,7 @@ import type { AgentConnection } from '../target/channel';
 import type { TrafficDriver } from '../traffic/driver';
 import { sampleStep, weighEvidence, type Evidence } from './evidence';
 import type { ProbeContext, RunVerdict, VerdictContext } from './probes';
-import type { RunOptions, RunResult, StopReason } from './run';
+import type { RunOptions, RunResult, SequentialOutcome, StopReason } from './run';
 import type { Sample } from './samples';
 import { delay, errorText, RunEnded } from './wait';
 
@@ -108,6 +108,15 @@ export async function measureWindow(ctx: WindowContext): Promise<void> {
   // refining first delays attribution (it made the incident exit after 15 s in 3 runs of 10).
   let decidedAt: { runMs: number; measuredMs: number } | null = null;
   const servedAfter = probes.some((p) => p.afterVerdict);
+  /** The sequential outcome as of now. */
+  const outcomeNow = (e: Evidence, stop: StopReason, verdictMs: number): SequentialOutcome => ({
+    evidence: e,
+    stopReason: stop,
+    timeToVerdictMs: Math.round(verdictMs),
+    measuredMs: Math.round(performance.now() - measureStart),
+    measuredRequests: d.stats.completed - startCount,
+    spacingMs: Math.round(spacingMs ?? 0),
+  });
   for (let i = 1; seq || i < options.samples; i++) {
     const left = hardStop - (performance.now() - measureStart);
     if (left <= 0) break;
@@ -129,14 +138,7 @@ export async function measureWindow(ctx: WindowContext): Promise<void> {
       if (evidence.verdict === 'leak' && !decidedAt) {
         decidedAt = { runMs: ctx.elapsed(), measuredMs: performance.now() - measureStart };
         // Kept now, so a target that dies while the estimate is refined still has its leak called.
-        result.sequential = {
-          evidence,
-          stopReason: 'leak',
-          timeToVerdictMs: Math.round(decidedAt.runMs),
-          measuredMs: Math.round(decidedAt.measuredMs),
-          measuredRequests: d.stats.completed - startCount,
-          spacingMs: Math.round(spacingMs ?? 0),
-        };
+        result.sequential = outcomeNow(evidence, 'leak', decidedAt.runMs);
       }
       const refineLeft = decidedAt ? 2 * decidedAt.measuredMs - (performance.now() - measureStart) : 0;
       if (evidence.verdict === 'leak' && evidence.refining && refineLeft > 0 && !servedAfter) continue;
@@ -151,14 +153,11 @@ export async function measureWindow(ctx: WindowContext): Promise<void> {
   if (seq) {
     if (stopReason !== 'leak' && stopReason !== 'pass') evidence = weighEvidence(ctx.samples, seq, true);
     ctx.evidence(evidence, false);
-    result.sequential = {
-      evidence: evidence ?? weighEvidence(ctx.samples, seq, true),
+    result.sequential = outcomeNow(
+      evidence ?? weighEvidence(ctx.samples, seq, true),
       stopReason,
-      timeToVerdictMs: Math.round(decidedAt ? decidedAt.runMs : ctx.elapsed()),
-      measuredMs: Math.round(performance.now() - measureStart),
-      measuredRequests: d.stats.completed - startCount,
-      spacingMs: Math.round(spacingMs ?? 0),
-    };
+      decidedAt ? decidedAt.runMs : ctx.elapsed(),
+    );
   }
   const measured = ctx.samples.filter((s) => s.phase === 'measure').length;
   result.sampleEvery = Math.round((d.stats.completed - startCount) / Math.max(1, measured - 1));
