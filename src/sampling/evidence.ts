@@ -46,6 +46,8 @@ export interface Evidence {
   processes: Array<{ pid: number; result: SequentialResult }>;
   /** A leak was called and its estimate is still being refined (more samples sharpen it). */
   refining: boolean;
+  /** A leak was called and its latest leak look's growth is still slowing down (warm-up in its estimate). */
+  warming: boolean;
 }
 
 /**
@@ -164,5 +166,6 @@ export function weighEvidence(
     looks: shown?.result.looks ?? [],
     processes,
     refining: leak ? leak.result.refining : false,
+    warming: leak ? leak.result.warming : false,
   };
 }

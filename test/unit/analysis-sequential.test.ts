@@ -268,6 +268,44 @@ describe('evaluateLook and sequentialTest', () => {
     expect(short.last?.look).toBe(called.look);
   });
 
+  it('keeps refining a precise estimate while its growth still slows down, and stops a steady one at once', () => {
+    // A 16 B/request leak over a slow warm-up tail, with little noise: called at the first look
+    // with a narrow interval, but the recent half still grows faster than the leak.
+    const options = { threshold: 2, alpha: ALPHA, precision: ESTIMATE_PRECISION };
+    const steady = series(31, 290, { slope: 16, sd: 3_000 });
+    const warm = {
+      x: steady.x,
+      y: steady.y.map((v, i) => v + 100_000 * (1 - Math.exp(-(steady.x[i] as number) / 8_000))),
+    };
+    const plain = sequentialTest(warm.x, warm.y, SCHEDULE, { threshold: 2, alpha: ALPHA }, false);
+    const called = plain.last as NonNullable<typeof plain.last>;
+    expect(plain.verdict).toBe('leak');
+    expect(precise(called, ESTIMATE_PRECISION)).toBe(true);
+    expect(called.warming).toBe(true);
+    const refined = sequentialTest(warm.x, warm.y, SCHEDULE, options, false);
+    expect(refined.decided?.look).toBe(called.look);
+    expect(refined.last?.look).toBeGreaterThan(called.look);
+    const last = refined.last as NonNullable<typeof refined.last>;
+    expect(Math.abs(last.slope - 16)).toBeLessThan(Math.abs(called.slope - 16) / 2);
+    // Cut short at the call, it says the estimate still carries warm-up growth.
+    const short = sequentialTest(
+      warm.x.slice(0, called.samples),
+      warm.y.slice(0, called.samples),
+      SCHEDULE,
+      options,
+      false,
+    );
+    expect(short.refining).toBe(true);
+    expect(short.warming).toBe(true);
+    // The same leak without the warm-up: refined only until its first precise look.
+    const once = sequentialTest(steady.x, steady.y, SCHEDULE, options, false);
+    expect(once.verdict).toBe('leak');
+    expect(once.looks.some((l) => l.warming)).toBe(false);
+    expect(once.refining).toBe(false);
+    expect(precise(once.last as NonNullable<typeof once.last>, ESTIMATE_PRECISION)).toBe(true);
+    expect(once.looks.slice(0, -1).some((l) => precise(l, ESTIMATE_PRECISION))).toBe(false);
+  });
+
   it('says how many requests an undecided look would have needed', () => {
     const { x, y } = series(8, 30, { slope: 2.5, sd: 30_000 });
     const look = evaluateLook(x, y, 1, { threshold: 2, alpha: ALPHA, looks: 10 });
