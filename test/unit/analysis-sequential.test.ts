@@ -275,7 +275,7 @@ describe('evaluateLook and sequentialTest', () => {
     const steady = series(31, 290, { slope: 16, sd: 3_000 });
     const warm = {
       x: steady.x,
-      y: steady.y.map((v, i) => v + 100_000 * (1 - Math.exp(-(steady.x[i] as number) / 8_000))),
+      y: steady.y.map((v, i) => v + 100_000 * (1 - Math.exp(-(steady.x[i] as number) / 5_000))),
     };
     const plain = sequentialTest(warm.x, warm.y, SCHEDULE, { threshold: 2, alpha: ALPHA }, false);
     const called = plain.last as NonNullable<typeof plain.last>;
@@ -287,6 +287,9 @@ describe('evaluateLook and sequentialTest', () => {
     expect(refined.last?.look).toBeGreaterThan(called.look);
     const last = refined.last as NonNullable<typeof refined.last>;
     expect(Math.abs(last.slope - 16)).toBeLessThan(Math.abs(called.slope - 16) / 2);
+    // It stops once the warm-up has left the early half too.
+    expect(last.warming).toBe(false);
+    expect(refined.refining).toBe(false);
     // Cut short at the call, it says the estimate still carries warm-up growth.
     const short = sequentialTest(
       warm.x.slice(0, called.samples),
