@@ -67,10 +67,10 @@ export interface SequentialLook {
   /** Growth has settled: the recent slope is not shown to be below half the early slope. */
   settled: boolean;
   /**
-   * Growth is still slowing down by more than the estimate's precision: the recent slope is shown
-   * (at the settling check's level) to be more than {@link ESTIMATE_PRECISION} below the early one. A leak called on such a look carries a share of
-   * the process's warm-up growth in its estimate that matters. Always false on a staircase or a
-   * cycle.
+   * Growth may still be slowing down by more than the estimate's precision: the recent slope is
+   * below the early one divided by 1 + {@link ESTIMATE_PRECISION} (point estimates, no test). A
+   * leak called on such a look may carry warm-up growth in its estimate. Always false on a
+   * staircase or a cycle.
    */
   warming: boolean;
   /** Resets (drops far beyond the sample-to-sample noise) in the whole series and in the recent half. */
@@ -188,8 +188,8 @@ export function evaluateLook(
       if (high < options.threshold) {
         const low = tail.slope - tQuantile(1 - alpha, tail.df) * tail.se;
         const from = x[start] as number;
-        const settledTail = { settled: true, warming: false };
-        return { ...base, from, slope: tail.slope, low, high, df: tail.df, ...settledTail, decision: 'pass' };
+        const fit = { from, slope: tail.slope, low, high, df: tail.df };
+        return { ...base, ...fit, settled: true, warming: false, decision: 'pass' };
       }
     }
   }
@@ -210,15 +210,16 @@ export function evaluateLook(
   // Still slowing down: the recent slope below half the early one, beyond the noise. With cycles
   // the halves' plain slopes are the sawtooth's, so the check compares the base's lift over the
   // early and the recent cycles instead.
-  const settled = cyclic
-    ? cyclesSettled(x.slice(0, n), y.slice(0, n), resets)
-    : !slowingDown(early, recent, SETTLED_RATIO, SETTLING_Z);
-  // Warming, as the settling check but against the early slope less the precision target. A gap
-  // within the target is not warming: ts-service (600 B/request, little noise) was 575.7
-  // B/request recent against 604.9 early, and refining it only made its snapshots slower; the incident's
-  // recent slope lies 2-5 standard errors above the early one's 1/1.15 in ten runs, shop-leak16's
-  // 2-7 below it at the look that called it (in eight of eight).
-  const warming = !cyclic && slowingDown(early, recent, 1 / (1 + ESTIMATE_PRECISION), SETTLING_Z);
+  const settled = cyclic ? cyclesSettled(x.slice(0, n), y.slice(0, n), resets) : !slowingDown(early, recent);
+  // Warming: the recent slope below the early one less the precision target, as point estimates.
+  // It decides no verdict and spends no alpha, only how long a leak's estimate is refined, so a
+  // noisy look whose warm-up cannot be shown either way is refined too: shop-leak16 was called at
+  // 19.5 and 18.7 B/request (truth 16.1) on looks whose recent slope was 0.8 and 1.3 standard
+  // errors below the early one's 1/1.15. A gap within the target is not warming: ts-service (600
+  // B/request, little noise) was 575.7 recent against 604.9 early, and refining it only made its
+  // snapshots slower; the incident's recent slope lay 2-5 standard errors above the early one's
+  // 1/1.15 in ten runs of ten.
+  const warming = !cyclic && recent.slope < early.slope / (1 + ESTIMATE_PRECISION);
   const decision =
     low > options.threshold && settled ? 'leak' : high < options.threshold ? 'pass' : 'continue';
   if (decision !== 'leak' && !cyclic) {
@@ -246,14 +247,20 @@ export function evaluateLook(
 }
 
 /**
- * Still slowing down: the recent slope shown below `ratio` of the early one (one-sided, at `z`). The early slope's error is judged by the recent half's noise: a warm-up curve leaves
+ * Still slowing down: the recent slope shown below {@link SETTLED_RATIO} of the early one, beyond
+ * the noise. The early slope's error is judged by the recent half's noise: a warm-up curve leaves
  * large, correlated residuals around the early half's line, and taking that curvature for noise
  * would hide the very slowing-down the check looks for (a clean express process, still settling
  * at 13k requests, was called a leak that way).
  */
-function slowingDown(early: AutocorrelatedFit, recent: AutocorrelatedFit, ratio: number, z: number): boolean {
+function slowingDown(early: AutocorrelatedFit, recent: AutocorrelatedFit): boolean {
   const earlySe = recent.sxx > 0 && early.sxx > 0 ? recent.se * Math.sqrt(recent.sxx / early.sxx) : early.se;
-  return recent.slope - ratio * early.slope + z * Math.sqrt(recent.se ** 2 + (ratio * earlySe) ** 2) < 0;
+  return (
+    recent.slope -
+      SETTLED_RATIO * early.slope +
+      SETTLING_Z * Math.sqrt(recent.se ** 2 + (SETTLED_RATIO * earlySe) ** 2) <
+    0
+  );
 }
 
 /**
@@ -285,7 +292,7 @@ export function cyclesSettled(
   const earlyFit = cycleRampFit(x.slice(0, cut), y.slice(0, cut), early);
   const recentFit = cycleRampFit(x.slice(0, n), y.slice(0, n), recent);
   if (!earlyFit.estimable || !recentFit.estimable) return false;
-  return !slowingDown(earlyFit, recentFit, SETTLED_RATIO, SETTLING_Z);
+  return !slowingDown(earlyFit, recentFit);
 }
 
 /**
@@ -327,7 +334,7 @@ export interface SequentialResult {
   refining: boolean;
   /**
    * A leak whose latest leak look shows its growth still slowing down
-   * (`SequentialLook.warming`): however narrow its interval, its estimate still carries warm-up
+   * (`SequentialLook.warming`): however narrow its interval, its estimate may still carry warm-up
    * growth (shop-leak16 was called at 18.0-18.7 B/request with ±10% intervals; truth 16.1).
    */
   warming: boolean;
