@@ -268,7 +268,7 @@ describe('evaluateLook and sequentialTest', () => {
     expect(short.last?.look).toBe(called.look);
   });
 
-  it('keeps refining a precise estimate while its growth still slows down, and stops a steady one at once', () => {
+  it('keeps refining a precise estimate while its growth still slows down, and a steady one only until its first precise look', () => {
     // A 16 B/request leak over a slow warm-up tail, with little noise: called at the first look
     // with a narrow interval, but the recent half still grows faster than the leak.
     const options = { threshold: 2, alpha: ALPHA, precision: ESTIMATE_PRECISION };
