@@ -170,10 +170,12 @@ export async function measureWindow(ctx: WindowContext): Promise<void> {
   if (asked.length > 0 && (outcome || options.judge)) {
     // Sequential: the heap verdict just reached; the caller's judge adds the other metrics
     // (and judges the heap of a fixed window).
+    const stairs = outcome?.evidence.looks.at(-1)?.staircase;
     const heap: RunVerdict | null = outcome
       ? {
           verdict: outcome.evidence.verdict === 'undecided' ? 'inconclusive' : outcome.evidence.verdict,
           perRequest: outcome.evidence.looks.at(-1)?.slope ?? null,
+          ...(stairs ? { nextStep: Math.max(0, Math.round(2 * stairs.lastStretch - stairs.open)) } : {}),
         }
       : null;
     const verdict: RunVerdict = options.judge ? options.judge(ctx.samples, heap) : (heap as RunVerdict);

@@ -10,6 +10,13 @@ export interface RunVerdict {
   verdict: 'leak' | 'pass' | 'inconclusive';
   /** Heap bytes per request of the busiest process, when estimable. */
   perRequest: number | null;
+  /**
+   * When a staircase decided it (a store enlarged in steps): requests until the store's next
+   * enlargement is due (twice the last complete stretch less the stretch since the last jump; at
+   * least 0). Between two enlargements the store's storage does not change, so a comparison of
+   * snapshots taken within one stretch cannot see it.
+   */
+  nextStep?: number;
 }
 
 /** What a probe sees once the verdict is known: the load is still running. */

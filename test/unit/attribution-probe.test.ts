@@ -132,6 +132,35 @@ describe('AttributionProbe', () => {
     expect(served).toEqual([49_152, 49_152]);
   });
 
+  test("a staircase leak: the second half lasts until the store's next step is due (within 15 s)", async () => {
+    const { agent } = fakeAgent((k) => range(0, 40 * (k + 1)));
+    const probe = new AttributionProbe({ ...options, snapshots: 'auto' });
+    const ctx: ProbeContext = { agents: [agent], sampleIndex: 8, samples: 9 };
+    const served: Array<[number, number]> = [];
+    await probe.measureStart({ ...ctx, sampleIndex: 0 });
+    await probe.afterVerdict({
+      ...ctx,
+      verdict: { verdict: 'leak', perRequest: 400, nextStep: 150_000 },
+      serve: async (requests, maxMs) => {
+        served.push([requests, maxMs]);
+      },
+    });
+    const data = await probe.measureEnd(ctx);
+    expect(served).toEqual([
+      [1967, 3000],
+      [33, expect.any(Number) as number],
+      [150_000, 15_000],
+    ]);
+    expect(data.phases?.map((p) => p.phase)).toContain("second half (to the heap's next step)");
+    // A step due within the usual half changes nothing.
+    const near = await drive(new AttributionProbe({ ...options, snapshots: 'auto' }), agent, 9, {
+      verdict: 'leak',
+      perRequest: 400,
+      nextStep: 500,
+    });
+    expect(near.served).toEqual([1967, 33, 1967]);
+  });
+
   test('a pass: nothing but sampling, which stops', async () => {
     const { agent, calls } = fakeAgent(() => range(0, 10));
     const { data } = await drive(new AttributionProbe({ ...options, snapshots: 'auto' }), agent, 9, {
