@@ -205,8 +205,9 @@ export class AttributionProbe implements RunProbe {
     this.phase('snapshot 2');
     // A store that grows in steps: the second half lasts until its next enlargement is due, so
     // the last snapshot holds the enlarged store (within NEXT_STEP_MS).
-    const waitStep = nextStep !== undefined && nextStep > half;
-    await ctx.serve(waitStep ? nextStep : half, waitStep ? Math.max(halfMs, NEXT_STEP_MS) : halfMs);
+    const toStep = nextStep === undefined ? 0 : nextStep - ctx.served();
+    const waitStep = toStep > half;
+    await ctx.serve(waitStep ? toStep : half, waitStep ? Math.max(halfMs, NEXT_STEP_MS) : halfMs);
     this.phase(waitStep ? "second half (to the heap's next step)" : 'second half');
     await this.takeProfiles(agents, 1);
     this.phase('profile 2');

@@ -179,11 +179,13 @@ export async function measureWindow(ctx: WindowContext): Promise<void> {
         }
       : null;
     const verdict: RunVerdict = options.judge ? options.judge(ctx.samples, heap) : (heap as RunVerdict);
+    const atVerdict = d.stats.completed;
     const vctx: VerdictContext = {
       ...probeCtx(taken - 1),
       verdict,
       serve: (requests, maxMs) =>
         ctx.race(Promise.race([d.whenCompleted(d.stats.completed + requests), delay(maxMs)])),
+      served: () => d.stats.completed - atVerdict,
     };
     for (const probe of asked) {
       const r = await attempt(probe.afterVerdict?.(vctx) ?? Promise.resolve());

@@ -11,8 +11,8 @@ export interface RunVerdict {
   /** Heap bytes per request of the busiest process, when estimable. */
   perRequest: number | null;
   /**
-   * When a staircase decided it (a store enlarged in steps): requests until the store's next
-   * enlargement is due (twice the last complete stretch less the stretch since the last jump; at
+   * When a staircase decided it (a store enlarged in steps): requests from the verdict until the
+   * store's next enlargement is due (twice the last complete stretch less the stretch since the last jump; at
    * least 0). Between two enlargements the store's storage does not change, so a comparison of
    * snapshots taken within one stretch cannot see it.
    */
@@ -27,6 +27,8 @@ export interface VerdictContext extends ProbeContext {
    * same traffic keeps running while a probe waits).
    */
   serve(requests: number, maxMs: number): Promise<void>;
+  /** Responses completed since the verdict was handed to the probes (the traffic never pauses). */
+  served(): number;
 }
 
 /** What a probe sees: the live agents, and how far the measured window has got. */

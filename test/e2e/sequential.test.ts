@@ -1,6 +1,6 @@
 /**
  * End to end, sequential measurement (the default: no --duration): the incident is flagged by an
- * early look, a leak into one array (a staircase) is flagged, a clean service passes before the budget, a target that dies of heap exhaustion is a
+ * early look, a leak into one array (a staircase) is flagged and the array named, a clean service passes before the budget, a target that dies of heap exhaustion is a
  * leak with its partial report. Bounded by the 60 s budget of each run.
  */
 import { explainOnFailure, fixtureConfig, leftoverTargets, runCli, survivors } from './helpers';
@@ -35,18 +35,18 @@ describe('sequential measurement', () => {
     expect(survivors(run.report)).toEqual([]);
   }, 180_000);
 
-  test('a leak into one array of numbers (a staircase) is flagged, not left inconclusive', async () => {
+  test('a leak into one array of numbers (a staircase) is flagged, not left inconclusive, and its array named', async () => {
     // The heap after GC is level between the array store's enlargements: a recent-half slope
     // straddles the threshold until the budget (it ended INCONCLUSIVE, exit 0, before the
     // staircase was read as one).
-    const run = await runCli(['run', '--config', fixtureConfig('array-leak'), '--no-attribution'], {
+    const run = await runCli(['run', '--config', fixtureConfig('array-leak')], {
       timeoutMs: 150_000,
     });
     await explainOnFailure(run, 'sequential-array-leak', () => {
       expect(run.report?.verdict).toBe('leak');
       expect(run.code).toBe(1);
-      // The look that called it read the staircase; any later ones (without attribution a leak's
-      // estimate is refined) are leak looks too, and the rate reported is the last one's.
+      // The look that called it read the staircase; any later ones (a leak's estimate may be
+      // refined) are leak looks too, and the rate reported is the last one's.
       const looks = run.report?.sequential?.looks ?? [];
       const called = looks.findIndex((l) => l.decision === 'leak');
       expect(looks[called]?.staircase?.steps ?? 0).toBeGreaterThanOrEqual(3);
@@ -55,6 +55,10 @@ describe('sequential measurement', () => {
       expect(last?.low ?? 0).toBeGreaterThan(run.report?.sequential?.threshold ?? Infinity);
       const heap = run.report?.processes[0]?.metrics.find((m) => m.metric === 'heapUsed');
       expect(heap?.perUnit).toBeCloseTo(last?.slope ?? Number.NaN, 6);
+      // Its elements are numbers (nothing for the snapshots' groups) and its storage only changes
+      // when it is enlarged: attribution names it because its window reaches the next enlargement.
+      const grown = run.report?.findings?.find((f) => f.kind === 'growing-object');
+      expect(grown?.retainerPath).toBe('Array retained by kept');
     });
     expect(survivors(run.report)).toEqual([]);
   }, 180_000);

@@ -76,6 +76,7 @@ async function drive(
     serve: async (requests) => {
       served.push(requests);
     },
+    served: () => served.reduce((a, b) => a + b, 0),
   });
   return { data: await probe.measureEnd(ctx(samples - 1)), served };
 }
@@ -144,12 +145,15 @@ describe('AttributionProbe', () => {
       serve: async (requests, maxMs) => {
         served.push([requests, maxMs]);
       },
+      // The traffic goes on while snapshots and profiles are taken: 1,000 more responses.
+      served: () => served.reduce((a, [r]) => a + r, 0) + 1000,
     });
     const data = await probe.measureEnd(ctx);
+    // The step is due 150,000 responses after the verdict; 3,000 have been served by then.
     expect(served).toEqual([
       [1967, 3000],
       [33, expect.any(Number) as number],
-      [150_000, 15_000],
+      [147_000, 15_000],
     ]);
     expect(data.phases?.map((p) => p.phase)).toContain("second half (to the heap's next step)");
     // A step due within the usual half changes nothing.
