@@ -31,7 +31,9 @@ export interface OverheadResult {
   offCpuUs: Array<number | null>;
   onCpuUs: Array<number | null>;
   /** Samples by where their post-GC figure came from (forced GC, or a major GC V8 ran itself). */
-  sources: { forced: number; natural: number };
+  sources: { forced: number; natural: number; inResponse: number };
+  /** Median pause of the forced GCs, in ms: a leaking service's heap grows, and so does each GC. */
+  medianPauseMs: number;
 }
 
 /** How the sampled windows sample. */
@@ -58,6 +60,11 @@ export interface OverheadOptions {
   burst?: number;
   /** Time between the samples of one burst (BURST_GAP=, default 40 ms). */
   burstGapMs?: number;
+  /**
+   * AT=now: the agent forces each sample's GC from the command, as agents before 2026-11-30 did,
+   * instead of at the start of the next response's `end()` (the default).
+   */
+  atOnce?: boolean;
 }
 
 async function window(url: string, seconds: number, connections: number): Promise<number> {
@@ -120,7 +127,8 @@ export async function measureOverhead(fixtureDir: string, options: OverheadOptio
     const offCpuUs: Array<number | null> = [];
     const onCpuUs: Array<number | null> = [];
     const pid = channel.live()[0]?.pid ?? null;
-    const sources = { forced: 0, natural: 0 };
+    const sources = { forced: 0, natural: 0, inResponse: 0 };
+    const pausesMs: number[] = [];
     for (let i = 0; i < options.pairs; i++) {
       const off = await timedWindow(url, options.seconds, options.connections, pid);
       offRps.push(off.rps);
@@ -133,9 +141,20 @@ export async function measureOverhead(fixtureDir: string, options: OverheadOptio
         for (let n = 0; sampling && n < 100_000; n++) {
           const started = performance.now();
           const got = await Promise.all(
-            channel.live().map((a) => a.call('sample', options.reuse ? { reuse: true } : {})),
+            channel
+              .live()
+              .map((a) =>
+                a.call('sample', {
+                  ...(options.reuse ? { reuse: true } : {}),
+                  ...(options.atOnce ? { at: 'now' } : {}),
+                }),
+              ),
           );
-          for (const s of got as AgentSample[]) sources[s.gcSource === 'natural' ? 'natural' : 'forced']++;
+          for (const s of got as AgentSample[]) {
+            sources[s.gcSource === 'natural' ? 'natural' : 'forced']++;
+            if (s.gcAt === 'response') sources.inResponse++;
+            if (s.gcSource !== 'natural') pausesMs.push(s.forcedGcMs);
+          }
           // The last sample of a burst waits out the rest of the burst's period.
           const wait = (n + 1) % burst === 0 ? gap * burst - inBurst * (burst - 1) : inBurst;
           await new Promise((r) => setTimeout(r, Math.max(0, wait - (performance.now() - started))));
@@ -162,6 +181,7 @@ export async function measureOverhead(fixtureDir: string, options: OverheadOptio
       offCpuUs,
       onCpuUs,
       sources,
+      medianPauseMs: medianOf(pausesMs) ?? 0,
     };
   } finally {
     await target.stop(2000);
@@ -220,10 +240,11 @@ if (require.main === module) {
             nodeArgs,
             burst,
             burstGapMs,
+            atOnce: process.env.AT === 'now',
           });
           console.log(JSON.stringify({ reuse, ...r }));
           rows.push(
-            `| ${r.fixture} | ${round(r.offRps)} | ${round(r.onRps)} | ${r.sources.forced} / ${r.sources.natural} | ${r.ratio.toFixed(2)} | ${us(r.offCpuUs)} | ${us(r.onCpuUs)} | ${r.cpuRatio?.toFixed(2) ?? '-'} |`,
+            `| ${r.fixture} | ${round(r.offRps)} | ${round(r.onRps)} | ${r.sources.forced} / ${r.sources.natural} | ${r.sources.inResponse} | ${r.medianPauseMs.toFixed(1)} | ${r.ratio.toFixed(2)} | ${us(r.offCpuUs)} | ${us(r.onCpuUs)} | ${r.cpuRatio?.toFixed(2) ?? '-'} |`,
           );
         }
       }
@@ -234,7 +255,7 @@ if (require.main === module) {
       .loadavg()
       .map((l) => l.toFixed(1))
       .join(' ');
-    const command = `${process.env.TARGET_ARGS ? `TARGET_ARGS="${nodeArgs.join(' ')}" ` : ''}${process.env.DETECTION ? 'DETECTION=1 ' : ''}${process.env.NO_ATTRIBUTION ? 'NO_ATTRIBUTION=1 ' : ''}${process.env.ONLY ? `ONLY=${process.env.ONLY} ` : ''}PAIRS=${pairs}${process.env.SPS ? ` SPS=${sps}` : ''}${process.env.REUSE ? ` REUSE=${process.env.REUSE}` : ''}${burst > 1 ? ` BURST=${burst} BURST_GAP=${burstGapMs}` : ''} npx tsx bench/overhead.ts`;
+    const command = `${process.env.TARGET_ARGS ? `TARGET_ARGS="${nodeArgs.join(' ')}" ` : ''}${process.env.DETECTION ? 'DETECTION=1 ' : ''}${process.env.NO_ATTRIBUTION ? 'NO_ATTRIBUTION=1 ' : ''}${process.env.ONLY ? `ONLY=${process.env.ONLY} ` : ''}PAIRS=${pairs}${process.env.SPS ? ` SPS=${sps}` : ''}${process.env.REUSE ? ` REUSE=${process.env.REUSE}` : ''}${burst > 1 ? ` BURST=${burst} BURST_GAP=${burstGapMs}` : ''}${process.env.AT ? ` AT=${process.env.AT}` : ''} npx tsx bench/overhead.ts`;
     const head = process.env.DETECTION
       ? [
           `### Detection phase ${process.env.NO_ATTRIBUTION ? 'without attribution' : 'with attribution on'}, against no agent (\`${command}\`)`,
@@ -247,10 +268,10 @@ if (require.main === module) {
       : [
           `### Sampling on vs off, same process (\`${command}\`)`,
           '',
-          `Load alternating between 4 s windows without samples and 4 s windows sampled at ${sps.toFixed(2)} samples/s${process.env.SPS ? '' : ' (a default sequential run: 30 samples in the 6 s minimum window)'}${burst > 1 ? `, in bursts of ${burst} samples ${burstGapMs} ms apart every ${(burst / sps).toFixed(2)} s` : ''}, ${pairs} pairs after a 3 s warm-up${nodeArgs.length ? `, the service started as \`node ${nodeArgs.join(' ')} server.js\`` : ''}. Ratio = median of sampled/unsampled over adjacent pairs; CPU ratio = the same from the service's CPU time per request (unsampled/sampled), which other processes on the machine disturb far less than throughput. Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.`,
+          `Load alternating between 4 s windows without samples and 4 s windows sampled at ${sps.toFixed(2)} samples/s${process.env.SPS ? '' : ' (a default sequential run: 30 samples in the 6 s minimum window)'}${process.env.AT === 'now' ? ', each GC forced from the sample command (AT=now)' : ", each GC at the start of the next response's end() (the default)"}${burst > 1 ? `, in bursts of ${burst} samples ${burstGapMs} ms apart every ${(burst / sps).toFixed(2)} s` : ''}, ${pairs} pairs after a 3 s warm-up${nodeArgs.length ? `, the service started as \`node ${nodeArgs.join(' ')} server.js\`` : ''}. Ratio = median of sampled/unsampled over adjacent pairs; CPU ratio = the same from the service's CPU time per request (unsampled/sampled), which other processes on the machine disturb far less than throughput. Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.`,
           '',
-          '| fixture | unsampled req/s | sampled req/s | samples forced / natural GC | ratio | unsampled CPU µs/request | sampled CPU µs/request | CPU ratio |',
-          '|---|---|---|---|---|---|---|---|',
+          '| fixture | unsampled req/s | sampled req/s | samples forced / natural GC | GC in a response | forced GC pause, median ms | ratio | unsampled CPU µs/request | sampled CPU µs/request | CPU ratio |',
+          '|---|---|---|---|---|---|---|---|---|---|',
         ];
     fs.appendFileSync(out, [...head, ...rows, '', ''].join('\n'));
   })();

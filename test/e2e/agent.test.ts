@@ -157,6 +157,30 @@ async function afterChurn(
   });
 }
 
+test("a sample's GC runs at the start of the next response's end(), or from the command when none comes", async () => {
+  await withAgent(async (agent, port) => {
+    // No traffic: the GC runs from the command once the short wait for a response is over.
+    const idle = (await agent.call('sample')) as AgentSample;
+    expect(idle.gcSource).toBe('forced');
+    expect(idle.gcAt).toBe('command');
+    // Traffic: requests one after another until the sample answers (bounded), so a response ends
+    // while the command waits whenever it arrived.
+    let answered: AgentSample | null = null;
+    const pending = agent.call('sample').then((s) => {
+      answered = s as AgentSample;
+    });
+    let sent = 0;
+    for (; answered === null && sent < 200; sent++) await get(port, `/r${sent}`);
+    await pending;
+    const during = answered as unknown as AgentSample;
+    expect(during.gcAt).toBe('response');
+    // Taken inside a response's end(): that response is not counted yet.
+    expect(during.requests).toBeLessThan(sent);
+    const now = (await agent.call('sample', { at: 'now' })) as AgentSample;
+    expect(now.gcAt).toBe('command');
+  });
+});
+
 test('a sample forces a full GC even after V8 ran a major GC on its own', async () => {
   // Natural figures carry floating garbage (the agent's comment has the numbers).
   await afterChurn(false, async (agent) => {
