@@ -36,11 +36,61 @@ function start(socketPath, token) {
   const gc = /** @type {() => void} */ (vm.runInNewContext('gc'));
 
   let requests = 0;
-  const onFinish = () => {
+  // The latest finished response's request, response and socket, kept until the next one
+  // finishes (see "Where a forced GC runs" below). Dropped while a heap snapshot is written.
+  /** @type {unknown} */
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- only held, to keep it alive
+  let lastResponse = null;
+  /** @param {unknown} message */
+  const onFinish = (message) => {
     requests++;
+    lastResponse = message;
   };
   // Counts completed responses for any framework built on node:http (express, fastify, koa...).
   diagnostics.subscribe('http.server.response.finish', onFinish);
+
+  // --- Where a forced GC runs ------------------------------------------------------------------
+  // A full GC deoptimises every optimised function that embeds an object shape (a V8 map) no live
+  // object has any more: the shapes objects reach late in their life (class fields, properties
+  // added by frameworks, a socket's state after it is destroyed) are held only weakly. Run from an
+  // idle turn of the event loop, a GC finds no request alive, and on clean node:http it
+  // deoptimised 34-37 hot functions each time (bench/results-overhead.md). Two things keep most of
+  // those shapes alive at no cost to the figure's meaning (one request's objects, whatever the
+  // traffic): the latest finished response stays referenced until the next one finishes, and a
+  // sample's GC runs at the start of the next `res.end()`, where the handler that answers is
+  // still on the stack. With no response within WAIT_FOR_RESPONSE_MS (an idle service, a server
+  // not built on node:http) the GC runs from the command, as before.
+  /** @type {Array<() => void>} */
+  let waitingForResponse = [];
+  /** @type {ReturnType<typeof setTimeout> | null} */
+  let waitTimer = null;
+  function runWaiting() {
+    const waiting = waitingForResponse;
+    waitingForResponse = [];
+    if (waitTimer) clearTimeout(waitTimer);
+    waitTimer = null;
+    for (const run of waiting) run();
+  }
+  let inResponse = false;
+  try {
+    const originalEnd = http.ServerResponse.prototype.end;
+    /** @this {import('http').ServerResponse} */
+    function end(/** @type {unknown[]} */ ...args) {
+      if (waitingForResponse.length > 0) {
+        inResponse = true;
+        try {
+          runWaiting();
+        } catch {
+          // never break the service's response
+        }
+        inResponse = false;
+      }
+      return originalEnd.apply(this, /** @type {Parameters<typeof originalEnd>} */ (args));
+    }
+    http.ServerResponse.prototype.end = /** @type {typeof originalEnd} */ (end);
+  } catch {
+    // Samples then run from the command.
+  }
 
   /** @type {Map<string, Handler>} */
   const handlers = new Map();
@@ -250,6 +300,8 @@ function start(socketPath, token) {
       sockets,
       fds: countFds(),
       gcSource: /** @type {'forced' | 'natural'} */ (source),
+      /** @type {'response' | 'command' | undefined} */
+      gcAt: undefined,
       gcAgeRequests: 0,
       forcedGcMs,
       gcPauseMs: 0,
@@ -262,13 +314,37 @@ function start(socketPath, token) {
 
   let lastSampleRequests = -1;
   /**
-   * One post-GC sample, after a forced full GC. `reuse: true` (benchmarks only): take the latest
-   * natural major GC's figures instead when it came after the previous sample and in the later
-   * half of the requests since (so samples stay about as far apart as the harness asked).
+   * One post-GC sample, after a forced full GC at the start of the next response's `end()` (at
+   * most WAIT_FOR_RESPONSE_MS from now; `at: 'now'` runs it at once). `reuse: true` (benchmarks
+   * only): take the latest natural major GC's figures instead when it came after the previous
+   * sample and in the later half of the requests since (so samples stay about as far apart as the
+   * harness asked).
    *
-   * @param {{ reuse?: unknown }} [args]
+   * @param {{ reuse?: unknown, at?: unknown }} [args]
+   * @returns {ReturnType<typeof takeSample> | Promise<ReturnType<typeof takeSample>>}
    */
   function sample(args) {
+    if (args?.at === 'now' || args?.reuse === true) return takeSample(args, 'command');
+    return new Promise((resolve, reject) => {
+      waitingForResponse.push(() => {
+        try {
+          resolve(takeSample(args, inResponse ? 'response' : 'command'));
+        } catch (err) {
+          reject(err);
+        }
+      });
+      if (!waitTimer) {
+        waitTimer = setTimeout(runWaiting, WAIT_FOR_RESPONSE_MS);
+        waitTimer.unref();
+      }
+    });
+  }
+
+  /**
+   * @param {{ reuse?: unknown } | undefined} args
+   * @param {'response' | 'command'} where
+   */
+  function takeSample(args, where) {
     const now = requests;
     const span = lastSampleRequests < 0 ? 0 : now - lastSampleRequests;
     const usable =
@@ -291,6 +367,7 @@ function start(socketPath, token) {
       // post-GC heap of shop-leak16 scattered 76-85 KiB around its line; read first, 26-30 KiB
       // (a reference sampler in the same process: 17-21 KiB).
       result = measure('forced', null, t1 - t0);
+      result.gcAt = where;
       forcedWindows.push([t0, t1]);
       if (forcedWindows.length > 8) forcedWindows.shift();
       // The forced GC is in the profiler too: drop it so it is never taken for a natural one.
@@ -320,6 +397,10 @@ function start(socketPath, token) {
     // Allocation profiles and heap snapshots; profiler.cjs loads nothing until a command arrives.
     require('./profiler.cjs').register(handlers, {
       requests: () => requests,
+      // The snapshots name what the service retains: not the response the agent holds.
+      beforeSnapshot: () => {
+        lastResponse = null;
+      },
       // The profiler's own full GCs are forced ones: never to be taken for V8's.
       forcedGc: (/** @type {number} */ t0, /** @type {number} */ t1) => {
         forcedWindows.push([t0, t1]);
@@ -347,6 +428,11 @@ function start(socketPath, token) {
 }
 
 const LOOP_RESOLUTION_MS = 10;
+/**
+ * How long a sample waits for a response to run its GC in. Under load a response ends within a
+ * few milliseconds; an idle service (start-up, the end of a run) is sampled after this wait.
+ */
+const WAIT_FOR_RESPONSE_MS = 50;
 /** After SIGTERM, how long a process that ignores it gets before SIGKILL. */
 const ABANDONED_GRACE_MS = 3000;
 

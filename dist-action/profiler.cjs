@@ -30,8 +30,9 @@
  * Registers the profiler commands.
  *
  * @param {Map<string, Handler>} handlers - the agent's command table
- * @param {{ requests: () => number, forcedGc?: (t0: number, t1: number) => void }} hooks - how to read
- *   the agent's served-request counter, and how to tell it about a GC the profiler forced
+ * @param {{ requests: () => number, forcedGc?: (t0: number, t1: number) => void, beforeSnapshot?: () => void }} hooks -
+ *   how to read the agent's served-request counter, how to tell it about a GC the profiler forced,
+ *   and what to drop before a snapshot (the agent's own reference to the latest response)
  */
 function register(handlers, hooks) {
   /** @type {InspectorSession | null} */
@@ -181,6 +182,7 @@ function register(handlers, hooks) {
     const name = path.basename(String(args.name || 'heap.heapsnapshot'));
     if (!dir || !fs.statSync(dir).isDirectory()) throw new Error(`not a directory: ${dir}`);
     const requestsBefore = hooks.requests();
+    if (hooks.beforeSnapshot) hooks.beforeSnapshot();
     const file = v8.writeHeapSnapshot(path.join(dir, name));
     // writeHeapSnapshot blocks the thread, so no request completes while it runs.
     return { file, requests: requestsBefore, bytes: fs.statSync(file).size };
