@@ -84,8 +84,8 @@ export interface AgentSample {
    * Where the forced GC ran: `response`, at the start of the next response's `end()` (the handler
    * that answers still on the stack, so the shapes its objects reach stay alive and V8 keeps the
    * optimised code that uses them), or `command`, from the sample command itself (no response
-   * ended within 50 ms, or the caller asked for `at: 'now'`). Absent when natural, and in
-   * samples of older agents.
+   * finished in the last second, none ended within 50 ms, or the caller asked for `at: 'now'`).
+   * Absent when natural, and in samples of older agents.
    */
   gcAt?: 'response' | 'command';
   /** Pause of the forced GC taken for this sample (0 when natural). */
