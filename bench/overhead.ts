@@ -141,14 +141,12 @@ export async function measureOverhead(fixtureDir: string, options: OverheadOptio
         for (let n = 0; sampling && n < 100_000; n++) {
           const started = performance.now();
           const got = await Promise.all(
-            channel
-              .live()
-              .map((a) =>
-                a.call('sample', {
-                  ...(options.reuse ? { reuse: true } : {}),
-                  ...(options.atOnce ? { at: 'now' } : {}),
-                }),
-              ),
+            channel.live().map((a) =>
+              a.call('sample', {
+                ...(options.reuse ? { reuse: true } : {}),
+                ...(options.atOnce ? { at: 'now' } : {}),
+              }),
+            ),
           );
           for (const s of got as AgentSample[]) {
             sources[s.gcSource === 'natural' ? 'natural' : 'forced']++;
