@@ -321,10 +321,9 @@ function start(socketPath, token) {
   /**
    * One post-GC sample, after a forced full GC at the start of the next response's `end()` (at
    * most WAIT_FOR_RESPONSE_MS from now) while the service is serving; at once when it is not, or
-   * with `at: 'now'`. `reuse: true` (benchmarks
-   * only): take the latest natural major GC's figures instead when it came after the previous
-   * sample and in the later half of the requests since (so samples stay about as far apart as the
-   * harness asked).
+   * with `at: 'now'`. `reuse: true` (benchmarks only): take the latest natural major GC's figures
+   * instead when it came after the previous sample and in the later half of the requests since (so
+   * samples stay about as far apart as the harness asked).
    *
    * @param {{ reuse?: unknown, at?: unknown }} [args]
    * @returns {ReturnType<typeof takeSample> | Promise<ReturnType<typeof takeSample>>}
@@ -366,8 +365,10 @@ function start(socketPath, token) {
       result.gcAgeRequests = now - natural.requests;
     } else {
       // After hundreds of GCs since the last sample (a long gap, a burst of garbage), the GC
-      // observer's delivered entries survive one full GC: 0.2-0.4 MB after ~900 GCs (measured in
-      // test/e2e/agent.test.ts). Under load at the default spacing there are a handful.
+      // observer's delivered entries survive one full GC: 0.26 MB after ~900 GCs in
+      // test/e2e/agent.test.ts (3 runs of 4 without this), 255 KB in a script with only a 'gc'
+      // PerformanceObserver against 2.5 KB without one. Under load at the default spacing there
+      // are a handful, and one GC.
       if (gcCount > MANY_GCS) gc();
       const t0 = performance.now();
       gc();
@@ -440,8 +441,8 @@ function start(socketPath, token) {
 
 const LOOP_RESOLUTION_MS = 10;
 /**
- * How long a sample waits for a response to run its GC in. Under load a response ends within a
- * few milliseconds; an idle service (start-up, the end of a run) is sampled after this wait.
+ * How long a sample of a serving process waits for a response to run its GC in. Under load a
+ * response ends within a few milliseconds; a process that stops answering is sampled after this.
  */
 const WAIT_FOR_RESPONSE_MS = 50;
 /** GCs since the last sample beyond which a sample collects twice (see takeSample). */
