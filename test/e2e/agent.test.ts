@@ -23,8 +23,11 @@ const s = http.createServer((req, res) =>
 s.listen(0, '127.0.0.1', () => console.log('PORT ' + s.address().port));
 `;
 
-function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['-e', SERVER], {
+function startServer(
+  env: NodeJS.ProcessEnv,
+  nodeArgs: string[] = [],
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [...nodeArgs, '-e', SERVER], {
     env: { ...process.env, NODE_OPTIONS: withAgentPreload(undefined), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -111,10 +114,13 @@ test('the agent counts responses, reports its address and samples after a GC', a
 });
 
 /** Starts the server with the agent, hands its connection and port to `check`, then stops both. */
-async function withAgent(check: (agent: AgentConnection, port: number) => Promise<void>): Promise<void> {
+async function withAgent(
+  check: (agent: AgentConnection, port: number) => Promise<void>,
+  nodeArgs: string[] = [],
+): Promise<void> {
   const channel = await AgentChannel.open();
   const listened = new Promise<void>((resolve) => channel.on('listen', () => resolve()));
-  const { child, port } = await startServer(channel.env());
+  const { child, port } = await startServer(channel.env(), nodeArgs);
   try {
     await listened;
     await check(channel.agents.get(child.pid as number) as AgentConnection, port);
@@ -125,22 +131,30 @@ async function withAgent(check: (agent: AgentConnection, port: number) => Promis
 }
 
 test('a forced sample reads the heap before the agent allocates anything of its own', async () => {
-  await withAgent(async (agent, port) => {
-    await agent.call('sample');
-    for (let i = 0; i < 3; i++) await get(port, '/garbage');
-    // At once (`at: 'now'`): a sample that waits for a response after these ~900 GCs read
-    // 0.2-0.4 MB high in 2 of 4 runs of this test (the GC observer's work during the wait; the
-    // cause inside it is not found). Under load the GC runs in a response with a handful of GCs
-    // since the last sample.
-    const sample = (await agent.call('sample', { at: 'now' })) as AgentSample;
-    // Many GCs since the last sample: draining their statistics builds an object each. A reading
-    // taken after the drain counted those as the service's heap (42 KiB more than a sample taken
-    // right after with nothing in between, in this test; tens of KiB of scatter in a real series).
-    expect(sample.gcSource).toBe('forced');
-    expect(sample.gcCount).toBeGreaterThan(100);
-    const again = (await agent.call('sample', { at: 'now' })) as AgentSample;
-    expect(Math.abs(sample.heapUsed - again.heapUsed)).toBeLessThan(16 * 1024);
-  });
+  // The server runs with --single-threaded-gc: V8's GC helper threads, starved on a busy machine
+  // (CI runs this file beside another), left ~225 KiB on the books of a reading taken right after
+  // this test's ~900 GCs, gone by the next reading; that is V8's lag, not the agent's allocations
+  // this test is about. Measured with two busy loops beside it: 9 of 12 runs read 220-250 KiB high
+  // by default, 0 of 16 with the flag (the CI failure of b7cf2ae read 227 KiB).
+  await withAgent(
+    async (agent, port) => {
+      await agent.call('sample');
+      for (let i = 0; i < 3; i++) await get(port, '/garbage');
+      // At once (`at: 'now'`): a sample that waits for a response after these ~900 GCs read
+      // 0.2-0.4 MB high (2 of 4 runs when found; 10 of 10 with two busy loops beside it, with
+      // --single-threaded-gc too; the cause is not found). Under load the GC runs in a response
+      // with a handful of GCs since the last sample.
+      const sample = (await agent.call('sample', { at: 'now' })) as AgentSample;
+      // Many GCs since the last sample: draining their statistics builds an object each. A reading
+      // taken after the drain counted those as the service's heap (42 KiB more than a sample taken
+      // right after with nothing in between, in this test; tens of KiB of scatter in a real series).
+      expect(sample.gcSource).toBe('forced');
+      expect(sample.gcCount).toBeGreaterThan(100);
+      const again = (await agent.call('sample', { at: 'now' })) as AgentSample;
+      expect(Math.abs(sample.heapUsed - again.heapUsed)).toBeLessThan(16 * 1024);
+    },
+    ['--single-threaded-gc'],
+  );
 });
 
 /**
