@@ -131,11 +131,13 @@ async function withAgent(
 }
 
 test('a forced sample reads the heap before the agent allocates anything of its own', async () => {
-  // The server runs with --single-threaded-gc: V8's GC helper threads, starved on a busy machine
-  // (CI runs this file beside another), left ~225 KiB on the books of a reading taken right after
-  // this test's ~900 GCs, gone by the next reading; that is V8's lag, not the agent's allocations
-  // this test is about. Measured with two busy loops beside it: 9 of 12 runs read 220-250 KiB high
-  // by default, 0 of 16 with the flag (the CI failure of b7cf2ae read 227 KiB).
+  // The server runs with --single-threaded-gc. On a busy machine (CI runs this file beside
+  // another) the reading right after this test's ~900 GCs came out 220-250 KiB above the next one
+  // in 9 of 12 runs with two busy loops beside it (the CI failure of b7cf2ae: 227 KiB), in 0 of 16
+  // with the flag. It is V8's, not the agent's allocations this test is about: a heap snapshot
+  // taken at that moment holds no more objects than one taken at the next reading, and a reading
+  // after 100 ms in which only V8's background threads ran (the main thread blocked) was right.
+  // Which background work it is (sweeping, compilation) is not pinned down.
   await withAgent(
     async (agent, port) => {
       await agent.call('sample');
