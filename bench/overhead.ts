@@ -202,6 +202,10 @@ if (require.main === module) {
     const pairs = Number(process.env.PAIRS ?? 3);
     const nodeArgs = process.env.TARGET_ARGS?.split(' ').filter(Boolean) ?? [];
     const sps = Number(process.env.SPS ?? defaultSamplesPerSecond());
+    const interval = Number(
+      process.env.INTERVAL ??
+        configSchema.parse({ command: ['node', 'server.js'] }).attribution.samplingInterval,
+    );
     const burst = Number(process.env.BURST ?? 1);
     const burstGapMs = Number(process.env.BURST_GAP ?? 40);
     const loadBefore = os
@@ -219,7 +223,7 @@ if (require.main === module) {
           seconds: 4,
           samplesPerSecond: sps,
           connections: 10,
-          samplingInterval: process.env.NO_ATTRIBUTION ? 0 : 8192,
+          samplingInterval: process.env.NO_ATTRIBUTION ? 0 : interval,
         });
         console.log(JSON.stringify(r));
         rows.push(
@@ -253,12 +257,12 @@ if (require.main === module) {
       .loadavg()
       .map((l) => l.toFixed(1))
       .join(' ');
-    const command = `${process.env.TARGET_ARGS ? `TARGET_ARGS="${nodeArgs.join(' ')}" ` : ''}${process.env.DETECTION ? 'DETECTION=1 ' : ''}${process.env.NO_ATTRIBUTION ? 'NO_ATTRIBUTION=1 ' : ''}${process.env.ONLY ? `ONLY=${process.env.ONLY} ` : ''}PAIRS=${pairs}${process.env.SPS ? ` SPS=${sps}` : ''}${process.env.REUSE ? ` REUSE=${process.env.REUSE}` : ''}${burst > 1 ? ` BURST=${burst} BURST_GAP=${burstGapMs}` : ''}${process.env.AT ? ` AT=${process.env.AT}` : ''} npx tsx bench/overhead.ts`;
+    const command = `${process.env.TARGET_ARGS ? `TARGET_ARGS="${nodeArgs.join(' ')}" ` : ''}${process.env.DETECTION ? 'DETECTION=1 ' : ''}${process.env.NO_ATTRIBUTION ? 'NO_ATTRIBUTION=1 ' : ''}${process.env.INTERVAL ? `INTERVAL=${interval} ` : ''}${process.env.ONLY ? `ONLY=${process.env.ONLY} ` : ''}PAIRS=${pairs}${process.env.SPS ? ` SPS=${sps}` : ''}${process.env.REUSE ? ` REUSE=${process.env.REUSE}` : ''}${burst > 1 ? ` BURST=${burst} BURST_GAP=${burstGapMs}` : ''}${process.env.AT ? ` AT=${process.env.AT}` : ''} npx tsx bench/overhead.ts`;
     const head = process.env.DETECTION
       ? [
           `### Detection phase ${process.env.NO_ATTRIBUTION ? 'without attribution' : 'with attribution on'}, against no agent (\`${command}\`)`,
           '',
-          `Fresh processes of each fixture, alternating: one without the agent, one as \`leakcheck run\` starts it ${process.env.NO_ATTRIBUTION ? 'with attribution off (--no-attribution)' : 'with attribution on (sampling heap profiler from preload at 8192 B, inlining on)'} and sampled at ${sps.toFixed(2)} samples/s; each gets a 3 s warm-up and a 4 s measured window, ${pairs} pairs. Ratio = median of agent/bare over the pairs; CPU ratio = the same from the service's CPU time per request (bare/agent). Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.`,
+          `Fresh processes of each fixture, alternating: one without the agent, one as \`leakcheck run\` starts it ${process.env.NO_ATTRIBUTION ? 'with attribution off (--no-attribution)' : `with attribution on (sampling heap profiler from preload at ${interval} B, inlining on)`} and sampled at ${sps.toFixed(2)} samples/s; each gets a 3 s warm-up and a 4 s measured window, ${pairs} pairs. Ratio = median of agent/bare over the pairs; CPU ratio = the same from the service's CPU time per request (bare/agent). Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.`,
           '',
           `| fixture | no agent req/s | agent${process.env.NO_ATTRIBUTION ? '' : ' + attribution'} req/s | ratio | no agent CPU µs/request | agent CPU µs/request | CPU ratio |`,
           '|---|---|---|---|---|---|---|',
