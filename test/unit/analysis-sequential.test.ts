@@ -3,6 +3,7 @@
  * autocorrelated clean series (a bounded count of series, the same every run).
  */
 import { autocorrelatedFit, cycleRampFit, findResets } from '../../src/analysis/autocorrelated';
+import { tQuantile } from '../../src/analysis/distributions';
 import {
   alphaAtLook,
   ESTIMATE_PRECISION,
@@ -24,6 +25,11 @@ interface Shape {
   /** Sawtooth amplitude and period in requests. */
   saw?: number;
   period?: number;
+  /**
+   * The sawtooth's ramp as a curve: a structure keyed by user fills fast, then slower as users
+   * come back (1 - e^(-k·phase), normalised to the amplitude), instead of a line.
+   */
+  curve?: number;
 }
 
 /** A post-GC heap series: ~400 requests apart, AR(1) noise, optional warm-up and sawtooth. */
@@ -42,7 +48,9 @@ function series(seed: number, n: number, shape: Shape): { x: number[]; y: number
     const warm =
       (shape.burst ?? 0) * (1 - Math.exp(-served / 1500)) +
       (shape.tail ?? 0) * (1 - Math.exp(-served / 30_000));
-    const saw = shape.saw ? (shape.saw * (served % (shape.period ?? 1))) / (shape.period ?? 1) : 0;
+    const phase = (served % (shape.period ?? 1)) / (shape.period ?? 1);
+    const k = shape.curve ?? 0;
+    const saw = shape.saw ? shape.saw * (k > 0 ? (1 - Math.exp(-k * phase)) / (1 - Math.exp(-k)) : phase) : 0;
     x.push(served);
     y.push(6_000_000 + shape.slope * served + warm + saw + e);
   }
@@ -159,7 +167,9 @@ describe('evaluateLook and sequentialTest', () => {
     // fixtures/shop-sawtooth (a per-user map replaced every 3 s) at ~1,000 requests/s on a busy
     // machine: heap without code space (kB) over its first 11.7k requests, 4 resets. The base of
     // the first cycles rises with the process's own warm-up (13 B/request, 95% CI 4-22, at look 3
-    // of 12); the base's lift over the early cycles cannot yet be compared with the recent ones'.
+    // of 12, when the ramp was fitted as a line; with its curve levelled in bands, 6.7, CI -8.6 to
+    // 22: three cycles hold little of the base); the base's lift over the early cycles cannot yet
+    // be compared with the recent ones'.
     const x = [
       674, 819, 978, 1173, 1367, 1570, 1774, 1983, 2203, 2432, 2667, 2896, 3131, 3374, 3627, 3885, 4147, 4412,
       4675, 4944, 5221, 5492, 5761, 6028, 6285, 6536, 6787, 7038, 7280, 7520, 7758, 7995, 8232, 8468, 8709,
@@ -177,8 +187,8 @@ describe('evaluateLook and sequentialTest', () => {
       { threshold: 2, alpha: ALPHA, looks: 12 },
     );
     expect(look.resets.total).toBe(4);
-    expect(look.low).toBeGreaterThan(2); // the base's slope alone would say leak...
-    expect(look.settled).toBe(false); // ...but too few cycles show whether it has stopped rising
+    expect(look.high).toBeGreaterThan(2); // the base's slope does not rule a leak out...
+    expect(look.settled).toBe(false); // ...and too few cycles show whether it has stopped rising
     expect(look.decision).toBe('continue');
   });
 
@@ -224,6 +234,45 @@ describe('evaluateLook and sequentialTest', () => {
     expect(Math.abs(fit.slope - 5)).toBeLessThan(3 * fit.se);
     expect(fit.se).toBeLessThan(1);
     expect(cycleRampFit(x, y, []).estimable).toBe(false);
+  });
+
+  it('fits the base of a sawtooth whose ramp is a curve: a narrow interval that mostly covers the truth', () => {
+    // A curve left in the residuals made them correlated within each cycle, and the fit allowed
+    // for it with a standard error about seven times too large (fixtures/shop-sawtooth passed
+    // only near the budget). Levelled in bands the interval is narrow, but short of its nominal
+    // 95%: each cycle's unknown phase (where the reset fell between two samples) is more than the
+    // lag-1 correction allows for. Measured over 200 series each: 86-89% on this curve, 76-80%
+    // on a straight ramp (the line fitted before: 55-66% on a straight ramp).
+    let covered = 0;
+    const ses: number[] = [];
+    for (let seed = 1; seed <= 100; seed++) {
+      const { x, y } = series(seed * 31, 150, { slope: 3, saw: 700_000, period: 6000, curve: 4, sd: 10_000 });
+      const fit = cycleRampFit(x, y, findResets(y));
+      expect(fit.estimable).toBe(true);
+      const t = tQuantile(0.975, fit.df);
+      if (Math.abs(fit.slope - 3) <= t * fit.se) covered++;
+      ses.push(fit.se);
+    }
+    expect(covered).toBeGreaterThanOrEqual(80);
+    expect([...ses].sort((a, b) => a - b)[50]).toBeLessThan(1);
+  });
+
+  it('passes a bounded structure with a curved ramp early, and calls a leak under one', () => {
+    const bounded = { slope: 0, saw: 700_000, period: 6000, curve: 4, sd: 10_000 };
+    const passes = [];
+    let leaks = 0;
+    for (let s = 0; s < 40; s++) {
+      const { x, y } = series(s * 9973 + 1, 290, bounded);
+      const r = sequentialTest(x, y, SCHEDULE, { threshold: 2, alpha: ALPHA }, true);
+      if (r.verdict === 'leak') leaks++;
+      if (r.verdict === 'pass') passes.push(r.decided?.samples ?? 290);
+    }
+    expect(leaks).toBe(0);
+    // The ramp fitted as a line: 7 passes and 33 inconclusive at the budget (290 samples).
+    expect(passes.length).toBe(40);
+    // Half of them by the look at 118 samples (measured: median 94, the slowest at 185).
+    expect([...passes].sort((a, b) => a - b)[20]).toBeLessThanOrEqual(118);
+    expect(verdicts({ ...bounded, slope: 8 }, 40).leak).toBe(40);
   });
 
   it('finds the resets of a sawtooth and none in a leak', () => {
