@@ -366,10 +366,11 @@ function start(socketPath, token) {
     } else {
       // After hundreds of GCs since the last sample (a long gap, a burst of garbage), one full GC
       // read high: 0.26 MB after ~900 GCs in test/e2e/agent.test.ts (3 runs of 4 without this),
-      // taken then for the GC observer's entries. With the server on --single-threaded-gc the
-      // same reading was right without it (8 of 8), so V8's background work may be the cause
-      // (bench/results-overhead.md, session 12). Under load at the default spacing there are a
-      // handful of GCs between samples, and one forced GC.
+      // taken then for the GC observer's entries. It is V8's concurrent marking or sweeping: on a
+      // busy machine the reading still comes out ~230 KiB high in old space now and then (2 of 10
+      // runs), 0 of 12 each with --no-concurrent-marking or --no-concurrent-sweeping (session 13,
+      // test/e2e/agent.test.ts). Under load at the default spacing there are a handful of GCs
+      // between samples, and one forced GC.
       if (gcCount > MANY_GCS) gc();
       const t0 = performance.now();
       gc();

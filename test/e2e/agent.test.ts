@@ -131,32 +131,36 @@ async function withAgent(
 }
 
 test('a forced sample reads the heap before the agent allocates anything of its own', async () => {
-  // The server runs with --single-threaded-gc. On a busy machine (CI runs this file beside
-  // another) the reading right after this test's ~900 GCs came out 220-250 KiB above the next one
-  // in 9 of 12 runs with two busy loops beside it (the CI failure of b7cf2ae: 227 KiB), in 0 of 16
-  // with the flag. It is V8's, not the agent's allocations this test is about: a heap snapshot
-  // taken at that moment holds no more objects than one taken at the next reading, and a reading
-  // after 100 ms in which only V8's background threads ran (the main thread blocked) was right.
-  // Which background work it is (sweeping, compilation) is not pinned down.
-  await withAgent(
-    async (agent, port) => {
-      await agent.call('sample');
-      for (let i = 0; i < 3; i++) await get(port, '/garbage');
-      // At once (`at: 'now'`): a sample that waits for a response after these ~900 GCs read
-      // 0.2-0.4 MB high (2 of 4 runs when found; 10 of 10 with two busy loops beside it, with
-      // --single-threaded-gc too; the cause is not found). Under load the GC runs in a response
-      // with a handful of GCs since the last sample.
-      const sample = (await agent.call('sample', { at: 'now' })) as AgentSample;
-      // Many GCs since the last sample: draining their statistics builds an object each. A reading
-      // taken after the drain counted those as the service's heap (42 KiB more than a sample taken
-      // right after with nothing in between, in this test; tens of KiB of scatter in a real series).
-      expect(sample.gcSource).toBe('forced');
-      expect(sample.gcCount).toBeGreaterThan(100);
-      const again = (await agent.call('sample', { at: 'now' })) as AgentSample;
-      expect(Math.abs(sample.heapUsed - again.heapUsed)).toBeLessThan(16 * 1024);
-    },
-    ['--single-threaded-gc'],
-  );
+  // What this catches: a reading taken after the agent drains its GC statistics (an object per GC
+  // since the last sample) counts those as the service's heap, 24-42 KiB more than a sample taken
+  // right after with nothing in between, every time.
+  //
+  // What it must not trip on: on a busy machine the reading right after ~900 GCs sometimes comes
+  // out ~230 KiB high in old space, gone at the next GC. It is V8's, not the agent's: with two busy
+  // loops beside the server, 2 of 10 and 2 of 6 runs by default (9 of 12 in another set), 0 of 12
+  // each with --single-threaded-gc, --no-concurrent-sweeping or --no-concurrent-marking, 0 of 10
+  // with --single-threaded, 5-6 of 12 with only parallel scavenging or concurrent compilation off.
+  // CI still hit it once with --single-threaded-gc (238 KiB, 99fa265). So the server runs with
+  // --single-threaded (no V8 background threads at all), and the check is the best of up to three
+  // servers: the drain-first bug reads high in every round, V8's background work in few.
+  const diffs: number[] = [];
+  for (let round = 0; round < 3 && !diffs.some((d) => d < 16 * 1024); round++) {
+    await withAgent(
+      async (agent, port) => {
+        await agent.call('sample');
+        for (let i = 0; i < 3; i++) await get(port, '/garbage');
+        // At once (`at: 'now'`): under load the GC runs in a response with a handful of GCs since
+        // the last sample; here it runs from the command after hundreds.
+        const sample = (await agent.call('sample', { at: 'now' })) as AgentSample;
+        expect(sample.gcSource).toBe('forced');
+        expect(sample.gcCount).toBeGreaterThan(100);
+        const again = (await agent.call('sample', { at: 'now' })) as AgentSample;
+        diffs.push(Math.abs(sample.heapUsed - again.heapUsed));
+      },
+      ['--single-threaded'],
+    );
+  }
+  expect(Math.min(...diffs)).toBeLessThan(16 * 1024);
 });
 
 /**
