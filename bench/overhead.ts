@@ -187,13 +187,15 @@ export async function measureOverhead(fixtureDir: string, options: OverheadOptio
   }
 }
 
+/** The config schema's defaults, as a run without a config file gets them. */
+const DEFAULTS = configSchema.parse({ command: ['node', 'server.js'] });
+
 /**
  * Samples per second of a default sequential run: `samples` over the minimum window (30 in 6 s,
  * one every 207 ms), read from the config schema's defaults.
  */
 export function defaultSamplesPerSecond(): number {
-  const cfg = configSchema.parse({ command: ['node', 'server.js'] });
-  return (cfg.run.samples - 1) / cfg.run.minDurationSeconds;
+  return (DEFAULTS.run.samples - 1) / DEFAULTS.run.minDurationSeconds;
 }
 
 if (require.main === module) {
@@ -202,10 +204,7 @@ if (require.main === module) {
     const pairs = Number(process.env.PAIRS ?? 3);
     const nodeArgs = process.env.TARGET_ARGS?.split(' ').filter(Boolean) ?? [];
     const sps = Number(process.env.SPS ?? defaultSamplesPerSecond());
-    const interval = Number(
-      process.env.INTERVAL ??
-        configSchema.parse({ command: ['node', 'server.js'] }).attribution.samplingInterval,
-    );
+    const interval = Number(process.env.INTERVAL ?? DEFAULTS.attribution.samplingInterval);
     const burst = Number(process.env.BURST ?? 1);
     const burstGapMs = Number(process.env.BURST_GAP ?? 40);
     const loadBefore = os

@@ -65,6 +65,7 @@ const CASES: Case[] = [
   { name: 'shop-clean', fixture: 'shop-clean', args: [] },
   { name: 'shop-clean replay', fixture: 'shop-clean', args: [], replay: true },
   { name: 'shop-sawtooth', fixture: 'shop-sawtooth', args: [] },
+  { name: 'shop-sawtooth-leak', fixture: 'shop-sawtooth-leak', args: [] },
   { name: 'shop-esm-clean', fixture: 'shop-esm-clean', args: [] },
 ];
 

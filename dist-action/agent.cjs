@@ -213,14 +213,22 @@ function start(socketPath, token) {
   /** @type {ReturnType<typeof measure> | null} */
   let natural = null;
   let profiledGcs = 0;
-  /** Reads and restarts the profiler; returns its latest major GC's statistics, if any. */
-  function drainProfiler() {
+  /**
+   * Reads and restarts the profiler; returns its latest major GC's statistics, if any. With
+   * `latestOnly`, only when the latest GC of all was a major one (the one just forced).
+   */
+  function drainProfiler(latestOnly = false) {
     if (!profiler) return null;
     const got = profiler.stop();
     profiler.start();
     profiledGcs = 0;
+    const all = got.statistics;
+    if (latestOnly) {
+      const latest = all[all.length - 1];
+      return latest && latest.gcType === 'MarkSweepCompact' ? latest : null;
+    }
     let last = null;
-    for (const entry of got.statistics) if (entry.gcType === 'MarkSweepCompact') last = entry;
+    for (const entry of all) if (entry.gcType === 'MarkSweepCompact') last = entry;
     return last;
   }
   const gcObserver = new perfHooks.PerformanceObserver((list) => {
@@ -364,28 +372,27 @@ function start(socketPath, token) {
       result = natural;
       result.gcAgeRequests = now - natural.requests;
     } else {
-      // After hundreds of GCs since the last sample (a long gap, a burst of garbage), one full GC
-      // read high: 0.26 MB after ~900 GCs in test/e2e/agent.test.ts (3 runs of 4 without this),
-      // taken then for the GC observer's entries. It is V8's concurrent marking or sweeping: on a
-      // busy machine the reading still comes out ~230 KiB high in old space now and then (2 of 10
-      // runs), 0 of 12 each with --no-concurrent-marking or --no-concurrent-sweeping (session 13,
-      // test/e2e/agent.test.ts). Under load at the default spacing there are a handful of GCs
-      // between samples, and one forced GC.
-      if (gcCount > MANY_GCS) gc();
       const t0 = performance.now();
       gc();
       const t1 = performance.now();
-      // Read before anything else allocates: draining the profiler builds an object per GC since
-      // the last sample (hundreds of scavenges between sparse samples), and whatever a sample
-      // allocates between the GC and its reading is counted as heap. Read after the drain, the
-      // post-GC heap of shop-leak16 scattered 76-85 KiB around its line; read first, 26-30 KiB
-      // (a reference sampler in the same process: 17-21 KiB).
-      result = measure('forced', null, t1 - t0);
+      // The heap figures are the GC's own, recorded by V8's profiler in the GC's epilogue (as the
+      // natural samples' are). Read afterwards, they came out ~230 KiB high in old space now and
+      // then on a busy machine after hundreds of GCs since the last sample: 2 of 10 runs with two
+      // busy loops beside the server (9 of 12 with five full GCs in a row), while the profiler's
+      // figure of the same GC was right (0 of 20); 0 of 12 with --no-concurrent-marking or
+      // --no-concurrent-sweeping. And whatever the agent allocated before reading counted as heap:
+      // draining the profiler builds an object per GC since the last sample (read after the drain,
+      // the post-GC heap of shop-leak16 scattered 76-85 KiB around its line; read before it, 26-30
+      // KiB). Without the profiler (Node < 18.15) the figures are read at once.
+      const own = drainProfiler(true);
+      result = measure(
+        'forced',
+        own ? /** @type {AfterGc} */ (/** @type {unknown} */ (own.afterGC)) : null,
+        t1 - t0,
+      );
       result.gcAt = where;
       forcedWindows.push([t0, t1]);
       if (forcedWindows.length > 8) forcedWindows.shift();
-      // The forced GC is in the profiler too: drop it so it is never taken for a natural one.
-      drainProfiler();
     }
     natural = null;
     lastSampleRequests = result.requests;
@@ -447,8 +454,6 @@ const LOOP_RESOLUTION_MS = 10;
  * response ends within a few milliseconds; a process that stops answering is sampled after this.
  */
 const WAIT_FOR_RESPONSE_MS = 50;
-/** GCs since the last sample beyond which a sample collects twice (see takeSample). */
-const MANY_GCS = 256;
 /** A service that finished a response this recently is serving: its samples wait for the next. */
 const SERVING_WINDOW_MS = 1000;
 /** After SIGTERM, how long a process that ignores it gets before SIGKILL. */

@@ -7,7 +7,8 @@
  * in the service.
  *
  * Commands (registered on the agent's `handlers` map):
- * - `profiler.start { samplingInterval }`: start V8's sampling heap profiler (live objects only).
+ * - `profiler.start { samplingInterval }`: start V8's sampling heap profiler (live objects only);
+ *   answers `{ samplingInterval, requests, since }`, `since` the requests served when sampling began.
  * - `profiler.profile { gc }`: the live-object profile so far, after a full GC when `gc` is true.
  * - `profiler.stop`: stop sampling and close the inspector session.
  * - `profiler.scripts`: id, url and source map URL (inline `data:` maps included) of every loaded
@@ -62,6 +63,8 @@ function register(handlers, hooks) {
 
   /** @type {number} */
   let samplingInterval = 0;
+  /** Requests served when sampling (re)started: what a live-object profile can have seen. */
+  let samplingSince = 0;
   /** @type {Promise<void>} */
   let starts = Promise.resolve();
   /**
@@ -85,11 +88,12 @@ function register(handlers, hooks) {
     await post('HeapProfiler.startSampling', { samplingInterval: wanted });
     sampling = true;
     samplingInterval = wanted;
+    samplingSince = hooks.requests();
   }
 
   handlers.set('profiler.start', async (args) => {
     await startSampling(args.samplingInterval);
-    return { samplingInterval, requests: hooks.requests() };
+    return { samplingInterval, requests: hooks.requests(), since: samplingSince };
   });
 
   handlers.set('profiler.profile', async (args) => {

@@ -80,6 +80,8 @@ export async function analyseAttribution(
       const sites = significantSites(a, b, units, {
         threshold: options.threshold,
         minSamples: options.minSamples,
+        // What the profiler saw before the first profile (it normally runs from preload).
+        unitsBefore: proc.samplingSince === undefined ? undefined : before.requests - proc.samplingSince,
       }).slice(0, options.maxSites ?? 5);
       for (const site of sites) findings.push(siteFinding(proc.pid, site, nameOf));
       const stacks = growingSites(a, b, units, { groupBy: 'stack', include: notLeakcheck });

@@ -68,6 +68,12 @@ export interface ProcessAttribution {
   profiles: ProfilePoint[];
   snapshots: SnapshotPoint[];
   scripts: ScriptInfo[];
+  /**
+   * Requests the process had served when its sampling heap profiler started (0 from preload);
+   * absent when the agent did not say (then the growth test's check against structures refilled
+   * since the first profile is off).
+   */
+  samplingSince?: number;
   /** Commands that failed, in words. */
   errors: string[];
 }
@@ -140,6 +146,11 @@ export class AttributionProbe implements RunProbe {
         const entry = this.entry(agent.pid);
         await agent
           .call('profiler.start', { samplingInterval: this.options.samplingInterval })
+          .then((started) => {
+            const since = (started as { since?: unknown } | null)?.since;
+            if (typeof since === 'number' && Number.isFinite(since) && since >= 0)
+              entry.samplingSince = since;
+          })
           .catch((err: unknown) => entry.errors.push(`profiler.start: ${message(err)}`));
       }),
     );

@@ -127,6 +127,44 @@ describe('significantSites: the one growth test', () => {
     expect(significantSites(before, leaking, 100, options).map((s) => s.userFrame?.line)).toEqual([31]);
   });
 
+  it('does not report a structure refilled since the first profile (a reset), and still a leak whose values are overwritten', () => {
+    // 900 requests before the first profile (since the profiler started), 100 between the two: a
+    // steady leak's live samples at the second are about 90% old.
+    const served = { ...options, unitsBefore: 900 };
+    // A per-user window map replaced every few seconds: 3 samples at the first profile (just
+    // after a reset), 80 at the second (just before the next), none of them old. It gains far
+    // more than it loses, so the noise test alone takes it for growth.
+    const window: Array<[string, number]> = [[APP, 40]];
+    // A leak that only adds.
+    const audit: Array<[string, number]> = [[APP, 45]];
+    // A map keyed by URL whose values are replaced on a revisit: half of the first profile's
+    // samples were overwritten, the entries never revisited stay, and new URLs add more.
+    const byUrl: Array<[string, number]> = [[APP, 50]];
+    const before = profile([
+      { stack: window, ordinals: range(0, 3) },
+      { stack: audit, ordinals: range(100, 90) },
+      { stack: byUrl, ordinals: range(300, 20) },
+    ]);
+    const after = profile([
+      { stack: window, ordinals: range(1000, 80) },
+      { stack: audit, ordinals: [...range(100, 90), ...range(2000, 30)] },
+      { stack: byUrl, ordinals: [...range(300, 10), ...range(3000, 40)] },
+    ]);
+    const lines = (o: typeof options): Array<number | undefined> =>
+      significantSites(before, after, 100, o)
+        .map((s) => s.userFrame?.line)
+        .sort();
+    expect(lines(served)).toEqual([45, 50]);
+    // Without the requests before the first profile the check is off (detectLeak).
+    expect(lines(options)).toEqual([40, 45, 50]);
+    // Fewer than five samples at the second profile are too few to judge by (a looser noise test
+    // lets four through).
+    const few = profile([{ stack: window, ordinals: range(1000, 4) }]);
+    expect(
+      significantSites(profile([]), few, 100, { ...served, z: 1 }).map((s) => s.userFrame?.line),
+    ).toEqual([40]);
+  });
+
   it("leaves out leakcheck's own allocations, and stacks without a user frame when asked", () => {
     const before = profile([]);
     const after = profile([

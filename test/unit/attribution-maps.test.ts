@@ -161,6 +161,7 @@ describe('agent profiler commands (in this process)', () => {
     expect(await handlers.get('profiler.start')?.({ samplingInterval: 1024 })).toEqual({
       samplingInterval: 1024,
       requests: 0,
+      since: 0,
     });
     const first = (await handlers.get('profiler.profile')?.({})) as {
       requests: number;
