@@ -23,11 +23,8 @@ const s = http.createServer((req, res) =>
 s.listen(0, '127.0.0.1', () => console.log('PORT ' + s.address().port));
 `;
 
-function startServer(
-  env: NodeJS.ProcessEnv,
-  nodeArgs: string[] = [],
-): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [...nodeArgs, '-e', SERVER], {
+function startServer(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['-e', SERVER], {
     env: { ...process.env, NODE_OPTIONS: withAgentPreload(undefined), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -114,13 +111,10 @@ test('the agent counts responses, reports its address and samples after a GC', a
 });
 
 /** Starts the server with the agent, hands its connection and port to `check`, then stops both. */
-async function withAgent(
-  check: (agent: AgentConnection, port: number) => Promise<void>,
-  nodeArgs: string[] = [],
-): Promise<void> {
+async function withAgent(check: (agent: AgentConnection, port: number) => Promise<void>): Promise<void> {
   const channel = await AgentChannel.open();
   const listened = new Promise<void>((resolve) => channel.on('listen', () => resolve()));
-  const { child, port } = await startServer(channel.env(), nodeArgs);
+  const { child, port } = await startServer(channel.env());
   try {
     await listened;
     await check(channel.agents.get(child.pid as number) as AgentConnection, port);
