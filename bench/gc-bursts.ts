@@ -2,7 +2,7 @@
  * What post-GC samples taken in bursts show, against evenly spaced ones (research for the
  * agent's cost: bench/overhead.ts's BURST= shows what bursts cost). One fresh process per
  * fixture and pattern, the agent preloaded, 3 s of load to warm up, then `SECONDS` (24) of load
- * while sampling: evenly every 207 ms (a default sequential run), or bursts of 5 and of 10
+ * while sampling: evenly every 207 ms (the default spacing until session 14), or bursts of 5 and of 10
  * samples 40/30 ms apart every 2 s. The first 3 s of the window are dropped. For each series:
  * the residual standard deviation around a least-squares line (the noise a slope is read
  * through), and for bursts the level of each position in a burst against the burst's first

@@ -191,11 +191,16 @@ export async function measureOverhead(fixtureDir: string, options: OverheadOptio
 const DEFAULTS = configSchema.parse({ command: ['node', 'server.js'] });
 
 /**
- * Samples per second of a default sequential run: `samples` over the minimum window (30 in 6 s,
- * one every 207 ms), read from the config schema's defaults.
+ * Samples per second of a default sequential run: `samples` over the minimum window (18 in 6 s,
+ * one every 353 ms), read from the config schema's defaults.
  */
 export function defaultSamplesPerSecond(): number {
   return (DEFAULTS.run.samples - 1) / DEFAULTS.run.minDurationSeconds;
+}
+
+/** The default spacing in words, for the results' headings. */
+export function defaultSpacingText(): string {
+  return `a default sequential run: ${DEFAULTS.run.samples} samples in the ${DEFAULTS.run.minDurationSeconds} s minimum window`;
 }
 
 if (require.main === module) {
@@ -269,7 +274,7 @@ if (require.main === module) {
       : [
           `### Sampling on vs off, same process (\`${command}\`)`,
           '',
-          `Load alternating between 4 s windows without samples and 4 s windows sampled at ${sps.toFixed(2)} samples/s${process.env.SPS ? '' : ' (a default sequential run: 30 samples in the 6 s minimum window)'}${process.env.AT === 'now' ? ', each GC forced from the sample command (AT=now)' : ", each GC at the start of the next response's end() (the default)"}${burst > 1 ? `, in bursts of ${burst} samples ${burstGapMs} ms apart every ${(burst / sps).toFixed(2)} s` : ''}, ${pairs} pairs after a 3 s warm-up${nodeArgs.length ? `, the service started as \`node ${nodeArgs.join(' ')} server.js\`` : ''}. Ratio = median of sampled/unsampled over adjacent pairs; CPU ratio = the same from the service's CPU time per request (unsampled/sampled), which other processes on the machine disturb far less than throughput. Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.`,
+          `Load alternating between 4 s windows without samples and 4 s windows sampled at ${sps.toFixed(2)} samples/s${process.env.SPS ? '' : ` (${defaultSpacingText()})`}${process.env.AT === 'now' ? ', each GC forced from the sample command (AT=now)' : ", each GC at the start of the next response's end() (the default)"}${burst > 1 ? `, in bursts of ${burst} samples ${burstGapMs} ms apart every ${(burst / sps).toFixed(2)} s` : ''}, ${pairs} pairs after a 3 s warm-up${nodeArgs.length ? `, the service started as \`node ${nodeArgs.join(' ')} server.js\`` : ''}. Ratio = median of sampled/unsampled over adjacent pairs; CPU ratio = the same from the service's CPU time per request (unsampled/sampled), which other processes on the machine disturb far less than throughput. Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.`,
           '',
           '| fixture | unsampled req/s | sampled req/s | samples forced / natural GC | GC in a response | forced GC pause, median ms | ratio | unsampled CPU µs/request | sampled CPU µs/request | CPU ratio |',
           '|---|---|---|---|---|---|---|---|---|---|',

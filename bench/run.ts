@@ -17,7 +17,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { olsFit } from '../src/analysis/regression';
 import type { Report } from '../src/report/report';
-import { defaultSamplesPerSecond, measureOverhead, type OverheadResult } from './overhead';
+import {
+  defaultSamplesPerSecond,
+  defaultSpacingText,
+  measureOverhead,
+  type OverheadResult,
+} from './overhead';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -408,7 +413,7 @@ function main(): void {
       lines.push(
         '## Agent overhead on throughput',
         '',
-        `Same process, load alternating between 4 s windows without samples and 4 s windows sampled at ${defaultSamplesPerSecond().toFixed(2)} samples/s (a default sequential run: 30 samples in the 6 s minimum window), 5 pairs after a 3 s warm-up. Ratio = median of sampled/unsampled throughput over adjacent pairs (1.00 = no cost).`,
+        `Same process, load alternating between 4 s windows without samples and 4 s windows sampled at ${defaultSamplesPerSecond().toFixed(2)} samples/s (${defaultSpacingText()}), 5 pairs after a 3 s warm-up. Ratio = median of sampled/unsampled throughput over adjacent pairs (1.00 = no cost).`,
         '',
         '| fixture | unsampled req/s (per window) | sampled req/s (per window) | ratio |',
         '|---|---|---|---|',

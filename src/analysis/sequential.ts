@@ -23,6 +23,7 @@
 import {
   autocorrelatedFit,
   cycleRampFit,
+  cyclingStopped,
   findResets,
   MIN_CYCLES,
   SETTLED_RATIO,
@@ -73,8 +74,12 @@ export interface SequentialLook {
    * staircase or a cycle.
    */
   warming: boolean;
-  /** Resets (drops far beyond the sample-to-sample noise) in the whole series and in the recent half. */
-  resets: { total: number; recent: number };
+  /**
+   * Resets (drops far beyond the sample-to-sample noise) in the whole series and in the recent half;
+   * `ended`: earlier resets that no longer count, because the series stopped cycling after them
+   * (`cyclingStopped`: the look judged the stretch since the last of them on its own).
+   */
+  resets: { total: number; recent: number; ended?: number };
   /**
    * Set when the look called a leak on a staircase (./staircase.ts): the slope and interval are
    * then the staircase's rate; `steps` lasting jumps, `open` units of x since the last one, the
@@ -157,6 +162,16 @@ export function evaluateLook(
   // After a reset the structure's next ramp looks just like a leak: from the first reset on,
   // the series is treated as cyclic.
   const resets = findResets(y.slice(0, n));
+  const lastReset = resets.at(-1);
+  if (lastReset !== undefined && cyclingStopped(x.slice(0, n), resets)) {
+    // The drops were not a period: the stretch since the last one is judged on its own.
+    const inner = evaluateLook(x.slice(lastReset, n), y.slice(lastReset, n), look, options);
+    return {
+      ...inner,
+      samples: n,
+      resets: { ...inner.resets, ended: resets.length + (inner.resets.ended ?? 0) },
+    };
+  }
   const recentResets = resets.filter((i) => i >= split);
   // A structure that fills and is cleared (a sawtooth) tilts any window that is not whole cycles:
   // once the series shows a reset, the slope is fitted with the ramp modelled (cycleRampFit),

@@ -104,10 +104,10 @@ export const configSchema = z
         minRequests: count('a request count').default(10_000),
         maxDurationSeconds: positive('seconds').default(60),
         maxRequests: count('a request count').optional(),
-        samples: z.number().int().min(8, 'expected at least 8 samples').max(10_000).default(30),
+        samples: z.number().int().min(8, 'expected at least 8 samples').max(10_000).default(18),
       })
       .strict()
-      .default({ minDurationSeconds: 6, minRequests: 10_000, maxDurationSeconds: 60, samples: 30 }),
+      .default({ minDurationSeconds: 6, minRequests: 10_000, maxDurationSeconds: 60, samples: 18 }),
     analysis: z
       .object({
         confidence: z.number().gt(0.5, 'expected a confidence between 0.5 and 1').lt(1).default(0.95),

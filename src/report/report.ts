@@ -214,7 +214,7 @@ export interface SequentialReport {
     high: number | null;
     earlySlope: number;
     settled: boolean;
-    resets: { total: number; recent: number };
+    resets: { total: number; recent: number; ended?: number };
     /** Set when the look called a staircase a leak: its jumps, requests since the last, the last stretch. */
     staircase?: { steps: number; open: number; lastStretch: number };
     decision: string;

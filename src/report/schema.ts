@@ -185,7 +185,7 @@ const sequentialReportSchema = z.object({
       high: num.nullable(),
       earlySlope: num,
       settled: z.boolean(),
-      resets: z.object({ total: num, recent: num }),
+      resets: z.object({ total: num, recent: num, ended: num.optional() }),
       staircase: z.object({ steps: num, open: num, lastStretch: num }).optional(),
       decision: z.string(),
     }),

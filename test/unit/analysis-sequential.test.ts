@@ -2,7 +2,12 @@
  * The sequential procedure: fits, alpha spending, looks, and its false-alarm rate on seeded
  * autocorrelated clean series (a bounded count of series, the same every run).
  */
-import { autocorrelatedFit, cycleRampFit, findResets } from '../../src/analysis/autocorrelated';
+import {
+  autocorrelatedFit,
+  cycleRampFit,
+  cyclingStopped,
+  findResets,
+} from '../../src/analysis/autocorrelated';
 import { tQuantile } from '../../src/analysis/distributions';
 import {
   alphaAtLook,
@@ -13,6 +18,8 @@ import {
   requestsNeeded,
   sequentialTest,
 } from '../../src/analysis/sequential';
+import { sequentialPlan } from '../../src/config/adapt';
+import { configSchema } from '../../src/config/schema';
 import { gaussian, mulberry32 } from './analysis-synthetic';
 
 interface Shape {
@@ -227,6 +234,45 @@ describe('evaluateLook and sequentialTest', () => {
     expect(rampLook.decision).toBe('continue');
   });
 
+  it('calls a leak after a one-off early drop: a drop that never comes back is not a period', () => {
+    // fixtures/shop-leak16 (16 B/request) at one sample per 353 ms: heap without code space (kB)
+    // over its first 36 measured samples. Warm-up garbage freed once (141 KiB at 12,333 requests,
+    // 2.2 s after the start), then a steady climb; with the drop taken for a sawtooth's first
+    // reset, every look waited for three resets and the run ended inconclusive at the budget
+    // after 450,000 requests.
+    const x = [
+      5436, 7336, 9895, 12333, 14770, 17254, 19797, 22378, 24994, 27643, 30298, 32963, 35626, 38280, 40913,
+      43541, 46153, 48758, 51372, 53991, 56617, 59251, 61899, 64548, 67212, 69887, 72570, 75238, 77908, 80589,
+      83272, 85953, 88628, 91299, 93973, 96642,
+    ];
+    const kb = [
+      8008, 8066, 8171, 8026, 8060, 8103, 8149, 8192, 8238, 8283, 8335, 8386, 8423, 8476, 8505, 8552, 8601,
+      8640, 8685, 8728, 8771, 8812, 8860, 8898, 8946, 8972, 9021, 9078, 9122, 9150, 9204, 9249, 9294, 9340,
+      9386, 9428,
+    ];
+    const y = kb.map((v) => v * 1000);
+    expect(findResets(y)).toEqual([3]);
+    expect(cyclingStopped(x, [3])).toBe(true);
+    // Within three first cycles of the drop it still counts as one.
+    expect(cyclingStopped(x.slice(0, 14), [3])).toBe(false);
+    const look = evaluateLook(x, y, 4, { threshold: 2, alpha: ALPHA, looks: 11 });
+    expect(look.decision).toBe('leak');
+    expect(look.resets).toEqual({ total: 0, recent: 0, ended: 1 });
+    expect(look.from).toBeGreaterThanOrEqual(x[3] as number);
+    expect(look.samples).toBe(36);
+    expect(Math.abs(look.slope - 16.1) / 16.1).toBeLessThan(0.15);
+    // A sawtooth keeps resetting: its resets never go stale.
+    const saw = series(2, 100, { slope: 0, saw: 1_000_000, period: 8000 });
+    const sawResets = findResets(saw.y);
+    for (let n = 20; n <= 100; n += 10)
+      expect(
+        cyclingStopped(
+          saw.x.slice(0, n),
+          sawResets.filter((i) => i < n),
+        ),
+      ).toBe(false);
+  });
+
   it('fits the base of a sawtooth with its ramp modelled', () => {
     const { x, y } = series(3, 200, { slope: 5, saw: 800_000, period: 9000, sd: 5_000 });
     const fit = cycleRampFit(x, y, findResets(y));
@@ -375,6 +421,23 @@ describe('false-alarm rate under optional stopping (200 seeded series per case)'
     const v = verdicts({ slope: 2, rho }, runs);
     expect(v.leak).toBeLessThanOrEqual(bound);
   });
+
+  it.each([0, 0.3, 0.5])(
+    "stays within alpha at the default plan's looks (%s): fewer samples a look, the same guarantee",
+    (rho) => {
+      // A default run: `run.samples` in the minimum window, evenly spaced up to the budget.
+      const plan = sequentialPlan(configSchema.parse({ command: ['node', 'server.js'] }));
+      const schedule = plan.schedule;
+      const length = schedule.at(-1) as number;
+      let leaks = 0;
+      for (let s = 0; s < runs; s++) {
+        const { x, y } = series(s * 9973 + 1, length, { slope: 2, rho });
+        if (sequentialTest(x, y, schedule, { threshold: 2, alpha: plan.alpha }, true).verdict === 'leak')
+          leaks++;
+      }
+      expect(leaks).toBeLessThanOrEqual(bound);
+    },
+  );
 
   it('misses no leak of 8 B/request (4x the threshold) within the budget', () => {
     expect(verdicts({ slope: 8, burst: 400_000, tail: 30_000, rho: 0.5 }, 50).leak).toBe(50);

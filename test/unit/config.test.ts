@@ -26,7 +26,7 @@ describe('loading the configuration', () => {
     expect(file).toBeNull();
     expect(config.traffic.users).toBe(15_000);
     expect(config.traffic.connections).toBe(10);
-    expect(config.run.samples).toBe(30);
+    expect(config.run.samples).toBe(18);
     expect(config.analysis.confidence).toBe(0.95);
     expect(config.out).toBe('.leakcheck');
   });
