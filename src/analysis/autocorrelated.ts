@@ -206,9 +206,9 @@ export const CYCLES_ENDED_AFTER = 3;
 /**
  * Whether the series stopped cycling: the stretch since its last reset is longer than
  * {@link CYCLES_ENDED_AFTER} times the longest cycle seen. A periodic structure resets again within
- * a cycle or so; a drop that never comes back (warm-up garbage freed once: shop-leak16 dropped 141
- * KiB at 12,333 requests, 2.2 s after its start, and then grew 16 B/request for 440,000 requests
- * without another drop) is not a period, and treating what follows as a ramp would hold a leak's
+ * a cycle or so; a drop that never comes back (V8 flushing start-up code's bytecode, once:
+ * shop-leak16 dropped 141 KiB at 12,333 requests, 2.2 s after its start, and then grew 16
+ * B/request for 440,000 requests without another drop) is not a period, and treating what follows as a ramp would hold a leak's
  * verdict until the budget.
  *
  * @param x - the axis at each sample (requests since the process started), increasing
