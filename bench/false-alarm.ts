@@ -8,29 +8,7 @@
  * Usage: RUNS=1000 npx tsx bench/false-alarm.ts
  */
 import { lookSchedule, sequentialTest } from '../src/analysis/sequential';
-import { gaussian, mulberry32 } from '../test/unit/analysis-synthetic';
-function series(
-  seed: number,
-  n: number,
-  slope: number,
-  rho: number,
-  step: number,
-  sd = 14_000,
-): { x: number[]; y: number[] } {
-  const g = gaussian(seed);
-  const u = mulberry32(seed + 7);
-  const x: number[] = [];
-  const y: number[] = [];
-  let e = 0;
-  let served = 0;
-  for (let i = 0; i < n; i++) {
-    served += Math.round(step * (0.9 + 0.2 * u()));
-    e = rho * e + Math.sqrt(1 - rho * rho) * sd * g();
-    x.push(served);
-    y.push(6_000_000 + slope * served + e);
-  }
-  return { x, y };
-}
+import { sequentialSeries } from '../test/unit/analysis-synthetic';
 const runs = Number(process.env.RUNS ?? 1000);
 for (const [first, last, step] of [
   [30, 290, 400],
@@ -40,7 +18,7 @@ for (const [first, last, step] of [
   for (const rho of [0, 0.3, 0.5, 0.8]) {
     const out = { leak: 0, pass: 0, inconclusive: 0 };
     for (let s = 0; s < runs; s++) {
-      const { x, y } = series(s * 9973 + 1, last, 2, rho, step);
+      const { x, y } = sequentialSeries(s * 9973 + 1, last, { slope: 2, rho, step });
       out[sequentialTest(x, y, sched, { threshold: 2, alpha: 0.025 }, true).verdict]++;
     }
     console.log(

@@ -20,54 +20,12 @@ import {
 } from '../../src/analysis/sequential';
 import { sequentialPlan } from '../../src/config/adapt';
 import { configSchema } from '../../src/config/schema';
-import { gaussian, mulberry32 } from './analysis-synthetic';
-
-interface Shape {
-  slope: number;
-  /** Warm-up: a fast burst and a slow tail, both bounded (as measured on clean-express). */
-  burst?: number;
-  tail?: number;
-  rho?: number;
-  sd?: number;
-  /** Sawtooth amplitude and period in requests. */
-  saw?: number;
-  period?: number;
-  /**
-   * The sawtooth's ramp as a curve: a structure keyed by user fills fast, then slower as users
-   * come back (1 - e^(-k·phase), normalised to the amplitude), instead of a line.
-   */
-  curve?: number;
-}
-
-/** A post-GC heap series: ~400 requests apart, AR(1) noise, optional warm-up and sawtooth. */
-function series(seed: number, n: number, shape: Shape): { x: number[]; y: number[] } {
-  const g = gaussian(seed);
-  const u = mulberry32(seed + 7);
-  const rho = shape.rho ?? 0;
-  const sd = shape.sd ?? 14_000;
-  const x: number[] = [];
-  const y: number[] = [];
-  let e = 0;
-  let served = 0;
-  for (let i = 0; i < n; i++) {
-    served += Math.round(400 * (0.9 + 0.2 * u()));
-    e = rho * e + Math.sqrt(1 - rho * rho) * sd * g();
-    const warm =
-      (shape.burst ?? 0) * (1 - Math.exp(-served / 1500)) +
-      (shape.tail ?? 0) * (1 - Math.exp(-served / 30_000));
-    const phase = (served % (shape.period ?? 1)) / (shape.period ?? 1);
-    const k = shape.curve ?? 0;
-    const saw = shape.saw ? shape.saw * (k > 0 ? (1 - Math.exp(-k * phase)) / (1 - Math.exp(-k)) : phase) : 0;
-    x.push(served);
-    y.push(6_000_000 + shape.slope * served + warm + saw + e);
-  }
-  return { x, y };
-}
+import { sequentialSeries as series, type SeriesShape } from './analysis-synthetic';
 
 const SCHEDULE = lookSchedule(30, 290);
 const ALPHA = 0.025;
 
-function verdicts(shape: Shape, runs: number): { leak: number; pass: number; inconclusive: number } {
+function verdicts(shape: SeriesShape, runs: number): { leak: number; pass: number; inconclusive: number } {
   const out = { leak: 0, pass: 0, inconclusive: 0 };
   for (let s = 0; s < runs; s++) {
     const { x, y } = series(s * 9973 + 1, 290, shape);
