@@ -220,6 +220,11 @@ if (require.main === module) {
     const round = (xs: number[]): string => xs.map((v) => Math.round(v)).join(', ');
     const us = (xs: Array<number | null>): string =>
       xs.map((v) => (v === null ? '-' : v.toFixed(1))).join(', ');
+    // Attribution as the config does it (ATTRIBUTION_IN overrides): in a new process after a leak
+    // verdict (the default), the measured process runs no profiler; in the measured process, the
+    // profiler samples from preload.
+    const attributionIn = process.env.ATTRIBUTION_IN ?? DEFAULTS.attribution.runIn;
+    const profiled = !process.env.NO_ATTRIBUTION && attributionIn === 'measured-process';
     if (process.env.DETECTION) {
       for (const f of only) {
         const r = await measureDetectionCost(path.join(__dirname, '..', 'fixtures', f), {
@@ -227,7 +232,7 @@ if (require.main === module) {
           seconds: 4,
           samplesPerSecond: sps,
           connections: 10,
-          samplingInterval: process.env.NO_ATTRIBUTION ? 0 : interval,
+          samplingInterval: profiled ? interval : 0,
         });
         console.log(JSON.stringify(r));
         rows.push(
@@ -261,14 +266,14 @@ if (require.main === module) {
       .loadavg()
       .map((l) => l.toFixed(1))
       .join(' ');
-    const command = `${process.env.TARGET_ARGS ? `TARGET_ARGS="${nodeArgs.join(' ')}" ` : ''}${process.env.DETECTION ? 'DETECTION=1 ' : ''}${process.env.NO_ATTRIBUTION ? 'NO_ATTRIBUTION=1 ' : ''}${process.env.INTERVAL ? `INTERVAL=${interval} ` : ''}${process.env.ONLY ? `ONLY=${process.env.ONLY} ` : ''}PAIRS=${pairs}${process.env.SPS ? ` SPS=${sps}` : ''}${process.env.REUSE ? ` REUSE=${process.env.REUSE}` : ''}${burst > 1 ? ` BURST=${burst} BURST_GAP=${burstGapMs}` : ''}${process.env.AT ? ` AT=${process.env.AT}` : ''} npx tsx bench/overhead.ts`;
+    const command = `${process.env.TARGET_ARGS ? `TARGET_ARGS="${nodeArgs.join(' ')}" ` : ''}${process.env.DETECTION ? 'DETECTION=1 ' : ''}${process.env.NO_ATTRIBUTION ? 'NO_ATTRIBUTION=1 ' : ''}${process.env.ATTRIBUTION_IN ? `ATTRIBUTION_IN=${attributionIn} ` : ''}${process.env.INTERVAL ? `INTERVAL=${interval} ` : ''}${process.env.ONLY ? `ONLY=${process.env.ONLY} ` : ''}PAIRS=${pairs}${process.env.SPS ? ` SPS=${sps}` : ''}${process.env.REUSE ? ` REUSE=${process.env.REUSE}` : ''}${burst > 1 ? ` BURST=${burst} BURST_GAP=${burstGapMs}` : ''}${process.env.AT ? ` AT=${process.env.AT}` : ''} npx tsx bench/overhead.ts`;
     const head = process.env.DETECTION
       ? [
-          `### Detection phase ${process.env.NO_ATTRIBUTION ? 'without attribution' : 'with attribution on'}, against no agent (\`${command}\`)`,
+          `### Detection phase ${process.env.NO_ATTRIBUTION ? 'without attribution' : profiled ? 'with attribution in the measured process' : 'with attribution on (in a new process, the default)'}, against no agent (\`${command}\`)`,
           '',
-          `Fresh processes of each fixture, alternating: one without the agent, one as \`leakcheck run\` starts it ${process.env.NO_ATTRIBUTION ? 'with attribution off (--no-attribution)' : `with attribution on (sampling heap profiler from preload at ${interval} B, inlining on)`} and sampled at ${sps.toFixed(2)} samples/s; each gets a 3 s warm-up and a 4 s measured window, ${pairs} pairs. Ratio = median of agent/bare over the pairs; CPU ratio = the same from the service's CPU time per request (bare/agent). Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.`,
+          `Fresh processes of each fixture, alternating: one without the agent, one as \`leakcheck run\` starts it ${process.env.NO_ATTRIBUTION ? 'with attribution off (--no-attribution)' : profiled ? `with attribution in the measured process (sampling heap profiler from preload at ${interval} B, inlining on)` : 'with attribution on (the default: it runs in a new process after a leak verdict, so the measured process runs no profiler)'} and sampled at ${sps.toFixed(2)} samples/s; each gets a 3 s warm-up and a 4 s measured window, ${pairs} pairs. Ratio = median of agent/bare over the pairs; CPU ratio = the same from the service's CPU time per request (bare/agent). Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.`,
           '',
-          `| fixture | no agent req/s | agent${process.env.NO_ATTRIBUTION ? '' : ' + attribution'} req/s | ratio | no agent CPU µs/request | agent CPU µs/request | CPU ratio |`,
+          `| fixture | no agent req/s | agent${profiled ? ' + profiler' : ''} req/s | ratio | no agent CPU µs/request | agent CPU µs/request | CPU ratio |`,
           '|---|---|---|---|---|---|---|',
         ]
       : [

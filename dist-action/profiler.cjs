@@ -21,7 +21,9 @@
  *   before: inlining off costs 10-22% of throughput, which detection would pay on every run.
  *
  * With LEAKCHECK_AGENT_ATTRIBUTION=<sampling interval> in the environment (the harness sets it when
- * attribution is on), sampling starts at preload; inlining stays on.
+ * attribution runs in the measured process), sampling starts at preload; inlining stays on. With
+ * `<sampling interval>,no-inlining` (the process the harness starts for attribution after a leak
+ * verdict), inlining is switched off at preload too.
  */
 
 /** @typedef {(args: Record<string, unknown>) => unknown} Handler */
@@ -155,10 +157,14 @@ function register(handlers, hooks) {
 
   const early = process.env.LEAKCHECK_AGENT_ATTRIBUTION;
   if (early) {
+    const [interval, inlining] = early.split(',');
+    // The process attribution runs in after a leak verdict: inlining off before any code is
+    // optimised, so no deopt is needed later (see profiler.noInlining).
+    if (inlining === 'no-inlining') require('v8').setFlagsFromString('--no-turbo-inlining');
     // Sampling from preload on: an object only shows in a live-object profile if it was sampled
     // when allocated. Started later, a bounded cache that replaces entries allocated before the
     // start would look like growth (new entries tracked, the evicted ones never were).
-    startSampling(early).catch(() => {
+    startSampling(interval).catch(() => {
       sampling = false;
     });
   }

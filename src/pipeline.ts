@@ -5,7 +5,7 @@
  * writing (report/files.ts); this file only calls them in order.
  */
 import * as fs from 'node:fs';
-import { addAttribution, withAttribution } from './attribution';
+import { addAttribution, attributeInNewProcess, withAttribution } from './attribution';
 import { analysisOptionsFrom, runOptionsFrom } from './config/adapt';
 import type { Config } from './config/types';
 import { buildReport } from './report/build';
@@ -34,7 +34,8 @@ export interface CheckOptions {
   version?: string;
   /**
    * Why no profile or snapshot is taken after the verdict (a bisect step away from the boundary
-   * needs only the verdict); the profiler still samples from preload, so the run measures alike.
+   * needs only the verdict); the measured run is the same as any other (see
+   * AttributionProbeOptions.skipAfterVerdict).
    */
   skipAttributionAfterVerdict?: string;
 }
@@ -54,16 +55,12 @@ export interface CheckResult {
 /** Runs a check: starts the target, drives load, samples, analyses, writes report.json. */
 export async function checkForLeaks(config: Config, options: CheckOptions): Promise<CheckResult> {
   const { run: plain, outDir } = runOptionsFrom(config, options);
-  const run = withAttribution(
-    config,
-    plain,
-    outDir,
-    analysisOptionsFrom(config),
-    options.skipAttributionAfterVerdict,
-  );
+  const analysis = analysisOptionsFrom(config);
+  const run = withAttribution(config, plain, outDir, analysis, options.skipAttributionAfterVerdict);
   prepareOutDir(outDir);
   fs.rmSync(run.logFile, { force: true });
   const result = await runMeasurement(run);
+  await attributeInNewProcess(config, run, result, outDir, analysis);
   const report = buildReport(result, config, {
     command: run.command,
     cwd: run.cwd,

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AttributionSummary, Finding } from '../report/report';
 import { compareSnapshots, type GrownObject, type ObjectGroup } from './heap';
+import { formatNumber } from '../analysis/format';
 import { writePprof } from './pprof';
 import { notLeakcheck, significantSites } from './growth';
 import type { AttributionData, ProcessAttribution, ProfilePoint } from './probe';
@@ -104,6 +105,7 @@ export async function analyseAttribution(
       }
     }
   }
+  if (data.newProcess) notes.unshift(newProcessNote(data.newProcess));
   const taken = data.processes.some((p) => p.snapshots.length > 0);
   return {
     findings,
@@ -127,6 +129,17 @@ export async function analyseAttribution(
         : {}),
     },
   };
+}
+
+/**
+ * The note that says attribution ran in a new process of the service (the default), not in the
+ * measured one: the sites, groups and figures come from that process and its traffic.
+ *
+ * @param run - the new process's requests and output file
+ * @returns the note
+ */
+export function newProcessNote(run: { requests: number; logFile: string }): string {
+  return `attribution ran in a new process of the service, started after the leak verdict (${formatNumber(run.requests)} requests; its output: ${run.logFile})`;
 }
 
 /** The profiles to compare: the one nearest the middle of the window, and the last. */

@@ -7,13 +7,24 @@ import * as path from 'node:path';
 import type { Config } from '../config/types';
 import { analyseRun, METRIC_NAMES, type AnalysisOptions } from '../analysis';
 import { MIN_SHARE } from '../sampling/evidence';
-import type { RunOptions, RunResult, RunVerdict } from '../sampling/run';
+import { runMeasurement, type RunOptions, type RunResult, type RunVerdict } from '../sampling/run';
 import { metricValue, type Sample } from '../sampling/samples';
 import type { Report } from '../report/report';
 import { analyseAttribution } from './analyse';
-import { ATTRIBUTION_ENV, ATTRIBUTION_PROBE, AttributionProbe, type AttributionData } from './probe';
+import {
+  ATTRIBUTION_ENV,
+  ATTRIBUTION_PROBE,
+  AttributionProbe,
+  type AttributionData,
+  type AttributionProbeOptions,
+} from './probe';
 
-export { analyseAttribution, type AttributionAnalysisOptions, type AttributionOutcome } from './analyse';
+export {
+  analyseAttribution,
+  newProcessNote,
+  type AttributionAnalysisOptions,
+  type AttributionOutcome,
+} from './analyse';
 export { AttributionProbe, ATTRIBUTION_ENV, ATTRIBUTION_PROBE, type AttributionData } from './probe';
 export { compareSnapshots, type ObjectGroup, type SnapshotComparison } from './heap';
 export { describePath } from './retainer-path';
@@ -48,20 +59,98 @@ export function withAttribution(
   skipAfterVerdict?: string,
 ): RunOptions {
   if (!config.attribution.enabled) return run;
-  const threshold = analysis.thresholds.heapUsed?.perUnit ?? 2;
+  const measured = config.attribution.runIn === 'measured-process';
   const probe = new AttributionProbe({
-    samplingInterval: config.attribution.samplingInterval,
-    snapshots: config.attribution.snapshots,
-    snapshotDir: path.join(outDir, 'snapshots'),
-    threshold,
+    ...probeOptions(config, outDir, analysis),
+    stage: measured ? 'measured-process' : 'verdict-only',
     ...(skipAfterVerdict !== undefined ? { skipAfterVerdict } : {}),
   });
   return {
     ...run,
-    env: { ...run.env, [ATTRIBUTION_ENV]: String(config.attribution.samplingInterval) },
+    // Attribution in a new process (the default): the measured process runs without a profiler.
+    ...(measured
+      ? { env: { ...run.env, [ATTRIBUTION_ENV]: String(config.attribution.samplingInterval) } }
+      : {}),
     probes: [...(run.probes ?? []), probe],
     judge: run.judge ?? ((samples, heap) => probeVerdict(samples, heap, analysis)),
   };
+}
+
+function probeOptions(
+  config: Config,
+  outDir: string,
+  analysis: AnalysisOptions,
+): Omit<AttributionProbeOptions, 'stage'> {
+  return {
+    samplingInterval: config.attribution.samplingInterval,
+    snapshots: config.attribution.snapshots,
+    snapshotDir: path.join(outDir, 'snapshots'),
+    threshold: analysis.thresholds.heapUsed?.perUnit ?? 2,
+  };
+}
+
+/** Name of the new process's output file, beside the measured run's. */
+export const ATTRIBUTION_LOG = 'target-attribution.log';
+
+/**
+ * Attribution in a new process of the service, when the measured run wants it (its probe's
+ * `pending` verdict: a leak, or `snapshots: 'always'`). The same command, environment and
+ * traffic source, with V8's sampling heap profiler and inlining off from preload; after the
+ * measured run's warm-up the probe is handed the measured run's verdict and attributes as it would
+ * have in the measured process. Its data replaces the measured run's in `result.probes`, its start
+ * and warm-up ahead of its steps; when the new process fails (does not start, exits, times out,
+ * is interrupted), the data says why and the verdict stands.
+ *
+ * @param config - the validated configuration
+ * @param run - the measured run's options (as withAttribution returned them)
+ * @param result - the measured run's result (its attribution entry is replaced)
+ * @param outDir - the report directory
+ * @param analysis - the check's analysis options
+ */
+export async function attributeInNewProcess(
+  config: Config,
+  run: RunOptions,
+  result: RunResult,
+  outDir: string,
+  analysis: AnalysisOptions,
+): Promise<void> {
+  const raw = result.probes[ATTRIBUTION_PROBE];
+  if (!isAttributionData(raw) || !raw.pending) return;
+  const { pending, ...rest } = raw;
+  if (run.signal?.aborted) {
+    result.probes[ATTRIBUTION_PROBE] = { ...rest, reason: 'did not run: interrupted' };
+    return;
+  }
+  const probe = new AttributionProbe({ ...probeOptions(config, outDir, analysis), stage: 'new-process' });
+  const interval = config.attribution.samplingInterval;
+  const second = await runMeasurement({
+    ...run,
+    env: { ...run.env, [ATTRIBUTION_ENV]: `${interval},no-inlining` },
+    logFile: path.join(path.dirname(run.logFile), ATTRIBUTION_LOG),
+    probes: [probe],
+    judge: undefined,
+    sequential: undefined,
+    givenVerdict: pending,
+    onProgress: run.onProgress ? (p) => run.onProgress?.({ ...p, phase: 'attribution' }) : undefined,
+  });
+  const data = second.probes[ATTRIBUTION_PROBE];
+  if (second.status !== 'completed' || !isAttributionData(data)) {
+    const why =
+      second.failure?.message ?? String((data as { error?: unknown } | undefined)?.error ?? 'no data');
+    result.probes[ATTRIBUTION_PROBE] = { ...rest, reason: `did not run: the new process failed: ${why}` };
+    return;
+  }
+  const t = second.timings;
+  const ready = t.readyMs ?? 0;
+  const warm = t.warmupEndMs ?? ready;
+  data.phases = [
+    { phase: 'new process: start', ms: ready },
+    { phase: 'new process: warm-up', ms: warm - ready },
+    ...(data.phases ?? []),
+    { phase: 'new process: stop', ms: Math.max(0, t.totalMs - (t.measureEndMs ?? t.totalMs)) },
+  ];
+  data.newProcess = { requests: second.traffic.completed, logFile: ATTRIBUTION_LOG };
+  result.probes[ATTRIBUTION_PROBE] = data;
 }
 
 /**

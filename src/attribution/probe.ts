@@ -1,26 +1,39 @@
 /**
- * The attribution probe. Detection pays as little as possible for it: V8's sampling heap profiler
- * runs from preload (see ATTRIBUTION_ENV: a live-object profile only sees objects sampled when
- * they were allocated, so a bounded cache evicting early entries would otherwise look like
- * growth), inlining stays on, and nothing else happens until the verdict is known
- * (`afterVerdict`, same process, same traffic). Then, for a leak (or always, with
- * `snapshots: 'always'`): a heap snapshot (it does not depend on how code is compiled), inlining
- * off and all code deoptimised (so the profile names the function that allocates, not a caller it
- * was inlined into), more of the same traffic (long enough to optimise again), a live-object
- * profile and a second snapshot, as much traffic again, and a final profile and snapshot. Each
- * half is sized from the verdict's growth estimate: enough requests for the leak to add
- * `TARGET_SAMPLES` profiler samples, within `windowMs`. Each step's wall time is kept (`phases`). A
- * clean run takes no profile and no snapshot.
+ * The attribution probe. Attribution needs two things detection does not: V8's sampling heap
+ * profiler running from the process's first line (see ATTRIBUTION_ENV: a live-object profile only
+ * sees objects sampled when they were allocated, so a bounded cache evicting early entries would
+ * otherwise look like growth), and inlining off (so the profile names the function that allocates,
+ * not a caller it was inlined into). Where it runs (`stage`):
+ *
+ * - `verdict-only` (the default's measured run): nothing at all in the measured process; once the
+ *   verdict is known, the probe only records whether attribution is wanted (`pending`), and the
+ *   caller starts a new process of the service for it (./index.ts `attributeInNewProcess`). The
+ *   profiler costs 15-30% of a service's throughput, which detection would otherwise pay on every
+ *   run, clean ones included.
+ * - `new-process`: that new process, started with sampling and inlining off from preload and
+ *   handed the measured run's verdict after its warm-up.
+ * - `measured-process`: the profiler samples from preload in the measured process, inlining stays
+ *   on, and attribution follows the verdict there (same process, same traffic), after switching
+ *   inlining off and deoptimising all code.
+ *
+ * Attribution itself, for a leak (or always, with `snapshots: 'always'`): a heap snapshot (it does
+ * not depend on how code is compiled), more of the same traffic (long enough to optimise again), a
+ * live-object profile and a second snapshot, as much traffic again, and a final profile and
+ * snapshot. Each half is sized from the verdict's growth estimate: enough requests for the leak to
+ * add `TARGET_SAMPLES` profiler samples, within `windowMs`. Each step's wall time is kept
+ * (`phases`). A clean run takes no profile and no snapshot.
  */
 import * as fs from 'node:fs';
 import type { AgentConnection } from '../target/channel';
-import type { ProbeContext, RunProbe, VerdictContext } from '../sampling/run';
+import type { ProbeContext, RunProbe, RunVerdict, VerdictContext } from '../sampling/run';
 import { snapshotIds } from './heap';
 import type { SamplingProfile } from './profile';
 import type { ScriptInfo } from './sourcemap';
 
 /** How the probe runs. */
 export interface AttributionProbeOptions {
+  /** Which process this probe attributes in (see the module comment). */
+  stage: AttributionStage;
   /** Average bytes between samples of the sampling heap profiler. */
   samplingInterval: number;
   /** When to take heap snapshots (see the module comment). */
@@ -35,8 +48,9 @@ export interface AttributionProbeOptions {
   windowMs?: number;
   /**
    * Why nothing is looked for after the verdict, when the caller will not use it (a bisect step
-   * that only needs the verdict): the profiler still samples from preload, so the measured window
-   * is the same as any other run's, but no profile or snapshot follows.
+   * that only needs the verdict): the measured run is the same as any other run's (in the
+   * measured process, the profiler still samples from preload), but no profile, snapshot or new
+   * process follows.
    */
   skipAfterVerdict?: string;
 }
@@ -78,11 +92,19 @@ export interface ProcessAttribution {
   errors: string[];
 }
 
+/** Where the probe attributes: see the module comment. */
+export type AttributionStage = 'verdict-only' | 'new-process' | 'measured-process';
+
 /** What the probe returns (kept in `RunResult.probes.attribution`). */
 export interface AttributionData {
   samplingInterval: number;
   /** Whether attribution ran after the verdict (it does not on a clean run). */
   ran?: boolean;
+  /**
+   * `verdict-only`: the verdict attribution is wanted for, in a new process (absent when it is not
+   * wanted). Replaced by the new process's data once that has run.
+   */
+  pending?: RunVerdict;
   /** Why it ran or not, in words. */
   reason?: string;
   snapshotMode: 'auto' | 'always' | 'never';
@@ -91,6 +113,8 @@ export interface AttributionData {
   processes: ProcessAttribution[];
   /** Wall time of each step after the verdict, in order (empty when attribution did not run). */
   phases?: AttributionPhase[];
+  /** Attribution in a new process: the requests it served and its output file (in the report folder). */
+  newProcess?: { requests: number; logFile: string };
 }
 
 /** One step of attribution after the verdict and how long it took. */
@@ -125,6 +149,9 @@ const REOPTIMISE = { requests: 2000, ms: 1000 };
  */
 const NEXT_STEP_MS = 15_000;
 
+/** Where the new process's attribution is said to have run (`AttributionData.reason`). */
+export const NEW_PROCESS_REASON = 'after the leak verdict, in a new process of the service';
+
 /** The probe; one instance per run. */
 export class AttributionProbe implements RunProbe {
   readonly name = ATTRIBUTION_PROBE;
@@ -134,6 +161,7 @@ export class AttributionProbe implements RunProbe {
   private snapshotReason = '';
   private readonly phases: AttributionPhase[] = [];
   private phaseStart = 0;
+  private pending: RunVerdict | undefined;
 
   constructor(private readonly options: AttributionProbeOptions) {}
 
@@ -141,6 +169,7 @@ export class AttributionProbe implements RunProbe {
   async measureStart(ctx: ProbeContext): Promise<void> {
     this.snapshotReason =
       this.options.snapshots === 'never' ? 'turned off' : 'taken only once a leak is called';
+    if (this.options.stage === 'verdict-only') return;
     await Promise.all(
       serving(ctx.agents).map(async (agent) => {
         const entry = this.entry(agent.pid);
@@ -170,10 +199,19 @@ export class AttributionProbe implements RunProbe {
       this.snapshotReason = 'not taken: no leak was called';
       return;
     }
+    const stage = this.options.stage;
+    if (stage === 'verdict-only') {
+      // The caller attributes in a new process; this one stops serving at once.
+      this.pending = ctx.verdict;
+      this.reason = 'wanted: attribution runs in a new process of the service';
+      return;
+    }
     this.ran = true;
     this.phaseStart = performance.now();
     this.reason =
       verdict === 'leak' ? 'after the leak verdict' : `asked for (--snapshots; verdict ${verdict})`;
+    if (stage === 'new-process')
+      this.reason = verdict === 'leak' ? NEW_PROCESS_REASON : `${this.reason}, in a new process`;
     const agents = this.agentsOf(ctx);
     const rate = perRequest !== null && perRequest > 0 ? perRequest : this.options.threshold;
     const half = Math.max(
@@ -185,6 +223,7 @@ export class AttributionProbe implements RunProbe {
     if (snapshots) {
       fs.mkdirSync(this.options.snapshotDir, { recursive: true });
       this.snapshotReason = verdict === 'leak' ? 'taken after the leak verdict' : 'asked for (--snapshots)';
+      if (stage === 'new-process') this.snapshotReason += ', in a new process';
     }
     // Snapshots at the start, middle and end (objects new in the first half and still alive at
     // the end); profiles at the middle and end, so what settles in the first half (a bounded
@@ -192,31 +231,42 @@ export class AttributionProbe implements RunProbe {
     // The first snapshot does not depend on how code is compiled, so it comes before the deopt.
     if (snapshots) await this.takeSnapshots(agents);
     this.phase('snapshot 1');
-    await Promise.all(
-      agents.map((agent) =>
-        agent
-          .call('profiler.noInlining')
-          .catch((err: unknown) => this.entry(agent.pid).errors.push(`profiler.noInlining: ${message(err)}`)),
-      ),
-    );
-    this.phase('inlining off, deopt');
-    // Deoptimising everything makes a one-off burst of allocations (code compiled again, its
-    // bookkeeping): the first half lasts at least the re-optimisation's requests or time
-    // (whichever comes first) to let it pass before the first profile; what it leaves in the
-    // snapshots is V8's code, not a group that is reported.
+    if (stage === 'measured-process') {
+      await Promise.all(
+        agents.map((agent) =>
+          agent
+            .call('profiler.noInlining')
+            .catch((err: unknown) =>
+              this.entry(agent.pid).errors.push(`profiler.noInlining: ${message(err)}`),
+            ),
+        ),
+      );
+      this.phase('inlining off, deopt');
+    }
+    // Deoptimising everything (or a young process's own compiling) makes a burst of allocations
+    // (code compiled, its bookkeeping): the first half lasts at least the re-optimisation's
+    // requests or time (whichever comes first) to let it pass before the first profile; what it
+    // leaves in the snapshots is V8's code, not a group that is reported.
     const halfStart = performance.now();
     await ctx.serve(half, halfMs);
     const spent = performance.now() - halfStart;
     if (half < REOPTIMISE.requests && spent < REOPTIMISE.ms)
       await ctx.serve(REOPTIMISE.requests - half, REOPTIMISE.ms - spent);
-    this.phase('first half (re-optimise)');
+    this.phase(stage === 'measured-process' ? 'first half (re-optimise)' : 'first half');
     await this.takeProfiles(agents, 0);
     this.phase('profile 1');
     if (snapshots) await this.takeSnapshots(agents);
     this.phase('snapshot 2');
     // A store that grows in steps: the second half lasts until its next enlargement is due, so
-    // the last snapshot holds the enlarged store (within NEXT_STEP_MS).
-    const toStep = nextStep === undefined ? 0 : nextStep - ctx.served();
+    // the last snapshot holds the enlarged store (within NEXT_STEP_MS). In the measured process,
+    // the staircase says when; in a new one the store is young, and V8 enlarges an array by half
+    // its length, so one enlargement comes at the latest when the process's requests double.
+    const servedAtProfile = agents.reduce(
+      (sum, a) => sum + (this.entry(a.pid).profiles[0]?.requests ?? 0),
+      0,
+    );
+    const toStep =
+      nextStep === undefined ? 0 : stage === 'new-process' ? servedAtProfile : nextStep - ctx.served();
     const waitStep = toStep > half;
     await ctx.serve(waitStep ? toStep : half, waitStep ? Math.max(halfMs, NEXT_STEP_MS) : halfMs);
     this.phase(waitStep ? "second half (to the heap's next step)" : 'second half');
@@ -235,6 +285,18 @@ export class AttributionProbe implements RunProbe {
 
   /** The scripts' source maps (when attribution ran); stops sampling. */
   async measureEnd(ctx: ProbeContext): Promise<AttributionData> {
+    if (this.options.stage === 'verdict-only') {
+      return {
+        samplingInterval: this.options.samplingInterval,
+        ran: false,
+        reason: this.reason,
+        ...(this.pending ? { pending: this.pending } : {}),
+        snapshotMode: this.options.snapshots,
+        snapshotReason: this.snapshotReason,
+        processes: [],
+        phases: [],
+      };
+    }
     for (const agent of this.agentsOf(ctx)) {
       const entry = this.entry(agent.pid);
       if (this.ran) {

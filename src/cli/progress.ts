@@ -9,13 +9,23 @@ export interface ProgressDisplay {
   stop(): void;
 }
 
+/** What the progress says while attribution runs in a new process of the service. */
+export const ATTRIBUTION_LINE =
+  'attribution: the service runs again in a new process, with the allocation profiler';
+
 /** A bar over the planned samples when stderr is a terminal; nothing otherwise. */
 export function createProgress(enabled: boolean, samples: number, lines = false): ProgressDisplay {
   if (!enabled && lines) {
     // One stderr line per look, for logs that are not terminals.
     let seen = 0;
+    let attributing = false;
     return {
       update(p) {
+        if (p.phase === 'attribution') {
+          if (!attributing) process.stderr.write(`leakcheck: ${ATTRIBUTION_LINE}\n`);
+          attributing = true;
+          return;
+        }
         const look = p.evidence?.looks.at(-1);
         if (!look || look.look <= seen) return;
         seen = look.look;
@@ -39,6 +49,11 @@ export function createProgress(enabled: boolean, samples: number, lines = false)
   let started = false;
   return {
     update(p) {
+      if (p.phase === 'attribution') {
+        // The measured run is over: its bar stays, the line says what runs now.
+        if (started) bar.update({ phase: 'attribution', evidence: ` | ${ATTRIBUTION_LINE}` });
+        return;
+      }
       const payload = {
         phase: p.phase.padEnd(8),
         requests: formatNumber(p.completed),

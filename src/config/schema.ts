@@ -134,9 +134,16 @@ export const configSchema = z
           .min(512, 'expected a sampling interval of at least 512 bytes')
           .max(1024 * 1024, 'expected a sampling interval of at most 1048576 bytes')
           .default(8192),
+        runIn: z.enum(['new-process', 'measured-process']).default('new-process'),
       })
       .strict()
-      .default({ enabled: true, snapshots: 'auto', keepSnapshots: false, samplingInterval: 8192 }),
+      .default({
+        enabled: true,
+        snapshots: 'auto',
+        keepSnapshots: false,
+        samplingInterval: 8192,
+        runIn: 'new-process',
+      }),
   })
   .strict();
 

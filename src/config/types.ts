@@ -79,6 +79,12 @@ export interface ConfigInput {
     snapshots?: 'auto' | 'always' | 'never';
     keepSnapshots?: boolean;
     samplingInterval?: number;
+    /**
+     * Where attribution runs after a leak verdict: a new process of the service, started with the
+     * allocation profiler on from its first line (the measured run pays nothing for attribution;
+     * the default), or the measured process, whose profiler then samples from preload.
+     */
+    runIn?: 'new-process' | 'measured-process';
   };
 }
 

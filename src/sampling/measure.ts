@@ -2,8 +2,10 @@
  * The measured window of a run: a post-GC sample every K requests (K from ./evidence.ts's
  * `sampleStep`), the sequential looks after each sample until one decides or the budget is spent
  * (or the fixed window's samples), and the probes called at their points: at the start, after
- * each sample, once the verdict is known (the load still running) and at the end. The run loop
- * (./run.ts) starts and stops the target and the traffic around it.
+ * each sample, once the verdict is known (the load still running) and at the end. A run given
+ * its verdict (`RunOptions.givenVerdict`: attribution in a new process) has no window: the probes
+ * get the verdict after the warm-up. The run loop (./run.ts) starts and stops the target and the
+ * traffic around it.
  */
 import type { AgentConnection } from '../target/channel';
 import type { TrafficDriver } from '../traffic/driver';
@@ -93,7 +95,35 @@ export async function measureWindow(ctx: WindowContext): Promise<void> {
       if ('error' in r) result.probes[probe.name] = { error: r.error };
     }
   };
+  // The probes' part once a verdict is known: afterVerdict (the load still running), then measureEnd.
+  const handOver = async (verdict: RunVerdict | null): Promise<void> => {
+    if (verdict) {
+      const atVerdict = d.stats.completed;
+      const vctx: VerdictContext = {
+        ...probeCtx(Math.max(0, taken - 1)),
+        verdict,
+        serve: (requests, maxMs) =>
+          ctx.race(Promise.race([d.whenCompleted(d.stats.completed + requests), delay(maxMs)])),
+        served: () => d.stats.completed - atVerdict,
+      };
+      for (const probe of probes.filter((p) => p.afterVerdict)) {
+        const r = await attempt(probe.afterVerdict?.(vctx) ?? Promise.resolve());
+        if ('error' in r) result.probes[probe.name] = { error: r.error };
+      }
+    }
+    for (const probe of probes) {
+      if (!probe.measureEnd || result.probes[probe.name]) continue;
+      const r = await attempt(probe.measureEnd(probeCtx(Math.max(0, taken - 1))));
+      result.probes[probe.name] = 'error' in r ? { error: r.error } : r.value;
+    }
+  };
   await runProbes('measureStart', 0);
+  if (options.givenVerdict) {
+    // A run for the probes alone: no measured window, the verdict is the one given.
+    await handOver(options.givenVerdict);
+    result.timings.measureEndMs = Math.round(ctx.elapsed());
+    return;
+  }
   await ctx.sample();
   taken = 1;
   await runProbes('afterSample', 0);
@@ -103,8 +133,9 @@ export async function measureWindow(ctx: WindowContext): Promise<void> {
   // When a leak was called (ms since the run started, and measured ms): its estimate may still be
   // refined, for at most as long again as the measurement took to call it. When probes take the
   // traffic after the verdict (attribution), only while the growth is still slowing down (the
-  // estimate carries warm-up growth): attribution changes the heap's course (snapshots, inlining
-  // off and every function deoptimised), so refining must come first, and refining every leak
+  // estimate carries warm-up growth): attribution in the measured process changes the heap's
+  // course (snapshots, inlining off and every function deoptimised), so refining must come first,
+  // attribution in a new process waits for it, and refining every leak
   // first delayed the incident's attribution past 15 s in 3 runs of 10 (its estimate is right but
   // wide; its growth does not slow down), while shop-leak16, called during its warm-up, was
   // estimated 19.6-21.8 B/request (truth 16.1) without it.
@@ -165,9 +196,9 @@ export async function measureWindow(ctx: WindowContext): Promise<void> {
   const measured = ctx.samples.filter((s) => s.phase === 'measure').length;
   result.sampleEvery = Math.round((d.stats.completed - startCount) / Math.max(1, measured - 1));
   result.timings.measureEndMs = Math.round(ctx.elapsed());
-  const asked = probes.filter((p) => p.afterVerdict);
   const outcome = result.sequential;
-  if (asked.length > 0 && (outcome || options.judge)) {
+  let verdict: RunVerdict | null = null;
+  if (probes.some((p) => p.afterVerdict) && (outcome || options.judge)) {
     // Sequential: the heap verdict just reached; the caller's judge adds the other metrics
     // (and judges the heap of a fixed window).
     const stairs = outcome?.evidence.looks.at(-1)?.staircase;
@@ -178,23 +209,7 @@ export async function measureWindow(ctx: WindowContext): Promise<void> {
           ...(stairs ? { nextStep: Math.max(0, Math.round(2 * stairs.lastStretch - stairs.open)) } : {}),
         }
       : null;
-    const verdict: RunVerdict = options.judge ? options.judge(ctx.samples, heap) : (heap as RunVerdict);
-    const atVerdict = d.stats.completed;
-    const vctx: VerdictContext = {
-      ...probeCtx(taken - 1),
-      verdict,
-      serve: (requests, maxMs) =>
-        ctx.race(Promise.race([d.whenCompleted(d.stats.completed + requests), delay(maxMs)])),
-      served: () => d.stats.completed - atVerdict,
-    };
-    for (const probe of asked) {
-      const r = await attempt(probe.afterVerdict?.(vctx) ?? Promise.resolve());
-      if ('error' in r) result.probes[probe.name] = { error: r.error };
-    }
+    verdict = options.judge ? options.judge(ctx.samples, heap) : (heap as RunVerdict);
   }
-  for (const probe of probes) {
-    if (!probe.measureEnd || result.probes[probe.name]) continue;
-    const r = await attempt(probe.measureEnd(probeCtx(taken - 1)));
-    result.probes[probe.name] = 'error' in r ? { error: r.error } : r.value;
-  }
+  await handOver(verdict);
 }

@@ -60,6 +60,11 @@ export interface RunOptions {
    * handles). Without a judge, probes get the sequential verdict alone.
    */
   judge?: (samples: Sample[], heap: RunVerdict | null) => RunVerdict;
+  /**
+   * A run for the probes alone (attribution in a new process after a leak verdict): after the
+   * warm-up the probes are handed this verdict at once; there is no measured window.
+   */
+  givenVerdict?: RunVerdict;
 }
 
 /** Sequential measurement: minimum window, budget, and how the evidence is weighed. */
@@ -92,7 +97,8 @@ export interface SequentialOutcome {
 
 /** Live progress, for progress bars. */
 export interface RunProgress {
-  phase: Phase | 'starting';
+  /** `attribution`: a new process of the service, started for attribution after a leak verdict. */
+  phase: Phase | 'starting' | 'attribution';
   completed: number;
   /** Requests the measured window will take, when known. */
   target?: number;

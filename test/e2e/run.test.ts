@@ -6,8 +6,9 @@
  * for its verdict on the right metric (and rate), and for what grew and where: a leaking
  * fixture's top allocation site must be the function that allocates its leak (V8's sampling heap
  * profiler attributes allocations to functions, so the line is that function's line; the
- * TypeScript fixture maps to its .ts source); a clean or bounded one takes no profile at all
- * (attribution runs after a leak verdict). Heap snapshots and --no-attribution are in
+ * TypeScript fixture maps to its .ts source; by default attribution runs in a new process of the
+ * service, started after the verdict); a clean or bounded one takes no profile at all, and its
+ * measured process never ran the profiler. Heap snapshots and --no-attribution are in
  * attribution.test.ts.
  */
 import * as fs from 'node:fs';
@@ -15,7 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { Profile } from 'pprof-format';
-import { SNAPSHOTS_DELETED_NOTE } from '../../src/attribution';
+import { ATTRIBUTION_LOG, SNAPSHOTS_DELETED_NOTE } from '../../src/attribution';
 import type { Finding } from '../../src/report/report';
 import {
   expected,
@@ -114,8 +115,15 @@ describe('leaking fixtures: the top allocation site is the leaking function', ()
     const top = sites(run.report?.findings)[0];
     // On failure, show what attribution said about itself (snapshots are deleted by default: issue
     // 11's policy, announced by a note that is not a problem).
-    const notes = (run.report?.attribution?.notes ?? []).filter((n) => n !== SNAPSHOTS_DELETED_NOTE);
+    // Attribution ran in a new process of the service (the default), and says so first.
+    const [where, ...notes] = (run.report?.attribution?.notes ?? []).filter(
+      (n) => n !== SNAPSHOTS_DELETED_NOTE,
+    );
     expect({ top: top?.function, notes }).toEqual({ top: fn, notes: [] });
+    expect(fs.existsSync(path.join(run.outDir, ATTRIBUTION_LOG))).toBe(true);
+    expect(where).toMatch(
+      /^attribution ran in a new process of the service, started after the leak verdict \([\d,]+ requests; its output: target-attribution\.log\)$/,
+    );
     expect(top?.file).toBe(path.join(ROOT, file));
     expect(top?.line).toBe(line);
     expect(top?.function).toBe(fn);
@@ -163,6 +171,8 @@ describe('clean and bounded fixtures: attribution waits for a leak that is not c
     expect(run.report?.attribution?.profiles).toBe(0);
     expect(run.report?.attribution?.snapshots.taken).toBe(false);
     expect(run.report?.attribution?.notes).toEqual(['attribution not needed: the verdict is pass']);
+    // No new process was started for it.
+    expect(fs.existsSync(path.join(run.outDir, ATTRIBUTION_LOG))).toBe(false);
     expect(run.stdout).not.toContain('what grew and where');
   });
 });

@@ -1,13 +1,22 @@
 /**
  * The attribution probe's schedule after the verdict, against fake agents that answer with
  * made-up profiles: nothing but sampling on a clean run; inlining off, profiles and snapshots
- * over a window sized from the growth estimate on a leak.
+ * over a window sized from the growth estimate on a leak. By default the measured process is left
+ * alone (`verdict-only`: the leak verdict is only recorded) and a new process does the rest.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AgentConnection } from '../../src/target/channel';
-import { AttributionProbe, type AttributionData } from '../../src/attribution/probe';
+import {
+  AttributionProbe,
+  ATTRIBUTION_ENV,
+  NEW_PROCESS_REASON,
+  type AttributionData,
+} from '../../src/attribution/probe';
+import { withAttribution } from '../../src/attribution';
+import { analysisOptionsFrom, runOptionsFrom } from '../../src/config/adapt';
+import { configSchema } from '../../src/config/schema';
 import type { ProbeContext, RunVerdict } from '../../src/sampling/run';
 import type { ProfileNode, SamplingProfile } from '../../src/attribution/profile';
 
@@ -82,6 +91,7 @@ async function drive(
 }
 
 const options = {
+  stage: 'measured-process' as const,
   samplingInterval: 16384,
   snapshotDir: path.join(os.tmpdir(), `leakcheck-probe-test-${process.pid}`),
   threshold: 2,
@@ -216,5 +226,69 @@ describe('AttributionProbe', () => {
     } as unknown as AgentConnection;
     const { data } = await drive(new AttributionProbe({ ...options, snapshots: 'auto' }), agent, 8);
     expect(data.processes[0]?.errors[0]).toBe('profiler.start: process 7 has exited');
+  });
+
+  test('verdict-only (the default measured run): no agent command at all; a leak is handed on', async () => {
+    const stage = { ...options, stage: 'verdict-only' as const, snapshots: 'auto' as const };
+    const leak = fakeAgent((k) => range(0, 40 * (k + 1)));
+    const verdict: RunVerdict = { verdict: 'leak', perRequest: 400, nextStep: 3000 };
+    const { data, served } = await drive(new AttributionProbe(stage), leak.agent, 9, verdict);
+    expect(leak.calls).toEqual([]);
+    expect(served).toEqual([]);
+    expect(data).toMatchObject({ ran: false, pending: verdict, processes: [], phases: [] });
+    for (const [opts, v] of [
+      [stage, { verdict: 'pass', perRequest: 0.1 }],
+      [{ ...stage, skipAfterVerdict: 'this step needs only its verdict' }, verdict],
+    ] as const) {
+      const clean = fakeAgent(() => range(0, 10));
+      const got = await drive(new AttributionProbe(opts), clean.agent, 9, v);
+      expect(clean.calls).toEqual([]);
+      expect(got.data.pending).toBeUndefined();
+      expect(got.data.ran).toBe(false);
+    }
+  });
+
+  test('new-process: inlining is already off (no deopt); a staircase waits until the requests double', async () => {
+    const stage = { ...options, stage: 'new-process' as const, snapshots: 'auto' as const };
+    const { agent, calls } = fakeAgent((k) => range(0, 40 * (k + 1)));
+    const { data, served } = await drive(new AttributionProbe(stage), agent, 1);
+    expect(calls).toEqual([
+      'profiler.start',
+      'profiler.snapshot',
+      'profiler.profile',
+      'profiler.snapshot',
+      'profiler.profile',
+      'profiler.snapshot',
+      'profiler.scripts',
+      'profiler.stop',
+    ]);
+    expect(served).toEqual([1967, 33, 1967]);
+    expect(data.reason).toBe(NEW_PROCESS_REASON);
+    expect(data.phases?.map((p) => p.phase)).toContain('first half');
+    // The measured process's step (150,000 requests on) means nothing here: the store is young,
+    // and is enlarged at least once while the process's 10,000 requests at the profile double.
+    const stairs = fakeAgent((k) => range(0, 40 * (k + 1)));
+    const staircase = await drive(new AttributionProbe(stage), stairs.agent, 1, {
+      verdict: 'leak',
+      perRequest: 400,
+      nextStep: 150_000,
+    });
+    expect(staircase.served).toEqual([1967, 33, 10_000]);
+  });
+
+  test('withAttribution: by default the measured process runs no profiler; measured-process samples from preload', () => {
+    const probeOf = (runIn?: 'new-process' | 'measured-process') => {
+      const config = configSchema.parse({
+        command: ['node', 'server.js'],
+        ...(runIn ? { attribution: { runIn } } : {}),
+      });
+      const { run, outDir } = runOptionsFrom(config, { baseDir: os.tmpdir() });
+      return withAttribution(config, run, outDir, analysisOptionsFrom(config));
+    };
+    const byDefault = probeOf();
+    expect(byDefault.env[ATTRIBUTION_ENV]).toBeUndefined();
+    expect(byDefault.probes?.map((p) => p.name)).toEqual(['attribution']);
+    expect(probeOf('new-process').env[ATTRIBUTION_ENV]).toBeUndefined();
+    expect(probeOf('measured-process').env[ATTRIBUTION_ENV]).toBe('8192');
   });
 });
