@@ -117,8 +117,9 @@ export async function attributeInNewProcess(
   const raw = result.probes[ATTRIBUTION_PROBE];
   if (!isAttributionData(raw) || !raw.pending) return;
   const { pending, ...rest } = raw;
-  if (run.signal?.aborted) {
-    result.probes[ATTRIBUTION_PROBE] = { ...rest, reason: 'did not run: interrupted' };
+  if (run.signal?.aborted || result.status !== 'completed') {
+    const why = run.signal?.aborted ? 'interrupted' : `the measured run ended early (${result.status})`;
+    result.probes[ATTRIBUTION_PROBE] = { ...rest, reason: `did not run: ${why}` };
     return;
   }
   const probe = new AttributionProbe({ ...probeOptions(config, outDir, analysis), stage: 'new-process' });
@@ -150,7 +151,22 @@ export async function attributeInNewProcess(
     { phase: 'new process: stop', ms: Math.max(0, t.totalMs - (t.measureEndMs ?? t.totalMs)) },
   ];
   data.newProcess = { requests: second.traffic.completed, logFile: ATTRIBUTION_LOG };
+  // Findings are the measured process's (SARIF locations, the Action, the terminal group them by
+  // process): each new process stands for the measured one of the same rank by requests served.
+  const measured = busiestFirst(result.samples);
+  const fresh = busiestFirst(second.samples);
+  for (const proc of data.processes) {
+    const stand = measured[fresh.indexOf(proc.pid)];
+    if (stand !== undefined) proc.pid = stand;
+  }
   result.probes[ATTRIBUTION_PROBE] = data;
+}
+
+/** The pids of a run's samples, the process that served the most requests first. */
+function busiestFirst(samples: readonly Sample[]): number[] {
+  const served = new Map<number, number>();
+  for (const s of samples) served.set(s.pid, Math.max(served.get(s.pid) ?? 0, s.requests));
+  return [...served.entries()].sort((a, b) => b[1] - a[1]).map(([pid]) => pid);
 }
 
 /**

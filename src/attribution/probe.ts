@@ -8,8 +8,8 @@
  * - `verdict-only` (the default's measured run): nothing at all in the measured process; once the
  *   verdict is known, the probe only records whether attribution is wanted (`pending`), and the
  *   caller starts a new process of the service for it (./index.ts `attributeInNewProcess`). The
- *   profiler costs 15-30% of a service's throughput, which detection would otherwise pay on every
- *   run, clean ones included.
+ *   profiler from preload costs a sixth to a fifth of a service's throughput (bench/overhead.ts,
+ *   detection phase), which detection would otherwise pay on every run, clean ones included.
  * - `new-process`: that new process, started with sampling and inlining off from preload and
  *   handed the measured run's verdict after its warm-up.
  * - `measured-process`: the profiler samples from preload in the measured process, inlining stays

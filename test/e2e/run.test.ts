@@ -121,6 +121,8 @@ describe('leaking fixtures: the top allocation site is the leaking function', ()
     );
     expect({ top: top?.function, notes }).toEqual({ top: fn, notes: [] });
     expect(fs.existsSync(path.join(run.outDir, ATTRIBUTION_LOG))).toBe(true);
+    // Found in the new process, reported as the measured process's (SARIF locations group by it).
+    expect(top?.pid).toBe(run.report?.decidedBy?.pid);
     expect(where).toMatch(
       /^attribution ran in a new process of the service, started after the leak verdict \([\d,]+ requests; its output: target-attribution\.log\)$/,
     );
