@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { olsFit } from '../src/analysis/regression';
 import type { Report } from '../src/report/report';
+import { NEW_PROCESS_PHASE } from '../src/attribution';
 import {
   defaultSamplesPerSecond,
   defaultSpacingText,
@@ -239,8 +240,11 @@ function stepsOf(report: Report | null, wallSeconds: number): [string, number][]
   if (verdict !== null && (t.measureEndMs ?? 0) > verdict + 50) add('refining the estimate', t.measureEndMs);
   const phases = report.attribution?.timings ?? [];
   const after = phases.filter((p) => p.phase !== 'analysis');
+  // In a new process (the default), attribution starts once the measured target has stopped.
+  const newProcess = after[0]?.phase === NEW_PROCESS_PHASE;
+  if (newProcess) add('stop target', t.totalMs);
   for (const p of after) add(`attribution: ${p.phase}`, at + p.ms);
-  add('stop target', t.totalMs);
+  if (!newProcess) add('stop target', t.totalMs);
   const analysis = phases.find((p) => p.phase === 'analysis');
   if (analysis) add('attribution: analysis', at + analysis.ms);
   add('CLI load, report files, exit', wallSeconds * 1000);

@@ -5,7 +5,8 @@
  * writing (report/files.ts); this file only calls them in order.
  */
 import * as fs from 'node:fs';
-import { addAttribution, attributeInNewProcess, withAttribution } from './attribution';
+import * as path from 'node:path';
+import { addAttribution, ATTRIBUTION_LOG, attributeInNewProcess, withAttribution } from './attribution';
 import { analysisOptionsFrom, runOptionsFrom } from './config/adapt';
 import type { Config } from './config/types';
 import { buildReport } from './report/build';
@@ -59,6 +60,7 @@ export async function checkForLeaks(config: Config, options: CheckOptions): Prom
   const run = withAttribution(config, plain, outDir, analysis, options.skipAttributionAfterVerdict);
   prepareOutDir(outDir);
   fs.rmSync(run.logFile, { force: true });
+  fs.rmSync(path.join(path.dirname(run.logFile), ATTRIBUTION_LOG), { force: true });
   const result = await runMeasurement(run);
   await attributeInNewProcess(config, run, result, outDir, analysis);
   const report = buildReport(result, config, {

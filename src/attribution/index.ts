@@ -89,6 +89,9 @@ function probeOptions(
   };
 }
 
+/** The first of attribution's steps (`attribution.timings`) when it ran in a new process. */
+export const NEW_PROCESS_PHASE = 'new process: start';
+
 /** Name of the new process's output file, beside the measured run's. */
 export const ATTRIBUTION_LOG = 'target-attribution.log';
 
@@ -145,7 +148,7 @@ export async function attributeInNewProcess(
   const ready = t.readyMs ?? 0;
   const warm = t.warmupEndMs ?? ready;
   data.phases = [
-    { phase: 'new process: start', ms: ready },
+    { phase: NEW_PROCESS_PHASE, ms: ready },
     { phase: 'new process: warm-up', ms: warm - ready },
     ...(data.phases ?? []),
     { phase: 'new process: stop', ms: Math.max(0, t.totalMs - (t.measureEndMs ?? t.totalMs)) },

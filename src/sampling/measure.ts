@@ -133,9 +133,9 @@ export async function measureWindow(ctx: WindowContext): Promise<void> {
   // When a leak was called (ms since the run started, and measured ms): its estimate may still be
   // refined, for at most as long again as the measurement took to call it. When probes take the
   // traffic after the verdict (attribution), only while the growth is still slowing down (the
-  // estimate carries warm-up growth): attribution in the measured process changes the heap's
-  // course (snapshots, inlining off and every function deoptimised), so refining must come first,
-  // attribution in a new process waits for it, and refining every leak
+  // estimate carries warm-up growth). In the measured process attribution changes the heap's
+  // course (snapshots, inlining off and every function deoptimised), so refining must come first;
+  // in a new process attribution waits for it. Refining every leak
   // first delayed the incident's attribution past 15 s in 3 runs of 10 (its estimate is right but
   // wide; its growth does not slow down), while shop-leak16, called during its warm-up, was
   // estimated 19.6-21.8 B/request (truth 16.1) without it.
