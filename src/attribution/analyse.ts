@@ -9,7 +9,7 @@ import type { AttributionSummary, Finding } from '../report/report';
 import { compareSnapshots, type GrownObject, type ObjectGroup } from './heap';
 import { formatNumber } from '../analysis/format';
 import { writePprof } from './pprof';
-import { notLeakcheck, significantSites } from './growth';
+import { allocatedByNativeCode, notLeakcheck, significantSites } from './growth';
 import type { AttributionData, ProcessAttribution, ProfilePoint } from './probe';
 import type { GrowingSite, StackFrame } from './profile';
 import { growingSites } from './sites';
@@ -131,6 +131,10 @@ export async function analyseAttribution(
   };
 }
 
+/** Who allocated a site with no JavaScript on its stack (see allocatedByNativeCode). */
+export const NATIVE_SITE =
+  'native code (no JavaScript on the stack: strings the HTTP parser made, for one; the snapshots say what holds them)';
+
 /**
  * The note that says attribution ran in a new process of the service (the default), not in the
  * measured one: the sites, groups and figures come from that process and its traffic.
@@ -189,25 +193,29 @@ function siteFinding(pid: number, site: GrowingSite, nameOf: PackageNamer): Find
   const dep = dependencyFrame(site, nameOf);
   const depText = dep ? `${packageLabel(dep.pkg)}:${dep.frame.line} (${dep.frame.functionName})` : null;
   const userText = site.userFrame ? short(site.userFrame, file ? path.basename(file) : undefined) : null;
-  const where = depText
-    ? depText
-    : frame
-      ? short(
-          frame,
-          file
-            ? nameOf(file)
-              ? packageLabel(nameOf(file) as FramePackage)
-              : path.basename(file)
-            : undefined,
-        )
-      : 'V8';
+  const native = allocatedByNativeCode(site);
+  const where = native
+    ? NATIVE_SITE
+    : depText
+      ? depText
+      : frame
+        ? short(
+            frame,
+            file
+              ? nameOf(file)
+                ? packageLabel(nameOf(file) as FramePackage)
+                : path.basename(file)
+              : undefined,
+          )
+        : 'V8';
   const calledFrom = depText && userText ? `, called from ${userText}` : '';
   return {
     kind: 'allocation-site',
     pid,
     title: `${where} allocates ${round(site.perUnit)} B per request that stays alive${calledFrom}`,
     ...(file ? { file } : {}),
-    ...(frame ? { line: frame.line, column: frame.column, function: frame.functionName } : {}),
+    ...(frame && !native ? { line: frame.line, column: frame.column } : {}),
+    ...(frame ? { function: frame.functionName } : {}),
     bytesPerRequest: round(site.perUnit),
     stack: site.stack.map((f) => frameText(f, nameOf)),
     ...(dep

@@ -314,8 +314,8 @@ export async function bisectLeak(config: Config, options: BisectOptions): Promis
 /**
  * Why a step away from the boundary looks for nothing after its verdict: only the named commit's
  * findings are reported, and the profiles and snapshots that follow a leak verdict cost seconds per
- * run (bench/results-bisect.md). The profiler still samples from preload on every step, so each is
- * measured alike.
+ * run (bench/results-bisect.md). Every step is measured alike (attribution, when it runs, runs in
+ * a new process after the verdict).
  */
 const AWAY_FROM_BOUNDARY =
   'this bisect step needs only its verdict (the boundary is confirmed with attribution)';

@@ -40,6 +40,12 @@ import {
  */
 export const DEFAULT_PAIRS = MIN_PAIRS;
 
+/**
+ * Why a base run attributes nothing after its verdict: the comparison reports the last head run's
+ * findings only, and attribution after a leak verdict starts the service again.
+ */
+const BASE_NEEDS_VERDICT = "a base run needs only its verdict (the comparison shows the head's findings)";
+
 /** Options of {@link compareWithBase}. */
 export interface CompareOptions {
   /** The base branch or commit; the merge base of HEAD and it is measured. */
@@ -237,6 +243,7 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
             config: perRunConfig(config, split, runDir),
             signal: options.signal,
             version: options.version,
+            ...(side === 'base' ? { skipAttributionAfterVerdict: BASE_NEEDS_VERDICT } : {}),
           });
           runs.push(measured.run);
           reports.push({ side, pair, report: measured.report });

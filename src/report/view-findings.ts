@@ -7,8 +7,9 @@ import { formatBytes, formatNumber } from '../analysis/format';
 import type { Finding, Report } from './report';
 
 /**
- * The findings worth showing first: those of the given processes (all when omitted), largest
- * growth per request first, at most `limit`.
+ * The findings worth showing first: largest growth per request first, at most `limit`; an
+ * allocation site with no file (no JavaScript on its stack: native code allocated it, see
+ * attribution's `allocatedByNativeCode`) comes last, as it names no code to change.
  *
  * @param report - the report
  * @param limit - how many to return
@@ -17,7 +18,8 @@ import type { Finding, Report } from './report';
 export function topFindings(report: Report, limit: number): Finding[] {
   const findings = Array.isArray(report.findings) ? report.findings.filter(isFinding) : [];
   const weight = (f: Finding): number => f.bytesPerRequest ?? (f.countPerRequest ?? 0) * (f.sizeEach ?? 1);
-  return [...findings].sort((a, b) => weight(b) - weight(a)).slice(0, limit);
+  const native = (f: Finding): number => (f.kind === 'allocation-site' && f.file === undefined ? 1 : 0);
+  return [...findings].sort((a, b) => native(a) - native(b) || weight(b) - weight(a)).slice(0, limit);
 }
 
 /** A finding read from an older or newer report.json: only the title is required. */

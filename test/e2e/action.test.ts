@@ -146,7 +146,8 @@ describe('the Action on the incident leak, on a pull request', () => {
   });
 
   test("starts the service with PATH's node, not the action's own", () => {
-    expect(run.pathNodeCalls).toEqual(['server.js']);
+    // The measured run, and the new process attribution runs in after the leak verdict.
+    expect(run.pathNodeCalls).toEqual(['server.js', 'server.js']);
     expect(run.stdout).toMatch(/the service starts with the `node` on PATH \(\/[^)]*\/bin\/node\)/);
   });
 
@@ -217,6 +218,7 @@ describe('the Action on a clean service', () => {
       expect(['pass', 'inconclusive']).toContain(run.outputs.verdict);
       expect(run.summary).toMatch(/^## (✅|⚠️) leakcheck: (PASS|INCONCLUSIVE)/);
       expect(Math.abs(Number(run.outputs['bytes-per-request']))).toBeLessThan(50);
+      // A clean run: the service starts once (attribution would start it again after a leak).
       expect(run.pathNodeCalls).toEqual(['server.js']);
     } finally {
       fs.rmSync('fixtures/clean-http/.leakcheck-action-test', { recursive: true, force: true });

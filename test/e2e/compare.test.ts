@@ -148,8 +148,10 @@ test('a leak already on the base is reported as such, not blamed (the Action, co
     number: 42,
     headSha,
   });
-  // Base and head both started with PATH's node, two runs each (npm ci, a node script, too).
-  expect(run.pathNodeCalls.filter((c) => c === 'server.js')).toHaveLength(4);
+  // Base and head both started with PATH's node, two runs each (npm ci, a node script, too); each
+  // head run called the leak and started the service again for attribution, no base run did (the
+  // comparison shows the head's findings).
+  expect(run.pathNodeCalls.filter((c) => c === 'server.js')).toHaveLength(6);
   expect(run.pathNodeCalls.filter((c) => c !== 'server.js' && !/\bnpm\b.* ci$/.test(c))).toEqual([]);
   expect(worktrees(repo)).toBe(1);
 });

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { isLeakcheckStack, isLeakcheckUrl, isUserUrl } from '../../src/attribution/frames';
-import { significantSites } from '../../src/attribution/growth';
+import { allocatedByNativeCode, significantSites } from '../../src/attribution/growth';
 import type { ProfileNode, SamplingProfile } from '../../src/attribution/profile';
 import { SourceMapper } from '../../src/attribution/sourcemap';
 
@@ -102,6 +102,27 @@ describe('significantSites: the one growth test', () => {
     const sites = significantSites(before, after, 100, options);
     expect(sites.map((s) => s.userFrame?.line)).toEqual([10]);
     expect(sites[0]).toMatchObject({ samplesAdded: 40, perUnit: (40 * 1024) / 100 });
+  });
+
+  it('lists a site with no JavaScript on its stack (native code allocated it) after the sites that name code', () => {
+    const leak: Array<[string, number]> = [[APP, 10]];
+    // What V8 records as (V8 API): the HTTP parser's strings, say, kept by the leak.
+    const native: Array<[string, number]> = [['', 5]];
+    const before = profile([
+      { stack: leak, ordinals: range(0, 5) },
+      { stack: native, ordinals: range(100, 5) },
+    ]);
+    const after = profile([
+      { stack: leak, ordinals: range(0, 45) },
+      { stack: native, ordinals: range(100, 85) },
+    ]);
+    const sites = significantSites(before, after, 100, options);
+    expect(sites.map((s) => [s.stack[0]?.url, s.samplesAdded])).toEqual([
+      [APP, 40],
+      ['', 80],
+    ]);
+    expect(allocatedByNativeCode(sites[1] as (typeof sites)[number])).toBe(true);
+    expect(allocatedByNativeCode(sites[0] as (typeof sites)[number])).toBe(false);
   });
 
   it('does not take a bounded cache for a leak when its early entries were blamed on the caller (inlined)', () => {

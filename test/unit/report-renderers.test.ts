@@ -86,6 +86,25 @@ describe('markdown', () => {
     expect(md).toMatch(/\| warmup \| seconds: 1, requests: – \|/);
   });
 
+  test('an allocation site native code made (no file) comes after every finding that names code', () => {
+    const native: Report = {
+      ...leak,
+      findings: [
+        ...(leak.findings ?? []),
+        {
+          kind: 'allocation-site',
+          pid: 4242,
+          title: 'native code (no JavaScript on the stack) allocates 9000 B per request that stays alive',
+          function: '(V8 API)',
+          bytesPerRequest: 9000,
+        },
+      ],
+    };
+    const findings = section(renderMarkdown(native), '### Top findings');
+    expect(findings).toMatch(/^1\. sessions.set in verifyToken/m);
+    expect(findings).toMatch(/^4\. native code \(no JavaScript on the stack\) allocates 9000 B/m);
+  });
+
   test('a clean run passes without a findings section; the summary leaves out the settings', () => {
     const md = renderMarkdown(clean);
     expect(md.split('\n')[0]).toBe('## ✅ leakcheck: PASS');
