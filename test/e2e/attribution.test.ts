@@ -1,11 +1,14 @@
 /**
  * End to end: what grew and where, beyond the allocation sites. Heap snapshots on the incident
- * must name the growing object group and the closure that holds it; --no-attribution runs no
- * profiler and refuses --snapshots. Each fixture's top allocation site (and no growing site for
+ * must name the growing object group and the closure that holds it; `runIn: measured-process`
+ * still attributes in the measured process; --no-attribution runs no profiler and refuses
+ * --snapshots. Each fixture's top allocation site (and no growing site for
  * the clean ones) is checked in run.test.ts, on the same run that checks its verdict.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { ATTRIBUTION_LOG, NEW_PROCESS_PHASE } from '../../src/attribution';
 import { fixtureConfig, leftoverTargets, ROOT, runCli } from './helpers';
 
 const SHORT = ['--warmup', '2', '--duration', '8'];
@@ -59,6 +62,34 @@ describe('heap snapshots', () => {
     expect(closure?.file).toBe(path.join(ROOT, 'fixtures/incident-auth/server.js'));
     expect(closure?.line).toBe(24);
     expect(run.stdout).toContain("bus._events['config-changed']");
+  });
+
+  test('runIn: measured-process attributes the old way: in the measured process, no second start', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-measured-process-'));
+    try {
+      const config = path.join(dir, 'leakcheck.config.json');
+      fs.writeFileSync(
+        config,
+        JSON.stringify({
+          command: ['node', path.join(ROOT, 'fixtures/incident-auth/server.js')],
+          attribution: { runIn: 'measured-process' },
+        }),
+      );
+      const run = await runCli(['run', '--config', config, ...SHORT]);
+      expect(run.report?.verdict).toBe('leak');
+      const top = (run.report?.findings ?? []).find((f) => f.kind === 'allocation-site');
+      expect([top?.function, top?.file, top?.line]).toEqual([
+        'auth',
+        path.join(ROOT, 'fixtures/incident-auth/server.js'),
+        14,
+      ]);
+      const steps = (run.report?.attribution?.timings ?? []).map((t) => t.phase);
+      expect(steps).toContain('inlining off, deopt');
+      expect(steps).not.toContain(NEW_PROCESS_PHASE);
+      expect(fs.existsSync(path.join(run.outDir, ATTRIBUTION_LOG))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('--no-attribution: no profiler, no findings; with --snapshots it is a usage error', async () => {
