@@ -339,8 +339,12 @@ function grownFinding(
   return {
     kind: 'growing-object',
     pid,
-    title: `${c.name} (one object): its storage grew ${kb(c.before)} → ${kb(c.after)}${heldIn}`,
+    title:
+      c.objects > 1
+        ? `${c.name} (${c.objects} objects held by the same object, the path is to the one that grew most): their storage grew ${kb(c.before)} → ${kb(c.after)} in all${heldIn}`
+        : `${c.name} (one object): its storage grew ${kb(c.before)} → ${kb(c.after)}${heldIn}`,
     bytesPerRequest: round((c.after - c.before) / units),
+    objects: c.objects,
     retainerPath: c.retainerText,
     retainers: c.retainers,
     ...(holder

@@ -50,7 +50,7 @@ export function storageById(graph: HeapGraph): StorageById {
 
 /**
  * Objects of the later snapshot that existed in the earlier one and whose storage grew by at
- * least `minGrowth` bytes, largest growth first.
+ * least `minGrowth` bytes, largest growth first (heap.ts groups them with their siblings).
  *
  * @param later - the later snapshot
  * @param earlier - storage by id in the earlier snapshot ({@link storageById})

@@ -52,10 +52,17 @@ export interface SnapshotComparison {
 export interface GrownObject {
   /** Constructor: "Array", "Map", "Set", "Object", a class name. */
   name: string;
-  /** Storage bytes at the first snapshot (0 when under 1 KiB) and at the third. */
+  /** Storage bytes at the first snapshot (0 when under 1 KiB) and at the third (summed over `objects`). */
   before: number;
   after: number;
-  /** Shortest path from a GC root to the object. */
+  /**
+   * How many objects: more than one when several objects of one constructor, held by the same
+   * object (the entries of one Map, the elements of one array, the properties of one object),
+   * grew together, each perhaps too little to count alone (a latency list per route). The path is
+   * the one to the one that grew most.
+   */
+  objects: number;
+  /** Shortest path from a GC root to the object (the one that grew most, of several). */
   retainers: RetainerStep[];
   /** The path in words, innermost holder first. */
   retainerText: string;
@@ -79,8 +86,9 @@ export interface CompareOptions {
    */
   ids?: [Promise<Uint32Array> | undefined, Promise<Uint32Array> | undefined];
   /**
-   * Also look for single objects whose storage grew between the first and the third snapshot by
-   * at least `minGrowth` bytes (at most `limit`, default 3). Reads the first snapshot whole.
+   * Also look for objects whose storage grew between the first and the third snapshot by at least
+   * `minGrowth` bytes, alone or together with their siblings (objects of one constructor held by
+   * the same object; at most `limit`, default 3). Reads the first snapshot whole.
    */
   containers?: { minGrowth: number; limit?: number };
 }
@@ -129,13 +137,9 @@ export async function compareSnapshots(
     storage1 && options.containers
       ? describeContainers(
           graph,
-          growingContainers(
-            graph,
-            storage1,
-            (id) => contains(ids1, id),
-            options.containers.minGrowth,
-            options.containers.limit ?? 3,
-          ),
+          growingContainers(graph, storage1, (id) => contains(ids1, id), SIBLING_FLOOR, SIBLING_CANDIDATES),
+          options.containers.minGrowth,
+          options.containers.limit ?? 3,
           options.maxSteps ?? 12,
         )
       : [];
@@ -147,18 +151,60 @@ export async function compareSnapshots(
   };
 }
 
-function describeContainers(graph: HeapGraph, found: GrowingContainer[], maxSteps: number): GrownObject[] {
+/**
+ * Least storage growth of an object that may count with its siblings (bytes): below it, an
+ * object's growth is one enlargement of a small store or none.
+ */
+const SIBLING_FLOOR = 8 * 1024;
+/** Most growing objects grouped with their siblings (the largest growth first). */
+const SIBLING_CANDIDATES = 2000;
+
+/**
+ * Groups growing objects with their siblings (same constructor, same holder on the shortest path
+ * from a root, not through a named variable) and keeps the groups that grew by `minGrowth` together, largest first, each with
+ * the path to its largest member.
+ */
+function describeContainers(
+  graph: HeapGraph,
+  found: GrowingContainer[],
+  minGrowth: number,
+  limit: number,
+  maxSteps: number,
+): GrownObject[] {
   if (found.length === 0) return [];
   const distances = graph.shortestPaths();
-  return found
-    .filter((c) => distances.distance[c.node] !== UNREACHED)
-    .map((c) => {
+  const groups = new Map<
+    string,
+    { largest: GrowingContainer; before: number; after: number; objects: number }
+  >();
+  for (const c of found) {
+    if (distances.distance[c.node] === UNREACHED) continue;
+    // Variables are not siblings: two arrays in two variables of one scope stay apart.
+    const last = graph.pathTo(c.node, distances).at(-1);
+    const named = last && (last.edgeType === 'context' || last.edgeType === 'shortcut') ? last.edge : '';
+    const key = `${c.name}\0${distances.from[c.node] as number}\0${named}`;
+    const g = groups.get(key);
+    // `found` comes largest growth first: the first member of a group is its largest.
+    if (!g) groups.set(key, { largest: c, before: c.before, after: c.after, objects: 1 });
+    else {
+      g.before += c.before;
+      g.after += c.after;
+      g.objects++;
+    }
+  }
+  return [...groups.values()]
+    .filter((g) => g.after - g.before >= minGrowth)
+    .sort((a, b) => b.after - b.before - (a.after - a.before))
+    .slice(0, limit)
+    .map((g) => {
+      const c = g.largest;
       const steps = graph.pathTo(c.node, distances);
       const holder = graph.holderLocation(c.node, distances);
       return {
         name: c.name,
-        before: c.before,
-        after: c.after,
+        before: g.before,
+        after: g.after,
+        objects: g.objects,
         retainers: trimPath(steps, maxSteps),
         retainerText: describePath(c.name, steps),
         ...(holder ? { holderLocation: holder } : {}),

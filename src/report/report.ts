@@ -120,8 +120,9 @@ export interface RetainerStepReport {
  * per request (from the sampling heap profiler; V8 attributes allocations to functions, so the line
  * is the allocating function's). `object-group`: objects of one constructor that were new between
  * two heap snapshots and still alive at a third, with the path that keeps them alive.
- * `growing-object`: one object (an Array, Map, Set, dictionary) that existed at the first snapshot
- * and whose own storage grew by the third, with the path that keeps it alive.
+ * `growing-object`: an object (an Array, Map, Set, dictionary) that existed at the first snapshot
+ * and whose own storage grew by the third, or several such objects held by the same object (the
+ * arrays in one Map), with the path that keeps it (the largest) alive.
  */
 export interface Finding {
   kind: 'allocation-site' | 'object-group' | 'growing-object';
@@ -140,6 +141,11 @@ export interface Finding {
   bytesPerRequest?: number;
   /** Objects added per request served (object groups). */
   countPerRequest?: number;
+  /**
+   * Growing objects: how many grew together (objects of one constructor held by the same object,
+   * such as the arrays in one Map's entries); 1 for a single object.
+   */
+  objects?: number;
   /** Average self size of one object, bytes (object groups). */
   sizeEach?: number;
   /** The shortest path from a GC root, in words (object groups). */

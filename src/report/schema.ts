@@ -116,7 +116,8 @@ const retainerStepSchema = z.object({
  * per request (from the sampling heap profiler; V8 attributes allocations to functions, so the line
  * is the allocating function's). `object-group`: objects of one constructor that were new between
  * two heap snapshots and still alive at a third, with the path that keeps them alive.
- * `growing-object`: one object whose own storage grew between the first and the third snapshot.
+ * `growing-object`: an object whose own storage grew between the first and the third snapshot
+ * (or several, held by the same object: `objects`).
  */
 const findingSchema = z.object({
   kind: z.enum(['allocation-site', 'object-group', 'growing-object']),
@@ -128,6 +129,7 @@ const findingSchema = z.object({
   function: z.string().optional(),
   bytesPerRequest: num.optional(),
   countPerRequest: num.optional(),
+  objects: num.optional(),
   sizeEach: num.optional(),
   retainerPath: z.string().optional(),
   retainers: z.array(retainerStepSchema).optional(),

@@ -214,7 +214,7 @@ function renderFindings(report: Report, stacks: boolean, c: Colour): string[] {
     });
   }
   if (grown.length > 0) {
-    out.push('  single objects whose storage grew between heap snapshots 1 and 3:');
+    out.push('  objects whose own storage grew between heap snapshots 1 and 3:');
     for (const f of grown) {
       const rate = findingRate(f);
       out.push(`    ${oneLine(f.title)}${rate ? `, ~${rate}` : ''}`);

@@ -100,3 +100,69 @@ export function sequentialSeries(seed: number, n: number, shape: SeriesShape): {
   }
   return { x, y };
 }
+
+/** A sawtooth cleared by a timer, as a service's setInterval clears it: see {@link timedSawtooth}. */
+export interface TimedSawtoothShape {
+  /** True growth per request under the sawtooth. */
+  slope: number;
+  /** Bytes the structure gains per request between resets (a linear ramp). */
+  rampPerRequest: number;
+  /** The timer's period (ms). */
+  periodMs: number;
+  /** Mean requests per ms (it wanders ±20% over seconds). */
+  rate: number;
+  /** Time between samples (ms, jittered ±10%). */
+  spacingMs?: number;
+  /** Mean lateness of each timer callback (ms, exponential); Node re-arms from when it ran. */
+  lagMs?: number;
+  sd?: number;
+  rho?: number;
+}
+
+/**
+ * A post-GC series of a structure cleared every `periodMs` of the process's clock: samples every
+ * ~353 ms with their clock, requests at a wandering rate, each timer callback late by a random
+ * lag that adds up (Node re-arms an interval from when its callback ran).
+ *
+ * @returns requests (x), heap (y) and the process's clock (ms) at each sample
+ */
+export function timedSawtooth(
+  seed: number,
+  n: number,
+  shape: TimedSawtoothShape,
+): { x: number[]; y: number[]; clock: number[] } {
+  const g = gaussian(seed);
+  const u = mulberry32(seed + 11);
+  const rho = shape.rho ?? 0;
+  const sd = shape.sd ?? 14_000;
+  const spacing = shape.spacingMs ?? 353;
+  const x: number[] = [];
+  const y: number[] = [];
+  const clock: number[] = [];
+  let e = 0;
+  let t = 1000 + 200 * u();
+  let served = 0;
+  let rateFactor = 1;
+  let nextReset = shape.periodMs + 20;
+  let sinceReset = 0;
+  for (let i = 0; i < n; i++) {
+    const dt = spacing * (0.9 + 0.2 * u());
+    // The rate wanders; requests accrue in 1 ms steps so a reset splits them where it falls.
+    rateFactor = Math.min(1.2, Math.max(0.8, rateFactor + 0.05 * (u() - 0.5)));
+    for (let step = 0; step < dt; step++) {
+      t += 1;
+      if (t >= nextReset) {
+        sinceReset = 0;
+        nextReset = t + shape.periodMs - 1 - Math.log(Math.max(u(), Number.MIN_VALUE)) * (shape.lagMs ?? 3);
+      }
+      const got = shape.rate * rateFactor;
+      served += got;
+      sinceReset += got;
+    }
+    e = rho * e + Math.sqrt(1 - rho * rho) * sd * g();
+    x.push(Math.round(served));
+    clock.push(Math.round(t));
+    y.push(6_000_000 + shape.slope * served + shape.rampPerRequest * sinceReset + e);
+  }
+  return { x, y, clock };
+}

@@ -25,6 +25,9 @@ function writeSnapshots(per: number): string[] {
     const byKey = {};
     const fixed = new Array(200000).fill(7);
     const bounded = new Map();
+    // A list per route: twenty arrays in one Map, each growing by a twentieth (too little alone).
+    const perRoute = new Map();
+    for (let r = 0; r < 20; r++) perRoute.set('/route/' + r, []);
     let n = 0;
     function handle() {
       n++;
@@ -33,6 +36,7 @@ function writeSnapshots(per: number): string[] {
       seenIds.add(n * 3);
       byKey['k' + (n % 1e9)] = 1;
       bounded.set(n % 5000, n);
+      perRoute.get('/route/' + (n % 20)).push(n);
       if (bounded.size >= 5000) bounded.clear();
     }
     for (let i = 0; i < 20000; i++) handle();
@@ -73,6 +77,24 @@ test('each growing container is found with what holds it; a fixed and a bounded 
   }
   expect(found.some((f) => /\b(fixed|bounded)$/.test(f.path))).toBe(false);
   for (const x of result.containers) expect(x.after - x.before).toBeGreaterThanOrEqual(64 * 1024);
+  // Script-level variables are never siblings of each other.
+  for (const x of result.containers.filter(
+    (c) => c.retainerText !== undefined && !/perRoute/.test(c.retainerText),
+  ))
+    expect(x.objects).toBe(1);
+});
+
+test('siblings that grow together are found together: the arrays of one Map, each under the minimum', async () => {
+  const [a, b, c] = growing;
+  const result = await compareSnapshots(a, b, c, { containers: { minGrowth: 64 * 1024, limit: 10 } });
+  const lists = result.containers.find((x) => /\bperRoute\b/.test(x.retainerText));
+  expect(lists).toBeDefined();
+  expect(lists?.name).toBe('Array');
+  expect(lists?.objects).toBe(20);
+  // Each grew by about a twentieth of the whole, under the minimum: before siblings were grouped,
+  // none of them was reported.
+  expect(((lists?.after ?? 0) - (lists?.before ?? 0)) / 20).toBeLessThan(64 * 1024);
+  expect(lists?.retainerText).toMatch(/^Array retained by perRoute\b/);
 });
 
 test('without a minimum growth that storage reaches, nothing is reported', async () => {
