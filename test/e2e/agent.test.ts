@@ -18,8 +18,11 @@ let kept = null;
 const churn = () => { kept = Array.from({ length: 1e6 }, (_, i) => ({ i })); return kept.length; };
 // /garbage: ~400 MB of objects that die young: dozens of scavenges and nothing promoted.
 const garbage = () => { let t = null; for (let i = 0; i < 2e7; i++) t = { i }; return t.i; };
-const s = http.createServer((req, res) =>
-  res.end(req.url === '/churn' ? 'churned ' + churn() : req.url === '/garbage' ? 'garbage ' + garbage() : 'ok ' + req.url));
+// /twice: a handler that ends its response and then calls end() again (a no-op in node:http).
+const s = http.createServer((req, res) => {
+  res.end(req.url === '/churn' ? 'churned ' + churn() : req.url === '/garbage' ? 'garbage ' + garbage() : 'ok ' + req.url);
+  if (req.url === '/twice') res.end();
+});
 s.listen(0, '127.0.0.1', () => console.log('PORT ' + s.address().port));
 `;
 
@@ -94,7 +97,9 @@ test('the agent counts responses, reports its address and samples after a GC', a
   const { child, port } = await startServer(channel.env());
   try {
     expect(await listened).toBe(port);
-    for (let i = 0; i < 5; i++) await get(port, `/r${i}`);
+    for (let i = 0; i < 4; i++) await get(port, `/r${i}`);
+    // A second end() of the same response is not a second response.
+    expect(await get(port, '/twice')).toBe('ok /twice');
     const agent = channel.agents.get(child.pid as number);
     const sample = (await agent?.call('sample')) as {
       requests: number;
