@@ -70,8 +70,10 @@ describe('realistic leaks are flagged', () => {
 });
 
 describe('realistic clean and bounded services are not', () => {
+  // shop-clean runs under its replayed log only: under one URL it is shop-url-cache less a cache
+  // that one URL does not grow (the case below), and clean express under one URL is in
+  // run.test.ts. Its one-URL run took 23 s of CI (and passes in bench/run.ts, "shop-clean").
   test.each([
-    ['shop-clean', false],
     ['shop-clean', true],
     ['shop-sawtooth', false],
     ['shop-esm-clean', false],
