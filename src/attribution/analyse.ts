@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AttributionSummary, Finding } from '../report/report';
 import { compareSnapshots, type GrownObject, type ObjectGroup } from './heap';
-import { formatNumber } from '../analysis/format';
+import { formatBytes, formatNumber } from '../analysis/format';
 import { writePprof } from './pprof';
 import { allocatedByNativeCode, notLeakcheck, significantSites } from './growth';
 import type { AttributionData, ProcessAttribution, ProfilePoint } from './probe';
@@ -289,6 +289,9 @@ function groupFinding(
 ): Finding {
   const perRequest = g.count / units;
   const sizeEach = g.selfSize / g.count;
+  const held = g.heldSize / units;
+  // What it keeps alive with it, when that is more than its own objects (10% or more).
+  const holding = g.heldSize >= 1.1 * g.selfSize ? ` (${formatBytes(held)}/request with what it holds)` : '';
   let where: { file?: string; line?: number; column?: number } = {};
   if (g.location) {
     const url = mapper.urlOf(String(g.location.scriptId));
@@ -311,10 +314,11 @@ function groupFinding(
   return {
     kind: 'object-group',
     pid,
-    title: `${g.name}: +${perRequest.toFixed(2)} per request, ${Math.round(sizeEach)} B each${madeIn}`,
+    title: `${g.name}: +${perRequest.toFixed(2)} per request, ${Math.round(sizeEach)} B each${holding}${madeIn}`,
     ...where,
     bytesPerRequest: round(g.selfSize / units),
     countPerRequest: Math.round(perRequest * 1000) / 1000,
+    heldBytesPerRequest: round(held),
     sizeEach: Math.round(sizeEach),
     ...(g.retainerText ? { retainerPath: g.retainerText } : {}),
     ...(g.retainers ? { retainers: g.retainers } : {}),

@@ -1,8 +1,10 @@
 /**
  * What grew between heap snapshots, and what holds it. Three snapshots of one process: objects
  * that are new in the second (their ids were not in the first; V8 keeps ids stable within a
- * process) and still alive in the third are the candidates; they are grouped by constructor, and
- * the largest groups get their shortest path from a GC root in the third snapshot.
+ * process) and still alive in the third are the candidates; they are grouped by constructor and
+ * ranked by what they hold of the new objects (a leaked listener before the Map it keeps, the Map
+ * before its entries), and the first groups get their shortest path from a GC root in the third
+ * snapshot.
  *
  * Only the third snapshot is held whole; the first two are read for their node ids alone. The
  * graph search is heap-graph.ts's, the wording of a retainer path retainer-path.ts's.
@@ -20,6 +22,13 @@ export interface ObjectGroup {
   count: number;
   /** Their summed self size in bytes. */
   selfSize: number;
+  /**
+   * Self size of the new objects they hold, themselves included: every new object counts for each
+   * group met on its shortest path from a root while that path runs through new objects. What a
+   * group holds ranks it, so the object a request leaves behind (a listener, the Map it keeps)
+   * comes before the entries, strings and arrays inside it, however small its own size.
+   */
+  heldSize: number;
   /** Shortest path from a GC root to one of them (set for the largest groups only). */
   retainers?: RetainerStep[];
   /** The path in words, innermost holder first (set with `retainers`). */
@@ -36,7 +45,7 @@ export interface SnapshotComparison {
   newInSecond: number;
   /** Of those, how many are still alive in snapshot 3. */
   stillAlive: number;
-  /** Groups by constructor, largest total self size first. */
+  /** Groups by constructor, largest held size first (then self size). */
   groups: ObjectGroup[];
   /** Node counts of the three snapshots. */
   nodes: [number, number, number];
@@ -226,35 +235,43 @@ export function groupNewObjects(
   newIds: Uint32Array,
   options: CompareOptions = {},
 ): { stillAlive: number; groups: ObjectGroup[] } {
-  const byName = new Map<string, { count: number; selfSize: number; members: number[] }>();
-  let stillAlive = 0;
+  type Group = { count: number; selfSize: number; heldSize: number; members: number[] };
+  const byName = new Map<string, Group>();
+  // The group of each new, grouped node (undefined for every other node).
+  const groupOf: (Group | undefined)[] = new Array<Group | undefined>(graph.nodeCount);
+  const fresh: number[] = [];
   for (let node = 0; node < graph.nodeCount; node++) {
     if (!contains(newIds, graph.id(node))) continue;
     const name = graph.className(node);
     if (name === null) continue;
-    stillAlive++;
+    fresh.push(node);
     let g = byName.get(name);
     if (!g) {
-      g = { count: 0, selfSize: 0, members: [] };
+      g = { count: 0, selfSize: 0, heldSize: 0, members: [] };
       byName.set(name, g);
     }
+    groupOf[node] = g;
     g.count++;
     g.selfSize += graph.selfSize(node);
     // Enough members to find a short path without holding every index of a huge group.
     if (g.members.length < 4096) g.members.push(node);
   }
+  const stillAlive = fresh.length;
+  const distances: ShortestPaths | null = stillAlive > 0 ? graph.shortestPaths() : null;
+  if (distances) holdings(graph, fresh, groupOf, distances);
   const ranked = [...byName.entries()]
-    .sort((a, b) => b[1].selfSize - a[1].selfSize || (a[0] < b[0] ? -1 : 1))
+    .sort(
+      (a, b) =>
+        b[1].heldSize - a[1].heldSize || b[1].selfSize - a[1].selfSize || (a[0] < b[0] ? -1 : 1),
+    )
     .slice(0, options.limit ?? 10);
   const withPaths = options.paths ?? 3;
   const groups: ObjectGroup[] = [];
-  let distances: ShortestPaths | null = null;
   let pathsGiven = 0;
   for (const [name, g] of ranked) {
-    const group: ObjectGroup = { name, count: g.count, selfSize: g.selfSize };
-    if (pathsGiven < withPaths && (options.pathFilter?.(group) ?? true)) {
+    const group: ObjectGroup = { name, count: g.count, selfSize: g.selfSize, heldSize: g.heldSize };
+    if (distances && pathsGiven < withPaths && (options.pathFilter?.(group) ?? true)) {
       pathsGiven++;
-      distances ??= graph.shortestPaths();
       const best = typicalMember(graph, g.members, distances);
       if (best >= 0) {
         const steps = graph.pathTo(best, distances);
@@ -269,6 +286,38 @@ export function groupNewObjects(
     groups.push(group);
   }
   return { stillAlive, groups };
+}
+
+/** Longest run of new objects followed towards the root from one new object. */
+const MAX_HOLDING_DEPTH = 64;
+
+/**
+ * Adds each new object's self size to the held size of its own group and of every other group
+ * met on its shortest path from a root while that path runs through new objects (each group once
+ * per object), so a group's held size is what it keeps alive of what is new.
+ */
+function holdings(
+  graph: HeapGraph,
+  fresh: readonly number[],
+  groupOf: readonly ({ heldSize: number } | undefined)[],
+  paths: ShortestPaths,
+): void {
+  const met: { heldSize: number }[] = [];
+  for (const node of fresh) {
+    const size = graph.selfSize(node);
+    met.length = 0;
+    let at: number = node;
+    for (let depth = 0; depth < MAX_HOLDING_DEPTH; depth++) {
+      const g = groupOf[at];
+      if (!g) break;
+      if (!met.includes(g)) {
+        met.push(g);
+        g.heldSize += size;
+      }
+      if (at === 0 || (paths.via[at] as number) === 0) break;
+      at = paths.from[at] as number;
+    }
+  }
 }
 
 /**

@@ -142,6 +142,13 @@ export interface Finding {
   /** Objects added per request served (object groups). */
   countPerRequest?: number;
   /**
+   * Object groups: live bytes per request of the new objects the group holds, its own included
+   * (each new object counts for every group on its shortest path from a root while that path runs
+   * through new objects). Ranks the groups: a leaked listener before the Map it keeps, the Map
+   * before its entries.
+   */
+  heldBytesPerRequest?: number;
+  /**
    * Growing objects: how many grew together (objects of one constructor held by the same object,
    * such as the arrays in one Map's entries); 1 for a single object.
    */

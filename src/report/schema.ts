@@ -129,6 +129,7 @@ const findingSchema = z.object({
   function: z.string().optional(),
   bytesPerRequest: num.optional(),
   countPerRequest: num.optional(),
+  heldBytesPerRequest: num.optional(),
   objects: num.optional(),
   sizeEach: num.optional(),
   retainerPath: z.string().optional(),

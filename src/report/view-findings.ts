@@ -17,7 +17,11 @@ import type { Finding, Report } from './report';
  */
 export function topFindings(report: Report, limit: number): Finding[] {
   const findings = Array.isArray(report.findings) ? report.findings.filter(isFinding) : [];
-  const weight = (f: Finding): number => f.bytesPerRequest ?? (f.countPerRequest ?? 0) * (f.sizeEach ?? 1);
+  // An object group weighs what it holds of the new objects (a listener before the Map it keeps).
+  const weight = (f: Finding): number =>
+    (f.kind === 'object-group' ? f.heldBytesPerRequest : undefined) ??
+    f.bytesPerRequest ??
+    (f.countPerRequest ?? 0) * (f.sizeEach ?? 1);
   const native = (f: Finding): number => (f.kind === 'allocation-site' && f.file === undefined ? 1 : 0);
   return [...findings].sort((a, b) => native(a) - native(b) || weight(b) - weight(a)).slice(0, limit);
 }

@@ -245,6 +245,10 @@ describe('compareSnapshots', () => {
     expect(map?.holderLocation?.line).toBe(7);
     const closure = result.groups.find((g) => g.name === '(closure)');
     expect(closure?.count).toBe(500);
+    // Ranked by what they hold of the new objects: the listener, its context, the Map it keeps,
+    // then what is inside the Map, however large (its table, the strings).
+    expect(result.groups.slice(0, 3).map((g) => g.name)).toEqual(['(closure)', 'system / Context', 'Map']);
+    expect(closure?.heldSize).toBeGreaterThanOrEqual((closure?.selfSize ?? 0) + (map?.selfSize ?? 0));
     // The closure's own location: line 8 of the script (0-based 7).
     expect(closure?.location?.line).toBe(7);
   });
