@@ -260,10 +260,7 @@ export function groupNewObjects(
   const distances: ShortestPaths | null = stillAlive > 0 ? graph.shortestPaths() : null;
   if (distances) holdings(graph, fresh, groupOf, distances);
   const ranked = [...byName.entries()]
-    .sort(
-      (a, b) =>
-        b[1].heldSize - a[1].heldSize || b[1].selfSize - a[1].selfSize || (a[0] < b[0] ? -1 : 1),
-    )
+    .sort((a, b) => b[1].heldSize - a[1].heldSize || b[1].selfSize - a[1].selfSize || (a[0] < b[0] ? -1 : 1))
     .slice(0, options.limit ?? 10);
   const withPaths = options.paths ?? 3;
   const groups: ObjectGroup[] = [];
