@@ -6,7 +6,8 @@
  * Flags: --runs N (default 5), --only a,b (fixture cases), --no-overhead, --out FILE, --keep DIR
  * (keeps each run's report.json and samples.json in DIR/<case>-<n>/ for offline analysis), --busy
  * (another process keeps one core busy with a bounded CPU loop while the fixtures run; results go
- * to bench/results-busy.md unless --out says otherwise).
+ * to bench/results-busy.md unless --out says otherwise), --frameworks (adds the trials on koa, hapi
+ * and fastify of bench/frameworks.ts, installed from the npm registry into a temporary folder).
  *
  * Truth per request: the fixture's truth.json (bench/truth.ts, a reference sampler of its own)
  * when there is one, else its expected.json.
@@ -18,6 +19,7 @@ import * as path from 'node:path';
 import { olsFit } from '../src/analysis/regression';
 import type { Report } from '../src/report/report';
 import { NEW_PROCESS_PHASE } from '../src/attribution';
+import { FRAMEWORK_VERSIONS, prepareFrameworks } from './frameworks';
 import {
   defaultSamplesPerSecond,
   defaultSpacingText,
@@ -101,6 +103,11 @@ interface Outcome {
   measured: [number, number] | null;
 }
 
+/** A case's folder: under fixtures/, or an absolute path (the framework trials'). */
+function fixtureDir(c: Case): string {
+  return path.resolve(ROOT, 'fixtures', c.fixture);
+}
+
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -122,7 +129,7 @@ function extraArgs(): string[] {
 
 function runOnce(c: Case, expected: Expected, keep?: string): Outcome {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-bench-'));
-  const dir = path.join(ROOT, 'fixtures', c.fixture);
+  const dir = fixtureDir(c);
   const cfg = path.join(dir, 'leakcheck.config.json');
   const replay = c.replay && expected.replay ? ['--replay', path.resolve(dir, expected.replay)] : [];
   const started = performance.now();
@@ -269,7 +276,7 @@ function truthOf(c: Case, expected: Expected): number | null {
 }
 
 function truthFile(c: Case): Truth | null {
-  const file = path.join(ROOT, 'fixtures', c.fixture, 'truth.json');
+  const file = path.join(fixtureDir(c), 'truth.json');
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Truth) : null;
 }
 
@@ -306,7 +313,14 @@ function main(): void {
   const only = arg('--only')?.split(',');
   const busy = process.argv.includes('--busy');
   const outFile = arg('--out') ?? path.join(__dirname, busy ? 'results-busy.md' : 'results.md');
-  const cases = CASES.filter((c) => !only || only.includes(c.name) || only.includes(c.fixture));
+  // --frameworks: the trials on koa, hapi and fastify (bench/frameworks.ts), after the fixtures.
+  const all: Case[] = process.argv.includes('--frameworks')
+    ? [
+        ...CASES,
+        ...prepareFrameworks().map((f) => ({ name: f.name, fixture: f.dir, args: [], replay: true })),
+      ]
+    : CASES;
+  const cases = all.filter((c) => !only || only.includes(c.name) || only.includes(c.fixture));
   const rows: string[] = [];
   const breakdowns: string[] = [];
   const load: string[] = [`before: ${os.loadavg()[0]?.toFixed(1)}`];
@@ -315,7 +329,7 @@ function main(): void {
   try {
     for (const c of cases) {
       const expected = JSON.parse(
-        fs.readFileSync(path.join(ROOT, 'fixtures', c.fixture, 'expected.json'), 'utf8'),
+        fs.readFileSync(path.join(fixtureDir(c), 'expected.json'), 'utf8'),
       ) as Expected;
       const want = c.verdict ?? expected.verdict;
       const truth = truthOf(c, expected);
@@ -389,11 +403,16 @@ function main(): void {
       }
     }
     const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+    const frameworks = process.argv.includes('--frameworks')
+      ? ` Framework trials (bench/frameworks.ts): ${Object.entries(FRAMEWORK_VERSIONS)
+          .map(([p, v]) => `${p} ${v}`)
+          .join(', ')}, each replaying fixtures/traffic/combined.log.`
+      : '';
     const lines = [
       '# leakcheck benchmark results',
       '',
       `Machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
-      `Command: \`npm run bench -- --runs ${runs}${only ? ` --only ${only.join(',')}` : ''}${busy ? ' --busy' : ''}${extraArgs().length ? ` --extra "${extraArgs().join(' ')}"` : ''}\` (${extraArgs().length ? `default settings but ${extraArgs().join(' ')}` : 'default settings'}, 10 connections, 15,000 users).${busy ? ' Another process kept one core busy (a CPU loop) throughout.' : ''} Load average (1 min) ${load.join(', ')}.`,
+      `Command: \`npm run bench -- --runs ${runs}${only ? ` --only ${only.join(',')}` : ''}${busy ? ' --busy' : ''}${process.argv.includes('--frameworks') ? ' --frameworks' : ''}${extraArgs().length ? ` --extra "${extraArgs().join(' ')}"` : ''}\` (${extraArgs().length ? `default settings but ${extraArgs().join(' ')}` : 'default settings'}, 10 connections, 15,000 users).${busy ? ' Another process kept one core busy (a CPU loop) throughout.' : ''} Load average (1 min) ${load.join(', ')}.${frameworks}`,
       '',
       '## Verdicts',
       '',

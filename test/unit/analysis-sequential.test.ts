@@ -321,6 +321,47 @@ describe('evaluateLook and sequentialTest', () => {
     expect(short.last?.look).toBe(called.look);
   });
 
+  it('refines a leak called on a staircase with staircase looks only, not a recent half between two jumps', () => {
+    // A Map that leaks an entry per request: 106 B/request of entries, and its hash table doubling
+    // at 16k, 32k, 64k, ... entries (14 B per entry of capacity), so 120 B/request in the long run.
+    // Sampled every 4,598 requests from 3,016 on (the warm-up's requests before the first sample).
+    let state = 1;
+    const uniform = (): number => {
+      state = (state * 1664525 + 1013904223) >>> 0;
+      return state / 2 ** 32;
+    };
+    const gauss = (): number =>
+      Math.sqrt(-2 * Math.log(uniform() + 1e-12)) * Math.cos(2 * Math.PI * uniform());
+    const x: number[] = [];
+    const y: number[] = [];
+    for (let i = 1; i <= 171; i++) {
+      const requests = 3_016 + i * 4_598;
+      let tables = 0;
+      for (let capacity = 16_384; capacity <= requests; capacity *= 2) tables += 14 * capacity;
+      x.push(requests);
+      y.push(10e6 + 106 * requests + tables + 5_000 * gauss());
+    }
+    const schedule = lookSchedule(18, 171);
+    const options = { threshold: 2, alpha: ALPHA, precision: ESTIMATE_PRECISION };
+    const result = sequentialTest(x, y, schedule, options, false);
+    expect(result.verdict).toBe('leak');
+    expect(result.decided?.staircase).toBeDefined();
+    // A later look's recent half falls between two doublings: alone, it is a precise leak at the
+    // entries' rate only (what was reported before).
+    const between = evaluateLook(x.slice(0, schedule[8]), y.slice(0, schedule[8]), 9, {
+      ...options,
+      looks: schedule.length,
+    });
+    expect(between.decision).toBe('leak');
+    expect(between.staircase).toBeUndefined();
+    expect(precise(between, ESTIMATE_PRECISION)).toBe(true);
+    expect(Math.abs(between.slope - 120)).toBeGreaterThan(0.1 * 120);
+    // The reported estimate stays a staircase's, which counts the doublings.
+    const last = result.last as NonNullable<typeof result.last>;
+    expect(last.staircase).toBeDefined();
+    expect(Math.abs(last.slope - 120)).toBeLessThanOrEqual(0.06 * 120);
+  });
+
   it('keeps refining a precise estimate while its growth still slows down, and a steady one only until its first precise look', () => {
     // A 16 B/request leak over a slow warm-up tail, with little noise: called at the first look
     // with a narrow interval, but the recent half still grows faster than the leak.

@@ -1,0 +1,116 @@
+/**
+ * Trials on popular frameworks that are not in this repository, as a new user would run them:
+ * small services on koa, hapi and fastify (bench/frameworks/*.js), each with a leak and a clean
+ * variant (`VARIANT=leak|clean`), installed from the npm registry at pinned versions into a
+ * temporary folder outside the project, and run with a replayed access log
+ * (fixtures/traffic/combined.log).
+ *
+ * - koa-auth: auth middleware keeps per-request state in a module-level Map keyed by request id;
+ *   the leak never deletes the entry (the incident's bug on another framework).
+ * - koa-sessions: per-user hit counters in a Map replaced every 5 s (a sawtooth that must pass);
+ *   the leak also keeps every user's visit history.
+ * - hapi-metrics: response times from the `response` event; the leak pushes them onto an array
+ *   never trimmed, the clean one writes a 1024-slot ring.
+ * - fastify-listeners: each request subscribes a closure to a shared emitter; the clean one
+ *   unsubscribes in `onResponse`.
+ *
+ * `npx tsx bench/run.ts --frameworks [--busy] ...` runs them beside (or, with `--only`, instead
+ * of) the fixtures. `npx tsx bench/frameworks.ts` prepares the folder and prints its cases, for
+ * the reference sampler: `npx tsx bench/truth.ts <path from fixtures/ to a case> --out FILE`.
+ * Their truths, measured that way, are in bench/frameworks/truth.json.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..');
+const SOURCES = path.join(__dirname, 'frameworks');
+
+/** Pinned, so that a trial means the same thing next time. */
+export const FRAMEWORK_VERSIONS: Record<string, string> = {
+  koa: '3.3.0',
+  '@koa/router': '15.7.0',
+  '@hapi/hapi': '21.4.13',
+  fastify: '5.12.8',
+};
+
+const SERVICES = ['koa-auth', 'koa-sessions', 'hapi-metrics', 'fastify-listeners'] as const;
+
+/** One prepared case: a folder holding leakcheck.config.json, expected.json and maybe truth.json. */
+export interface FrameworkCase {
+  name: string;
+  dir: string;
+}
+
+/**
+ * The trial folder, prepared once per set of versions (reused while its node_modules is there):
+ * the services, their frameworks installed from the registry, and one folder per case.
+ */
+export function prepareFrameworks(): FrameworkCase[] {
+  const key = Object.entries(FRAMEWORK_VERSIONS)
+    .map(([p, v]) => `${p.replace(/[@/]/g, '')}${v}`)
+    .join('-');
+  const base = path.join(os.tmpdir(), `leakcheck-frameworks-${key}`);
+  fs.mkdirSync(base, { recursive: true });
+  for (const file of fs.readdirSync(SOURCES)) {
+    if (file.endsWith('.js') || file.endsWith('.cjs'))
+      fs.copyFileSync(path.join(SOURCES, file), path.join(base, file));
+  }
+  if (!fs.existsSync(path.join(base, 'node_modules', 'fastify', 'package.json'))) {
+    fs.writeFileSync(
+      path.join(base, 'package.json'),
+      JSON.stringify(
+        { name: 'leakcheck-framework-trials', private: true, dependencies: FRAMEWORK_VERSIONS },
+        null,
+        2,
+      ),
+    );
+    const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel', 'error'], {
+      cwd: base,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    if (r.status !== 0) throw new Error(`npm install in ${base} failed: ${r.stderr || r.stdout}`);
+  }
+  const truths = JSON.parse(fs.readFileSync(path.join(SOURCES, 'truth.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const replay = path.join(ROOT, 'fixtures', 'traffic', 'combined.log');
+  const cases: FrameworkCase[] = [];
+  for (const service of SERVICES) {
+    for (const variant of ['leak', 'clean'] as const) {
+      const dir = path.join(base, `${service}-${variant}`);
+      fs.mkdirSync(dir, { recursive: true });
+      // print-port.cjs is for the reference sampler (it reads the port from the output); leakcheck
+      // learns the port from its agent.
+      const config = {
+        command: ['node', '-r', '../print-port.cjs', `../${service}.js`],
+        env: { VARIANT: variant },
+      };
+      fs.writeFileSync(path.join(dir, 'leakcheck.config.json'), JSON.stringify(config, null, 2));
+      const expected = {
+        verdict: variant === 'leak' ? 'leak' : 'pass',
+        metric: variant === 'leak' ? 'heapUsed' : null,
+        bytesPerRequest: variant === 'leak' ? null : 0,
+        replay,
+      };
+      fs.writeFileSync(path.join(dir, 'expected.json'), JSON.stringify(expected, null, 2));
+      const truth = truths[`${service}-${variant}`];
+      const truthFile = path.join(dir, 'truth.json');
+      if (truth) fs.writeFileSync(truthFile, JSON.stringify(truth, null, 2));
+      else fs.rmSync(truthFile, { force: true });
+      cases.push({ name: `${service} ${variant}`, dir });
+    }
+  }
+  return cases;
+}
+
+if (require.main === module) {
+  for (const c of prepareFrameworks()) {
+    process.stdout.write(
+      `${c.name}\t${c.dir}\t(truth: npx tsx bench/truth.ts ${path.relative(path.join(ROOT, 'fixtures'), c.dir)} --requests 300000 --out FILE)\n`,
+    );
+  }
+}
