@@ -312,9 +312,10 @@ function main(): void {
   const runs = Number(arg('--runs') ?? 5);
   const only = arg('--only')?.split(',');
   const busy = process.argv.includes('--busy');
+  const withFrameworks = process.argv.includes('--frameworks');
   const outFile = arg('--out') ?? path.join(__dirname, busy ? 'results-busy.md' : 'results.md');
   // --frameworks: the trials on koa, hapi and fastify (bench/frameworks.ts), after the fixtures.
-  const all: Case[] = process.argv.includes('--frameworks')
+  const all: Case[] = withFrameworks
     ? [
         ...CASES,
         ...prepareFrameworks().map((f) => ({ name: f.name, fixture: f.dir, args: [], replay: true })),
@@ -403,7 +404,7 @@ function main(): void {
       }
     }
     const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-    const frameworks = process.argv.includes('--frameworks')
+    const frameworks = withFrameworks
       ? ` Framework trials (bench/frameworks.ts): ${Object.entries(FRAMEWORK_VERSIONS)
           .map(([p, v]) => `${p} ${v}`)
           .join(', ')}, each replaying fixtures/traffic/combined.log.`
@@ -412,7 +413,7 @@ function main(): void {
       '# leakcheck benchmark results',
       '',
       `Machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
-      `Command: \`npm run bench -- --runs ${runs}${only ? ` --only ${only.join(',')}` : ''}${busy ? ' --busy' : ''}${process.argv.includes('--frameworks') ? ' --frameworks' : ''}${extraArgs().length ? ` --extra "${extraArgs().join(' ')}"` : ''}\` (${extraArgs().length ? `default settings but ${extraArgs().join(' ')}` : 'default settings'}, 10 connections, 15,000 users).${busy ? ' Another process kept one core busy (a CPU loop) throughout.' : ''} Load average (1 min) ${load.join(', ')}.${frameworks}`,
+      `Command: \`npm run bench -- --runs ${runs}${only ? ` --only ${only.join(',')}` : ''}${busy ? ' --busy' : ''}${withFrameworks ? ' --frameworks' : ''}${extraArgs().length ? ` --extra "${extraArgs().join(' ')}"` : ''}\` (${extraArgs().length ? `default settings but ${extraArgs().join(' ')}` : 'default settings'}, 10 connections, 15,000 users).${busy ? ' Another process kept one core busy (a CPU loop) throughout.' : ''} Load average (1 min) ${load.join(', ')}.${frameworks}`,
       '',
       '## Verdicts',
       '',
