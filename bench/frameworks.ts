@@ -57,7 +57,10 @@ export function prepareFrameworks(): FrameworkCase[] {
     if (file.endsWith('.js') || file.endsWith('.cjs'))
       fs.copyFileSync(path.join(SOURCES, file), path.join(base, file));
   }
-  if (!fs.existsSync(path.join(base, 'node_modules', 'fastify', 'package.json'))) {
+  const installed = Object.keys(FRAMEWORK_VERSIONS).every((p) =>
+    fs.existsSync(path.join(base, 'node_modules', p, 'package.json')),
+  );
+  if (!installed) {
     fs.writeFileSync(
       path.join(base, 'package.json'),
       JSON.stringify(
