@@ -20,7 +20,7 @@ import {
 } from '../../src/analysis/sequential';
 import { sequentialPlan } from '../../src/config/adapt';
 import { configSchema } from '../../src/config/schema';
-import { sequentialSeries as series, type SeriesShape } from './analysis-synthetic';
+import { decayingWarmupSeries, sequentialSeries as series, type SeriesShape } from './analysis-synthetic';
 
 const SCHEDULE = lookSchedule(30, 290);
 const ALPHA = 0.025;
@@ -103,6 +103,49 @@ describe('evaluateLook and sequentialTest', () => {
     const look = evaluateLook(x, y, 1, { threshold: 2, alpha: ALPHA, looks: 10 });
     expect(look.settled).toBe(false);
     expect(look.decision).not.toBe('leak');
+  });
+
+  it('holds warm-ups that decay slower than the early half shows (the quarter before the recent half)', () => {
+    // Clean series whose own growth (84 B/request at first) decays over 10,000 requests, sampled
+    // as hapi 21 was on a busy core (~580 requests apart from request 1,150): the recent half
+    // grows at ~0.6 of the early half's rate, so the early-half check (half) rarely holds it.
+    const plan = lookSchedule(18, 171);
+    const shape = { slope: 0, A: 84, tau: 10_000, sd: 10_000, step: 580, start: 1150 };
+    const falseLeaks = (localSettling: boolean): number => {
+      let leaks = 0;
+      for (let s = 0; s < 100; s++) {
+        const { x, y } = decayingWarmupSeries(s * 7717 + 5, 171, shape);
+        const options = { threshold: 2, alpha: ALPHA, minSpan: 10_000, localSettling };
+        if (sequentialTest(x, y, plan, options, true).verdict === 'leak') leaks++;
+      }
+      return leaks;
+    };
+    const before = falseLeaks(false);
+    const now = falseLeaks(true);
+    expect(before).toBeGreaterThan(30); // the case the check is for...
+    expect(now).toBeLessThan(before / 2); // ...held in most series
+  });
+
+  it('costs a leak under a warm-up no verdict (16 B/request, noisy)', () => {
+    const plan = lookSchedule(18, 171);
+    const shape = { slope: 16, A: 60, tau: 6000, sd: 40_000, step: 400, start: 1000 };
+    for (let s = 0; s < 100; s++) {
+      const { x, y } = decayingWarmupSeries(s * 7717 + 5, 171, shape);
+      const r = sequentialTest(x, y, plan, { threshold: 2, alpha: ALPHA, minSpan: 10_000 }, true);
+      expect(r.verdict).toBe('leak');
+    }
+  });
+
+  it('still calls a leak whose warm-up is over at once, however it began', () => {
+    // 16 B/request plus a warm-up burst over the first ~1,500 requests: the early half's rate is
+    // far above the recent one's, but the quarter before the recent half grows alike.
+    const x = Array.from({ length: 30 }, (_, i) => 1000 + 400 * (i + 1));
+    const y = x.map((v, i) => 6e6 + 16 * v + 200_000 * (1 - Math.exp(-v / 1500)) + 2000 * Math.sin(i * 2.1));
+    const look = evaluateLook(x, y, 1, { threshold: 2, alpha: ALPHA, looks: 10 });
+    expect(look.settled).toBe(true);
+    expect(look.decision).toBe('leak');
+    expect(look.slope).toBeGreaterThan(16 * 0.95);
+    expect(look.slope).toBeLessThan(16 * 1.05);
   });
 
   it('does not call a recorded clean express warm-up a leak (the first look of a busy run)', () => {

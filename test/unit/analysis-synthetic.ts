@@ -166,3 +166,42 @@ export function timedSawtooth(
   }
   return { x, y, clock };
 }
+
+export interface DecayingWarmupShape {
+  /** Growth per request that lasts (a leak), bytes/request. */
+  slope: number;
+  /** Warm-up growth at request 0, bytes/request, decaying as e^(-requests/tau) (A·tau bytes in all). */
+  A: number;
+  tau: number;
+  /** AR(1) noise (ρ 0.3) standard deviation, bytes. */
+  sd: number;
+  /** Mean requests between samples, and the requests served before the first sample. */
+  step: number;
+  start: number;
+}
+
+/**
+ * A post-GC heap series whose own growth decays slowly (hapi 21 on one busy core: ~19
+ * B/request still at 10,000 requests, ~0 from 20,000 on), with AR(1) noise and an optional lasting
+ * slope.
+ */
+export function decayingWarmupSeries(
+  seed: number,
+  n: number,
+  s: DecayingWarmupShape,
+): { x: number[]; y: number[] } {
+  const g = gaussian(seed);
+  const u = mulberry32(seed + 99);
+  const rho = 0.3;
+  const x: number[] = [];
+  const y: number[] = [];
+  let e = 0;
+  let served = s.start;
+  for (let i = 0; i < n; i++) {
+    served += Math.round(s.step * (0.9 + 0.2 * u()));
+    e = rho * e + Math.sqrt(1 - rho * rho) * s.sd * g();
+    x.push(served);
+    y.push(6e6 + s.slope * served + s.A * s.tau * (1 - Math.exp(-served / s.tau)) + e);
+  }
+  return { x, y };
+}
