@@ -28,8 +28,10 @@ export interface ReportShape {
   crashed?: boolean;
   /** Measured sequentially: the heap's verdict comes from the looks (as the run loop weighs them). */
   sequential?: boolean;
-  /** Extra heap bytes per request over the first half of the measured window (a warm-up). */
+  /** Extra heap bytes per request over the first `settlingSamples` of the measured window (a warm-up). */
   settlingBytesPerRequest?: number;
+  /** Measured samples the warm-up lasts (default 15, half the window). */
+  settlingSamples?: number;
 }
 
 /** Deterministic noise in [-1, 1] (no Math.random: the tests must not vary between runs). */
@@ -61,7 +63,8 @@ export function makeReport(shape: ReportShape): Report {
         heapUsed: Math.round(
           12_900_000 +
             shape.bytesPerRequest * (requests - start) +
-            (shape.settlingBytesPerRequest ?? 0) * Math.min(requests - start, 15 * every) +
+            (shape.settlingBytesPerRequest ?? 0) *
+              Math.min(requests - start, (shape.settlingSamples ?? 15) * every) +
             40_000 * noise(i + 97 * k),
         ),
         heapTotal: 40_000_000,
