@@ -163,11 +163,8 @@ export function evaluateLook(
 ): SequentialLook {
   const n = Math.min(x.length, y.length);
   const alpha = alphaAtLook(look, options.looks, options.alpha);
-  const first = n > 0 ? (x[0] as number) : 0;
   const last = n > 0 ? (x[n - 1] as number) : 0;
-  const mid = first + (last - first) / 2;
-  let split = 0;
-  while (split < n && (x[split] as number) < mid) split++;
+  const split = midpoint(x, n);
   // Each half its own autocorrelation: the early half's warm-up curve would make the recent
   // half's look worse than it is.
   const early = autocorrelatedFit(x.slice(0, split), y.slice(0, split));
@@ -277,11 +274,24 @@ export function evaluateLook(
 }
 
 /**
+ * Where a series splits into halves: the index of the first of its first `n` samples at or past
+ * the midpoint of their x range (n when there are none).
+ */
+function midpoint(x: readonly number[], n: number): number {
+  if (n === 0) return 0;
+  const mid = (x[0] as number) + ((x[n - 1] as number) - (x[0] as number)) / 2;
+  let i = 0;
+  while (i < n && (x[i] as number) < mid) i++;
+  return i;
+}
+
+/**
  * Still slowing down: the recent slope shown below `ratio` ({@link SETTLED_RATIO} unless given) of
  * the early one, beyond the noise. The early slope's error is judged by the recent half's noise
- * (with `ownNoise`, by the larger of that and its own): a warm-up curve leaves large, correlated residuals around the early half's line, and taking that curvature for noise
- * would hide the very slowing-down the check looks for (a clean express process, still settling
- * at 13k requests, was called a leak that way).
+ * (with `ownNoise`, by the larger of that and its own): a warm-up curve leaves large, correlated
+ * residuals around the early half's line, and taking that curvature for noise would hide the very
+ * slowing-down the check looks for (a clean express process, still settling at 13k requests, was
+ * called a leak that way).
  */
 function slowingDown(
   early: AutocorrelatedFit,
@@ -319,9 +329,7 @@ function slowingDown(
 function slowingLocally(x: readonly number[], y: readonly number[], recent: AutocorrelatedFit): boolean {
   const n = Math.min(x.length, y.length);
   if (n === 0) return false;
-  const mid = (x[0] as number) + ((x[n - 1] as number) - (x[0] as number)) / 2;
-  let from = 0;
-  while (from < n && (x[from] as number) < mid) from++;
+  const from = midpoint(x, n);
   const quarter = autocorrelatedFit(x.slice(from, n), y.slice(from, n));
   if (!quarter.estimable) return false;
   return slowingDown(quarter, recent, 1 / (1 + ESTIMATE_PRECISION), true);
