@@ -19,10 +19,16 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lookSchedule, sequentialTest } from '../src/analysis/sequential';
+import { ESTIMATE_PRECISION, sequentialTest } from '../src/analysis/sequential';
+import { sequentialPlan } from '../src/config/adapt';
+import { configSchema } from '../src/config/schema';
 import { dataHeap, planLooks } from '../src/sampling/evidence';
 import type { Sample } from '../src/sampling/samples';
 import { decayingWarmupSeries, type DecayingWarmupShape } from '../test/unit/analysis-synthetic';
+
+// The default plan: its looks (18 samples at the first, 171 at the budget), threshold, alpha,
+// minimum window and estimate precision.
+const DEFAULT = sequentialPlan(configSchema.parse({}));
 
 const keptAt = process.argv.indexOf('--kept');
 if (keptAt > 0) {
@@ -37,7 +43,9 @@ const out = outAt > 0 ? process.argv[outAt + 1] : undefined;
 type Shape = DecayingWarmupShape;
 const series = decayingWarmupSeries;
 
-const plan = lookSchedule(18, 171);
+const plan = DEFAULT.schedule;
+/** Samples the default plan's budget holds (60 s at its spacing; the schedule's last look is past it). */
+const budget = 171;
 const shapes: Shape[] = [];
 for (const tau of [3000, 6000, 10000])
   for (const sd of [10000, 25000])
@@ -57,12 +65,18 @@ interface Tally {
 function tally(shape: Shape, localSettling: boolean): Tally {
   const t: Tally = { leak: 0, pass: 0, inconclusive: 0, at: [], err: [] };
   for (let s = 0; s < runs; s++) {
-    const { x, y } = series(s * 7717 + 5, 171, shape);
+    const { x, y } = series(s * 7717 + 5, budget, shape);
     const r = sequentialTest(
       x,
       y,
       plan,
-      { threshold: 2, alpha: 0.025, minSpan: 10_000, precision: 0.15, localSettling },
+      {
+        threshold: DEFAULT.threshold,
+        alpha: DEFAULT.alpha,
+        minSpan: DEFAULT.minRequests,
+        precision: DEFAULT.precision,
+        localSettling,
+      },
       true,
     );
     t[r.verdict]++;
@@ -80,7 +94,7 @@ const median = (a: number[]): string => {
 };
 const cell = (t: Tally, leak: boolean): string =>
   leak
-    ? `${t.leak} / ${t.inconclusive} · ${median(t.at)} · ${t.err.filter((e) => e <= 0.15).length}/${t.err.length}`
+    ? `${t.leak} / ${t.inconclusive} · ${median(t.at)} · ${t.err.filter((e) => e <= ESTIMATE_PRECISION).length}/${t.err.length}`
     : `${t.leak} / ${t.inconclusive} · ${median(t.at)}`;
 
 const lines = [
@@ -132,8 +146,8 @@ function replayKept(dirs: string[]): void {
           {
             threshold: report.settings.thresholds.heapUsed.perUnit,
             alpha: seq.alpha,
-            minSpan: 10_000,
-            precision: 0.15,
+            minSpan: DEFAULT.minRequests,
+            precision: DEFAULT.precision,
             localSettling,
           },
           false,
