@@ -9,7 +9,8 @@
  *   50 and 100 requests/s per service) while a Prometheus scrapes them. Their answers are heap per
  *   scrape, per hour at that rate or per request, never throughput, and they spend nearly all their
  *   time waiting for scrapes, major GCs and alert rules (~100 and ~166 s, a few percent of a core
- *   each). `npm test` runs them side by side, after `quiet` and before `load`.
+ *   each). `npm test` (scripts/jest-phases.mjs) runs them side by side, beside `quiet` (niced)
+ *   and before `load`.
  * - `load`: every other end-to-end file. They run real services under load; side by side on two
  *   cores they would measure the machine's contention instead of the service, so `npm test` runs
  *   them one file at a time (maxWorkers 1, the default below).

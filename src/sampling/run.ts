@@ -11,7 +11,7 @@
 import { AgentChannel, type AgentConnection } from '../target/channel';
 import { TargetProcess, type ExitInfo } from '../target/process';
 import { waitForReady, ReadyError } from '../target/ready';
-import { TrafficDriver, type TrafficStats } from '../traffic/driver';
+import { loadDriver, TrafficDriver, type TrafficStats } from '../traffic/driver';
 import type { RateSpec } from '../traffic/pacer';
 import type { RequestSource } from '../traffic/scenario';
 import type { AgentSample } from '../agent/protocol';
@@ -246,6 +246,8 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
       rejectEnded(new RunEnded('target-exited', `the target ${how} during the ${during}`));
     });
     options.onProgress?.({ phase: 'starting', completed: 0, samples: 0 });
+    // The load generator loads while the service starts (on the other core), not after.
+    loadDriver();
     try {
       result.url = await race(
         waitForReady({
