@@ -22,9 +22,13 @@ export function rateFunction(spec: RateSpec): RateFunction {
     case 'ramp':
       return (t) => spec.from + (spec.to - spec.from) * Math.min(1, t / spec.seconds);
     case 'shape':
+      // A shape is one period of traffic (a log's day squeezed into the run): a load that outlasts
+      // it goes round again. Held at its last step instead, a run bounded by requests, or one that
+      // outlasts its planned window, went on at that step's rate (a quiet hour's can be the 5%
+      // floor of compressRate) for the rest of the run.
       return (t) => {
-        const i = Math.min(spec.rps.length - 1, Math.floor(t / spec.secondsPerStep));
-        return spec.rps[Math.max(0, i)] ?? 0;
+        const i = Math.floor(Math.max(0, t) / spec.secondsPerStep) % spec.rps.length;
+        return spec.rps[i] ?? 0;
       };
   }
 }

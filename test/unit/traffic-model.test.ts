@@ -246,6 +246,10 @@ describe('rate', () => {
     expect(Math.abs(mean - 200) / 200).toBeLessThan(0.02);
     const f = rateFunction(shape);
     expect(f(50)).toBeGreaterThan(f(10) * 4);
+    // Past its end the shape goes round again (a day follows a day), not held at its last step.
+    expect(f(60 + 10)).toBe(f(10));
+    expect(f(120 + 50)).toBe(f(50));
+    expect(f(60 + 10)).toBeLessThan(f(59));
   });
 });
 
