@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { formatNumber } from '../analysis/format';
 import type { Config } from '../config/types';
-import { measurementWindow } from '../config/adapt';
+import { shapePeriodSeconds } from '../config/adapt';
 import { UsageError } from '../errors';
 import { baselineFromModel, type FidelityBaseline } from '../traffic/fidelity';
 import { ImportError, IMPORT_FORMATS, importTraffic, type ImportFormat } from '../traffic/import/import';
@@ -291,11 +291,7 @@ export async function prepareReplay(
       throw new UsageError(
         `--pace-from-log: the log averages ${formatNumber(model.rate.meanRps, 2)} requests/s; give the run's mean rate with --rate`,
       );
-    config.traffic.rate = compressRate(
-      model.rate,
-      measurementWindow(config).warmupSeconds + measurementWindow(config).durationSeconds,
-      mean,
-    );
+    config.traffic.rate = compressRate(model.rate, shapePeriodSeconds(config), mean);
   }
   return { source, baseline: baselineFromModel(model, mode), model };
 }

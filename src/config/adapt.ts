@@ -58,6 +58,23 @@ export function measurementWindow(config: Config): MeasurementWindow {
       };
 }
 
+/**
+ * Seconds of load one period of a rate shape spans (`--pace-from-log` squeezes a log's rate curve
+ * into it; the load goes round it again after). A fixed window: its warm-up and window, so the
+ * run replays the curve once. A sequential run: its warm-up and minimum window, so the first look
+ * has seen the whole curve; spread over the budget instead, a run that stops at its first looks
+ * (most do) replays only the curve's first part, say a log's night.
+ *
+ * @param config - the validated configuration
+ * @returns the period in seconds
+ */
+export function shapePeriodSeconds(config: Config): number {
+  const window = measurementWindow(config);
+  return window.sequential
+    ? window.warmupSeconds + config.run.minDurationSeconds
+    : window.warmupSeconds + window.durationSeconds;
+}
+
 /** Builds the run loop's options from a validated configuration. */
 export function runOptionsFrom(config: Config, options: CheckOptions): { run: RunOptions; outDir: string } {
   const command = options.command ?? config.command;

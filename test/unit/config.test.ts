@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfig, ConfigError } from '../../src/config/load';
+import { shapePeriodSeconds } from '../../src/config/adapt';
+import { configSchema } from '../../src/config/schema';
 
 function dirWith(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-config-'));
@@ -114,5 +116,23 @@ describe('loading the configuration', () => {
   test('bad flag values are named as command-line input', async () => {
     const msg = await errorOf(loadConfig({ cwd: dirWith({}), overrides: { analysis: { confidence: 2 } } }));
     expect(msg).toMatch(/^command line: analysis\.confidence: /);
+  });
+});
+
+describe('the period of a rate shape (--pace-from-log)', () => {
+  const parse = (run: Record<string, number>): ReturnType<typeof configSchema.parse> =>
+    configSchema.parse({ command: ['node', 's.js'], run });
+
+  test('a sequential run sees the whole curve by its first look: warm-up and minimum window', () => {
+    // Defaults: 1 s warm-up, 6 s minimum window, 60 s budget; the budget would leave a run that
+    // stops at its first look with the curve's first tenth.
+    expect(shapePeriodSeconds(parse({}))).toBe(7);
+    expect(shapePeriodSeconds(parse({ warmupSeconds: 2, minDurationSeconds: 10 }))).toBe(12);
+  });
+
+  test('a fixed window replays it once: warm-up and window', () => {
+    expect(shapePeriodSeconds(parse({ warmupSeconds: 2, durationSeconds: 8 }))).toBe(10);
+    // Bounded by requests: the fixed window's default seconds (3 + 10).
+    expect(shapePeriodSeconds(parse({ requests: 30_000 }))).toBe(13);
   });
 });
