@@ -40,6 +40,11 @@ for (const shape of [
   { slope: 2, rampPerRequest: 30, periodMs: 3000, rate: 10, lagMs: 5 },
   { slope: 0, rampPerRequest: 330, periodMs: 4000, rate: 7, lagMs: 3 },
   { slope: 0, rampPerRequest: 30, periodMs: 3000, rate: 10, lagMs: 5 },
+  // A store that expires entries (a session store, a TTL cache): each callback removes only the
+  // entries older than expiryMs, so its first drop comes at expiry + period and gives back less.
+  { slope: 2, rampPerRequest: 300, periodMs: 1500, rate: 1.7, lagMs: 3, expiryMs: 1500 },
+  { slope: 0, rampPerRequest: 300, periodMs: 1500, rate: 1.7, lagMs: 3, expiryMs: 1500 },
+  { slope: 0, rampPerRequest: 300, periodMs: 1000, rate: 1.7, lagMs: 3, expiryMs: 2000 },
 ]) {
   const out = { leak: 0, pass: 0, inconclusive: 0 };
   for (let s = 0; s < runs; s++) {
@@ -47,6 +52,6 @@ for (const shape of [
     out[sequentialTest(x, y, plan, { threshold: 2, alpha: 0.025 }, true).verdict]++;
   }
   console.log(
-    `timer sawtooth, slope ${shape.slope} B/request, ramp ${shape.rampPerRequest} B/request, every ${shape.periodMs} ms at ${shape.rate} requests/ms: leak ${((100 * out.leak) / runs).toFixed(1)}%, pass ${((100 * out.pass) / runs).toFixed(1)}%, inconclusive ${((100 * out.inconclusive) / runs).toFixed(1)}%`,
+    `timer sawtooth, slope ${shape.slope} B/request, ramp ${shape.rampPerRequest} B/request, every ${shape.periodMs} ms at ${shape.rate} requests/ms${'expiryMs' in shape ? `, entries expire after ${shape.expiryMs} ms` : ''}: leak ${((100 * out.leak) / runs).toFixed(1)}%, pass ${((100 * out.pass) / runs).toFixed(1)}%, inconclusive ${((100 * out.inconclusive) / runs).toFixed(1)}%`,
   );
 }

@@ -13,6 +13,9 @@
  *   never trimmed, the clean one writes a 1024-slot ring.
  * - fastify-listeners: each request subscribes a closure to a shared emitter; the clean one
  *   unsubscribes in `onResponse`.
+ * - express-sessions: express-session's default MemoryStore, a new session for every cookieless
+ *   request, none expiring (the leak its documentation warns of); the clean one stores them in
+ *   memorystore with a 1.5 s cookie, pruned every 1.5 s (a sawtooth that must pass).
  *
  * `npx tsx bench/run.ts --frameworks [--busy] ...` runs them beside (or, with `--only`, instead
  * of) the fixtures. `npx tsx bench/frameworks.ts` prepares the folder and prints its cases, for
@@ -33,9 +36,18 @@ export const FRAMEWORK_VERSIONS: Record<string, string> = {
   '@koa/router': '15.7.0',
   '@hapi/hapi': '21.4.13',
   fastify: '5.12.8',
+  express: '5.3.0',
+  'express-session': '1.19.0',
+  memorystore: '1.6.8',
 };
 
-const SERVICES = ['koa-auth', 'koa-sessions', 'hapi-metrics', 'fastify-listeners'] as const;
+const SERVICES = [
+  'koa-auth',
+  'koa-sessions',
+  'hapi-metrics',
+  'fastify-listeners',
+  'express-sessions',
+] as const;
 
 /** One prepared case: a folder holding leakcheck.config.json, expected.json and maybe truth.json. */
 export interface FrameworkCase {

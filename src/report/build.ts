@@ -230,6 +230,7 @@ function sequentialReport(result: RunResult, config: Config): SequentialReport |
       settled: l.settled,
       resets: l.resets,
       ...(l.staircase ? { staircase: l.staircase } : {}),
+      ...(l.jumps !== undefined ? { jumps: l.jumps } : {}),
       decision: l.decision,
     })),
   };

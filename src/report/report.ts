@@ -230,6 +230,12 @@ export interface SequentialReport {
     resets: { total: number; recent: number; ended?: number };
     /** Set when the look called a staircase a leak: its jumps, requests since the last, the last stretch. */
     staircase?: { steps: number; open: number; lastStretch: number };
+    /**
+     * Set when the look called a leak on the growth between the jumps of its recent half (a
+     * store's table enlarged as it filled): how many, and that growth. Its slope and interval add
+     * what the series' jumps came to per request over its whole span.
+     */
+    jumps?: { count: number; between: number };
     decision: string;
   }>;
 }

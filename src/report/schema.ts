@@ -190,6 +190,7 @@ const sequentialReportSchema = z.object({
       settled: z.boolean(),
       resets: z.object({ total: num, recent: num, ended: num.optional() }),
       staircase: z.object({ steps: num, open: num, lastStretch: num }).optional(),
+      jumps: z.object({ count: num, between: num }).optional(),
       decision: z.string(),
     }),
   ),

@@ -117,6 +117,11 @@ export interface TimedSawtoothShape {
   lagMs?: number;
   sd?: number;
   rho?: number;
+  /**
+   * Entries expire: each timer callback removes only the entries older than this (ms), as a
+   * session store or a TTL cache prunes, instead of clearing the structure.
+   */
+  expiryMs?: number;
 }
 
 /**
@@ -144,7 +149,10 @@ export function timedSawtooth(
   let served = 0;
   let rateFactor = 1;
   let nextReset = shape.periodMs + 20;
-  let sinceReset = 0;
+  // Requests served by each ms of the clock, for expiry: the structure holds what was served
+  // since `keptFrom`.
+  const servedAt: number[] = [];
+  let keptFrom = 0;
   for (let i = 0; i < n; i++) {
     const dt = spacing * (0.9 + 0.2 * u());
     // The rate wanders; requests accrue in 1 ms steps so a reset splits them where it falls.
@@ -152,13 +160,15 @@ export function timedSawtooth(
     for (let step = 0; step < dt; step++) {
       t += 1;
       if (t >= nextReset) {
-        sinceReset = 0;
+        keptFrom = shape.expiryMs === undefined ? t - 1 : Math.max(keptFrom, t - shape.expiryMs);
         nextReset = t + shape.periodMs - 1 - Math.log(Math.max(u(), Number.MIN_VALUE)) * (shape.lagMs ?? 3);
       }
-      const got = shape.rate * rateFactor;
-      served += got;
-      sinceReset += got;
+      served += shape.rate * rateFactor;
+      servedAt[Math.round(t)] = served;
     }
+    let from = Math.round(keptFrom);
+    while (from > 0 && servedAt[from] === undefined) from--;
+    const sinceReset = served - (servedAt[from] ?? 0);
     e = rho * e + Math.sqrt(1 - rho * rho) * sd * g();
     x.push(Math.round(served));
     clock.push(Math.round(t));
