@@ -230,6 +230,23 @@ export const RESET_SIGMAS = 8;
 export const RESET_SHARE = 0.5;
 
 /**
+ * The steps of a series between consecutive samples, their median (the usual step) and a robust
+ * standard deviation of them (1.4826 × their median absolute deviation, never 0).
+ *
+ * @param y - the series
+ * @returns the steps, their median and spread
+ */
+export function steps(y: readonly number[]): { d: number[]; median: number; sigma: number } {
+  const d: number[] = [];
+  for (let i = 1; i < y.length; i++) d.push((y[i] as number) - (y[i - 1] as number));
+  if (d.length === 0) return { d, median: 0, sigma: Number.MIN_VALUE };
+  const middle = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
+  const median = middle(d);
+  const mad = middle(d.map((v) => Math.abs(v - median)));
+  return { d, median, sigma: 1.4826 * Math.max(mad, Number.MIN_VALUE) };
+}
+
+/**
  * Finds resets: drops between consecutive samples far beyond the usual sample-to-sample change
  * ({@link RESET_SIGMAS} times 1.4826 × the median absolute deviation of the successive
  * differences). A leak's series never drops like that; a bounded structure that is cleared does.
@@ -238,13 +255,9 @@ export const RESET_SHARE = 0.5;
  * @returns indices of the samples right after each drop, increasing
  */
 export function findResets(y: readonly number[]): number[] {
-  const d: number[] = [];
-  for (let i = 1; i < y.length; i++) d.push((y[i] as number) - (y[i - 1] as number));
+  const { d, sigma } = steps(y);
   if (d.length < 3) return [];
-  const middle = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
-  const median = middle(d);
-  const mad = middle(d.map((v) => Math.abs(v - median)));
-  const limit = -RESET_SIGMAS * 1.4826 * Math.max(mad, Number.MIN_VALUE);
+  const limit = -RESET_SIGMAS * sigma;
   const out: number[] = [];
   let low = y[0] as number;
   for (let i = 0; i < d.length; i++) {
@@ -275,8 +288,8 @@ export const JUMP_SIGMAS = 5;
 
 /**
  * Finds jumps: rises between consecutive samples far beyond the usual sample-to-sample change
- * (the same measure as {@link findResets}, upwards, at {@link JUMP_SIGMAS}) that last (the next step gives back less than
- * {@link RESET_SHARE} of the jump beyond the usual step). A store that keeps growing enlarges its
+ * (the same measure as {@link findResets}, upwards, at {@link JUMP_SIGMAS}) that last (the next
+ * step gives back less than {@link RESET_SHARE} of the jump beyond the usual step). A store that keeps growing enlarges its
  * table now and then: a plain object or a `Map` used as a dictionary doubles its backing store,
  * and the copy lands in one sample as a jump.
  *
@@ -284,13 +297,9 @@ export const JUMP_SIGMAS = 5;
  * @returns indices of the samples right after each jump, increasing
  */
 export function findJumps(y: readonly number[]): number[] {
-  const d: number[] = [];
-  for (let i = 1; i < y.length; i++) d.push((y[i] as number) - (y[i - 1] as number));
+  const { d, median, sigma } = steps(y);
   if (d.length < 3) return [];
-  const middle = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
-  const median = middle(d);
-  const mad = middle(d.map((v) => Math.abs(v - median)));
-  const limit = median + JUMP_SIGMAS * 1.4826 * Math.max(mad, Number.MIN_VALUE);
+  const limit = median + JUMP_SIGMAS * sigma;
   const out: number[] = [];
   for (let i = 0; i < d.length; i++) {
     const jump = (d[i] as number) - median;

@@ -30,6 +30,7 @@ import {
   findResets,
   MIN_CYCLES,
   SETTLED_RATIO,
+  steps,
   type AutocorrelatedFit,
 } from './autocorrelated';
 import { REQUESTS, type Axis } from './axis';
@@ -333,10 +334,8 @@ export function evaluateLook(
 
 /** What the lasting jumps of a series added in all (each beyond the usual step). */
 function jumpTotal(y: readonly number[]): number {
-  const d: number[] = [];
-  for (let i = 1; i < y.length; i++) d.push((y[i] as number) - (y[i - 1] as number));
-  const usual = [...d].sort((a, b) => a - b)[Math.floor(d.length / 2)] ?? 0;
-  return findJumps(y).reduce((sum, i) => sum + (d[i - 1] as number) - usual, 0);
+  const { d, median } = steps(y);
+  return findJumps(y).reduce((sum, i) => sum + (d[i - 1] as number) - median, 0);
 }
 
 /**
