@@ -289,9 +289,9 @@ export const JUMP_SIGMAS = 5;
 /**
  * Finds jumps: rises between consecutive samples far beyond the usual sample-to-sample change
  * (the same measure as {@link findResets}, upwards, at {@link JUMP_SIGMAS}) that last (the next
- * step gives back less than {@link RESET_SHARE} of the jump beyond the usual step). A store that keeps growing enlarges its
- * table now and then: a plain object or a `Map` used as a dictionary doubles its backing store,
- * and the copy lands in one sample as a jump.
+ * step gives back less than {@link RESET_SHARE} of the jump beyond the usual step). A store that
+ * keeps growing enlarges its table now and then: a plain object or a `Map` used as a dictionary
+ * doubles its backing store, and the copy lands in one sample as a jump.
  *
  * @param y - the series
  * @returns indices of the samples right after each jump, increasing

@@ -240,8 +240,8 @@ export function evaluateLook(
   }
   // A store that keeps growing enlarges its table in jumps (a dictionary's backing store doubles),
   // and a jump inside the recent half makes its line's residuals a step: an express-session
-  // MemoryStore leaking 215 B/request had intervals of ±1,000 B/request and was not called for
-  // 11-35 s. With jumps in the recent half the leak side is also tested on the growth between
+  // MemoryStore leaking 235 B/request had intervals of ±600-1,500 B/request and was not called
+  // for 11-35 s. With jumps in the recent half the leak side is also tested on the growth between
   // them; the look's alpha is then split between the two tests (Bonferroni), so the chance of a
   // false leak at the look stays within its alpha.
   const jumps = cyclic ? [] : findJumps(y.slice(split, n));
@@ -313,7 +313,8 @@ export function evaluateLook(
         // doubling in any span that doubles the entries, and the series' start is near the
         // table's. Counted over the recent half alone, one doubling in half a window overstated
         // an express-session store's leak by 35-45%; left out, a Map's was reported at the
-        // entries' rate only (106 of 120 B/request on the synthetic Map below).
+        // entries' rate only (106 of 120 B/request on the synthetic Map of
+        // test/unit/analysis-sequential.test.ts).
         const added = jumpTotal(y.slice(0, n)) / Math.max(1, last - (x[0] as number));
         return {
           ...base,
