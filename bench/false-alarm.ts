@@ -11,15 +11,24 @@
  * a middling and a shallow ramp (false leaks, the worst case), and a bounded one (slope 0) under a
  * steep and a shallow ramp (false leaks and how many end inconclusive at the budget).
  *
+ * A third part takes stores whose size follows throughput: entries that expire (checked every
+ * 50 ms, as per-entry timers or a frequent prune remove them), a slope at the threshold and a
+ * bounded one, with the throughput wandering ±20% (or held steady), and series with no such store
+ * at all under the same wandering throughput (the throughput check must cost them nothing). Each
+ * series carries its samples' clock, as a run's does; THROUGHPUT=off leaves it out (no
+ * throughput check, as before session 22). PART=sawtooth runs the second and third parts only.
+ *
  * Usage: RUNS=1000 npx tsx bench/false-alarm.ts
  */
 import { lookSchedule, sequentialTest } from '../src/analysis/sequential';
 import { sequentialSeries, timedSawtooth } from '../test/unit/analysis-synthetic';
 const runs = Number(process.env.RUNS ?? 1000);
-for (const [first, last, step] of [
-  [30, 290, 400],
-  [18, 171, 680],
-] as const) {
+for (const [first, last, step] of process.env.PART === 'sawtooth'
+  ? []
+  : ([
+      [30, 290, 400],
+      [18, 171, 680],
+    ] as const)) {
   const sched = lookSchedule(first, last);
   for (const rho of [0, 0.3, 0.5, 0.8]) {
     const out = { leak: 0, pass: 0, inconclusive: 0 };
@@ -45,13 +54,23 @@ for (const shape of [
   { slope: 2, rampPerRequest: 300, periodMs: 1500, rate: 1.7, lagMs: 3, expiryMs: 1500 },
   { slope: 0, rampPerRequest: 300, periodMs: 1500, rate: 1.7, lagMs: 3, expiryMs: 1500 },
   { slope: 0, rampPerRequest: 300, periodMs: 1000, rate: 1.7, lagMs: 3, expiryMs: 2000 },
+  // Stores whose size follows throughput (entries expire continuously), and none at all.
+  { slope: 2, rampPerRequest: 100, periodMs: 50, rate: 1.7, lagMs: 1, expiryMs: 2000 },
+  { slope: 0, rampPerRequest: 300, periodMs: 50, rate: 1.7, lagMs: 1, expiryMs: 2000 },
+  { slope: 0, rampPerRequest: 300, periodMs: 50, rate: 1.7, lagMs: 1, expiryMs: 2000, wander: 0 },
+  { slope: 0, rampPerRequest: 300, periodMs: 50, rate: 1.7, lagMs: 1, expiryMs: 5000 },
+  { slope: 4, rampPerRequest: 100, periodMs: 50, rate: 1.7, lagMs: 1, expiryMs: 2000 },
+  { slope: 2, rampPerRequest: 0, periodMs: 50, rate: 1.7, lagMs: 1 },
+  { slope: 0, rampPerRequest: 0, periodMs: 50, rate: 1.7, lagMs: 1 },
+  { slope: 4, rampPerRequest: 0, periodMs: 50, rate: 1.7, lagMs: 1 },
 ]) {
   const out = { leak: 0, pass: 0, inconclusive: 0 };
   for (let s = 0; s < runs; s++) {
-    const { x, y } = timedSawtooth(s * 7919 + 3, 171, shape);
-    out[sequentialTest(x, y, plan, { threshold: 2, alpha: 0.025 }, true).verdict]++;
+    const { x, y, clock } = timedSawtooth(s * 7919 + 3, 171, shape);
+    const options = { threshold: 2, alpha: 0.025, ...(process.env.THROUGHPUT === 'off' ? {} : { clock }) };
+    out[sequentialTest(x, y, plan, options, true).verdict]++;
   }
   console.log(
-    `timer sawtooth, slope ${shape.slope} B/request, ramp ${shape.rampPerRequest} B/request, every ${shape.periodMs} ms at ${shape.rate} requests/ms${'expiryMs' in shape ? `, entries expire after ${shape.expiryMs} ms` : ''}: leak ${((100 * out.leak) / runs).toFixed(1)}%, pass ${((100 * out.pass) / runs).toFixed(1)}%, inconclusive ${((100 * out.inconclusive) / runs).toFixed(1)}%`,
+    `timer sawtooth, slope ${shape.slope} B/request, ramp ${shape.rampPerRequest} B/request, every ${shape.periodMs} ms at ${shape.rate} requests/ms${'wander' in shape ? ` held steady` : ''}${'expiryMs' in shape ? `, entries expire after ${shape.expiryMs} ms` : ''}: leak ${((100 * out.leak) / runs).toFixed(1)}%, pass ${((100 * out.pass) / runs).toFixed(1)}%, inconclusive ${((100 * out.inconclusive) / runs).toFixed(1)}%`,
   );
 }

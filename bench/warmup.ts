@@ -149,6 +149,9 @@ function replayKept(dirs: string[]): void {
             minSpan: DEFAULT.minRequests,
             precision: DEFAULT.precision,
             localSettling,
+            // THROUGHPUT=off replays without the samples' clock: no throughput check (before
+            // session 22).
+            ...(process.env.THROUGHPUT === 'off' ? {} : { clock: list.map((s) => s.uptimeMs) }),
           },
           false,
         );

@@ -47,6 +47,92 @@ export function autocorrelatedFit(
   return { estimable: true, n, slope: line.slope, se, rho, df, sxx: line.sxx };
 }
 
+/** {@link autocorrelatedFit}'s result with a covariate held fixed, and the covariate's own t. */
+export interface CovariateFit extends AutocorrelatedFit {
+  /** The covariate's coefficient over its standard error (allowing for autocorrelation). */
+  covariateT: number;
+}
+
+/**
+ * Least squares of y on x with a covariate z held fixed (Frisch-Waugh: x and y each less their
+ * own line on z, then the slope of the one rest on the other), the standard error allowing for
+ * the residuals' lag-1 autocorrelation as {@link autocorrelatedFit} does, with one more parameter
+ * spent.
+ *
+ * @param x - requests served at each sample
+ * @param y - value at each sample
+ * @param z - the covariate at each sample
+ * @returns the slope of y on x with z held fixed (not estimable below 6 points)
+ */
+export function covariateFit(x: readonly number[], y: readonly number[], z: readonly number[]): CovariateFit {
+  const n = Math.min(x.length, y.length, z.length);
+  const none = { estimable: false, n, slope: 0, se: Infinity, rho: 0, df: 1, sxx: 0, covariateT: 0 };
+  if (n < 6) return none;
+  const xs = x.slice(0, n);
+  const zs = z.slice(0, n);
+  const rest = (on: readonly number[], v: readonly number[]): number[] | null =>
+    lineFit(on, v)?.residuals ?? null;
+  const xr = rest(zs, xs);
+  const yr = rest(zs, y.slice(0, n));
+  if (!xr || !yr) return none;
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    sxx += (xr[i] as number) ** 2;
+    sxy += (xr[i] as number) * (yr[i] as number);
+  }
+  if (!(sxx > 0)) return none;
+  const slope = sxy / sxx;
+  const residuals = yr.map((v, i) => v - slope * (xr[i] as number));
+  const ss = residuals.reduce((a, e) => a + e * e, 0);
+  const rho = residualAutocorrelation([residuals]);
+  const inflation = Math.sqrt((1 + rho) / (1 - rho));
+  const se = Math.sqrt(ss / (n - 3) / sxx) * inflation;
+  const df = Math.max(2, ((n - 3) * (1 - rho * rho)) / (1 + rho * rho));
+  // The covariate's coefficient the same way round (x taken out of z and y): same residuals.
+  const zx = rest(xs, zs);
+  const yx = rest(xs, y.slice(0, n));
+  let covariateT = 0;
+  const szz = zx ? zx.reduce((a, v) => a + v * v, 0) : 0;
+  if (zx && yx && szz > 0) {
+    const gamma = zx.reduce((a, v, i) => a + v * (yx[i] as number), 0) / szz;
+    covariateT = gamma / (Math.sqrt(ss / (n - 3) / szz) * inflation);
+  }
+  return { estimable: true, n, slope, se, rho, df, sxx, covariateT };
+}
+
+/**
+ * Throughput over the `windowMs` before each sample (units of x per ms), from the samples' own x
+ * and clock, linear between samples; while the window reaches back past the first sample, over
+ * the time since it.
+ *
+ * @param x - requests served at each sample (increasing)
+ * @param clock - time of each sample (ms, increasing)
+ * @param windowMs - how far back each figure looks
+ * @returns one figure per sample (NaN where no time has passed since the first)
+ */
+export function recentThroughput(x: readonly number[], clock: readonly number[], windowMs: number): number[] {
+  const n = Math.min(x.length, clock.length);
+  const out: number[] = [];
+  let j = 0;
+  for (let i = 0; i < n; i++) {
+    const t = (clock[i] as number) - windowMs;
+    while (j + 1 < i && (clock[j + 1] as number) <= t) j++;
+    let from = x[0] as number;
+    let at = clock[0] as number;
+    if ((clock[j] as number) <= t && j < i) {
+      const t0 = clock[j] as number;
+      const t1 = clock[j + 1] as number;
+      const f = t1 > t0 ? (t - t0) / (t1 - t0) : 0;
+      from = (x[j] as number) + f * ((x[j + 1] as number) - (x[j] as number));
+      at = t;
+    }
+    const ms = (clock[i] as number) - at;
+    out.push(ms > 0 ? ((x[i] as number) - from) / ms : NaN);
+  }
+  return out;
+}
+
 /** Plain least squares: slope, residuals, their sum of squares and Σ(x − x̄)²; null below 4 points. */
 function lineFit(
   x: readonly number[],

@@ -24,6 +24,8 @@
 import {
   autocorrelatedFit,
   betweenJumpsFit,
+  covariateFit,
+  recentThroughput,
   cycleRampFit,
   cyclingStopped,
   findJumps,
@@ -52,6 +54,12 @@ export interface SequentialOptions {
    * gives the earlier rule (the early half alone), for the benchmark that compares the two.
    */
   localSettling?: boolean;
+  /**
+   * Time of each sample (ms, increasing), aligned with the series. With it, a look that would
+   * decide on a recent half of at least {@link THROUGHPUT_MIN_POINTS} samples decides only if the
+   * fit with the recent throughput held fixed agrees (see {@link THROUGHPUT_WINDOW_MS}).
+   */
+  clock?: readonly number[];
 }
 
 /** What one look found and decided. */
@@ -105,9 +113,40 @@ export interface SequentialLook {
    * per unit over its whole span.
    */
   jumps?: { count: number; between: number };
+  /**
+   * Set when the look checked its decision against the recent half's growth with the throughput
+   * of the {@link THROUGHPUT_WINDOW_MS} before each sample held fixed: that slope, its interval at
+   * the look's level, the throughput's own t, and whether it agreed (a look it did not agree with
+   * continues).
+   */
+  throughput?: { slope: number; low: number; high: number; t: number; agreed: boolean };
   /** `continue` asks for more samples. */
   decision: 'leak' | 'pass' | 'continue';
 }
+
+/**
+ * How far back the throughput held fixed looks (ms). A structure that keeps the last few seconds
+ * of requests (entries that expire, a session store pruned by a timer) holds more while the
+ * service serves faster, and under a load that runs as fast as the service answers, throughput
+ * wanders (GC pauses, a busy core, a JIT still warming). On the requests axis that wander is
+ * fitted as growth or shrinkage: on seeded series of such a store (2 s expiry, throughput
+ * wandering ±20%) a slope at the threshold was called a leak in 38% of series and a pass in 35%
+ * (nominal 2.5% each), and a bounded one a leak in 5%; on express-session's memorystore (sessions
+ * expiring after 1.5 s) the recent half's plain slope read -43 and +19 B/request at looks where
+ * the fit with throughput held fixed read about 0 ± 10, the throughput's t 5-7
+ * (bench/false-alarm.ts, bench/results-frameworks.md, session 22). A look decides only when both
+ * fits agree: a test that needs two tests to reject is valid when either model is right, and it
+ * spends no extra alpha (an intersection-union test).
+ */
+export const THROUGHPUT_WINDOW_MS = 2000;
+/**
+ * Fewest samples in the recent half for the throughput check. Throughput wanders slowly, so a
+ * short window holds little of it: on 200 seeded series at the threshold all 76 false leaks came
+ * at looks whose recent half held 22 samples or more (4 of 70 false passes at earlier looks), and
+ * checking those looks too delayed three of 86 kept live runs' verdicts (a lru-cache pass and a
+ * koa session leak at the first look, a clean express pass at the fourth).
+ */
+export const THROUGHPUT_MIN_POINTS = 20;
 
 /** Fewest points in each half for a look to decide anything. */
 export const MIN_POINTS_PER_HALF = 4;
@@ -184,7 +223,14 @@ export function evaluateLook(
   const lastReset = resets.at(-1);
   if (lastReset !== undefined && cyclingStopped(x.slice(0, n), resets)) {
     // The drops were not a period: the stretch since the last one is judged on its own.
-    const inner = evaluateLook(x.slice(lastReset, n), y.slice(lastReset, n), look, options, staircaseFirst);
+    const clock = options.clock?.slice(lastReset, n);
+    const inner = evaluateLook(
+      x.slice(lastReset, n),
+      y.slice(lastReset, n),
+      look,
+      clock ? { ...options, clock } : options,
+      staircaseFirst,
+    );
     return {
       ...inner,
       samples: n,
@@ -265,8 +311,12 @@ export function evaluateLook(
   // snapshots slower; the incident's recent slope lay 2-5 standard errors above the early one's
   // 1/1.15 in ten runs of ten.
   const warming = !cyclic && recent.slope < early.slope / (1 + ESTIMATE_PRECISION);
-  const decision =
-    low > options.threshold && settled ? 'leak' : high < options.threshold ? 'pass' : 'continue';
+  const plain = low > options.threshold && settled ? 'leak' : high < options.threshold ? 'pass' : 'continue';
+  const throughput =
+    plain !== 'continue' && !cyclic
+      ? throughputCheck(x, y, split, n, plain, alpha / tests, options)
+      : undefined;
+  const decision = throughput && !throughput.agreed ? 'continue' : plain;
   if ((decision !== 'leak' || staircaseFirst) && !cyclic) {
     // A staircase that is still climbing outweighs a recent window that happens to be level
     // between two of its jumps (or, with `staircaseFirst`, one that climbs between them).
@@ -330,7 +380,42 @@ export function evaluateLook(
       }
     }
   }
-  return { ...base, low, high, df: recent.df, settled, warming, decision };
+  return {
+    ...base,
+    low,
+    high,
+    df: recent.df,
+    settled,
+    warming,
+    ...(throughput ? { throughput } : {}),
+    decision,
+  };
+}
+
+/**
+ * The recent half's growth with the throughput of the {@link THROUGHPUT_WINDOW_MS} before each
+ * sample held fixed, and whether it agrees with the plain fit's decision; undefined when the look
+ * has no clock or too few recent samples ({@link THROUGHPUT_MIN_POINTS}).
+ */
+function throughputCheck(
+  x: readonly number[],
+  y: readonly number[],
+  split: number,
+  n: number,
+  plain: 'leak' | 'pass',
+  alpha: number,
+  options: SequentialOptions,
+): SequentialLook['throughput'] {
+  if (!options.clock || options.clock.length < n || n - split < THROUGHPUT_MIN_POINTS) return undefined;
+  const z = recentThroughput(x.slice(0, n), options.clock.slice(0, n), THROUGHPUT_WINDOW_MS).slice(split, n);
+  if (!z.every(Number.isFinite)) return undefined;
+  const fit = covariateFit(x.slice(split, n), y.slice(split, n), z);
+  if (!fit.estimable) return undefined;
+  const t = tQuantile(1 - alpha, fit.df);
+  const low = fit.slope - t * fit.se;
+  const high = fit.slope + t * fit.se;
+  const agreed = plain === 'leak' ? low > options.threshold : high < options.threshold;
+  return { slope: fit.slope, low, high, t: fit.covariateT, agreed };
 }
 
 /** What the lasting jumps of a series added in all (each beyond the usual step). */
@@ -449,8 +534,10 @@ export function cyclesSettled(
  * @returns requests (counted like the series' x) it would have needed, or null when unknowable
  */
 export function requestsNeeded(look: SequentialLook, threshold: number): number | null {
-  const halfWidth = (look.high - look.low) / 2;
-  const gap = Math.abs(look.slope - threshold);
+  // A look the throughput check held is as far from deciding as the check's interval.
+  const fit = look.throughput && !look.throughput.agreed ? look.throughput : look;
+  const halfWidth = (fit.high - fit.low) / 2;
+  const gap = Math.abs(fit.slope - threshold);
   if (!Number.isFinite(halfWidth) || !(gap > 0)) return null;
   const grow = Math.max(1, (halfWidth / gap) ** (2 / 3));
   const span = (look.to - look.from) * 2;
@@ -660,9 +747,11 @@ export function sequentialReason(
       ? `the heap is reset periodically and only ${look.resets.total} resets were seen (the slope of a sawtooth's base needs ${MIN_CYCLES})`
       : look.resets.total > 0 && look.resets.total < 2 * MIN_CYCLES && !look.settled
         ? `the heap is reset periodically and only ${look.resets.total} resets were seen (whether a sawtooth's base has stopped slowing down needs ${2 * MIN_CYCLES})`
-        : !look.settled
-          ? 'growth was still slowing down (warm-up not over)'
-          : `the interval still straddles the ${limit}`;
+        : look.throughput && !look.throughput.agreed
+          ? `with the throughput of the ${formatNumber(THROUGHPUT_WINDOW_MS / 1000)} s before each sample held fixed it grows ${rateLine(rateWithIntervalParts({ estimate: look.throughput.slope, low: look.throughput.low, high: look.throughput.high, confidence: 1 - 2 * alpha }, 'bytes', axis))}, which straddles the ${limit} (the heap follows throughput, as a store of recent requests does, so the line alone does not decide)`
+          : !look.settled
+            ? 'growth was still slowing down (warm-up not over)'
+            : `the interval still straddles the ${limit}`;
   const more =
     needed.requests !== null
       ? `; about ${axis.span(needed.requests)}${needed.seconds !== null ? ` (~${formatNumber(needed.seconds)} s at the measured rate)` : ''} would decide: ${axis.budgetHint}`

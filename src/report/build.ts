@@ -231,6 +231,7 @@ function sequentialReport(result: RunResult, config: Config): SequentialReport |
       resets: l.resets,
       ...(l.staircase ? { staircase: l.staircase } : {}),
       ...(l.jumps !== undefined ? { jumps: l.jumps } : {}),
+      ...(l.throughput !== undefined ? { throughput: l.throughput } : {}),
       decision: l.decision,
     })),
   };

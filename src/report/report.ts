@@ -236,6 +236,12 @@ export interface SequentialReport {
      * what the series' jumps came to per request over its whole span.
      */
     jumps?: { count: number; between: number };
+    /**
+     * Set when the look checked its decision against the recent growth with the throughput of the
+     * 2 s before each sample held fixed: that slope and interval, the throughput's t, whether it
+     * agreed (a look it did not agree with continued).
+     */
+    throughput?: { slope: number; low: number; high: number; t: number; agreed: boolean };
     decision: string;
   }>;
 }

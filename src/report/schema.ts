@@ -191,6 +191,7 @@ const sequentialReportSchema = z.object({
       resets: z.object({ total: num, recent: num, ended: num.optional() }),
       staircase: z.object({ steps: num, open: num, lastStretch: num }).optional(),
       jumps: z.object({ count: num, between: num }).optional(),
+      throughput: z.object({ slope: num, low: num, high: num, t: num, agreed: z.boolean() }).optional(),
       decision: z.string(),
     }),
   ),

@@ -146,6 +146,7 @@ export function weighEvidence(
         threshold: settings.threshold,
         alpha: settings.alpha,
         minSpan: settings.minRequests,
+        clock: list.map((s) => s.uptimeMs),
         ...(settings.precision !== undefined ? { precision: settings.precision } : {}),
       },
       final,

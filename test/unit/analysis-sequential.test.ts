@@ -4,9 +4,11 @@
  */
 import {
   autocorrelatedFit,
+  covariateFit,
   cycleRampFit,
   cyclingStopped,
   findResets,
+  recentThroughput,
 } from '../../src/analysis/autocorrelated';
 import { tQuantile } from '../../src/analysis/distributions';
 import {
@@ -21,7 +23,13 @@ import {
 } from '../../src/analysis/sequential';
 import { sequentialPlan } from '../../src/config/adapt';
 import { configSchema } from '../../src/config/schema';
-import { decayingWarmupSeries, sequentialSeries as series, type SeriesShape } from './analysis-synthetic';
+import {
+  decayingWarmupSeries,
+  sequentialSeries as series,
+  timedSawtooth,
+  type SeriesShape,
+  type TimedSawtoothShape,
+} from './analysis-synthetic';
 
 const SCHEDULE = lookSchedule(30, 290);
 const ALPHA = 0.025;
@@ -528,5 +536,80 @@ describe('false-alarm rate under optional stopping (200 seeded series per case)'
 
   it('misses no leak of 8 B/request (4x the threshold) within the budget', () => {
     expect(verdicts({ slope: 8, burst: 400_000, tail: 30_000, rho: 0.5 }, 50).leak).toBe(50);
+  });
+});
+
+describe('a store whose size follows throughput (entries that expire)', () => {
+  const plan = lookSchedule(18, 171);
+  // Entries expire 2 s after they were added (checked every 50 ms), throughput wanders ±20%.
+  const store = { rampPerRequest: 100, periodMs: 50, rate: 1.7, lagMs: 1, expiryMs: 2000 };
+  function count(shape: TimedSawtoothShape, runs: number, withClock: boolean): Record<string, number> {
+    const out: Record<string, number> = { leak: 0, pass: 0, inconclusive: 0 };
+    for (let s = 0; s < runs; s++) {
+      const { x, y, clock } = timedSawtooth(s * 7919 + 3, 171, shape);
+      const options = { threshold: 2, alpha: ALPHA, ...(withClock ? { clock } : {}) };
+      const verdict = sequentialTest(x, y, plan, options, true).verdict;
+      out[verdict] = (out[verdict] ?? 0) + 1;
+    }
+    return out;
+  }
+  const runs = 120;
+  const bound = ALPHA * runs + 3 * Math.sqrt(runs * ALPHA * (1 - ALPHA));
+
+  it('keeps a slope at the threshold within alpha both ways once the throughput is held fixed', () => {
+    const without = count({ ...store, slope: 2 }, runs, false);
+    const held = count({ ...store, slope: 2 }, runs, true);
+    // The line alone fits the throughput's wander as growth: far beyond alpha, both ways.
+    expect(without.leak).toBeGreaterThan(2 * bound);
+    expect(without.pass).toBeGreaterThan(2 * bound);
+    expect(held.leak).toBeLessThanOrEqual(bound);
+    expect(held.pass).toBeLessThanOrEqual(bound);
+  });
+
+  it('still calls a leak of twice the threshold under such a store, and costs series without one nothing', () => {
+    expect(count({ ...store, slope: 4 }, 50, true).leak).toBeGreaterThanOrEqual(45);
+    const none = { ...store, rampPerRequest: 0 };
+    expect(count({ ...none, slope: 4 }, 50, true)).toEqual(count({ ...none, slope: 4 }, 50, false));
+    expect(count({ ...none, slope: 0 }, 50, true).pass).toBe(50);
+  });
+
+  it('reports the check on the look and says why a look it held did not decide', () => {
+    // This seed's bounded store has a look the plain line would have passed and the check held.
+    const { x, y, clock } = timedSawtooth(5 * 7919 + 3, 171, { ...store, slope: 0, rampPerRequest: 300 });
+    const r = sequentialTest(x, y, plan, { threshold: 2, alpha: ALPHA, clock }, true);
+    const checked = r.looks.filter((l) => l.throughput !== undefined);
+    expect(checked.length).toBeGreaterThan(0);
+    for (const l of checked) expect(l.throughput?.agreed === false).toBe(l.decision === 'continue');
+    const held = r.looks.find((l) => l.throughput?.agreed === false);
+    expect(held?.high).toBeLessThan(2);
+    if (!held) return;
+    const text = sequentialReason({ ...r, verdict: 'inconclusive', last: held }, 2, ALPHA, {
+      requests: null,
+      seconds: null,
+    }).reason;
+    expect(text).toContain('with the throughput of the 2 s before each sample held fixed');
+  });
+});
+
+describe('covariateFit and recentThroughput', () => {
+  it('recovers the slope on x with a covariate that moves the level', () => {
+    const x = Array.from({ length: 60 }, (_, i) => i * 1000);
+    const z = x.map((_, i) => Math.sin(i / 3));
+    const y = x.map((v, i) => 5 * v + 200_000 * (z[i] as number) + ((i * 7919) % 13) * 100);
+    const fit = covariateFit(x, y, z);
+    expect(fit.slope).toBeCloseTo(5, 1);
+    expect(Math.abs(fit.covariateT)).toBeGreaterThan(10);
+    expect(Math.abs(autocorrelatedFit(x, y).slope - 5)).toBeGreaterThan(Math.abs(fit.slope - 5));
+  });
+
+  it('reads throughput over a window from the samples', () => {
+    const clock = [0, 500, 1000, 1500, 2000, 2500];
+    const x = [0, 1000, 2000, 4000, 6000, 8000];
+    const r = recentThroughput(x, clock, 1000);
+    expect(r[0]).toBeNaN();
+    expect(r[1]).toBeCloseTo(2, 6);
+    expect(r[2]).toBeCloseTo(2, 6);
+    expect(r[3]).toBeCloseTo(3, 6);
+    expect(r[5]).toBeCloseTo(4, 6);
   });
 });

@@ -109,8 +109,10 @@ export interface TimedSawtoothShape {
   rampPerRequest: number;
   /** The timer's period (ms). */
   periodMs: number;
-  /** Mean requests per ms (it wanders ±20% over seconds). */
+  /** Mean requests per ms (it wanders ±`wander` over seconds). */
   rate: number;
+  /** How far the rate wanders from its mean, as a share (default 0.2). */
+  wander?: number;
   /** Time between samples (ms, jittered ±10%). */
   spacingMs?: number;
   /** Mean lateness of each timer callback (ms, exponential); Node re-arms from when it ran. */
@@ -141,6 +143,7 @@ export function timedSawtooth(
   const rho = shape.rho ?? 0;
   const sd = shape.sd ?? 14_000;
   const spacing = shape.spacingMs ?? 353;
+  const wander = shape.wander ?? 0.2;
   const x: number[] = [];
   const y: number[] = [];
   const clock: number[] = [];
@@ -156,7 +159,7 @@ export function timedSawtooth(
   for (let i = 0; i < n; i++) {
     const dt = spacing * (0.9 + 0.2 * u());
     // The rate wanders; requests accrue in 1 ms steps so a reset splits them where it falls.
-    rateFactor = Math.min(1.2, Math.max(0.8, rateFactor + 0.05 * (u() - 0.5)));
+    rateFactor = Math.min(1 + wander, Math.max(1 - wander, rateFactor + 0.05 * (u() - 0.5)));
     for (let step = 0; step < dt; step++) {
       t += 1;
       if (t >= nextReset) {
