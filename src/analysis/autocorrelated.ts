@@ -75,16 +75,9 @@ export function covariateFit(x: readonly number[], y: readonly number[], z: read
   const xr = rest(zs, xs);
   const yr = rest(zs, y.slice(0, n));
   if (!xr || !yr) return none;
-  let sxx = 0;
-  let sxy = 0;
-  for (let i = 0; i < n; i++) {
-    sxx += (xr[i] as number) ** 2;
-    sxy += (xr[i] as number) * (yr[i] as number);
-  }
-  if (!(sxx > 0)) return none;
-  const slope = sxy / sxx;
-  const residuals = yr.map((v, i) => v - slope * (xr[i] as number));
-  const ss = residuals.reduce((a, e) => a + e * e, 0);
+  const rf = restFit(xr, yr);
+  if (!rf) return none;
+  const { slope, residuals, ss, sxx } = rf;
   const rho = residualAutocorrelation([residuals]);
   const inflation = Math.sqrt((1 + rho) / (1 - rho));
   const se = Math.sqrt(ss / (n - 3) / sxx) * inflation;
@@ -131,6 +124,23 @@ export function recentThroughput(x: readonly number[], clock: readonly number[],
     out.push(ms > 0 ? ((x[i] as number) - from) / ms : NaN);
   }
   return out;
+}
+
+/** Least squares through the origin of y's rest on x's rest (Frisch-Waugh's last step); null when x's rest is flat. */
+function restFit(
+  xr: readonly number[],
+  yr: readonly number[],
+): { slope: number; residuals: number[]; ss: number; sxx: number } | null {
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < xr.length; i++) {
+    sxx += (xr[i] as number) ** 2;
+    sxy += (xr[i] as number) * (yr[i] as number);
+  }
+  if (!(sxx > 0)) return null;
+  const slope = sxy / sxx;
+  const residuals = yr.map((v, i) => v - slope * (xr[i] as number));
+  return { slope, residuals, ss: residuals.reduce((a, e) => a + e * e, 0), sxx };
 }
 
 /** Plain least squares: slope, residuals, their sum of squares and Σ(x − x̄)²; null below 4 points. */
@@ -438,16 +448,9 @@ export function betweenJumpsFit(
   }
   const params = stretches.length + 1;
   if (n - params < 3) return none;
-  let sxx = 0;
-  let sxy = 0;
-  for (let i = 0; i < xr.length; i++) {
-    sxx += (xr[i] as number) ** 2;
-    sxy += (xr[i] as number) * (yr[i] as number);
-  }
-  if (!(sxx > 0)) return none;
-  const slope = sxy / sxx;
-  const residuals = yr.map((v, i) => v - slope * (xr[i] as number));
-  const ss = residuals.reduce((a, e) => a + e * e, 0);
+  const rf = restFit(xr, yr);
+  if (!rf) return none;
+  const { slope, residuals, ss, sxx } = rf;
   const rho = residualAutocorrelation(stretches.map(([a, b]) => residuals.slice(a, b)));
   const se = Math.sqrt(ss / (n - params) / sxx) * Math.sqrt((1 + rho) / (1 - rho));
   const df = Math.max(2, ((n - params) * (1 - rho * rho)) / (1 + rho * rho));
