@@ -16,6 +16,9 @@
  * - express-sessions: express-session's default MemoryStore, a new session for every cookieless
  *   request, none expiring (the leak its documentation warns of); the clean one stores them in
  *   memorystore with a 1.5 s cookie, pruned every 1.5 s (a sawtooth that must pass).
+ * - express-metrics: a prom-client request-duration histogram; the leak labels it with the
+ *   request's path (a new time series for every id in the log: label cardinality), the clean
+ *   one with the matched route's template.
  *
  * `npx tsx bench/run.ts --frameworks [--busy] ...` runs them beside (or, with `--only`, instead
  * of) the fixtures. `npx tsx bench/frameworks.ts` prepares the folder and prints its cases, for
@@ -39,6 +42,7 @@ export const FRAMEWORK_VERSIONS: Record<string, string> = {
   express: '5.3.0',
   'express-session': '1.19.0',
   memorystore: '1.6.8',
+  'prom-client': '15.1.3',
 };
 
 const SERVICES = [
@@ -47,6 +51,7 @@ const SERVICES = [
   'hapi-metrics',
   'fastify-listeners',
   'express-sessions',
+  'express-metrics',
 ] as const;
 
 /** One prepared case: a folder holding leakcheck.config.json, expected.json and maybe truth.json. */

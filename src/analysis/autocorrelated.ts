@@ -250,16 +250,9 @@ export function cycleRampFit(
   const yr = withoutBandLevels(ys, bands);
   const params = RAMP_BANDS + 1;
   if (n < 8 || n <= params + 2) return { ...none, n };
-  let sxx = 0;
-  let sxy = 0;
-  for (let i = 0; i < n; i++) {
-    sxx += (xr[i] as number) ** 2;
-    sxy += (xr[i] as number) * (yr[i] as number);
-  }
-  if (!(sxx > 0)) return { ...none, n };
-  const slope = sxy / sxx;
-  const residuals = yr.map((v, i) => v - slope * (xr[i] as number));
-  const ss = residuals.reduce((a, e) => a + e * e, 0);
+  const rf = restFit(xr, yr);
+  if (!rf) return { ...none, n };
+  const { slope, residuals, ss, sxx } = rf;
   const rho = residualAutocorrelation([residuals]);
   const se = Math.sqrt(ss / (n - params) / sxx) * Math.sqrt((1 + rho) / (1 - rho));
   const df = Math.max(2, ((n - params) * (1 - rho * rho)) / (1 + rho * rho));

@@ -17,6 +17,7 @@ import { requestsNeeded, sequentialReason, type SequentialResult } from '../anal
 import type { RunResult } from '../sampling/run';
 import { metricValue, type Sample } from '../sampling/samples';
 import { dataHeap } from '../sampling/evidence';
+import { EXHAUSTION_RULE, findExhaustion } from '../analysis/exhaustion';
 import {
   REPORT_SCHEMA_VERSION,
   type SequentialReport,
@@ -75,6 +76,12 @@ export function buildReport(
   processes.sort((a, b) => b.requests - a.requests);
 
   const traffic = trafficReport(result);
+  // A resource that ran out shows in the responses, not the heap: judged from the load's timeline.
+  const exhaustion =
+    result.status === 'completed' && result.traffic.timeline
+      ? findExhaustion(result.traffic.timeline, result.traffic.seconds)
+      : null;
+  if (exhaustion) traffic.exhaustion = exhaustion;
   const warnings: string[] = [];
   if (traffic.completed > 0 && traffic.errorRate > ERROR_RATE_WARNING) {
     warnings.push(
@@ -97,7 +104,7 @@ export function buildReport(
       'heap minGrowth (--min-growth) applies to fixed windows only (--duration or --requests): sequential measurement decides by the interval of the recent slope against the threshold and handles warm-up growth by evidence',
     );
   }
-  if (sequential?.verdict === 'inconclusive' && result.status === 'completed') {
+  if (sequential?.verdict === 'inconclusive' && result.status === 'completed' && !exhaustion) {
     warnings.push(`INCONCLUSIVE at the budget: ${sequential.reason}`);
   }
 
@@ -119,6 +126,15 @@ export function buildReport(
   } else {
     verdict = worst.verdict;
     decidedBy = worst.decidedBy;
+  }
+  if (exhaustion && verdict !== 'error') {
+    // The end state of a leak of something the heap does not hold (a pool's connections): a leak,
+    // as heap exhaustion is. A heap leak found as well keeps deciding; this is then a warning.
+    if (verdict === 'leak') warnings.push(`a resource ran out as well: ${exhaustion.reason}`);
+    else {
+      verdict = 'leak';
+      decidedBy = { metric: 'responses', rule: EXHAUSTION_RULE, reason: exhaustion.reason };
+    }
   }
   const exitCode = exitCodeFor(verdict, meta.failOn, result.status === 'aborted');
 

@@ -3,6 +3,7 @@
  * functions of it. The schema a reader checks (validate.ts) must agree with these types field for
  * field, or the typecheck fails. Bump REPORT_SCHEMA_VERSION on any incompatible change.
  */
+import type { Exhaustion } from '../analysis/exhaustion';
 import type { MetricAnalysis } from '../analysis';
 import type { FidelityReport } from '../traffic/fidelity';
 
@@ -75,6 +76,11 @@ export interface TrafficReport {
     count: number;
     statusCounts: Record<string, number>;
   }>;
+  /**
+   * Set when a resource ran out during the load: an endpoint that answered its first requests
+   * failed from some point on, or the service stopped answering (`findExhaustion`).
+   */
+  exhaustion?: Exhaustion;
 }
 
 /** The complete result of a run. */

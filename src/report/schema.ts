@@ -102,6 +102,16 @@ const trafficReportSchema = z.object({
       statusCounts: z.record(z.string(), num),
     }),
   ),
+  exhaustion: z
+    .object({
+      kind: z.enum(['endpoint', 'service']),
+      endpoint: z.string().optional(),
+      answeredFirst: num,
+      late: z.object({ fromSecond: num, toSecond: num, responses: num, failed: num, unanswered: num }),
+      rate: z.object({ best: num, late: num }).optional(),
+      reason: z.string(),
+    })
+    .optional(),
 });
 
 /** One step of a retainer path, from the GC root towards the object. */

@@ -7,6 +7,7 @@
  * get the verdict after the warm-up. The run loop (./run.ts) starts and stops the target and the
  * traffic around it.
  */
+import { findExhaustion } from '../analysis/exhaustion';
 import type { AgentConnection } from '../target/channel';
 import type { TrafficDriver } from '../traffic/driver';
 import { sampleStep, weighEvidence, type Evidence } from './evidence';
@@ -14,6 +15,9 @@ import type { ProbeContext, RunVerdict, VerdictContext } from './probes';
 import type { RunOptions, RunResult, SequentialOutcome, StopReason } from './run';
 import type { Sample } from './samples';
 import { delay, errorText, RunEnded } from './wait';
+
+/** Longest wait for a sequential sample's requests, in sample spacings. */
+const STALL_SPACINGS = 10;
 
 /** The run loop's live parts the measured window works with. */
 export interface WindowContext {
@@ -161,7 +165,10 @@ export async function measureWindow(ctx: WindowContext): Promise<void> {
     if (seq?.maxRequests !== undefined)
       step = Math.min(step, Math.max(1, startCount + seq.maxRequests - d.stats.completed));
     goal = Math.max(goal, d.stats.completed) + step;
-    await ctx.race(Promise.race([d.whenCompleted(goal), delay(Math.min(left, 2 ** 31 - 1))]));
+    // Sequential: a service that stopped answering is still sampled now and then (at ten times the
+    // spacing), so a resource that ran out is seen before the budget.
+    const wait = seq && spacingMs !== undefined ? Math.min(left, STALL_SPACINGS * spacingMs) : left;
+    await ctx.race(Promise.race([d.whenCompleted(goal), delay(Math.min(wait, 2 ** 31 - 1))]));
     await ctx.sample();
     taken = i + 1;
     await runProbes('afterSample', i);
@@ -178,6 +185,17 @@ export async function measureWindow(ctx: WindowContext): Promise<void> {
       if (evidence.verdict === 'leak' && refine && refineLeft > 0) continue;
       if (evidence.verdict === 'leak' || evidence.verdict === 'pass') {
         stopReason = evidence.verdict;
+        break;
+      }
+      // A resource that ran out (a pool drained: an endpoint failing, or the service no longer
+      // answering) will not come back by waiting for the budget; the report calls it.
+      const timeline = d.stats.timeline;
+      if (
+        performance.now() - measureStart >= seq.minWindowMs &&
+        timeline &&
+        findExhaustion(timeline, d.loadSeconds)
+      ) {
+        stopReason = 'resource-exhausted';
         break;
       }
     }

@@ -78,7 +78,8 @@ export interface SequentialPlan extends EvidenceSettings {
 }
 
 /** Why the measured window ended. */
-export type StopReason = 'leak' | 'pass' | 'max-duration' | 'max-requests' | 'fixed-window' | 'ended-early';
+export type StopReason =
+  'leak' | 'pass' | 'max-duration' | 'max-requests' | 'fixed-window' | 'ended-early' | 'resource-exhausted';
 
 /** What the sequential measurement decided and when; in `RunResult.sequential`. */
 export interface SequentialOutcome {

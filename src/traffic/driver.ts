@@ -3,6 +3,7 @@
  * status counts overall and per endpoint, optionally paced by a smooth {@link Pacer}.
  */
 import type autocannon from 'autocannon';
+import type { ResponseTimeline } from '../analysis/exhaustion';
 import { Pacer, rateFunction, type RateSpec } from './pacer';
 import type { RequestSource } from './scenario';
 import { DISTINCT_WINDOW, DistinctWindows, type DistinctSummary } from './model/windows';
@@ -55,6 +56,8 @@ export interface TrafficStats {
   seconds: number;
   /** What was sent: requests per endpoint, distinct URLs and identities per window. */
   sent?: SentStats;
+  /** Responses over time, per endpoint and second, for a resource that runs out mid-load. */
+  timeline?: ResponseTimeline;
 }
 
 /** Requests as sent (counted when built), for comparing a replay with its log. */
@@ -72,6 +75,12 @@ interface EndpointContext {
 // autocannon internals, so the driver checks it is there and fails loudly if a release moves it.
 interface PaceableClient {
   _doRequest: (...args: unknown[]) => void;
+}
+
+/** Adds one to a per-second count, filling the seconds before it with zeros. */
+function countAt(perSecond: number[], at: number): void {
+  while (perSecond.length <= at) perSecond.push(0);
+  perSecond[at] = (perSecond[at] as number) + 1;
 }
 
 /** A running load. */
@@ -103,6 +112,9 @@ export class TrafficDriver {
     const sent: SentStats = { requests: 0, endpoints: {}, distinct: windows.summary() };
     stats.sent = sent;
     this.windows = windows;
+    const timeline: ResponseTimeline = { endpoints: {}, unanswered: [], answeredFirst: 0, hasFailed: false };
+    stats.timeline = timeline;
+    const second = (): number => Math.floor((performance.now() - this.startedAt) / 1000);
     const onResponse = (status: number, _body: string, context: object): void => {
       const endpoint = (context as EndpointContext).endpoint ?? '?';
       const code = String(status);
@@ -111,6 +123,19 @@ export class TrafficDriver {
       const e = (stats.endpoints[endpoint] ??= { count: 0, statusCounts: {} });
       e.count++;
       e.statusCounts[code] = (e.statusCounts[code] ?? 0) + 1;
+      const t = (timeline.endpoints[endpoint] ??= {
+        answeredFirst: 0,
+        hasFailed: false,
+        answered: [],
+        failed: [],
+      });
+      const failed = status >= 500;
+      if (failed) t.hasFailed = timeline.hasFailed = true;
+      else {
+        if (!t.hasFailed) t.answeredFirst++;
+        if (!timeline.hasFailed) timeline.answeredFirst++;
+      }
+      countAt(failed ? t.failed : t.answered, second());
       this.wake();
     };
     this.instance = loadDriver()(
@@ -153,11 +178,13 @@ export class TrafficDriver {
       },
       () => undefined,
     );
-    this.instance.on('reqError', () => {
-      stats.errors++;
-    });
-    (this.instance as NodeJS.EventEmitter).on('timeout', () => {
-      stats.timeouts++;
+    // autocannon reports a timeout as a request error ("request timed out"); its instance emits no
+    // 'timeout' event of its own (9.0: only the client does), so timeouts are told apart here.
+    this.instance.on('reqError', (error: unknown) => {
+      if (error instanceof Error && error.message === 'request timed out') stats.timeouts++;
+      else stats.errors++;
+      timeline.hasFailed = true;
+      countAt(timeline.unanswered, second());
     });
     this.done = new Promise((resolve) => {
       this.instance.once('done', () => {
@@ -165,6 +192,11 @@ export class TrafficDriver {
         resolve(stats);
       });
     });
+  }
+
+  /** Seconds since the load started (its whole length once it has ended). */
+  get loadSeconds(): number {
+    return this.finished ? this.stats.seconds : (performance.now() - this.startedAt) / 1000;
   }
 
   /** Resolves once `count` responses have completed, or when the load ends first. */

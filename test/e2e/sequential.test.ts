@@ -105,4 +105,35 @@ describe('sequential measurement', () => {
     expect(run.code).toBe(1);
     expect(run.report?.failure?.logTail.join('\n')).toMatch(/heap out of memory/i);
   }, 180_000);
+
+  test('a drained connection pool is a leak, called when the minimum window ends, though the heap is flat', async () => {
+    const run = await runCli(['run', '--config', fixtureConfig('pool-exhaustion'), '--no-attribution'], {
+      timeoutMs: 90_000,
+    });
+    expect(run.report?.status).toBe('completed');
+    expect(run.report?.verdict).toBe('leak');
+    expect(run.code).toBe(1);
+    expect(run.report?.decidedBy).toMatchObject({ metric: 'responses', rule: 'resource-exhausted' });
+    expect(run.report?.traffic.exhaustion).toMatchObject({
+      kind: 'endpoint',
+      endpoint: 'GET /users/{{int 1 500}}',
+    });
+    expect(run.report?.traffic.exhaustion?.answeredFirst).toBeGreaterThanOrEqual(10);
+    // Stopped for it, not at the budget.
+    expect(run.report?.sequential?.stopReason).toBe('resource-exhausted');
+    expect(run.report?.processes[0]?.metrics.find((m) => m.metric === 'heapUsed')?.verdict).not.toBe('leak');
+    expect(run.stdout).toMatch(
+      /LEAK {2}GET \/users\/\{\{int 1 500\}\} answered its first \d+ requests and then failed/,
+    );
+    expect(run.report?.warnings.join('\n')).not.toMatch(/INCONCLUSIVE at the budget/);
+  }, 120_000);
+
+  test("the pool's clean twin passes: every path gives its connection back", async () => {
+    const run = await runCli(['run', '--config', fixtureConfig('pool-clean'), '--no-attribution'], {
+      timeoutMs: 90_000,
+    });
+    expect(run.report?.verdict).toBe('pass');
+    expect(run.code).toBe(0);
+    expect(run.report?.traffic.exhaustion).toBeUndefined();
+  }, 120_000);
 });
