@@ -19,6 +19,9 @@
  * - express-metrics: a prom-client request-duration histogram; the leak labels it with the
  *   request's path (a new time series for every id in the log: label cardinality), the clean
  *   one with the matched route's template.
+ * - express-pool: a generic-pool of 10 connections; the leak never releases the one a not-found
+ *   request took, so the pool runs dry and the endpoint answers 503 (flagged on the responses,
+ *   rule resource-exhausted: the heap stays flat); the clean one releases it on every path.
  *
  * `npx tsx bench/run.ts --frameworks [--busy] ...` runs them beside (or, with `--only`, instead
  * of) the fixtures. `npx tsx bench/frameworks.ts` prepares the folder and prints its cases, for
@@ -43,6 +46,7 @@ export const FRAMEWORK_VERSIONS: Record<string, string> = {
   'express-session': '1.19.0',
   memorystore: '1.6.8',
   'prom-client': '15.1.3',
+  'generic-pool': '3.9.0',
 };
 
 const SERVICES = [
@@ -52,7 +56,14 @@ const SERVICES = [
   'fastify-listeners',
   'express-sessions',
   'express-metrics',
+  'express-pool',
 ] as const;
+
+/** What a leak variant is flagged on, where it is not the heap. */
+const LEAK_METRIC: Partial<Record<(typeof SERVICES)[number], string>> = {
+  // A drained pool holds no more memory: the responses show it (rule resource-exhausted).
+  'express-pool': 'responses',
+};
 
 /** One prepared case: a folder holding leakcheck.config.json, expected.json and maybe truth.json. */
 export interface FrameworkCase {
@@ -112,7 +123,7 @@ export function prepareFrameworks(): FrameworkCase[] {
       fs.writeFileSync(path.join(dir, 'leakcheck.config.json'), JSON.stringify(config, null, 2));
       const expected = {
         verdict: variant === 'leak' ? 'leak' : 'pass',
-        metric: variant === 'leak' ? 'heapUsed' : null,
+        metric: variant === 'leak' ? (LEAK_METRIC[service] ?? 'heapUsed') : null,
         bytesPerRequest: variant === 'leak' ? null : 0,
         replay,
       };

@@ -63,6 +63,9 @@ const CASES: Case[] = [
   { name: 'array-leak', fixture: 'array-leak', args: [] },
   { name: 'buffer-leak', fixture: 'buffer-leak', args: [] },
   { name: 'handle-leak', fixture: 'handle-leak', args: [] },
+  // A pool of 10 connections drained by one path (the heap flat), and its clean twin.
+  { name: 'pool-exhaustion', fixture: 'pool-exhaustion', args: [] },
+  { name: 'pool-clean', fixture: 'pool-clean', args: [] },
   { name: 'ts-service', fixture: 'ts-service', args: [] },
   { name: 'cluster-clean', fixture: 'cluster-clean', args: [] },
   // Realistic express services (fixtures/shop-*), as a new user would run them.
@@ -174,7 +177,9 @@ function runOnce(c: Case, expected: Expected, keep?: string): Outcome {
     estimate: metric ? metric.perUnit : null,
     // A leak fixture's other metrics may grow with the same leak (a Buffer's on-heap part, a
     // socket's fd): the run is right when the expected metric is among those flagged.
-    expectedFlagged: expected.metric === null || metric?.verdict === 'leak',
+    // A resource that ran out is decided by the responses, not by a metric's growth.
+    expectedFlagged:
+      expected.metric === null || metric?.verdict === 'leak' || report?.decidedBy?.metric === expected.metric,
     steps: stepsOf(report, wallSeconds),
     measured: estimateWindow(report) ?? measuredRange(report),
   };

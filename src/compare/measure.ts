@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { EXHAUSTION_RULE } from '../analysis/exhaustion';
 import { isMetricName, METRICS } from '../analysis/metrics';
 import type { Config } from '../config/types';
 import { checkForLeaks, type CheckOptions } from '../pipeline';
@@ -263,4 +264,40 @@ export function decideDifferences(
   }
   const heap = gating.find((d) => d.metric === 'heapUsed') ?? (gating[0] as MetricDifference);
   return { verdict: 'pass', decidedBy: { metric: heap.metric, reason: heap.reason } };
+}
+
+/** What the runs' responses say of a resource running out (`findExhaustion`, per run). */
+export type ExhaustionFinding =
+  | { side: 'head'; decidedBy: { metric: string; rule: string; reason: string } }
+  | { side: 'both'; reason: string };
+
+/**
+ * A resource the head's code drains (a pool's connections taken and never given back) shows in
+ * its runs' responses, not in a metric difference: the head leaks when one of its runs ran out
+ * and no base run did. When base runs ran out too, it is the base's own.
+ *
+ * @param reports - every run's report so far, with its side and pair
+ * @returns what was found, or null when no run ran out
+ */
+export function exhaustionFinding(
+  reports: ReadonlyArray<{ side: 'base' | 'head'; pair: number; report: Report }>,
+): ExhaustionFinding | null {
+  const head = reports.find((r) => r.side === 'head' && r.report.traffic.exhaustion);
+  if (!head?.report.traffic.exhaustion) return null;
+  const exhaustion = head.report.traffic.exhaustion;
+  const base = reports.filter((r) => r.side === 'base');
+  const baseRanOut = base.filter((r) => r.report.traffic.exhaustion).length;
+  if (baseRanOut > 0)
+    return {
+      side: 'both',
+      reason: `${baseRanOut} of ${base.length} base runs ran out of a resource as well: ${exhaustion.reason}`,
+    };
+  return {
+    side: 'head',
+    decidedBy: {
+      metric: 'responses',
+      rule: EXHAUSTION_RULE,
+      reason: `head run ${head.pair}: ${exhaustion.reason}; none of the ${base.length} base runs ran out`,
+    },
+  };
 }

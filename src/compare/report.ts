@@ -67,7 +67,8 @@ export interface CompareReport {
   /** One line for humans. */
   summary: string;
   /** The metric difference that decided, when one did. */
-  decidedBy: { metric: string; reason: string } | null;
+  /** `rule` is set when something other than a metric difference decided (`resource-exhausted`). */
+  decidedBy: { metric: string; reason: string; rule?: string } | null;
   base: {
     ref: string;
     /** The merge base of HEAD and the ref: what was measured. */

@@ -19,6 +19,7 @@ import { commitReader, resolveRevisions, workingTreeReader } from './git';
 import {
   checkoutRevision,
   decideDifferences,
+  exhaustionFinding,
   labelOf,
   measureRun,
   metricDifferences,
@@ -257,6 +258,18 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
             break outer;
           }
         }
+        // A head run that drained a resource no base run did decides at once: it is not a noisy
+        // estimate that more pairs would sharpen.
+        if (plan.mode === 'sequential' && exhaustionFinding(reports)?.side === 'head') {
+          looks.push({ pairs: pair, confidence: config.analysis.confidence, verdict: 'leak' });
+          options.onStep?.({
+            kind: 'look',
+            pairs: pair,
+            confidence: config.analysis.confidence,
+            verdict: 'leak',
+          });
+          break;
+        }
         if (plan.mode === 'sequential' && pair >= MIN_PAIRS) {
           const level = lookConfidence(pair, plan, config.analysis.confidence);
           const side = (s: 'base' | 'head'): Report[] =>
@@ -287,7 +300,18 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
       perRequest: d.base.mean,
       reason: `every base run (${d.base.runs}) already leaks ${labelOf(d.metric)}: ${formatRate(d.base.mean, d.unit, REQUESTS)} on average`,
     }));
-  const { verdict, decidedBy } = decideDifferences(differences, failure !== undefined || aborted);
+  const decided: { verdict: ReportVerdict; decidedBy: CompareReport['decidedBy'] } = decideDifferences(
+    differences,
+    failure !== undefined || aborted,
+  );
+  const exhaustion = failure || aborted ? null : exhaustionFinding(reports);
+  if (exhaustion?.side === 'head') {
+    decided.verdict = 'leak';
+    decided.decidedBy = exhaustion.decidedBy;
+  } else if (exhaustion?.side === 'both') {
+    preExisting.push({ metric: 'responses', perRequest: 0, reason: exhaustion.reason });
+  }
+  const { verdict, decidedBy } = decided;
   const dependencies = await dependencyChanges(
     commitReader(rev.topLevel, rev.mergeBase),
     workingTreeReader(rev.topLevel),

@@ -45,8 +45,9 @@ export interface DriverOptions {
 export interface TrafficStats {
   /** Completed responses (any status). */
   completed: number;
-  /** Connection errors and timeouts. */
+  /** Requests that failed to connect or lost their connection (timeouts apart). */
   errors: number;
+  /** Requests that got no response within the time-out. */
   timeouts: number;
   /** Responses by status code. */
   statusCounts: Record<string, number>;

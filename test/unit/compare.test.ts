@@ -8,6 +8,8 @@ import { renderCompareMarkdown, renderCompareTerminal, runWindowText } from '../
 import type { CompareReport } from '../../src/compare/report';
 import type { Report } from '../../src/report/report';
 import { perRunConfig, perRunWindow } from '../../src/compare/run';
+import { exhaustionFinding } from '../../src/compare/measure';
+import { makeReport } from './report-data';
 import { buildProgram } from '../../src/cli/main';
 
 const SETTINGS = {
@@ -325,5 +327,36 @@ describe('the compare command line', () => {
     expect(flags).not.toContain('--replay');
     expect(flags).not.toContain('--junit');
     expect(flags).not.toContain('--stacks');
+  });
+});
+
+describe('exhaustionFinding: a resource the head drains', () => {
+  const clean = makeReport({ bytesPerRequest: 0 });
+  const drained = makeReport({ bytesPerRequest: 0, drained: true });
+
+  test('a head run that ran out while no base run did is a leak the head adds', () => {
+    const f = exhaustionFinding([
+      { side: 'base', pair: 1, report: clean },
+      { side: 'head', pair: 1, report: drained },
+    ]);
+    expect(f).toMatchObject({ side: 'head', decidedBy: { metric: 'responses', rule: 'resource-exhausted' } });
+    expect(f?.side === 'head' && f.decidedBy.reason).toMatch(
+      /^head run 1: GET \/login answered its first 11 requests .*; none of the 1 base runs ran out$/,
+    );
+  });
+
+  test("base runs that ran out too make it the base's own; nothing ran out, nothing found", () => {
+    expect(
+      exhaustionFinding([
+        { side: 'base', pair: 1, report: drained },
+        { side: 'head', pair: 1, report: drained },
+      ])?.side,
+    ).toBe('both');
+    expect(
+      exhaustionFinding([
+        { side: 'base', pair: 1, report: drained },
+        { side: 'head', pair: 1, report: clean },
+      ]),
+    ).toBeNull();
   });
 });

@@ -28,6 +28,8 @@ export interface ReportShape {
   crashed?: boolean;
   /** Measured sequentially: the heap's verdict comes from the looks (as the run loop weighs them). */
   sequential?: boolean;
+  /** The main endpoint drained a pool: it answered its first 11 requests, then failed for good. */
+  drained?: boolean;
   /** Extra heap bytes per request over the first `settlingSamples` of the measured window (a warm-up). */
   settlingBytesPerRequest?: number;
   /** Measured samples the warm-up lasts (default 15, half the window). */
@@ -125,6 +127,23 @@ export function makeReport(shape: ReportShape): Report {
         'GET /health': { count: 120, statusCounts: { '404': 120 } },
       },
       seconds: 11.96,
+      ...(shape.drained
+        ? {
+            timeline: {
+              endpoints: {
+                [endpoint]: {
+                  answeredFirst: 11,
+                  hasFailed: true,
+                  answered: [11, ...new Array<number>(11).fill(0)],
+                  failed: [9, ...new Array<number>(11).fill(20)],
+                },
+              },
+              unanswered: [],
+              answeredFirst: 11,
+              hasFailed: true,
+            },
+          }
+        : {}),
       mix: [
         { endpoint, share: 0.95 },
         { endpoint: 'GET /health', share: 0.05 },

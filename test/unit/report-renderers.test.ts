@@ -349,15 +349,17 @@ describe('sarif', () => {
 describe('every renderer escapes what came from traffic, logs and the target', () => {
   const evil = makeReport({ bytesPerRequest: 366, evil: true, findings: true });
   const evilCrash = makeReport({ bytesPerRequest: 366, evil: true, crashed: true });
+  const evilDrained = makeReport({ bytesPerRequest: 0, evil: true, drained: true });
 
   test('the fixture really carries the hostile text', () => {
     expect(evil.traffic.endpoints[0]?.endpoint).toContain('<script>');
+    expect(evilDrained.summary).toContain('<script>');
     expect(evil.processes[0]?.argv[1]).toContain('onerror');
     expect(evilCrash.failure?.logTail.join('\n')).toContain('<script>');
   });
 
   test('html', () => {
-    for (const r of [evil, evilCrash]) {
+    for (const r of [evil, evilCrash, evilDrained]) {
       const html = renderHtml(r);
       expect(html).not.toContain('<script');
       expect(html).not.toContain('<img');
@@ -369,7 +371,7 @@ describe('every renderer escapes what came from traffic, logs and the target', (
   });
 
   test('markdown: no raw HTML, and | cannot split a table cell', () => {
-    for (const r of [evil, evilCrash]) {
+    for (const r of [evil, evilCrash, evilDrained]) {
       const md = renderMarkdown(r);
       // Outside fenced code blocks (shown verbatim, never parsed) no tag may appear.
       const prose = md.replace(/(`{3,})text\n[\s\S]*?\n\1/g, '');
@@ -438,6 +440,43 @@ describe('every renderer escapes what came from traffic, logs and the target', (
     expect(uri).not.toMatch(/[<>"\s]/);
     // The path keeps the hostile name (path.resolve only folds the "//" in it).
     expect(decodeURIComponent(uri)).toContain('<script>alert(1)</script>"><img src=x onerror=alert(2)>');
+  });
+});
+
+describe('a resource that ran out (a drained pool)', () => {
+  const drained = makeReport({ bytesPerRequest: 0, drained: true });
+
+  test('is a leak decided by the responses, exit 1, with what happened in report.json', () => {
+    expect(drained.verdict).toBe('leak');
+    expect(drained.exitCode).toBe(1);
+    expect(drained.decidedBy).toMatchObject({ metric: 'responses', rule: 'resource-exhausted' });
+    expect(drained.summary).toMatch(
+      /^LEAK: GET \/login answered its first 11 requests and then failed 100% of 120 \(status 500 or more\) from second 5 to 11/,
+    );
+    expect(drained.traffic.exhaustion).toMatchObject({
+      kind: 'endpoint',
+      endpoint: 'GET /login',
+      answeredFirst: 11,
+    });
+    // The heap passed on its own.
+    expect(drained.processes[0]?.verdict).toBe('pass');
+    expect(parseReport(JSON.stringify(drained), 'report.json').traffic.exhaustion).toEqual(
+      drained.traffic.exhaustion,
+    );
+  });
+
+  test('a heap leak found as well keeps deciding, and the pool is a warning', () => {
+    const both = makeReport({ bytesPerRequest: 366, drained: true });
+    expect(both.decidedBy?.metric).toBe('heapUsed');
+    expect(both.warnings.join('\n')).toMatch(
+      /^a resource ran out as well: GET \/login answered its first 11/m,
+    );
+  });
+
+  test('every format says so', () => {
+    expect(renderMarkdown(drained)).toContain('GET /login answered its first 11 requests');
+    expect(renderHtml(drained)).toContain('GET /login answered its first 11 requests');
+    expect(renderTerminal(drained)).toContain('LEAK  GET /login answered its first 11 requests');
   });
 });
 
