@@ -128,6 +128,24 @@ describe('sequential measurement', () => {
     expect(run.report?.warnings.join('\n')).not.toMatch(/INCONCLUSIVE at the budget/);
   }, 120_000);
 
+  test('a pool that waits forever: the service stops answering, its requests time out, and that is a leak too', async () => {
+    const run = await runCli(['run', '--config', fixtureConfig('pool-exhaustion'), '--no-attribution'], {
+      timeoutMs: 120_000,
+      env: { POOL_WAIT: 'forever' },
+    });
+    expect(run.report?.verdict).toBe('leak');
+    expect(run.code).toBe(1);
+    expect(run.report?.decidedBy?.rule).toBe('resource-exhausted');
+    expect(run.report?.traffic.exhaustion?.kind).toBe('service');
+    // autocannon's 10 s time-out, counted as time-outs (not as connection errors).
+    expect(run.report?.traffic.timeouts).toBeGreaterThanOrEqual(5);
+    expect(run.report?.traffic.errors).toBe(0);
+    expect(run.report?.sequential?.stopReason).toBe('resource-exhausted');
+    expect(run.stdout).toMatch(
+      /LEAK {2}the service answered its first [\d,]+ requests, up to [\d,]+ requests a second and then stopped/,
+    );
+  }, 150_000);
+
   test("the pool's clean twin passes: every path gives its connection back", async () => {
     const run = await runCli(['run', '--config', fixtureConfig('pool-clean'), '--no-attribution'], {
       timeoutMs: 90_000,
