@@ -2,7 +2,8 @@
  * JUnit XML, so GitLab, Jenkins and other CI systems list the check as tests: one test case per
  * analysed service process and metric. A gating metric that leaks fails; an inconclusive one is
  * skipped (or failed, or passed, as configured); informational metrics always pass. A run that
- * could not measure is one errored test case. Pure.
+ * could not measure is one errored test case; a leak no metric shows (a resource that ran out)
+ * one failed case named for its rule. Pure.
  */
 import { escapeXml } from './escape';
 import type { ProcessReport, Report } from './report';
@@ -59,6 +60,18 @@ export function renderJUnit(report: Report, options: JUnitOptions = {}): string 
     report.processes.forEach((p, i) =>
       cases.push(...processCases(p, i, report.processes.length, suite, inconclusive)),
     );
+  }
+  // A leak no metric's case shows (a resource that ran out, heap exhaustion before a look) fails
+  // a case of its own, so a CI system reading only the cases does not show it green.
+  if (report.verdict === 'leak' && !cases.some((c) => c.outcome === 'failure')) {
+    cases.push({
+      classname: suite,
+      name: report.decidedBy?.rule ?? 'run',
+      outcome: 'failure',
+      message: summarySentence(report),
+      type: report.decidedBy?.rule ?? report.status,
+      details: [summarySentence(report), ...(report.failure?.logTail ?? [])].join('\n'),
+    });
   }
   const count = (o: Case['outcome']): number => cases.filter((c) => c.outcome === o).length;
   const seconds = (report.timings.totalMs / 1000).toFixed(3);

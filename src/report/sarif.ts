@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { METRICS, type MetricAnalysis } from '../analysis';
+import { EXHAUSTION_RULE } from '../analysis/exhaustion';
 import type { Finding, Report } from './report';
 import { findingLocation, findingRate, topFindings } from './view-findings';
 
@@ -119,6 +120,28 @@ export function buildSarif(report: Report, options: SarifOptions = {}): SarifLog
       const locations = [...findingsOf(report, p.pid, root), ...(entry ? [entry] : [])];
       results.push(metricResult(id, index, m, p.pid, locations));
     }
+  }
+  const exhaustion = report.traffic.exhaustion;
+  if (exhaustion) {
+    const id = `leakcheck/${EXHAUSTION_RULE}`;
+    const index = rule(
+      id,
+      'resourceExhausted',
+      'A resource the service needs ran out during the load',
+      'An endpoint that answered its first requests failed from some point on (or the whole service stopped answering), as a connection pool does when connections are taken and never released; the heap does not show it.',
+      'error',
+    );
+    const main = report.processes[0];
+    const entry = main ? entryLocation(main.argv, root) : null;
+    results.push({
+      ruleId: id,
+      ruleIndex: index,
+      level: leak ? 'error' : 'warning',
+      message: { text: `Resource exhausted: ${exhaustion.reason}` },
+      ...(entry ? { locations: [entry] } : {}),
+      partialFingerprints: { leakcheckExhaustion: exhaustion.endpoint ?? exhaustion.kind },
+      properties: { kind: exhaustion.kind, answeredFirst: exhaustion.answeredFirst, late: exhaustion.late },
+    });
   }
   for (const f of topFindings(report, options.maxFindings ?? 20)) {
     const loc = locationOf(f, root);

@@ -90,6 +90,26 @@ test('a leak added by the head is blamed: exit 1, head − base above the thresh
   expect([...baseTemps()].filter((n) => !before.has(n))).toEqual([]);
 });
 
+test('a head that drains a connection pool is blamed at its first pair, though no metric grows', async () => {
+  const repo = makeRepo('clean.js', 'pool-leak.js');
+  const out = path.join(repo, '.leakcheck');
+  const run = await runCli(['compare', '--base', 'main', '--warmup', '1', '--out', out, '--no-progress'], {
+    cwd: repo,
+    timeoutMs: 150_000,
+  });
+  const report = JSON.parse(fs.readFileSync(path.join(out, 'compare.json'), 'utf8')) as CompareReport;
+  expect(run.code).toBe(1);
+  expect(report.verdict).toBe('leak');
+  expect(report.decidedBy).toMatchObject({ metric: 'responses', rule: 'resource-exhausted' });
+  expect(report.decidedBy?.reason).toMatch(
+    /^head run 1: .* answered its first [\d,]+ requests and then failed/,
+  );
+  expect(report.decidedBy?.reason).toMatch(/none of the 1 base runs ran out$/);
+  expect(report.pairs).toBe(1);
+  expect(report.preExisting).toEqual([]);
+  expect(run.stdout).toContain('LEAK ADDED');
+});
+
 test('a clean pull request: the pairs stop once the difference decides, at most --max-pairs', async () => {
   const repo = makeRepo('clean.js', 'clean.js');
   const out = path.join(repo, '.leakcheck');

@@ -477,6 +477,18 @@ describe('a resource that ran out (a drained pool)', () => {
     expect(renderMarkdown(drained)).toContain('GET /login answered its first 11 requests');
     expect(renderHtml(drained)).toContain('GET /login answered its first 11 requests');
     expect(renderTerminal(drained)).toContain('LEAK  GET /login answered its first 11 requests');
+    // JUnit: a failed case named for the rule, so the suite is not green.
+    const junit = renderJUnit(drained);
+    expect(junit).toMatch(/<testsuites name="leakcheck" tests="\d+" failures="1"/);
+    expect(junit).toMatch(
+      /<testcase classname="leakcheck" name="resource-exhausted" time="0">\n {6}<failure message="GET \/login answered its first 11/,
+    );
+    // SARIF: one error result for it, placed on the service's entry file.
+    const results = buildSarif(drained, { sourceRoot: '/srv/app' }).runs[0]?.results ?? [];
+    const r = results.find((x) => x.ruleId === 'leakcheck/resource-exhausted');
+    expect(r?.level).toBe('error');
+    expect(r?.message.text).toMatch(/^Resource exhausted: GET \/login answered its first 11 requests/);
+    expect(r?.locations?.[0]?.physicalLocation.artifactLocation.uri).toBe('server.js');
   });
 });
 
