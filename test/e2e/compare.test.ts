@@ -91,11 +91,14 @@ test('a leak added by the head is blamed: exit 1, head − base above the thresh
 });
 
 test('a head that drains a connection pool is blamed at its first pair, though no metric grows', async () => {
-  const repo = makeRepo('clean.js', 'pool-leak.js');
+  // The head is fixtures/pool-exhaustion's service, leaking (VARIANT reaches both sides; the base
+  // ignores it).
+  const repo = makeRepo('clean.js', '../pool-exhaustion/server.js');
   const out = path.join(repo, '.leakcheck');
   const run = await runCli(['compare', '--base', 'main', '--warmup', '1', '--out', out, '--no-progress'], {
     cwd: repo,
     timeoutMs: 150_000,
+    env: { VARIANT: 'leak' },
   });
   const report = JSON.parse(fs.readFileSync(path.join(out, 'compare.json'), 'utf8')) as CompareReport;
   expect(run.code).toBe(1);
