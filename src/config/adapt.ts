@@ -110,6 +110,7 @@ export function runOptionsFrom(config: Config, options: CheckOptions): { run: Ru
       measure: { seconds: window.durationSeconds, requests: config.run.requests },
       samples: config.run.samples,
       sequential: window.sequential ? sequentialPlan(config) : undefined,
+      exhaustion: config.analysis.exhaustion !== false,
       logFile: path.join(outDir, 'target.log'),
       stopGraceMs: config.stopGraceSeconds * 1000,
       onProgress: options.onProgress,

@@ -114,6 +114,8 @@ export const configSchema = z
         minSamples: z.number().int().min(3).optional(),
         thresholds: z.partialRecord(z.enum(METRIC_NAMES), thresholdSchema).optional(),
         gating: z.partialRecord(z.enum(METRIC_NAMES), z.boolean()).optional(),
+        // A resource that runs out (rule resource-exhausted); on unless false.
+        exhaustion: z.boolean().optional(),
       })
       .strict()
       .default({ confidence: 0.95 }),

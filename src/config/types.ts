@@ -71,6 +71,11 @@ export interface ConfigInput {
     minSamples?: number;
     thresholds?: Partial<Record<MetricName, ThresholdInput>>;
     gating?: Partial<Record<MetricName, boolean>>;
+    /**
+     * Judge a resource that runs out from the responses (rule `resource-exhausted`): on unless
+     * false. Off for a service that sheds load with 503 by design.
+     */
+    exhaustion?: boolean;
   };
   projection?: { requestsPerSecond?: number };
   out?: string;

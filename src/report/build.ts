@@ -78,7 +78,7 @@ export function buildReport(
   const traffic = trafficReport(result);
   // A resource that ran out shows in the responses, not the heap: judged from the load's timeline.
   const exhaustion =
-    result.status === 'completed' && result.traffic.timeline
+    result.status === 'completed' && config.analysis.exhaustion !== false && result.traffic.timeline
       ? findExhaustion(result.traffic.timeline, result.traffic.seconds)
       : null;
   if (exhaustion) traffic.exhaustion = exhaustion;

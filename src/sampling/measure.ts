@@ -191,6 +191,7 @@ export async function measureWindow(ctx: WindowContext): Promise<void> {
       // answering) will not come back by waiting for the budget; the report calls it.
       const timeline = d.stats.timeline;
       if (
+        options.exhaustion !== false &&
         performance.now() - measureStart >= seq.minWindowMs &&
         timeline &&
         findExhaustion(timeline, d.loadSeconds)

@@ -45,6 +45,8 @@ export interface RunOptions {
   samples: number;
   /** Measure until the evidence decides, within a budget (absent: the fixed window `measure`). */
   sequential?: SequentialPlan;
+  /** Stop a sequential run once a resource ran out (`findExhaustion`); on unless false. */
+  exhaustion?: boolean;
   /** File receiving the target's output. */
   logFile: string;
   /** Grace period between SIGTERM and SIGKILL when stopping the target. */

@@ -30,6 +30,8 @@ export interface ReportShape {
   sequential?: boolean;
   /** The main endpoint drained a pool: it answered its first 11 requests, then failed for good. */
   drained?: boolean;
+  /** The config turns the judging of a resource that runs out off (`analysis.exhaustion: false`). */
+  exhaustionOff?: boolean;
   /** Extra heap bytes per request over the first `settlingSamples` of the measured window (a warm-up). */
   settlingBytesPerRequest?: number;
   /** Measured samples the warm-up lasts (default 15, half the window). */
@@ -49,7 +51,7 @@ function noise(i: number): number {
  * @returns the report
  */
 export function makeReport(shape: ReportShape): Report {
-  const config = configSchema.parse({});
+  const config = configSchema.parse(shape.exhaustionOff ? { analysis: { exhaustion: false } } : {});
   const procs = shape.processes ?? 1;
   const samples: Sample[] = [];
   const every = 1778;

@@ -465,6 +465,12 @@ describe('a resource that ran out (a drained pool)', () => {
     );
   });
 
+  test('analysis.exhaustion: false leaves it unjudged (a service that sheds load with 503 by design)', () => {
+    const off = makeReport({ bytesPerRequest: 0, drained: true, exhaustionOff: true });
+    expect(off.verdict).toBe('pass');
+    expect(off.traffic.exhaustion).toBeUndefined();
+  });
+
   test('a heap leak found as well keeps deciding, and the pool is a warning', () => {
     const both = makeReport({ bytesPerRequest: 366, drained: true });
     expect(both.decidedBy?.metric).toBe('heapUsed');
