@@ -63,7 +63,7 @@ async function launch(
     env: { ...env, ...channel.env() },
     logFile: path.join(os.tmpdir(), `leakcheck-bench-attr-${fixture}.log`),
   });
-  const url = await waitForReady({ channel, timeoutMs: 15_000 });
+  const url = (await waitForReady({ channel, timeoutMs: 15_000 })).url;
   const agent = channel.live()[0] as AgentConnection;
   return {
     url,

@@ -22,6 +22,12 @@
  * - express-pool: a generic-pool of 10 connections; the leak never releases the one a not-found
  *   request took, so the pool runs dry and the endpoint answers 503 (flagged on the responses,
  *   rule resource-exhausted: the heap stays flat); the clean one releases it on every path.
+ * - express-ajv: ajv compiling a request's schema in the handler, on every request (ajv caches
+ *   each compiled validator by its schema object); the clean one compiles each schema once.
+ * - express-axios: a gateway whose middleware registers a request interceptor on the shared axios
+ *   client for every request; the clean one sets the header on the call.
+ * - express-socket-listeners: a 'close' listener on the keep-alive socket for every request; the
+ *   clean one listens on the response.
  *
  * `npx tsx bench/run.ts --frameworks [--busy] ...` runs them beside (or, with `--only`, instead
  * of) the fixtures. `npx tsx bench/frameworks.ts` prepares the folder and prints its cases, for
@@ -47,6 +53,8 @@ export const FRAMEWORK_VERSIONS: Record<string, string> = {
   memorystore: '1.6.8',
   'prom-client': '15.1.3',
   'generic-pool': '3.9.0',
+  ajv: '8.20.0',
+  axios: '1.21.1',
 };
 
 const SERVICES = [
@@ -57,12 +65,25 @@ const SERVICES = [
   'express-sessions',
   'express-metrics',
   'express-pool',
+  'express-ajv',
+  'express-axios',
+  'express-socket-listeners',
 ] as const;
 
 /** What a leak variant is flagged on, where it is not the heap. */
 const LEAK_METRIC: Partial<Record<(typeof SERVICES)[number], string>> = {
   // A drained pool holds no more memory: the responses show it (rule resource-exhausted).
   'express-pool': 'responses',
+};
+
+/**
+ * Environment a service needs beyond VARIANT. express-axios listens on two HTTP servers (its
+ * upstream's stub, then the app) that both answer the log's GET requests, so leakcheck cannot
+ * tell which one the traffic is for and asks for --url or PORT (exit 2); the trial sets PORT, as
+ * its message says. The runs hold the load lock one at a time, so a fixed port is free.
+ */
+const SERVICE_ENV: Partial<Record<(typeof SERVICES)[number], Record<string, string>>> = {
+  'express-axios': { PORT: '39517' },
 };
 
 /** One prepared case: a folder holding leakcheck.config.json, expected.json and maybe truth.json. */
@@ -118,7 +139,7 @@ export function prepareFrameworks(): FrameworkCase[] {
       // learns the port from its agent.
       const config = {
         command: ['node', '-r', '../print-port.cjs', `../${service}.js`],
-        env: { VARIANT: variant },
+        env: { VARIANT: variant, ...SERVICE_ENV[service] },
       };
       fs.writeFileSync(path.join(dir, 'leakcheck.config.json'), JSON.stringify(config, null, 2));
       const expected = {

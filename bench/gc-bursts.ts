@@ -53,7 +53,7 @@ async function series(fixture: string, p: Pattern, seconds: number): Promise<{ r
     logFile: log,
   });
   try {
-    const url = await waitForReady({ channel, timeoutMs: 15_000 });
+    const url = (await waitForReady({ channel, timeoutMs: 15_000 })).url;
     await autocannon({ url, connections: 10, duration: 3 });
     const rows: Row[] = [];
     let on = true;

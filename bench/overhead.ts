@@ -120,7 +120,7 @@ export async function measureOverhead(fixtureDir: string, options: OverheadOptio
     logFile: path.join('/tmp', `leakcheck-bench-${path.basename(fixtureDir)}.log`),
   });
   try {
-    const url = await waitForReady({ channel, timeoutMs: 15_000 });
+    const url = (await waitForReady({ channel, timeoutMs: 15_000 })).url;
     await window(url, 3, options.connections); // warm-up, not counted
     const offRps: number[] = [];
     const onRps: number[] = [];
@@ -347,7 +347,7 @@ export async function measureDetectionCost(
       });
       try {
         const url = withAgent
-          ? await waitForReady({ channel, timeoutMs: 15_000 })
+          ? (await waitForReady({ channel, timeoutMs: 15_000 })).url
           : await waitForLogPort(log);
         await window(url, 3, options.connections);
         let sampling = withAgent;

@@ -39,10 +39,13 @@ function slope(points: Array<[number, number]>): number {
   ).slope;
 }
 
-async function waitForPort(log: string, deadline: number): Promise<number> {
+/** The port the fixture printed; with `wanted` (its PORT), that one (it may listen on others first). */
+async function waitForPort(log: string, deadline: number, wanted?: number): Promise<number> {
   for (;;) {
-    const m = /listening on (\d+)/.exec(fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '');
-    if (m) return Number(m[1]);
+    const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
+    const ports = [...text.matchAll(/listening on (\d+)/g)].map((m) => Number(m[1]));
+    const port = wanted === undefined ? ports[0] : ports.find((p) => p === wanted);
+    if (port !== undefined) return port;
     if (Date.now() > deadline) throw new Error(`the fixture did not print its port (see ${log})`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -83,7 +86,8 @@ async function main(): Promise<void> {
     logFile: log,
   });
   try {
-    const port = await waitForPort(log, Date.now() + 30_000);
+    const wanted = config.env.PORT === undefined ? undefined : Number(config.env.PORT);
+    const port = await waitForPort(log, Date.now() + 30_000, wanted);
     const driver = new TrafficDriver({
       url: `http://127.0.0.1:${port}`,
       source,

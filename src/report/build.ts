@@ -12,7 +12,7 @@ import {
 } from '../analysis';
 import { analysisOptionsFrom, measurementWindow, sequentialPlan } from '../config/adapt';
 import type { Config } from '../config/types';
-import { exitCodeFor, VERDICT_SEVERITY, type FailOn } from '../outcome';
+import { EXIT, exitCodeFor, VERDICT_SEVERITY, type FailOn } from '../outcome';
 import { requestsNeeded, sequentialReason, type SequentialResult } from '../analysis/sequential';
 import type { RunResult } from '../sampling/run';
 import { metricValue, type Sample } from '../sampling/samples';
@@ -98,6 +98,14 @@ export function buildReport(
   }
   if (result.status === 'completed' && total === 0)
     warnings.push('no process of the target counted any HTTP response: is the load reaching it?');
+  if (result.servers) {
+    const each = result.servers.urls
+      .map((s) => (s.probed > 0 ? `${s.url} answered ${s.served} of ${s.probed}` : s.url))
+      .join(', ');
+    warnings.push(
+      `the target listens on ${result.servers.urls.length} HTTP servers (${each}${result.servers.urls[0]?.probed ? " of the traffic's GET requests as expected" : ''}); the load went to ${result.url ?? '?'}: ${result.servers.reason} (--url chooses)`,
+    );
+  }
 
   if (sequential && config.analysis.thresholds?.heapUsed?.minGrowth !== undefined) {
     warnings.push(
@@ -136,7 +144,11 @@ export function buildReport(
       decidedBy = { metric: 'responses', rule: EXHAUSTION_RULE, reason: exhaustion.reason };
     }
   }
-  const exitCode = exitCodeFor(verdict, meta.failOn, result.status === 'aborted');
+  // Which server to load is the user's to say: bad usage, not a failure of the target.
+  const exitCode =
+    result.status === 'ambiguous-target'
+      ? EXIT.usage
+      : exitCodeFor(verdict, meta.failOn, result.status === 'aborted');
 
   const commandText = Array.isArray(meta.command) ? meta.command.join(' ') : meta.command;
   return {
@@ -155,6 +167,7 @@ export function buildReport(
       command: commandText,
       cwd: meta.cwd,
       url: result.url,
+      ...(result.servers ? { servers: result.servers.urls } : {}),
       node: result.processes[0]?.node,
       logFile: meta.logFile,
     },

@@ -95,7 +95,15 @@ export interface Report {
   decidedBy: Decision | null;
   status: string;
   failure?: { message: string; logTail: string[] };
-  target: { command: string; cwd: string; url?: string; node?: string; logFile: string };
+  target: {
+    command: string;
+    cwd: string;
+    url?: string;
+    /** When the target listened on more than one HTTP server: each, and how it answered the probe. */
+    servers?: Array<{ url: string; served: number; probed: number }>;
+    node?: string;
+    logFile: string;
+  };
   settings: Record<string, unknown>;
   processes: ProcessReport[];
   traffic: TrafficReport;

@@ -232,6 +232,7 @@ export const reportSchema = z.object({
     command: z.string(),
     cwd: z.string(),
     url: z.string().optional(),
+    servers: z.array(z.object({ url: z.string(), served: num, probed: num })).optional(),
     node: z.string().optional(),
     logFile: z.string(),
   }),

@@ -10,7 +10,8 @@
  */
 import { AgentChannel, type AgentConnection } from '../target/channel';
 import { TargetProcess, type ExitInfo } from '../target/process';
-import { waitForReady, ReadyError } from '../target/ready';
+import { waitForReady, ReadyError, AmbiguousTargetError, type ServerProbe } from '../target/ready';
+import { targetEnvironment } from '../target/environment';
 import { loadDriver, TrafficDriver, type TrafficStats } from '../traffic/driver';
 import type { RateSpec } from '../traffic/pacer';
 import type { RequestSource } from '../traffic/scenario';
@@ -115,7 +116,15 @@ export interface RunProgress {
 
 /** How the run ended. */
 export type RunStatus =
-  'completed' | 'target-exited' | 'out-of-memory' | 'not-ready' | 'timeout' | 'aborted' | 'failed';
+  | 'completed'
+  | 'target-exited'
+  | 'out-of-memory'
+  | 'not-ready'
+  /** More than one HTTP server, and the probe could not tell which the traffic is for (exit 2). */
+  | 'ambiguous-target'
+  | 'timeout'
+  | 'aborted'
+  | 'failed';
 
 /** One process of the target, as its agent described it. */
 export interface TargetProcessInfo {
@@ -133,6 +142,8 @@ export interface RunResult {
   /** Why the run ended early, in one line, and the target's last output lines. */
   failure?: { message: string; logTail: string[] };
   url?: string;
+  /** When the target listened on more than one HTTP server: each, and why `url` was chosen. */
+  servers?: { urls: ServerProbe[]; reason: string };
   exit?: ExitInfo | null;
   processes: TargetProcessInfo[];
   samples: Sample[];
@@ -252,15 +263,21 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
     // The load generator loads while the service starts (on the other core), not after.
     loadDriver();
     try {
-      result.url = await race(
+      const port = Number(targetEnvironment(process.env, options.env).PORT);
+      const ready = await race(
         waitForReady({
           channel,
           url: options.url,
           readyPath: options.readyPath,
           timeoutMs: options.readyTimeoutMs,
+          traffic: () => options.source.next(),
+          preferredPort: Number.isInteger(port) && port > 0 ? port : undefined,
         }),
       );
+      result.url = ready.url;
+      if (ready.servers.length > 1) result.servers = { urls: ready.servers, reason: ready.reason ?? '' };
     } catch (err) {
+      if (err instanceof AmbiguousTargetError) throw new RunEnded('ambiguous-target', err.message);
       if (err instanceof ReadyError) throw new RunEnded('not-ready', err.message);
       throw err;
     }

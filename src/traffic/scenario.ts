@@ -17,6 +17,8 @@ export interface OutgoingRequest {
   body?: string;
   /** Who sends it (user, session, client), for the distinct-identities count; optional. */
   identity?: string;
+  /** Replay: the status the log recorded most for this request's endpoint (discovery's probe compares). */
+  expectedStatus?: number;
 }
 
 /** Anything that produces the next request to send. */

@@ -173,6 +173,18 @@ interface CompiledEndpoint {
   bodyTemplate?: { body: Template; json: boolean };
 }
 
+/** Each endpoint's most recorded status (endpoints whose log recorded none are left out). */
+function usualStatuses(endpoints: readonly EndpointModel[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const e of endpoints) {
+    let best: [string, number] | undefined;
+    for (const [code, n] of Object.entries(e.statusCounts)) if (!best || n > best[1]) best = [code, n];
+    const status = best ? Number(best[0]) : NaN;
+    if (Number.isInteger(status) && status >= 100) out.set(e.key, status);
+  }
+  return out;
+}
+
 function slotSeed(seed: number, key: string): number {
   return (seed ^ hashString(key)) >>> 0;
 }
@@ -184,10 +196,11 @@ export function replaySource(model: TrafficModel, options: ReplayOptions = {}): 
   const distinctWindow =
     model.summary.distinct.windows > 0 ? DISTINCT_WINDOW : Math.max(1, model.summary.distinct.window);
   const mix = model.endpoints.map((e) => ({ endpoint: e.key, share: e.share }));
+  const usual = usualStatuses(model.endpoints);
   if (mode === 'verbatim') {
     if (!model.sequence || model.sequence.length === 0)
       throw new Error('verbatim replay needs the request sequence: import with --verbatim');
-    return verbatimSource(model, model.sequence, distinctWindow, mix);
+    return verbatimSource(model, model.sequence, distinctWindow, mix, usual);
   }
   const random = seededRandom(seed);
   const gen = (m: ValueModel, key: string, fresh = true): ValueGenerator =>
@@ -288,6 +301,8 @@ export function replaySource(model: TrafficModel, options: ReplayOptions = {}): 
       if (agents) headers['user-agent'] = agents.next();
       const out: OutgoingRequest = { endpoint: e.key, method: e.method, path: path + query, headers };
       if (identity !== undefined) out.identity = identity;
+      const expected = usual.get(e.key);
+      if (expected !== undefined) out.expectedStatus = expected;
       if (e.bodies.length > 0 && random() < e.bodyShare) {
         const v = random();
         let i = 0;
@@ -355,6 +370,7 @@ function verbatimSource(
   sequence: SequenceEntry[],
   distinctWindow: number,
   mix: Array<{ endpoint: string; share: number }>,
+  usual: ReadonlyMap<string, number>,
 ): ReplaySource {
   const match = endpointMatcher(model.endpoints);
   let pos = 0;
@@ -372,12 +388,15 @@ function verbatimSource(
       }
       const headers: Record<string, string> = {};
       for (const [k, v] of entry.h ?? []) headers[k] = v;
+      const key = match(entry.m, entry.p);
       const out: OutgoingRequest = {
-        endpoint: match(entry.m, entry.p) ?? `${entry.m} (unmatched)`,
+        endpoint: key ?? `${entry.m} (unmatched)`,
         method: entry.m,
         path: entry.p,
         headers,
       };
+      const expected = key === null ? undefined : usual.get(key);
+      if (expected !== undefined) out.expectedStatus = expected;
       if (entry.b !== undefined) {
         out.body = entry.b;
         if (entry.ct && !headers['content-type']) headers['content-type'] = entry.ct;
