@@ -35,7 +35,11 @@ const orderSchema = () => ({
     },
   },
 });
-const compiled = { page: ajv.compile(pageSchema()), search: ajv.compile(searchSchema()), order: ajv.compile(orderSchema()) };
+const compiled = {
+  page: ajv.compile(pageSchema()),
+  search: ajv.compile(searchSchema()),
+  order: ajv.compile(orderSchema()),
+};
 /** The validator for a schema: compiled now (leak) or the one compiled at start-up (clean). */
 function validator(name, schema) {
   return leak ? ajv.compile(schema()) : compiled[name];
@@ -47,7 +51,11 @@ function validate(name, schema, data, res) {
   return false;
 }
 
-const users = Array.from({ length: 500 }, (_, i) => ({ id: i, name: `user-${i}`, plan: i % 3 ? 'free' : 'pro' }));
+const users = Array.from({ length: 500 }, (_, i) => ({
+  id: i,
+  name: `user-${i}`,
+  plan: i % 3 ? 'free' : 'pro',
+}));
 const items = Array.from({ length: 200 }, (_, i) => ({ id: i, name: `item-${i}`, price: i * 3 }));
 app.get('/health', (req, res) => {
   res.send('ok');

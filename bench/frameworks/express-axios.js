@@ -12,7 +12,14 @@ const leak = process.env.VARIANT === 'leak';
 
 const upstream = http.createServer((req, res) => {
   res.setHeader('content-type', 'application/json');
-  res.end(JSON.stringify({ id: req.url.split('/')[2], bio: 'hello', links: ['a', 'b'], via: req.headers['x-request-id'] }));
+  res.end(
+    JSON.stringify({
+      id: req.url.split('/')[2],
+      bio: 'hello',
+      links: ['a', 'b'],
+      via: req.headers['x-request-id'],
+    }),
+  );
 });
 
 let nextId = 0;
@@ -30,7 +37,11 @@ app.use((req, res, next) => {
   next();
 });
 
-const users = Array.from({ length: 500 }, (_, i) => ({ id: i, name: `user-${i}`, plan: i % 3 ? 'free' : 'pro' }));
+const users = Array.from({ length: 500 }, (_, i) => ({
+  id: i,
+  name: `user-${i}`,
+  plan: i % 3 ? 'free' : 'pro',
+}));
 const items = Array.from({ length: 200 }, (_, i) => ({ id: i, name: `item-${i}`, price: i * 3 }));
 app.get('/health', (req, res) => {
   res.send('ok');
@@ -70,6 +81,10 @@ app.use((req, res) => {
 
 upstream.listen(0, '127.0.0.1', () => {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-  api = axios.create({ baseURL: `http://127.0.0.1:${upstream.address().port}`, httpAgent: agent, timeout: 5000 });
+  api = axios.create({
+    baseURL: `http://127.0.0.1:${upstream.address().port}`,
+    httpAgent: agent,
+    timeout: 5000,
+  });
   app.listen(Number(process.env.PORT || 0), '127.0.0.1');
 });

@@ -19,7 +19,11 @@ app.use((req, res, next) => {
   next();
 });
 
-const users = Array.from({ length: 500 }, (_, i) => ({ id: i, name: `user-${i}`, plan: i % 3 ? 'free' : 'pro' }));
+const users = Array.from({ length: 500 }, (_, i) => ({
+  id: i,
+  name: `user-${i}`,
+  plan: i % 3 ? 'free' : 'pro',
+}));
 const items = Array.from({ length: 200 }, (_, i) => ({ id: i, name: `item-${i}`, price: i * 3 }));
 app.get('/health', (req, res) => {
   res.json({ ok: true, aborted });
