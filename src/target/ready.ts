@@ -124,15 +124,29 @@ export async function waitForReady(options: ReadyOptions): Promise<Ready> {
 
 /** Every distinct HTTP server URL the target's processes listen on, in the order they listened. */
 function httpServers(channel: AgentChannel): string[] {
-  const urls: string[] = [];
-  for (const agent of channel.live()) {
-    for (const l of agent.listens) {
-      const u = l.http ? urlFromAddress(l.address) : null;
-      // Cluster workers share their primary's port: one server.
-      if (u && !urls.includes(u)) urls.push(u);
-    }
+  return distinctServers(
+    channel.live().flatMap((agent) => agent.listens.filter((l) => l.http).map((l) => l.address)),
+  );
+}
+
+/**
+ * The distinct servers among listening addresses, as URLs, in the order they first listened. One
+ * port is one server: cluster workers share their primary's port, and a framework that binds a
+ * host name to each of its addresses (fastify on `localhost`: 127.0.0.1 and ::1) listens on one
+ * port with one handler. Its IPv4 address is preferred.
+ *
+ * @param addresses - listening addresses, in order
+ * @returns one URL per port
+ */
+export function distinctServers(addresses: readonly ListenAddress[]): string[] {
+  const byPort = new Map<number, string>();
+  for (const address of addresses) {
+    const u = urlFromAddress(address);
+    if (!u || address === null || typeof address === 'string') continue;
+    const known = byPort.get(address.port);
+    if (known === undefined || (known.includes('[') && !u.includes('['))) byPort.set(address.port, u);
   }
-  return urls;
+  return [...byPort.values()];
 }
 
 /**

@@ -69,3 +69,13 @@ test('the same, with PORT naming the app: the app is loaded', async () => {
     );
   });
 });
+
+test('one app bound to ::1 and 127.0.0.1 on one port (fastify on localhost) is one server: loaded, no question asked', async () => {
+  const run = await runCli(['run', '--config', config, ...SHORT], { env: { SIDE: 'dual' } });
+  await explainOnFailure(run, 'two-servers-dual', () => {
+    expect(run.code).toBe(EXIT.leak);
+    expect(run.report?.target.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(run.report?.target.servers).toBeUndefined();
+    expect(run.report?.warnings.join('\n')).not.toMatch(/HTTP servers/);
+  });
+});

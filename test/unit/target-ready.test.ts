@@ -3,6 +3,7 @@ import {
   AmbiguousTargetError,
   answersAsExpected,
   chooseServer,
+  distinctServers,
   type ServerProbe,
 } from '../../src/target/ready';
 
@@ -69,5 +70,21 @@ describe('chooseServer', () => {
   test('no GET request in the traffic to tell them apart: refused unless PORT names one', () => {
     expect(() => chooseServer([server(1000, 0, 0), server(2000, 0, 0)])).toThrow(/no GET request/);
     expect(chooseServer([server(1000, 0, 0), server(2000, 0, 0)], 1000).url).toBe('http://127.0.0.1:1000');
+  });
+});
+
+describe('distinctServers', () => {
+  const v4 = (port: number, address = '127.0.0.1') => ({ address, family: 'IPv4', port });
+  const v6 = (port: number, address = '::1') => ({ address, family: 'IPv6', port });
+  test('one port is one server: a dual-stack binding (fastify on localhost) and cluster workers', () => {
+    expect(distinctServers([v6(3000), v4(3000)])).toEqual(['http://127.0.0.1:3000']);
+    expect(distinctServers([v4(3000), v4(3000), v4(3000)])).toEqual(['http://127.0.0.1:3000']);
+    expect(distinctServers([v4(3000, '0.0.0.0'), v6(3000, '::')])).toEqual(['http://127.0.0.1:3000']);
+  });
+  test('different ports are different servers, in the order they listened; unix sockets are not', () => {
+    expect(distinctServers([v4(9464), '/tmp/app.sock', v6(3000), null])).toEqual([
+      'http://127.0.0.1:9464',
+      'http://[::1]:3000',
+    ]);
   });
 });
