@@ -28,6 +28,9 @@
  *   client for every request; the clean one sets the header on the call.
  * - express-socket-listeners: a 'close' listener on the keep-alive socket for every request; the
  *   clean one listens on the response.
+ * - express-pino: a pino logger with its own destination for every request, an open file
+ *   descriptor each (flagged on fds: the heap barely moves); the clean one logs through one
+ *   logger's children.
  *
  * `npx tsx bench/run.ts --frameworks [--busy] ...` runs them beside (or, with `--only`, instead
  * of) the fixtures. `npx tsx bench/frameworks.ts` prepares the folder and prints its cases, for
@@ -55,6 +58,7 @@ export const FRAMEWORK_VERSIONS: Record<string, string> = {
   'generic-pool': '3.9.0',
   ajv: '8.20.0',
   axios: '1.21.1',
+  pino: '10.4.0',
 };
 
 const SERVICES = [
@@ -68,12 +72,15 @@ const SERVICES = [
   'express-ajv',
   'express-axios',
   'express-socket-listeners',
+  'express-pino',
 ] as const;
 
 /** What a leak variant is flagged on, where it is not the heap. */
 const LEAK_METRIC: Partial<Record<(typeof SERVICES)[number], string>> = {
   // A drained pool holds no more memory: the responses show it (rule resource-exhausted).
   'express-pool': 'responses',
+  // A file descriptor per request: the descriptors show it.
+  'express-pino': 'fds',
 };
 
 /**

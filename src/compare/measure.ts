@@ -176,8 +176,9 @@ export async function measureRun(request: RunRequest): Promise<MeasuredRun> {
     ms: Math.round(performance.now() - started),
   };
   const aborted = report.status === 'aborted' || request.signal?.aborted === true;
+  // A run whose target died of a leak (heap or descriptors) is a finding, not a failure.
   const failure =
-    !aborted && (report.status !== 'completed' || !top || top.metrics.length === 0)
+    !aborted && !ranOut(report) && (report.status !== 'completed' || !top || top.metrics.length === 0)
       ? {
           message: report.failure?.message ?? 'measured nothing (no process served requests)',
           logTail: report.failure?.logTail ?? [],
@@ -266,15 +267,38 @@ export function decideDifferences(
   return { verdict: 'pass', decidedBy: { metric: heap.metric, reason: heap.reason } };
 }
 
-/** What the runs' responses say of a resource running out (`findExhaustion`, per run). */
+/** What the runs say of a resource running out (`findExhaustion`, or a run that died of it). */
 export type ExhaustionFinding =
   | { side: 'head'; decidedBy: { metric: string; rule: string; reason: string } }
-  | { side: 'both'; reason: string };
+  | { side: 'both'; metric: string; reason: string };
+
+/** Statuses of a run whose target died of what it kept: a leak with a partial report. */
+const DIED_OF_LEAK = new Set(['out-of-memory', 'out-of-descriptors']);
 
 /**
- * A resource the head's code drains (a pool's connections taken and never given back) shows in
- * its runs' responses, not in a metric difference: the head leaks when one of its runs ran out
- * and no base run did. When base runs ran out too, it is the base's own.
+ * How a run ran out, or null: the responses showed a resource drained (a pool's connections), or
+ * the target died of heap or file-descriptor exhaustion.
+ *
+ * @param report - one run's report
+ * @returns the rule that called it and why
+ */
+export function ranOut(report: Report): { metric: string; rule: string; reason: string } | null {
+  const exhaustion = report.traffic.exhaustion;
+  if (exhaustion) return { metric: 'responses', rule: EXHAUSTION_RULE, reason: exhaustion.reason };
+  if (DIED_OF_LEAK.has(report.status) && report.verdict === 'leak' && report.decidedBy?.rule)
+    return {
+      metric: report.decidedBy.metric ?? 'heapUsed',
+      rule: report.decidedBy.rule,
+      reason: report.decidedBy.reason,
+    };
+  return null;
+}
+
+/**
+ * A resource the head's code drains (a pool's connections taken and never given back, memory or
+ * descriptors until the service dies) shows in how its runs ended, not in a metric difference:
+ * the head leaks when one of its runs ran out and no base run did. When base runs ran out too, it
+ * is the base's own.
  *
  * @param reports - every run's report so far, with its side and pair
  * @returns what was found, or null when no run ran out
@@ -282,22 +306,24 @@ export type ExhaustionFinding =
 export function exhaustionFinding(
   reports: ReadonlyArray<{ side: 'base' | 'head'; pair: number; report: Report }>,
 ): ExhaustionFinding | null {
-  const head = reports.find((r) => r.side === 'head' && r.report.traffic.exhaustion);
-  if (!head?.report.traffic.exhaustion) return null;
-  const exhaustion = head.report.traffic.exhaustion;
+  const head = reports
+    .map((r) => ({ ...r, out: r.side === 'head' ? ranOut(r.report) : null }))
+    .find((r) => r.out);
+  if (!head?.out) return null;
   const base = reports.filter((r) => r.side === 'base');
-  const baseRanOut = base.filter((r) => r.report.traffic.exhaustion).length;
+  const baseRanOut = base.filter((r) => ranOut(r.report)).length;
   if (baseRanOut > 0)
     return {
       side: 'both',
-      reason: `${baseRanOut} of ${base.length} base runs ran out of a resource as well: ${exhaustion.reason}`,
+      metric: head.out.metric,
+      reason: `${baseRanOut} of ${base.length} base runs ran out of a resource as well: ${head.out.reason}`,
     };
   return {
     side: 'head',
     decidedBy: {
-      metric: 'responses',
-      rule: EXHAUSTION_RULE,
-      reason: `head run ${head.pair}: ${exhaustion.reason}; none of the ${base.length} base runs ran out`,
+      metric: head.out.metric,
+      rule: head.out.rule,
+      reason: `head run ${head.pair}: ${head.out.reason}; none of the ${base.length} base runs ran out`,
     },
   };
 }

@@ -309,7 +309,7 @@ export async function compareWithBase(config: Config, options: CompareOptions): 
     decided.verdict = 'leak';
     decided.decidedBy = exhaustion.decidedBy;
   } else if (exhaustion?.side === 'both') {
-    preExisting.push({ metric: 'responses', perRequest: 0, reason: exhaustion.reason });
+    preExisting.push({ metric: exhaustion.metric, perRequest: 0, reason: exhaustion.reason });
   }
   const { verdict, decidedBy } = decided;
   const dependencies = await dependencyChanges(

@@ -127,6 +127,14 @@ export function buildReport(
       rule: 'out-of-memory',
       reason: result.failure?.message ?? 'the target ran out of memory',
     };
+  } else if (result.status === 'out-of-descriptors') {
+    // The same for file descriptors: the service died of the descriptors it kept.
+    verdict = 'leak';
+    decidedBy = {
+      metric: 'fds',
+      rule: 'out-of-descriptors',
+      reason: result.failure?.message ?? 'the target ran out of file descriptors',
+    };
   } else if (result.status !== 'completed') {
     verdict = 'error';
   } else if (!worst) {

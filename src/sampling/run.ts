@@ -119,6 +119,8 @@ export type RunStatus =
   | 'completed'
   | 'target-exited'
   | 'out-of-memory'
+  /** The target died of file-descriptor exhaustion (EMFILE): a leak of descriptors (exit 1). */
+  | 'out-of-descriptors'
   | 'not-ready'
   /** More than one HTTP server, and the probe could not tell which the traffic is for (exit 2). */
   | 'ambiguous-target'
@@ -256,6 +258,17 @@ export async function runMeasurement(options: RunOptions): Promise<RunResult> {
         );
         return;
       }
+      // Before any load, EMFILE is the service's own trouble (a file watcher, a low limit), not a leak.
+      const emfile = during === 'start-up' ? null : outOfDescriptors(exit, t.lastLines());
+      if (emfile) {
+        rejectEnded(
+          new RunEnded(
+            'out-of-descriptors',
+            `the target ran out of file descriptors during the ${during}: ${emfile}`,
+          ),
+        );
+        return;
+      }
       const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
       rejectEnded(new RunEnded('target-exited', `the target ${how} during the ${during}`));
     });
@@ -386,4 +399,20 @@ export function outOfMemory(exit: ExitInfo, lines: readonly string[]): string | 
     return 'V8 reported "JavaScript heap out of memory"';
   if (exit.signal === 'SIGKILL') return "it was killed by SIGKILL (the kernel's OOM killer, most likely)";
   return null;
+}
+
+/**
+ * Whether a target that exited died of file-descriptor exhaustion: an EMFILE error ("too many open
+ * files") in its last output lines. A service that opens a descriptor it never closes dies of it
+ * once it reaches its limit (`ulimit -n`: 256 on macOS, 1,024 to 65,536 on Linux runners), which a
+ * leak of one per request reaches within seconds, before the first look.
+ *
+ * @param exit - how the target exited
+ * @param lines - its last output lines
+ * @returns what showed it, or null
+ */
+export function outOfDescriptors(exit: ExitInfo, lines: readonly string[]): string | null {
+  if (exit.code === 0) return null;
+  const line = lines.find((l) => /\bEMFILE\b|too many open files/i.test(l));
+  return line === undefined ? null : 'it failed with EMFILE (too many open files)';
 }

@@ -21,8 +21,11 @@ function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', timeout: 60_000 });
 }
 
-/** A repository whose main branch has `base` as server.js and whose `feature` branch has `head`. */
-function makeRepo(base: string, head: string): string {
+/**
+ * A repository whose main branch has `base` as server.js and whose `feature` branch has `head`;
+ * `config`, when given, replaces pr-compare's leakcheck.config.json on both.
+ */
+function makeRepo(base: string, head: string, config?: object): string {
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'leakcheck-repo-')));
   made.push(dir);
   git(dir, 'init', '-q', '-b', 'main');
@@ -32,6 +35,7 @@ function makeRepo(base: string, head: string): string {
     fs.copyFileSync(path.join(FIXTURE, f), path.join(dir, f));
   }
   fs.writeFileSync(path.join(dir, '.gitignore'), '.leakcheck/\nnode_modules/\n');
+  if (config) fs.writeFileSync(path.join(dir, 'leakcheck.config.json'), JSON.stringify(config));
   fs.copyFileSync(path.join(FIXTURE, base), path.join(dir, 'server.js'));
   git(dir, 'add', '-A');
   git(dir, 'commit', '-q', '-m', 'base');
@@ -111,6 +115,25 @@ test('a head that drains a connection pool is blamed at its first pair, though n
   expect(report.pairs).toBe(1);
   expect(report.preExisting).toEqual([]);
   expect(run.stdout).toContain('LEAK ADDED');
+});
+
+test('a head whose service dies of the file descriptors it keeps is blamed at its first pair', async () => {
+  // Both sides run under `ulimit -n 256`; the head is fixtures/fd-exhaustion's service.
+  const repo = makeRepo('clean.js', '../fd-exhaustion/server.js', {
+    command: ['sh', '-c', 'ulimit -n 256 && exec node server.js'],
+  });
+  const out = path.join(repo, '.leakcheck');
+  const run = await runCli(['compare', '--base', 'main', '--warmup', '1', '--out', out, '--no-progress'], {
+    cwd: repo,
+    timeoutMs: 150_000,
+  });
+  const report = JSON.parse(fs.readFileSync(path.join(out, 'compare.json'), 'utf8')) as CompareReport;
+  expect(run.code).toBe(1);
+  expect(report.verdict).toBe('leak');
+  expect(report.decidedBy).toMatchObject({ metric: 'fds', rule: 'out-of-descriptors' });
+  expect(report.decidedBy?.reason).toMatch(/^head run 1: .*EMFILE.*none of the 1 base runs ran out$/);
+  expect(report.pairs).toBe(1);
+  expect(report.failure).toBeUndefined();
 });
 
 test('a clean pull request: the pairs stop once the difference decides, at most --max-pairs', async () => {

@@ -106,6 +106,17 @@ describe('sequential measurement', () => {
     expect(run.report?.failure?.logTail.join('\n')).toMatch(/heap out of memory/i);
   }, 180_000);
 
+  test('a target that dies of file-descriptor exhaustion (EMFILE) is a leak with its partial report', async () => {
+    const run = await runCli(['run', '--config', fixtureConfig('fd-exhaustion'), '--no-attribution'], {
+      timeoutMs: 90_000,
+    });
+    expect(run.report?.status).toBe('out-of-descriptors');
+    expect(run.report?.verdict).toBe('leak');
+    expect(run.report?.decidedBy).toMatchObject({ metric: 'fds', rule: 'out-of-descriptors' });
+    expect(run.code).toBe(1);
+    expect(run.report?.failure?.logTail.join('\n')).toMatch(/EMFILE/);
+  }, 120_000);
+
   test('a drained connection pool is a leak, called when the minimum window ends, though the heap is flat', async () => {
     const run = await runCli(['run', '--config', fixtureConfig('pool-exhaustion'), '--no-attribution'], {
       timeoutMs: 90_000,

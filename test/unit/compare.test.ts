@@ -345,6 +345,41 @@ describe('exhaustionFinding: a resource the head drains', () => {
     );
   });
 
+  test('a head run whose service died of the descriptors (or memory) it kept is a leak the head adds', () => {
+    const died = {
+      ...clean,
+      status: 'out-of-descriptors',
+      verdict: 'leak' as const,
+      decidedBy: {
+        metric: 'fds',
+        rule: 'out-of-descriptors',
+        reason:
+          'the target ran out of file descriptors during the warmup: it failed with EMFILE (too many open files)',
+      },
+    };
+    const f = exhaustionFinding([
+      { side: 'base', pair: 1, report: clean },
+      { side: 'head', pair: 1, report: died },
+    ]);
+    expect(f).toMatchObject({ side: 'head', decidedBy: { metric: 'fds', rule: 'out-of-descriptors' } });
+    expect(f?.side === 'head' && f.decidedBy.reason).toMatch(
+      /^head run 1: .*EMFILE.*; none of the 1 base runs ran out$/,
+    );
+    // A run that failed for any other reason is not a finding.
+    expect(
+      exhaustionFinding([
+        { side: 'base', pair: 1, report: clean },
+        { side: 'head', pair: 1, report: { ...died, status: 'target-exited', verdict: 'error' as const } },
+      ]),
+    ).toBeNull();
+    expect(
+      exhaustionFinding([
+        { side: 'base', pair: 1, report: died },
+        { side: 'head', pair: 1, report: died },
+      ]),
+    ).toMatchObject({ side: 'both', metric: 'fds' });
+  });
+
   test("base runs that ran out too make it the base's own; nothing ran out, nothing found", () => {
     expect(
       exhaustionFinding([

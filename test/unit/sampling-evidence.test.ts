@@ -1,6 +1,6 @@
 /** The run loop's pure parts: sample spacing, look plan, combining processes, heap exhaustion. */
 import { dataHeap, planLooks, sampleStep, weighEvidence } from '../../src/sampling/evidence';
-import { outOfMemory } from '../../src/sampling/run';
+import { outOfDescriptors, outOfMemory } from '../../src/sampling/run';
 import type { Sample } from '../../src/sampling/samples';
 import { evidenceText } from '../../src/cli/progress';
 
@@ -79,6 +79,18 @@ describe('weighEvidence', () => {
     expect(
       evidenceText({ phase: 'measure', completed: 20_000, samples: 40, evidence: e, threshold: 2 }),
     ).toMatch(/look 1: 300 B\/req \[\d+–\d+\] vs 2: leak/);
+  });
+});
+
+describe('outOfDescriptors', () => {
+  test('EMFILE in the last lines of a target that failed; not a clean exit, not other errors', () => {
+    const emfile = ["[Error: EMFILE: too many open files, open '/dev/null'] {"];
+    expect(outOfDescriptors({ code: 1, signal: null }, emfile)).toMatch(/EMFILE/);
+    expect(outOfDescriptors({ code: 1, signal: null }, ['Error: accept: Too many open files'])).toMatch(
+      /EMFILE/,
+    );
+    expect(outOfDescriptors({ code: 0, signal: null }, emfile)).toBeNull();
+    expect(outOfDescriptors({ code: 1, signal: null }, ['Error: listen EADDRINUSE'])).toBeNull();
   });
 });
 
