@@ -6,6 +6,7 @@
 // generated code for the life of the process (the mistake ajv's documentation warns of: compile
 // once, reuse the function). The clean one compiles each schema once, at start-up.
 const express = require('express');
+const { mountShop, items } = require('./shop-routes');
 const Ajv = require('ajv');
 const leak = process.env.VARIANT === 'leak';
 const ajv = new Ajv({ coerceTypes: true, allErrors: true });
@@ -51,43 +52,21 @@ function validate(name, schema, data, res) {
   return false;
 }
 
-const users = Array.from({ length: 500 }, (_, i) => ({
-  id: i,
-  name: `user-${i}`,
-  plan: i % 3 ? 'free' : 'pro',
-}));
-const items = Array.from({ length: 200 }, (_, i) => ({ id: i, name: `item-${i}`, price: i * 3 }));
-app.get('/health', (req, res) => {
-  res.send('ok');
-});
-app.get('/api/users/:id', (req, res) => {
-  res.json(users[Number(req.params.id) % users.length] ?? { id: req.params.id });
-});
-app.get('/api/users/:id/profile', (req, res) => {
-  res.json({ id: req.params.id, bio: 'hello', links: ['a', 'b'] });
-});
-app.get('/api/items', (req, res) => {
-  const query = { ...req.query };
-  if (!validate('page', pageSchema, query, res)) return;
-  const page = query.page ?? 1;
-  res.json(items.slice((page - 1) * 20, page * 20));
-});
-app.get('/api/items/:id', (req, res) => {
-  res.json(items[Number(req.params.id) % items.length] ?? null);
-});
-app.get('/api/search', (req, res) => {
-  const query = { ...req.query };
-  if (!validate('search', searchSchema, query, res)) return;
-  res.json(items.filter((i) => i.name.includes(String(query.q).slice(0, 3))).slice(0, 10));
-});
-app.get('/api/orders', (req, res) => {
-  res.json([]);
-});
-app.post('/api/orders', (req, res) => {
-  if (!validate('order', orderSchema, req.body ?? {}, res)) return;
-  res.status(201).json({ ok: true, lines: Array.isArray(req.body?.lines) ? req.body.lines.length : 0 });
-});
-app.use((req, res) => {
-  res.status(404).json({ error: 'not found' });
+mountShop(app, {
+  'GET /api/items': (req, res) => {
+    const query = { ...req.query };
+    if (!validate('page', pageSchema, query, res)) return;
+    const page = query.page ?? 1;
+    res.json(items.slice((page - 1) * 20, page * 20));
+  },
+  'GET /api/search': (req, res) => {
+    const query = { ...req.query };
+    if (!validate('search', searchSchema, query, res)) return;
+    res.json(items.filter((i) => i.name.includes(String(query.q).slice(0, 3))).slice(0, 10));
+  },
+  'POST /api/orders': (req, res) => {
+    if (!validate('order', orderSchema, req.body ?? {}, res)) return;
+    res.status(201).json({ ok: true, lines: Array.isArray(req.body?.lines) ? req.body.lines.length : 0 });
+  },
 });
 app.listen(Number(process.env.PORT || 0), '127.0.0.1');

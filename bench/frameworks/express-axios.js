@@ -7,6 +7,7 @@
 // client, and runs them all on each call. The clean one sets the header on the call itself.
 const http = require('http');
 const express = require('express');
+const { mountShop } = require('./shop-routes');
 const axios = require('axios');
 const leak = process.env.VARIANT === 'leak';
 
@@ -37,46 +38,16 @@ app.use((req, res, next) => {
   next();
 });
 
-const users = Array.from({ length: 500 }, (_, i) => ({
-  id: i,
-  name: `user-${i}`,
-  plan: i % 3 ? 'free' : 'pro',
-}));
-const items = Array.from({ length: 200 }, (_, i) => ({ id: i, name: `item-${i}`, price: i * 3 }));
-app.get('/health', (req, res) => {
-  res.send('ok');
-});
-app.get('/api/users/:id', (req, res) => {
-  res.json(users[Number(req.params.id) % users.length] ?? { id: req.params.id });
-});
-app.get('/api/users/:id/profile', async (req, res) => {
-  try {
-    const headers = leak ? {} : { 'x-request-id': req.id };
-    const r = await api.get(`/profiles/${encodeURIComponent(req.params.id)}`, { headers });
-    res.json(r.data);
-  } catch {
-    res.status(502).json({ error: 'upstream' });
-  }
-});
-app.get('/api/items', (req, res) => {
-  const page = Math.max(1, Number(req.query.page) || 1);
-  res.json(items.slice((page - 1) * 20, page * 20));
-});
-app.get('/api/items/:id', (req, res) => {
-  res.json(items[Number(req.params.id) % items.length] ?? null);
-});
-app.get('/api/search', (req, res) => {
-  const q = String(req.query.q ?? '');
-  res.json(items.filter((i) => i.name.includes(q.slice(0, 3))).slice(0, 10));
-});
-app.get('/api/orders', (req, res) => {
-  res.json([]);
-});
-app.post('/api/orders', (req, res) => {
-  res.status(201).json({ ok: true, lines: Array.isArray(req.body?.lines) ? req.body.lines.length : 0 });
-});
-app.use((req, res) => {
-  res.status(404).json({ error: 'not found' });
+mountShop(app, {
+  'GET /api/users/:id/profile': async (req, res) => {
+    try {
+      const headers = leak ? {} : { 'x-request-id': req.id };
+      const r = await api.get(`/profiles/${encodeURIComponent(req.params.id)}`, { headers });
+      res.json(r.data);
+    } catch {
+      res.status(502).json({ error: 'upstream' });
+    }
+  },
 });
 
 upstream.listen(0, '127.0.0.1', () => {

@@ -6,6 +6,7 @@
 // socket for as long as the connection lives (Node prints MaxListenersExceededWarning once).
 // The clean one listens on the response, which lives for one request.
 const express = require('express');
+const { mountShop } = require('./shop-routes');
 const leak = process.env.VARIANT === 'leak';
 const app = express();
 app.use(express.json());
@@ -19,39 +20,9 @@ app.use((req, res, next) => {
   next();
 });
 
-const users = Array.from({ length: 500 }, (_, i) => ({
-  id: i,
-  name: `user-${i}`,
-  plan: i % 3 ? 'free' : 'pro',
-}));
-const items = Array.from({ length: 200 }, (_, i) => ({ id: i, name: `item-${i}`, price: i * 3 }));
-app.get('/health', (req, res) => {
-  res.json({ ok: true, aborted });
-});
-app.get('/api/users/:id', (req, res) => {
-  res.json(users[Number(req.params.id) % users.length] ?? { id: req.params.id });
-});
-app.get('/api/users/:id/profile', (req, res) => {
-  res.json({ id: req.params.id, bio: 'hello', links: ['a', 'b'] });
-});
-app.get('/api/items', (req, res) => {
-  const page = Math.max(1, Number(req.query.page) || 1);
-  res.json(items.slice((page - 1) * 20, page * 20));
-});
-app.get('/api/items/:id', (req, res) => {
-  res.json(items[Number(req.params.id) % items.length] ?? null);
-});
-app.get('/api/search', (req, res) => {
-  const q = String(req.query.q ?? '');
-  res.json(items.filter((i) => i.name.includes(q.slice(0, 3))).slice(0, 10));
-});
-app.get('/api/orders', (req, res) => {
-  res.json([]);
-});
-app.post('/api/orders', (req, res) => {
-  res.status(201).json({ ok: true, lines: Array.isArray(req.body?.lines) ? req.body.lines.length : 0 });
-});
-app.use((req, res) => {
-  res.status(404).json({ error: 'not found' });
+mountShop(app, {
+  'GET /health': (req, res) => {
+    res.json({ ok: true, aborted });
+  },
 });
 app.listen(Number(process.env.PORT || 0), '127.0.0.1');
