@@ -4,9 +4,9 @@
  * first server to listen is not always the app; a run that loads the side server passes a leaking
  * service. Windows are short and fixed: the verdict only shows which server took the load.
  */
-import * as net from 'node:net';
 import { explainOnFailure, fixtureConfig, leftoverTargets, runCli } from './helpers';
 import { EXIT } from '../../src/outcome';
+import { freePort } from './prometheus';
 
 const SHORT = ['--warmup', '1', '--duration', '4', '--no-attribution'];
 const config = fixtureConfig('two-servers');
@@ -15,18 +15,6 @@ jest.setTimeout(90_000);
 afterAll(() => {
   expect(leftoverTargets()).toEqual([]);
 });
-
-/** A port free right now (the app is told to listen on it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 test('a metrics port that opened first is told apart by the traffic it does not serve: the app is loaded', async () => {
   const run = await runCli(['run', '--config', config, ...SHORT], { env: { SIDE: 'metrics' } });
