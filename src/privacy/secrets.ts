@@ -158,9 +158,17 @@ const CARD = /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g;
 /** US social security numbers, UK National Insurance numbers. */
 const NATIONAL_ID =
   /\b\d{3}-\d{2}-\d{4}\b|\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/g;
-/** `name=value`, `name: value`, `"name": "value"`, `--name value`: the value when the name says secret. */
-const NAMED_VALUE =
-  /(["']?)(-{0,2}[A-Za-z_][A-Za-z0-9_.-]{0,80})\1(\s*[:=]\s*|\s+(?=["']?[^\s"']{4,}))(["']?)([^\s"'&,;}\]<>]+)/g;
+/** `name=value`, `name: value`, `"name": "value"`: the value when the name says secret. */
+const NAMED_VALUE = /(["']?)(-{0,2}[A-Za-z_][A-Za-z0-9_.-]{0,80})\1(\s*[:=]\s*)(["']?)([^\s"'&,;}\]<>]+)/g;
+/**
+ * `--name value`, `-name value`: the same, for a flag and its value. A pattern of its own: as an
+ * alternative of {@link NAMED_VALUE}, a bare `word value` ("GET /callback?code=…") was consumed
+ * as a name and its value, and the `code=…` inside it never looked at.
+ */
+const FLAG_VALUE =
+  /(?<![A-Za-z0-9_.-])(["']?)(-{1,2}[A-Za-z_][A-Za-z0-9_.-]{0,80})\1(\s+(?=["']?[^\s"']{4,}))(["']?)([^\s"'&,;}\]<>]+)/g;
+/** A Node or libuv error code: `EMFILE`, `ECONNREFUSED`, `ERR_HTTP_HEADERS_SENT`. */
+const ERROR_CODE = /^(?:E[A-Z0-9]{2,15}|ERR_[A-Z0-9_]{2,60})$/;
 /** Runs of token characters long enough to be a random credential. */
 const LONG_RUN = /[A-Za-z0-9+/=_-]{24,}/g;
 
@@ -192,14 +200,14 @@ export function findSecrets(text: string): SecretSpan[] {
     const start = m.index + (m[1] as string).length + (m[2] as string).length;
     add(start, start + (m[3] as string).length, 'authorization');
   }
-  for (const m of text.matchAll(NAMED_VALUE)) {
+  for (const m of [...text.matchAll(NAMED_VALUE), ...text.matchAll(FLAG_VALUE)]) {
     const name = (m[2] as string).replace(/^-+/, '');
     const value = m[5] as string;
-    // `--flag value` needs the flag dashes; a bare `word value` is prose.
-    if (/^\s+$/.test(m[3] as string) && !(m[2] as string).startsWith('-')) continue;
     // `PASS: all 5 metrics passed`, `AUTH: ok`: a capitalised label in prose, not an assignment.
     if (/^[A-Z]+$/.test(name) && (m[3] as string).includes(':') && /^[a-z]+$/.test(value)) continue;
     if (!isSecretName(name) || isHarmlessValue(value)) continue;
+    // An error's `code: 'EMFILE'` (Node and libuv error codes) is the diagnosis, not an OAuth code.
+    if (name.toLowerCase() === 'code' && ERROR_CODE.test(value)) continue;
     const start = m.index + m[0].length - value.length;
     add(start, start + value.length, 'named');
   }

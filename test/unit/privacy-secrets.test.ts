@@ -93,6 +93,9 @@ describe('redaction of free text', () => {
     ['--password hunter2 --port 8080', 'hunter2'],
     ['charged card 4111-1111-1111-1111 ok', '4111-1111-1111-1111'],
     ['"pin":"9182"', '9182'],
+    ['GET /callback?code=4/0AX4XfWhQ7sLkJ2&state=x', '4/0AX4XfWhQ7sLkJ2'],
+    ['code: TOKEN1234', 'TOKEN1234'],
+    ["password: 'EMFILE'", 'EMFILE'],
   ])('%s loses %s', (text, secret) => {
     const out = redactText(text);
     expect(out).not.toContain(secret);
@@ -106,6 +109,10 @@ describe('redaction of free text', () => {
       'listening on http://127.0.0.1:3000',
       'GET /api/users/12939 200 3880',
       'at Server.<anonymous> (/srv/app/node_modules/express/lib/router/index.js:284:7)',
+      // An error's code is the diagnosis of a log tail.
+      "  code: 'EMFILE',",
+      "{ code: 'ECONNREFUSED', syscall: 'connect' }",
+      "code: 'ERR_HTTP_HEADERS_SENT'",
     ]) {
       expect(redactText(text)).toBe(text);
     }
