@@ -167,6 +167,9 @@ const NAMED_VALUE = /(["']?)(-{0,2}[A-Za-z_][A-Za-z0-9_.-]{0,80})\1(\s*[:=]\s*)(
  */
 const FLAG_VALUE =
   /(?<![A-Za-z0-9_.-])(["']?)(-{1,2}[A-Za-z_][A-Za-z0-9_.-]{0,80})\1(\s+(?=["']?[^\s"']{4,}))(["']?)([^\s"'&,;}\]<>]+)/g;
+/** A file name with an extension (`auth.js`, `sessions.ts`), and a line[:column] after it. */
+const SOURCE_FILE = /\.[A-Za-z][A-Za-z0-9]{0,5}$/;
+const POSITION = /^\d+(?::\d+)?\)?$/;
 /** A Node or libuv error code: `EMFILE`, `ECONNREFUSED`, `ERR_HTTP_HEADERS_SENT`. */
 const ERROR_CODE = /^(?:E[A-Z0-9]{2,15}|ERR_[A-Z0-9_]{2,60})$/;
 /** Runs of token characters long enough to be a random credential. */
@@ -206,6 +209,8 @@ export function findSecrets(text: string): SecretSpan[] {
     // `PASS: all 5 metrics passed`, `AUTH: ok`: a capitalised label in prose, not an assignment.
     if (/^[A-Z]+$/.test(name) && (m[3] as string).includes(':') && /^[a-z]+$/.test(value)) continue;
     if (!isSecretName(name) || isHarmlessValue(value)) continue;
+    // `sessions.ts:19:7` in a stack frame: a file's position, not a name and its value.
+    if (SOURCE_FILE.test(name) && POSITION.test(value)) continue;
     // An error's `code: 'EMFILE'` (Node and libuv error codes) is the diagnosis, not an OAuth code.
     if (name.toLowerCase() === 'code' && ERROR_CODE.test(value)) continue;
     const start = m.index + m[0].length - value.length;

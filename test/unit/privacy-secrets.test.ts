@@ -109,6 +109,9 @@ describe('redaction of free text', () => {
       'listening on http://127.0.0.1:3000',
       'GET /api/users/12939 200 3880',
       'at Server.<anonymous> (/srv/app/node_modules/express/lib/router/index.js:284:7)',
+      // A stack frame's file position, whatever the file is called.
+      'createSession (/srv/app/src/sessions.ts:19:20)',
+      '/srv/app/auth.js:12',
       // An error's code is the diagnosis of a log tail.
       "  code: 'EMFILE',",
       "{ code: 'ECONNREFUSED', syscall: 'connect' }",
