@@ -12,6 +12,7 @@ import { checkForLeaks, type CheckOptions } from '../pipeline';
 import type { ProcessReport, Report, ReportVerdict } from '../report/report';
 import { pairedDifference, type MetricDifference, type RunEstimate } from './difference';
 import { addWorktree, type Worktree } from './git';
+import { DIED_OF_LEAK, type RunStatus } from '../sampling/run';
 import { planInstall, runInstall } from './install';
 import type { CompareRun } from './report';
 
@@ -272,8 +273,10 @@ export type ExhaustionFinding =
   | { side: 'head'; decidedBy: { metric: string; rule: string; reason: string } }
   | { side: 'both'; metric: string; reason: string };
 
-/** Statuses of a run whose target died of what it kept: a leak with a partial report. */
-const DIED_OF_LEAK = new Set(['out-of-memory', 'out-of-descriptors']);
+/** A report's status is one whose target died of what it kept (`DIED_OF_LEAK`). */
+function isDiedOfLeak(status: string): boolean {
+  return Object.hasOwn(DIED_OF_LEAK, status as RunStatus);
+}
 
 /**
  * How a run ran out, or null: the responses showed a resource drained (a pool's connections), or
@@ -285,7 +288,7 @@ const DIED_OF_LEAK = new Set(['out-of-memory', 'out-of-descriptors']);
 export function ranOut(report: Report): { metric: string; rule: string; reason: string } | null {
   const exhaustion = report.traffic.exhaustion;
   if (exhaustion) return { metric: 'responses', rule: EXHAUSTION_RULE, reason: exhaustion.reason };
-  if (DIED_OF_LEAK.has(report.status) && report.verdict === 'leak' && report.decidedBy?.rule)
+  if (isDiedOfLeak(report.status) && report.verdict === 'leak' && report.decidedBy?.rule)
     return {
       metric: report.decidedBy.metric ?? 'heapUsed',
       rule: report.decidedBy.rule,

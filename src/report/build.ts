@@ -14,7 +14,7 @@ import { analysisOptionsFrom, measurementWindow, sequentialPlan } from '../confi
 import type { Config } from '../config/types';
 import { EXIT, exitCodeFor, VERDICT_SEVERITY, type FailOn } from '../outcome';
 import { requestsNeeded, sequentialReason, type SequentialResult } from '../analysis/sequential';
-import type { RunResult } from '../sampling/run';
+import { DIED_OF_LEAK, type RunResult } from '../sampling/run';
 import { metricValue, type Sample } from '../sampling/samples';
 import { dataHeap } from '../sampling/evidence';
 import { EXHAUSTION_RULE, findExhaustion } from '../analysis/exhaustion';
@@ -119,21 +119,14 @@ export function buildReport(
   let verdict: Report['verdict'];
   let decidedBy: Decision | null = null;
   const worst = pickWorst(processes);
-  if (result.status === 'out-of-memory') {
-    // Heap exhaustion is the leak's end state: a leak, with whatever was measured before it.
+  const died = DIED_OF_LEAK[result.status];
+  if (died) {
+    // Heap or descriptor exhaustion is the leak's end state: a leak, with whatever was measured before it.
     verdict = 'leak';
     decidedBy = {
-      metric: 'heapUsed',
-      rule: 'out-of-memory',
-      reason: result.failure?.message ?? 'the target ran out of memory',
-    };
-  } else if (result.status === 'out-of-descriptors') {
-    // The same for file descriptors: the service died of the descriptors it kept.
-    verdict = 'leak';
-    decidedBy = {
-      metric: 'fds',
-      rule: 'out-of-descriptors',
-      reason: result.failure?.message ?? 'the target ran out of file descriptors',
+      metric: died.metric,
+      rule: result.status,
+      reason: result.failure?.message ?? `the target ran out of ${died.resource}`,
     };
   } else if (result.status !== 'completed') {
     verdict = 'error';

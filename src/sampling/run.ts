@@ -128,6 +128,17 @@ export type RunStatus =
   | 'aborted'
   | 'failed';
 
+/**
+ * Statuses of a run whose target died of what it kept, and the metric it ran out of: a leak
+ * (exit 1) with the partial report, in `run` and in `compare` alike.
+ */
+export const DIED_OF_LEAK: Readonly<
+  Partial<Record<RunStatus, { metric: 'heapUsed' | 'fds'; resource: string }>>
+> = {
+  'out-of-memory': { metric: 'heapUsed', resource: 'memory' },
+  'out-of-descriptors': { metric: 'fds', resource: 'file descriptors' },
+};
+
 /** One process of the target, as its agent described it. */
 export interface TargetProcessInfo {
   pid: number;
