@@ -38,7 +38,8 @@ import {
 import { REQUESTS, type Axis } from './axis';
 export { SETTLED_RATIO } from './autocorrelated';
 import { normalQuantile, tQuantile } from './distributions';
-import { formatNumber, rateLine, rateWithIntervalParts, type RateEstimate } from './format';
+import { formatNumber, formatRate, rateLine, rateWithIntervalParts, type RateEstimate } from './format';
+import type { MetricUnit } from './metrics';
 import { findStaircase } from './staircase';
 
 /** Settings of the sequential procedure. */
@@ -686,6 +687,22 @@ export function sequentialTest(
   };
 }
 
+/** What a sequential series measures, for the words of its reason. */
+export interface SequentialSubject {
+  /** Its name in a sentence: "heap (without code space)", "file descriptors". */
+  label: string;
+  /** The label is a plural ("file descriptors grow"). */
+  plural: boolean;
+  unit: MetricUnit;
+}
+
+/** The series the procedure tests by default: the post-GC heap without the code spaces. */
+export const HEAP_SUBJECT: Readonly<SequentialSubject> = Object.freeze({
+  label: 'heap (without code space)',
+  plural: false,
+  unit: 'bytes',
+});
+
 /** Rule names of the sequential procedure's decisions (a report's `decidedBy.rule`). */
 export type SequentialRule = 'sequential-leak' | 'sequential-pass' | 'sequential-budget';
 
@@ -698,6 +715,7 @@ export type SequentialRule = 'sequential-leak' | 'sequential-pass' | 'sequential
  * @param alpha - alpha per side over all looks
  * @param needed - for an undecided result: units of the axis (and seconds) a decision would have needed
  * @param axis - what x counts (requests for a load test, calls for detectLeak)
+ * @param subject - what the series measures (the heap unless a count's looks called a leak)
  * @returns the rule, the reason, and the deciding look's slope with its interval (null when there
  *   was no look or its interval was not yet estimable): the figure the reason quotes
  */
@@ -707,6 +725,7 @@ export function sequentialReason(
   alpha: number,
   needed: { requests: number | null; seconds: number | null },
   axis: Readonly<Axis> = REQUESTS,
+  subject: Readonly<SequentialSubject> = HEAP_SUBJECT,
 ): { rule: SequentialRule; reason: string; rate: RateEstimate | null } {
   const look = result.last;
   if (!look) {
@@ -721,8 +740,8 @@ export function sequentialReason(
       ? { estimate: look.slope, low: look.low, high: look.high, confidence: 1 - 2 * alpha }
       : null;
   const rateText = rate
-    ? rateLine(rateWithIntervalParts(rate, 'bytes', axis))
-    : `${formatNumber(look.slope, 1)} B${axis.bytesRate} (no interval yet)`;
+    ? rateLine(rateWithIntervalParts(rate, subject.unit, axis))
+    : `${subject.unit === 'bytes' ? `${formatNumber(look.slope, 1)} B${axis.bytesRate}` : formatRate(look.slope, subject.unit, axis)} (no interval yet)`;
   // A leak called at an earlier look whose estimate later looks refined: say both.
   const called =
     result.decided && result.decided !== look ? ` (the leak was called at look ${result.decided.look})` : '';
@@ -731,11 +750,12 @@ export function sequentialReason(
     j !== undefined
       ? `, its table's jumps counted (a store enlarged as it filled: ${j.count} ${j.count === 1 ? 'jump' : 'jumps'} in the recent half, ${formatNumber(j.between, 1)} B${axis.bytesRate} between them)`
       : '';
-  const where = `heap (without code space) grows ${rateText}${between} over the recent ${axis.span(look.to - look.from)}; look ${look.look}${called}, intervals valid together over all looks`;
-  const limit = `${formatNumber(threshold, 1)} B${axis.bytesRate} threshold`;
+  const grows = subject.plural ? 'grow' : 'grows';
+  const where = `${subject.label} ${grows} ${rateText}${between} over the recent ${axis.span(look.to - look.from)}; look ${look.look}${called}, intervals valid together over all looks`;
+  const limit = `${subject.unit === 'bytes' ? `${formatNumber(threshold, 1)} B${axis.bytesRate}` : formatRate(threshold, subject.unit, axis)} threshold`;
   if (result.verdict === 'leak' && look.staircase) {
     const st = look.staircase;
-    const stairs = `heap (without code space) grows in steps that keep coming (${st.steps} jumps far beyond the noise, none given back, the last ${axis.span(st.open)} ago after a stretch of ${axis.span(st.lastStretch)}: a store that keeps being enlarged), ${rateText} from the middle of its first complete level stretch to the middle of its last, jumps included; look ${look.look}${called}`;
+    const stairs = `${subject.label} ${grows} in steps that keep coming (${st.steps} jumps far beyond the noise, none given back, the last ${axis.span(st.open)} ago after a stretch of ${axis.span(st.lastStretch)}: a store that keeps being enlarged), ${rateText} from the middle of its first complete level stretch to the middle of its last, jumps included; look ${look.look}${called}`;
     return { rule: 'sequential-leak', reason: `${stairs}: above the ${limit}`, rate };
   }
   if (result.verdict === 'leak')

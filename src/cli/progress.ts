@@ -84,9 +84,14 @@ export function createProgress(enabled: boolean, samples: number, lines = false)
  * @returns the text, with a leading separator
  */
 export function evidenceText(p: RunProgress): string {
+  const n = (v: number): string => (Number.isFinite(v) ? formatSignificant(v) : '?');
+  // A count whose looks called the leak before the heap decided: its own look, per 1,000 requests.
+  const count = p.evidence?.processes.find((q) => q.pid === p.evidence?.pid)?.count;
+  const counted = count?.result.decided;
+  if (count && counted)
+    return ` | look ${counted.look}: ${count.metric} ${n(counted.slope * 1000)}/1k req [${n(counted.low * 1000)}–${n(counted.high * 1000)}] vs ${n(count.threshold * 1000)}: leak`;
   const look = p.evidence?.looks.at(-1);
   if (!look || p.threshold === undefined) return '';
-  const n = (v: number): string => (Number.isFinite(v) ? formatSignificant(v) : '?');
   const state =
     look.decision === 'leak'
       ? 'leak'

@@ -13,7 +13,7 @@ import { UsageError } from '../errors';
 import type { CheckOptions } from '../pipeline';
 import { METRICS } from '../analysis/metrics';
 import { ESTIMATE_PRECISION } from '../analysis/sequential';
-import { planLooks } from '../sampling/evidence';
+import { COUNT_METRICS, planLooks } from '../sampling/evidence';
 import type { RunOptions, SequentialPlan } from '../sampling/run';
 import type { RateSpec } from '../traffic/pacer';
 import { compileScenario, defaultScenario } from '../traffic/scenario';
@@ -174,5 +174,9 @@ export function sequentialPlan(config: Config): SequentialPlan {
     alpha: (1 - analysis.confidence) / 2,
     schedule: planLooks(minWindowMs, maxMs, spacingMs),
     precision: ESTIMATE_PRECISION,
+    counts: COUNT_METRICS.filter((m) => analysis.gating?.[m] ?? METRICS[m].gatingByDefault).map((metric) => {
+      const t = analysis.thresholds[metric] ?? METRICS[metric].threshold;
+      return { metric, threshold: t.perUnit, minGrowth: t.minGrowth };
+    }),
   };
 }

@@ -5,10 +5,14 @@
  */
 import {
   analyseRun,
+  formatSignificant,
   METRIC_NAMES,
+  METRICS,
   projectTimeToLimit,
+  REQUESTS,
   withSequentialVerdict,
   type AnalysisOptions,
+  type SequentialDecision,
 } from '../analysis';
 import { analysisOptionsFrom, measurementWindow, sequentialPlan } from '../config/adapt';
 import type { Config } from '../config/types';
@@ -16,7 +20,7 @@ import { EXIT, exitCodeFor, VERDICT_SEVERITY, type FailOn } from '../outcome';
 import { requestsNeeded, sequentialReason, type SequentialResult } from '../analysis/sequential';
 import { DIED_OF_LEAK, type RunResult } from '../sampling/run';
 import { metricValue, type Sample } from '../sampling/samples';
-import { dataHeap } from '../sampling/evidence';
+import { dataHeap, type CountLeak } from '../sampling/evidence';
 import { EXHAUSTION_RULE, findExhaustion } from '../analysis/exhaustion';
 import {
   REPORT_SCHEMA_VERSION,
@@ -218,13 +222,17 @@ function sequentialReport(result: RunResult, config: Config): SequentialReport |
   const last = e.looks.at(-1);
   const perSecond = outcome.measuredMs > 0 ? outcome.measuredRequests / (outcome.measuredMs / 1000) : 0;
   const needed = last && verdict === 'inconclusive' ? requestsNeeded(last, plan.threshold) : null;
-  const reason = own
-    ? sequentialReason(own.result, plan.threshold, plan.alpha, {
-        requests: needed,
-        seconds: needed !== null && perSecond > 0 ? Math.round(needed / perSecond) : null,
-      })
-    : { rule: 'sequential-budget' as const, reason: 'no process served enough requests to weigh' };
+  const count = own?.count;
+  const reason = count
+    ? countReason(count)
+    : own
+      ? sequentialReason(own.result, plan.threshold, plan.alpha, {
+          requests: needed,
+          seconds: needed !== null && perSecond > 0 ? Math.round(needed / perSecond) : null,
+        })
+      : { rule: 'sequential-budget' as const, reason: 'no process served enough requests to weigh' };
   const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
+  const countLook = count?.result.decided;
   return {
     verdict,
     rule: reason.rule,
@@ -264,6 +272,44 @@ function sequentialReport(result: RunResult, config: Config): SequentialReport |
       ...(l.throughput !== undefined ? { throughput: l.throughput } : {}),
       decision: l.decision,
     })),
+    ...(count && countLook
+      ? {
+          count: {
+            metric: count.metric,
+            threshold: count.threshold,
+            alpha: count.alpha,
+            look: countLook.look,
+            from: countLook.from,
+            to: countLook.to,
+            growth: count.growth,
+            slope: countLook.slope,
+            low: finite(countLook.low),
+            high: finite(countLook.high),
+          },
+        }
+      : {}),
+  };
+}
+
+/** A count's leak in words: its deciding look against the count's threshold. */
+function countReason(count: CountLeak): SequentialDecision {
+  const info = METRICS[count.metric];
+  const words = sequentialReason(
+    count.result,
+    count.threshold,
+    count.alpha,
+    { requests: null, seconds: null },
+    REQUESTS,
+    {
+      label: info.label,
+      plural: true,
+      unit: info.unit,
+    },
+  );
+  return {
+    verdict: 'leak',
+    ...words,
+    reason: `${words.reason} (${formatSignificant(count.growth)} more over that half; called before the heap decided)`,
   };
 }
 
@@ -299,13 +345,13 @@ function analyseProcess(
     return [{ metric, x, y: ys as number[] }];
   });
   const fitted = analyseRun(series, analysis);
-  const outcome = sequential
-    ? withSequentialHeap(
-        fitted,
-        result.sequential?.evidence.processes.find((p) => p.pid === pid)?.result,
-        sequential,
-      )
-    : fitted;
+  const weighed = result.sequential?.evidence.processes.find((p) => p.pid === pid);
+  const heapOutcome = sequential ? withSequentialHeap(fitted, weighed?.result, sequential) : fitted;
+  // A count whose looks called the leak before the heap decided: that metric's verdict is the looks'.
+  const outcome =
+    sequential && weighed?.count
+      ? withSequentialVerdict(heapOutcome, weighed.count.metric, countReason(weighed.count))
+      : heapOutcome;
   const info = result.processes.find((p) => p.pid === pid);
   const heap = outcome.metrics.find((m) => m.metric === 'heapUsed');
   const last = list.at(-1);

@@ -258,4 +258,22 @@ export interface SequentialReport {
     throughput?: { slope: number; low: number; high: number; t: number; agreed: boolean };
     decision: string;
   }>;
+  /**
+   * Set when a count's looks called the leak before the heap decided (`verdict`, `rule` and
+   * `reason` are then the count's; `looks` stay the heap's): the count, its threshold per request,
+   * the alpha its looks ran at, and its deciding look's recent half (requests from and to, the
+   * growth over it, the slope with its interval).
+   */
+  count?: {
+    metric: string;
+    threshold: number;
+    alpha: number;
+    look: number;
+    from: number;
+    to: number;
+    growth: number;
+    slope: number;
+    low: number | null;
+    high: number | null;
+  };
 }

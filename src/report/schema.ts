@@ -205,6 +205,20 @@ const sequentialReportSchema = z.object({
       decision: z.string(),
     }),
   ),
+  count: z
+    .object({
+      metric: z.string(),
+      threshold: num,
+      alpha: num,
+      look: num,
+      from: num,
+      to: num,
+      growth: num,
+      slope: num,
+      low: num.nullable(),
+      high: num.nullable(),
+    })
+    .optional(),
 });
 
 /** Replayed traffic (type owned by src/traffic/fidelity.ts): the fields the renderers read. */

@@ -1,15 +1,17 @@
 /**
  * Sequential measurement, as the run loop uses it: the look schedule, the sample spacing, and the
- * evidence so far (every serving process's heap series through the sequential procedure of
- * analysis/sequential.ts). Pure: samples in, decision out, so the report recomputes the same looks.
+ * evidence so far (every serving process's heap series, and the gating counts' series, through the
+ * sequential procedure of analysis/sequential.ts). Pure: samples in, decision out, so the report
+ * recomputes the same looks.
  */
+import type { MetricName } from '../analysis/metrics';
 import {
   lookSchedule,
   sequentialTest,
   type SequentialLook,
   type SequentialResult,
 } from '../analysis/sequential';
-import type { Sample } from './samples';
+import { metricValue, type Sample } from './samples';
 
 /** A process must serve at least this share of requests to count (wrappers serve none). */
 export const MIN_SHARE = 0.1;
@@ -32,6 +34,47 @@ export interface EvidenceSettings {
    * (absent: the deciding look's estimate is reported as it is).
    */
   precision?: number;
+  /**
+   * Gating counts whose looks may call a leak before the heap decides (never a pass: that is the
+   * heap's). They share {@link COUNT_ALPHA_SHARE} of `alpha` between them.
+   */
+  counts?: readonly CountSettings[];
+}
+
+/**
+ * The share of the heap's alpha the counts' looks spend between them: a false leak over the heap
+ * and every count together is bounded by `alpha` × 1.2 (3% at the default 2.5%). A count that
+ * leaks moves in whole steps with no scatter to speak of, so a stricter level costs it little.
+ */
+export const COUNT_ALPHA_SHARE = 0.2;
+
+/** Counts a look weighs beside the heap: what a pool, a socket or a file left open adds to. */
+export const COUNT_METRICS = ['fds', 'handles', 'sockets'] as const;
+export type CountMetric = (typeof COUNT_METRICS)[number];
+
+/** One count's test: its threshold per request and the growth its deciding look must show. */
+export interface CountSettings {
+  metric: CountMetric;
+  /** Growth per request that counts as a leak (the metric's threshold). */
+  threshold: number;
+  /**
+   * Least growth of the deciding look's recent half, in the count's units (the metric's
+   * `minGrowth`): a pool or a set of keep-alive connections that fills while the load ramps up
+   * adds a few and stops; a leak keeps adding.
+   */
+  minGrowth: number;
+}
+
+/** A count whose looks called a leak before the heap decided. */
+export interface CountLeak {
+  metric: CountMetric;
+  /** The count's sequential result (its deciding look is `result.decided`). */
+  result: SequentialResult;
+  /** Growth over the deciding look's recent half, in the count's units. */
+  growth: number;
+  threshold: number;
+  /** The alpha this count's looks were run at. */
+  alpha: number;
 }
 
 /** The evidence of every serving process, combined. */
@@ -42,8 +85,10 @@ export interface Evidence {
   pid: number | null;
   /** That process's looks; the last is the latest (or deciding) one. */
   looks: SequentialLook[];
-  /** Every serving process's result. */
-  processes: Array<{ pid: number; result: SequentialResult }>;
+  /** Every serving process's result (the heap's), and a count that called a leak, if one did. */
+  processes: Array<{ pid: number; result: SequentialResult; count?: CountLeak }>;
+  /** What the leak is on: the heap, or a count whose looks called it first; null without a leak. */
+  metric: MetricName | null;
   /** A leak was called and its estimate is still being refined (more samples sharpen it). */
   refining: boolean;
   /** A leak was called and its latest leak look's growth is still slowing down (warm-up in its estimate). */
@@ -136,9 +181,8 @@ export function weighEvidence(
   const serving = [...byPid.entries()]
     .filter(([, list]) => total > 0 && served(list) / total >= MIN_SHARE)
     .sort((a, b) => served(b[1]) - served(a[1]));
-  const processes = serving.map(([pid, list]) => ({
-    pid,
-    result: sequentialTest(
+  const processes = serving.map(([pid, list]) => {
+    const result = sequentialTest(
       list.map((s) => s.requests),
       list.map(dataHeap),
       settings.schedule,
@@ -150,9 +194,11 @@ export function weighEvidence(
         ...(settings.precision !== undefined ? { precision: settings.precision } : {}),
       },
       final,
-    ),
-  }));
-  const leak = processes.find((p) => p.result.verdict === 'leak');
+    );
+    const count = result.verdict === 'leak' ? undefined : countLeak(list, settings);
+    return { pid, result, ...(count ? { count } : {}) };
+  });
+  const leak = processes.find((p) => p.result.verdict === 'leak') ?? processes.find((p) => p.count);
   const shown = leak ?? processes[0];
   const verdict = leak
     ? 'leak'
@@ -161,12 +207,50 @@ export function weighEvidence(
       : final
         ? 'inconclusive'
         : 'undecided';
+  const heapLeak = leak?.result.verdict === 'leak';
   return {
     verdict,
     pid: shown?.pid ?? null,
     looks: shown?.result.looks ?? [],
     processes,
-    refining: leak ? leak.result.refining : false,
-    warming: leak ? leak.result.warming : false,
+    metric: leak ? (heapLeak ? 'heapUsed' : (leak.count?.metric ?? null)) : null,
+    refining: heapLeak ? leak.result.refining : false,
+    warming: heapLeak ? leak.result.warming : false,
   };
+}
+
+/**
+ * The first gating count whose looks call a leak on a process's series: the same sequential
+ * procedure as the heap's (its looks, its interval against the count's threshold), at an alpha
+ * the counts share, and only when the deciding look's recent half grew by the count's
+ * `minGrowth`. Its passes decide nothing: the heap decides a pass, and the report judges every
+ * metric over the whole window when the run ends.
+ *
+ * @param list - one process's measured samples
+ * @param settings - the counts, schedule and alpha
+ * @returns the count that leaks, or undefined
+ */
+function countLeak(list: readonly Sample[], settings: EvidenceSettings): CountLeak | undefined {
+  const counts = settings.counts ?? [];
+  if (counts.length === 0) return undefined;
+  const alpha = (settings.alpha * COUNT_ALPHA_SHARE) / counts.length;
+  const x = list.map((s) => s.requests);
+  for (const c of counts) {
+    const values = list.map((s) => metricValue(s, c.metric));
+    if (values.some((v) => typeof v !== 'number' || !Number.isFinite(v))) continue;
+    const y = values as number[];
+    const result = sequentialTest(
+      x,
+      y,
+      settings.schedule,
+      { threshold: c.threshold, alpha, minSpan: settings.minRequests, clock: list.map((s) => s.uptimeMs) },
+      false,
+    );
+    const look = result.decided;
+    if (result.verdict !== 'leak' || !look) continue;
+    const at = (requests: number): number => y[x.indexOf(requests)] ?? Number.NaN;
+    const growth = at(look.to) - at(look.from);
+    if (growth >= c.minGrowth) return { metric: c.metric, result, growth, threshold: c.threshold, alpha };
+  }
+  return undefined;
 }

@@ -3,6 +3,7 @@
  * early look, a leak into one array (a staircase) is flagged and the array named, a clean service passes before the budget, a target that dies of heap exhaustion is a
  * leak with its partial report. Bounded by the 60 s budget of each run.
  */
+import * as path from 'node:path';
 import { explainOnFailure, fixtureConfig, leftoverTargets, runCli, survivors } from './helpers';
 
 afterAll(() => {
@@ -115,6 +116,27 @@ describe('sequential measurement', () => {
     expect(run.report?.decidedBy).toMatchObject({ metric: 'fds', rule: 'out-of-descriptors' });
     expect(run.code).toBe(1);
     expect(run.report?.failure?.logTail.join('\n')).toMatch(/EMFILE/);
+  }, 120_000);
+
+  test("descriptors that keep growing are called a leak by the counts' own looks", async () => {
+    // One descriptor per 50 requests, no ulimit: a few thousand by the first look, far below any
+    // usual limit, while the heap stays flat.
+    const run = await runCli(
+      ['run', '--no-attribution', '--', 'node', path.join('fixtures', 'fd-exhaustion', 'server.js')],
+      { timeoutMs: 90_000, env: { EVERY: '50' } },
+    );
+    expect(run.report?.status).toBe('completed');
+    expect(run.report?.verdict).toBe('leak');
+    expect(run.code).toBe(1);
+    expect(run.report?.decidedBy).toMatchObject({ metric: 'fds', rule: 'sequential-leak' });
+    expect(run.report?.sequential).toMatchObject({
+      verdict: 'leak',
+      stopReason: 'leak',
+      count: { metric: 'fds' },
+    });
+    expect(run.report?.sequential?.count?.slope).toBeGreaterThan(0.015);
+    expect(run.report?.sequential?.count?.slope).toBeLessThan(0.025);
+    expect(run.stdout).toMatch(/LEAK .*file descriptors grow/);
   }, 120_000);
 
   test('a drained connection pool is a leak, called when the minimum window ends, though the heap is flat', async () => {

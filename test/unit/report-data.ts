@@ -36,6 +36,10 @@ export interface ReportShape {
   settlingBytesPerRequest?: number;
   /** Measured samples the warm-up lasts (default 15, half the window). */
   settlingSamples?: number;
+  /** Scale of the heap's deterministic scatter around its line, in bytes (default 40,000). */
+  heapNoise?: number;
+  /** File descriptors opened per request and never closed (0 by default). */
+  fdsPerRequest?: number;
 }
 
 /** Deterministic noise in [-1, 1] (no Math.random: the tests must not vary between runs). */
@@ -69,7 +73,7 @@ export function makeReport(shape: ReportShape): Report {
             shape.bytesPerRequest * (requests - start) +
             (shape.settlingBytesPerRequest ?? 0) *
               Math.min(requests - start, (shape.settlingSamples ?? 15) * every) +
-            40_000 * noise(i + 97 * k),
+            (shape.heapNoise ?? 40_000) * noise(i + 97 * k),
         ),
         heapTotal: 40_000_000,
         external: 2_196_034 + (i % 3),
@@ -79,7 +83,7 @@ export function makeReport(shape: ReportShape): Report {
         resources: {},
         handles: 13,
         sockets: 10,
-        fds: 24,
+        fds: 24 + Math.floor((shape.fdsPerRequest ?? 0) * (requests - start)),
         forcedGcMs: 3,
         gcPauseMs: 1,
         gcCount: 4,

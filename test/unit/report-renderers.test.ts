@@ -556,6 +556,36 @@ describe('report.json validation', () => {
   });
 });
 
+describe('a count whose looks call the leak before the heap decides', () => {
+  const report = makeReport({
+    bytesPerRequest: 0,
+    heapNoise: 3_000_000,
+    fdsPerRequest: 0.01,
+    sequential: true,
+  });
+  const fds = report.processes[0]?.metrics.find((m) => m.metric === 'fds');
+
+  test('the report names the count, its rule and the look that called it', () => {
+    expect(report.verdict).toBe('leak');
+    expect(report.decidedBy?.metric).toBe('fds');
+    expect(report.decidedBy?.rule).toBe('sequential-leak');
+    expect(report.sequential?.verdict).toBe('leak');
+    expect(report.sequential?.rule).toBe('sequential-leak');
+    expect(report.sequential?.count).toMatchObject({ metric: 'fds', threshold: 0.0001 });
+    expect(report.sequential?.count?.growth).toBeGreaterThanOrEqual(10);
+    expect(fds?.rule).toBe('sequential-leak');
+    // The counts share a fifth of the heap's alpha (0.005 over fds, handles and sockets): each
+    // count's intervals hold at 1 - 2 × 0.005 / 3.
+    expect(fds?.reason).toMatch(/^file descriptors grow 10 per 1,000 requests \(99\.7% CI /);
+    expect(fds?.reason).toMatch(/called before the heap decided/);
+  });
+
+  test('the heap keeps its own verdict', () => {
+    const heap = report.processes[0]?.metrics.find((m) => m.metric === 'heapUsed');
+    expect(heap?.verdict).not.toBe('leak');
+  });
+});
+
 describe('a sequential heap verdict: the rate and its interval come from the deciding look', () => {
   // Early growth faster than the recent: the whole window's Theil-Sen interval lies above the
   // recent slope the verdict rests on (the report used to show the one beside the other). The

@@ -1,5 +1,11 @@
 /** The run loop's pure parts: sample spacing, look plan, combining processes, heap exhaustion. */
-import { dataHeap, planLooks, sampleStep, weighEvidence } from '../../src/sampling/evidence';
+import {
+  COUNT_ALPHA_SHARE,
+  dataHeap,
+  planLooks,
+  sampleStep,
+  weighEvidence,
+} from '../../src/sampling/evidence';
 import { outOfDescriptors, outOfMemory } from '../../src/sampling/run';
 import type { Sample } from '../../src/sampling/samples';
 import { evidenceText } from '../../src/cli/progress';
@@ -72,6 +78,67 @@ describe('weighEvidence', () => {
       Array.from({ length: 40 }, (_, i) => sample(pid, (i + 1) * 500, 8e6 + (i % 2) * 1000));
     expect(weighEvidence([...flat(1), ...flat(2)], settings, false).verdict).toBe('pass');
     expect(weighEvidence([...flat(1), ...leaking(2, 300)], settings, false).verdict).toBe('leak');
+  });
+
+  describe('counts', () => {
+    // A heap that scatters by megabytes: its interval straddles the threshold for a long while.
+    const scatter = (i: number): number => ((i * 7919) % 13) - 6;
+    const withFds = (fds: (requests: number) => number): Sample[] =>
+      Array.from({ length: 40 }, (_, i) => {
+        const requests = (i + 1) * 500;
+        return { ...sample(7, requests, 8e6 + scatter(i) * 4e5), fds: fds(requests) };
+      });
+    const counts = { ...settings, counts: [{ metric: 'fds' as const, threshold: 0.0001, minGrowth: 10 }] };
+
+    it('calls a leak on descriptors that keep growing while the heap is undecided', () => {
+      const series = withFds((r) => 24 + Math.floor(r / 100));
+      expect(weighEvidence(series, settings, false).verdict).toBe('undecided');
+      const e = weighEvidence(series, counts, false);
+      expect(e.verdict).toBe('leak');
+      expect(e.metric).toBe('fds');
+      expect(e.refining).toBe(false);
+      const count = e.processes[0]?.count;
+      expect(count?.metric).toBe('fds');
+      expect(count?.alpha).toBeCloseTo(settings.alpha * COUNT_ALPHA_SHARE, 12);
+      expect(count?.result.decided?.slope).toBeCloseTo(0.01, 3);
+      expect(count?.growth).toBeGreaterThanOrEqual(10);
+      expect(
+        evidenceText({ phase: 'measure', completed: 20_000, samples: 40, evidence: e, threshold: 2 }),
+      ).toMatch(/look 1: fds 10\/1k req \[[\d.]+–[\d.]+\] vs 0\.1: leak/);
+    });
+
+    it('leaves a pool that filled and stopped, and growth under minGrowth, to the heap', () => {
+      const pool = withFds((r) => 24 + Math.min(8, Math.floor(r / 400)));
+      expect(weighEvidence(pool, counts, false).verdict).toBe('undecided');
+      // One more every 1,000 requests is ten times the threshold, but the first look's recent half
+      // (7,000 requests) adds only 7.
+      const slow = withFds((r) => 24 + Math.floor(r / 1000));
+      expect(weighEvidence(slow, counts, false).processes[0]?.count).toBeUndefined();
+      expect(
+        weighEvidence(
+          slow,
+          { ...counts, counts: [{ metric: 'fds', threshold: 0.0001, minGrowth: 5 }] },
+          false,
+        ).metric,
+      ).toBe('fds');
+    });
+
+    it('never passes on a count: flat descriptors leave an undecided heap undecided', () => {
+      expect(
+        weighEvidence(
+          withFds(() => 24),
+          counts,
+          false,
+        ).verdict,
+      ).toBe('undecided');
+    });
+
+    it('names the heap when the heap leaks too', () => {
+      const both = leaking(7, 300).map((s) => ({ ...s, fds: 24 + Math.floor(s.requests / 100) }));
+      const e = weighEvidence(both, counts, false);
+      expect(e.metric).toBe('heapUsed');
+      expect(e.processes[0]?.count).toBeUndefined();
+    });
   });
 
   it('shows the forming verdict in the progress line', () => {
