@@ -78,6 +78,13 @@ export const SETTLE_MS = 250;
 export const PROBE_REQUESTS = 16;
 /** Requests of the traffic looked through for {@link PROBE_REQUESTS} GET requests. */
 const PROBE_DRAW = 128;
+/**
+ * GET requests a lone server is sent at most, one after another until one is answered as
+ * expected: a log replayed against a service whose routes differ from the logged one's (a log of
+ * another service, a route renamed since) is answered 404 now and then, and one unlucky request
+ * made every such run wait {@link LATE_SERVER_MS}.
+ */
+export const LONE_PROBES = 3;
 /** With one server that serves none of the probe requests: how long to wait for another. */
 export const LATE_SERVER_MS = 5_000;
 /** Share of the probe requests a server must answer as expected to be taken for the app. */
@@ -157,9 +164,9 @@ export function distinctServers(addresses: readonly ListenAddress[]): string[] {
  * A probe is traffic the service acts on, so a lone server (nearly every service) gets one GET
  * request, not {@link PROBE_REQUESTS}: sixteen requests down a path that never releases a pool
  * connection drained fixtures/pool-exhaustion's pool of ten before the load began, and the rule
- * that calls a drained pool a leak never saw the endpoint answer. If the lone server does not
- * answer that request as expected, it gets up to {@link LATE_SERVER_MS} for another to listen (an
- * exporter's port opens before the app's).
+ * that calls a drained pool a leak never saw the endpoint answer. Only when that request is not
+ * answered as expected does it get another, up to {@link LONE_PROBES}; if none is, it gets up to
+ * {@link LATE_SERVER_MS} for another server to listen (an exporter's port opens before the app's).
  */
 async function discoverServer(options: ReadyOptions, deadline: number): Promise<Ready> {
   const { channel } = options;
@@ -167,7 +174,12 @@ async function discoverServer(options: ReadyOptions, deadline: number): Promise<
   await settle(Math.min(deadline, Date.now() + SETTLE_MS));
   let servers = httpServers(channel);
   if (servers.length === 1) {
-    const lone = await probeServer(servers[0] as string, probeRequests(options.traffic, 1), deadline);
+    const lone = await probeServer(
+      servers[0] as string,
+      probeRequests(options.traffic, LONE_PROBES),
+      deadline,
+      true,
+    );
     if (lone.probed === 0 || lone.served > 0) return chooseServer([lone]);
     const late = Math.min(deadline, Date.now() + LATE_SERVER_MS);
     if (!(await nextListen(channel, late, 1, options.timeoutMs, false))) return chooseServer([lone]);
@@ -288,20 +300,32 @@ export function answersAsExpected(status: number, expected?: number): boolean {
   return kind(status) === kind(expected);
 }
 
-/** Sends a server the probe requests one after another; counts those it served. */
-async function probeServer(
+/**
+ * Sends a server the probe requests one after another and counts those it answered as expected.
+ *
+ * @param url - the server
+ * @param probes - GET requests of the traffic
+ * @param deadline - epoch ms after which no more are sent
+ * @param untilServed - stop at the first answered as expected (a lone server)
+ * @returns the server, requests answered as expected, and requests sent
+ */
+export async function probeServer(
   url: string,
   probes: readonly OutgoingRequest[],
   deadline: number,
+  untilServed = false,
 ): Promise<ServerProbe> {
   let served = 0;
+  let probed = 0;
   for (const r of probes) {
     const left = deadline - Date.now();
     if (left <= 0) break;
+    probed++;
     const status = await get(new URL(r.path, url).toString(), left, r.headers).catch(() => 0);
     if (answersAsExpected(status, r.expectedStatus)) served++;
+    if (untilServed && served > 0) break;
   }
-  return { url, served, probed: probes.length };
+  return { url, served, probed };
 }
 
 function get(url: string, timeoutMs: number, headers: Record<string, string> = {}): Promise<number> {

@@ -1,9 +1,14 @@
 /** Which HTTP server of the target the load goes to (src/target/ready.ts). */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { OutgoingRequest } from '../../src/traffic/scenario';
 import {
   AmbiguousTargetError,
   answersAsExpected,
   chooseServer,
   distinctServers,
+  LONE_PROBES,
+  probeServer,
   type ServerProbe,
 } from '../../src/target/ready';
 
@@ -86,5 +91,49 @@ describe('distinctServers', () => {
       'http://127.0.0.1:9464',
       'http://[::1]:3000',
     ]);
+  });
+});
+
+describe('probeServer', () => {
+  // A service whose routes differ from the replayed log's: /missing is not one of them.
+  const app = http.createServer((req, res) => {
+    res.statusCode = req.url === '/missing' ? 404 : 200;
+    res.end();
+  });
+  let url = '';
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => app.close(() => resolve()));
+  });
+  const get = (path: string): OutgoingRequest => ({
+    endpoint: `GET ${path}`,
+    method: 'GET',
+    path,
+    headers: {},
+  });
+  const deadline = (): number => Date.now() + 10_000;
+
+  test('a lone server gets another request only while none was answered as expected', async () => {
+    const probes = [get('/missing'), get('/items/1'), get('/items/2')];
+    expect(await probeServer(url, probes, deadline(), true)).toEqual({ url, served: 1, probed: 2 });
+    expect(await probeServer(url, [get('/items/1'), ...probes], deadline(), true)).toEqual({
+      url,
+      served: 1,
+      probed: 1,
+    });
+    const missing = Array.from({ length: LONE_PROBES }, () => get('/missing'));
+    expect(await probeServer(url, missing, deadline(), true)).toEqual({
+      url,
+      served: 0,
+      probed: LONE_PROBES,
+    });
+  });
+
+  test('with several servers, each gets every probe request', async () => {
+    const probes = [get('/missing'), get('/items/1'), get('/items/2')];
+    expect(await probeServer(url, probes, deadline())).toEqual({ url, served: 2, probed: 3 });
   });
 });
