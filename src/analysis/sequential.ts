@@ -610,7 +610,9 @@ export function precise(look: SequentialLook, precision: number): boolean {
  * @param x - requests served at each sample, increasing
  * @param y - value at each sample
  * @param schedule - sample counts at which to look ({@link lookSchedule}); its length is the looks planned
- * @param options - threshold and alpha (its `looks` is taken from the schedule)
+ * @param options - threshold and alpha (its `looks` is taken from the schedule); `leakOnly`: a look
+ *   that passes does not stop the procedure (a test for leak alone); `leakIf`: a leak look that
+ *   fails it does not either
  * @param final - the series will not grow any more
  * @returns the verdict and the looks
  */
@@ -618,12 +620,24 @@ export function sequentialTest(
   x: readonly number[],
   y: readonly number[],
   schedule: readonly number[],
-  options: Omit<SequentialOptions, 'looks'> & { minSpan?: number; precision?: number },
+  options: Omit<SequentialOptions, 'looks'> & {
+    minSpan?: number;
+    precision?: number;
+    leakOnly?: boolean;
+    leakIf?: (look: SequentialLook) => boolean;
+  },
   final: boolean,
 ): SequentialResult {
   const n = Math.min(x.length, y.length);
   const settings = { ...options, looks: schedule.length };
   const looks: SequentialLook[] = [];
+  // A test for a leak alone (a count beside the heap) goes on past a look that passes, and past a
+  // leak look its own condition turns down: each look's leak side still spends only its own alpha,
+  // and a condition added to a leak only makes leaks rarer.
+  const stops = (look: SequentialLook): boolean =>
+    look.decision === 'leak'
+      ? (options.leakIf?.(look) ?? true)
+      : look.decision === 'pass' && !options.leakOnly;
   // A scheduled look whose series does not yet span `minSpan` is skipped: its alpha is not spent.
   const spans = (count: number): boolean =>
     count > 0 && (x[count - 1] as number) - (x[0] as number) >= (options.minSpan ?? 0);
@@ -668,13 +682,13 @@ export function sequentialTest(
     if (!spans(at)) continue;
     const look = evaluateLook(x.slice(0, at), y.slice(0, at), j + 1, settings);
     looks.push(look);
-    if (look.decision !== 'continue') return done(look, j);
+    if (stops(look)) return done(look, j);
   }
   const used = looks.at(-1)?.look ?? 0;
   if (final && spans(n) && (looks.at(-1)?.samples ?? 0) < n && used < schedule.length) {
     const look = evaluateLook(x.slice(0, n), y.slice(0, n), used + 1, settings);
     looks.push(look);
-    if (look.decision !== 'continue')
+    if (look.decision !== 'continue' && stops(look))
       return { verdict: look.decision, looks, last: look, decided: look, refining: false, warming: false };
   }
   return {

@@ -222,9 +222,10 @@ export function weighEvidence(
 /**
  * The first gating count whose looks call a leak on a process's series: the same sequential
  * procedure as the heap's (its looks, its interval against the count's threshold), at an alpha
- * the counts share, and only when the deciding look's recent half grew by the count's
- * `minGrowth`. Its passes decide nothing: the heap decides a pass, and the report judges every
- * metric over the whole window when the run ends.
+ * the counts share. A leak look counts only when its recent half grew by the count's `minGrowth`;
+ * a look that passes, or a leak look that grew less, decides nothing and the next look is taken
+ * (`leakOnly`, `leakIf`): the heap decides a pass, and the report judges every metric over the
+ * whole window when the run ends.
  *
  * @param list - one process's measured samples
  * @param settings - the counts, schedule and alpha
@@ -239,18 +240,25 @@ function countLeak(list: readonly Sample[], settings: EvidenceSettings): CountLe
     const values = list.map((s) => metricValue(s, c.metric));
     if (values.some((v) => typeof v !== 'number' || !Number.isFinite(v))) continue;
     const y = values as number[];
+    const at = (requests: number): number => y[x.indexOf(requests)] ?? Number.NaN;
+    const growth = (look: SequentialLook): number => at(look.to) - at(look.from);
     const result = sequentialTest(
       x,
       y,
       settings.schedule,
-      { threshold: c.threshold, alpha, minSpan: settings.minRequests, clock: list.map((s) => s.uptimeMs) },
+      {
+        threshold: c.threshold,
+        alpha,
+        minSpan: settings.minRequests,
+        clock: list.map((s) => s.uptimeMs),
+        leakOnly: true,
+        leakIf: (look) => growth(look) >= c.minGrowth,
+      },
       false,
     );
     const look = result.decided;
-    if (result.verdict !== 'leak' || !look) continue;
-    const at = (requests: number): number => y[x.indexOf(requests)] ?? Number.NaN;
-    const growth = at(look.to) - at(look.from);
-    if (growth >= c.minGrowth) return { metric: c.metric, result, growth, threshold: c.threshold, alpha };
+    if (result.verdict === 'leak' && look)
+      return { metric: c.metric, result, growth: growth(look), threshold: c.threshold, alpha };
   }
   return undefined;
 }

@@ -110,8 +110,8 @@ describe('weighEvidence', () => {
     it('leaves a pool that filled and stopped, and growth under minGrowth, to the heap', () => {
       const pool = withFds((r) => 24 + Math.min(8, Math.floor(r / 400)));
       expect(weighEvidence(pool, counts, false).verdict).toBe('undecided');
-      // One more every 1,000 requests is ten times the threshold, but the first look's recent half
-      // (7,000 requests) adds only 7.
+      // One more every 1,000 requests is ten times the threshold, but the recent halves of both
+      // looks this series reaches (7,000 and 9,000 requests) add only 7 and 9.
       const slow = withFds((r) => 24 + Math.floor(r / 1000));
       expect(weighEvidence(slow, counts, false).processes[0]?.count).toBeUndefined();
       expect(
@@ -131,6 +131,19 @@ describe('weighEvidence', () => {
           false,
         ).verdict,
       ).toBe('undecided');
+    });
+
+    it('keeps testing a count after a look it would have passed: a leak that starts later is called', () => {
+      // Flat for the first look (30 samples, 15,000 requests), then one more every 100 requests.
+      const late = Array.from({ length: 60 }, (_, i) => {
+        const requests = (i + 1) * 500;
+        const fds = 24 + Math.max(0, Math.floor((requests - 15_000) / 100));
+        return { ...sample(7, requests, 8e6 + scatter(i) * 4e5), fds };
+      });
+      const e = weighEvidence(late, counts, false);
+      expect(e.metric).toBe('fds');
+      expect(e.processes[0]?.count?.result.decided?.look).toBeGreaterThan(1);
+      expect(e.processes[0]?.count?.result.looks[0]?.decision).toBe('pass');
     });
 
     it('names the heap when the heap leaks too', () => {
