@@ -753,9 +753,12 @@ export function sequentialReason(
     Number.isFinite(look.low) && Number.isFinite(look.high)
       ? { estimate: look.slope, low: look.low, high: look.high, confidence: 1 - 2 * alpha }
       : null;
+  // Bytes to one decimal ("2.0 B/request"); counts in the axis' count scale.
+  const perUnit = (v: number): string =>
+    subject.unit === 'bytes' ? `${formatNumber(v, 1)} B${axis.bytesRate}` : formatRate(v, subject.unit, axis);
   const rateText = rate
     ? rateLine(rateWithIntervalParts(rate, subject.unit, axis))
-    : `${subject.unit === 'bytes' ? `${formatNumber(look.slope, 1)} B${axis.bytesRate}` : formatRate(look.slope, subject.unit, axis)} (no interval yet)`;
+    : `${perUnit(look.slope)} (no interval yet)`;
   // A leak called at an earlier look whose estimate later looks refined: say both.
   const called =
     result.decided && result.decided !== look ? ` (the leak was called at look ${result.decided.look})` : '';
@@ -766,7 +769,7 @@ export function sequentialReason(
       : '';
   const grows = subject.plural ? 'grow' : 'grows';
   const where = `${subject.label} ${grows} ${rateText}${between} over the recent ${axis.span(look.to - look.from)}; look ${look.look}${called}, intervals valid together over all looks`;
-  const limit = `${subject.unit === 'bytes' ? `${formatNumber(threshold, 1)} B${axis.bytesRate}` : formatRate(threshold, subject.unit, axis)} threshold`;
+  const limit = `${perUnit(threshold)} threshold`;
   if (result.verdict === 'leak' && look.staircase) {
     const st = look.staircase;
     const stairs = `${subject.label} ${grows} in steps that keep coming (${st.steps} jumps far beyond the noise, none given back, the last ${axis.span(st.open)} ago after a stretch of ${axis.span(st.lastStretch)}: a store that keeps being enlarged), ${rateText} from the middle of its first complete level stretch to the middle of its last, jumps included; look ${look.look}${called}`;
